@@ -1,0 +1,81 @@
+package dev.veil.app;
+
+import dev.veil.app.demo.DemoConfig;
+import dev.veil.app.demo.DemoEngine;
+import dev.veil.gateway.Gateway;
+import dev.veil.gateway.config.VeilConfig;
+import dev.veil.store.ApiKeyIssuer;
+import dev.veil.store.IssuedKey;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code veil demo}: the gateway on embedded defaults with a built-in demo engine, a fresh API key, and examples to
+ * copy. Needs no GPU, no upstream and no configuration file.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = "Run the gateway with a built-in demo engine and print a ready-to-use API key.")
+final class DemoCommand implements Callable<Integer> {
+
+    @Option(names = "--port", defaultValue = "8080", description = "Port to listen on (default: ${DEFAULT-VALUE}).")
+    int port;
+
+    @Option(names = "--host", defaultValue = "127.0.0.1", description = "Address to listen on (default: ${DEFAULT-VALUE}).")
+    String host;
+
+    @Option(names = "--data-dir", defaultValue = "veil-data/demo",
+            description = "Where the demo keeps its metadata store (default: ${DEFAULT-VALUE}).")
+    Path dataDir;
+
+    @Override
+    public Integer call() {
+        DemoEngine engine = DemoEngine.start();
+        VeilConfig config = DemoConfig.build(engine.baseUrl(), host, port, dataDir.toString());
+        Gateway gateway;
+        try {
+            gateway = Gateway.start(config, System.getenv());
+        } catch (RuntimeException e) {
+            engine.close();
+            System.err.println("veil: the demo could not start on " + host + ":" + port + " ("
+                    + e.getClass().getSimpleName() + "). Is the port in use? Try --port <n>.");
+            return 1;
+        }
+        IssuedKey key = ApiKeyIssuer.issue("demo", Instant.now());
+        gateway.store().apiKeys().insert(key.record());
+        printWelcome(System.out, gateway, key.secret());
+        ServeCommand.runUntilStopped(gateway, engine);
+        return 0;
+    }
+
+    static void printWelcome(PrintStream out, Gateway gateway, String secret) {
+        String base = "http://" + gateway.host() + ":" + gateway.port();
+        out.println("Veil demo gateway on " + base + " (models served by the built-in DEMO engine, not a real model)");
+        gateway.catalog().models().forEach(m -> out.println("  model " + m.id() + "  privacy mode: " + m.mode().wireName()));
+        out.println();
+        out.println("VEIL_API_KEY=" + secret);
+        out.println();
+        out.println("Try it with curl:");
+        out.println("  export VEIL_API_KEY=" + secret);
+        out.println("  curl -s " + base + "/v1/chat/completions -H \"Authorization: Bearer $VEIL_API_KEY\" \\");
+        out.println("    -H 'Content-Type: application/json' \\");
+        out.println("    -d '{\"model\":\"" + DemoConfig.CHAT_MODEL + "\",\"messages\":[{\"role\":\"user\",\"content\":\"Hello\"}]}'");
+        out.println("  curl -sN " + base + "/v1/chat/completions -H \"Authorization: Bearer $VEIL_API_KEY\" \\");
+        out.println("    -H 'Content-Type: application/json' \\");
+        out.println("    -d '{\"model\":\"" + DemoConfig.CHAT_MODEL + "\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Hello\"}]}'");
+        out.println("  curl -s " + base + "/v1/models -H \"Authorization: Bearer $VEIL_API_KEY\"");
+        out.println();
+        out.println("Or with the OpenAI SDK (Python shown; every OpenAI SDK works the same way):");
+        out.println("  from openai import OpenAI");
+        out.println("  client = OpenAI(base_url=\"" + base + "/v1\", api_key=\"" + secret + "\")");
+        out.println("  reply = client.chat.completions.create(model=\"" + DemoConfig.CHAT_MODEL
+                + "\", messages=[{\"role\": \"user\", \"content\": \"Hello\"}])");
+        out.println("  print(reply.choices[0].message.content)");
+        out.println();
+        out.println("Press Ctrl+C to stop.");
+        out.flush();
+    }
+}

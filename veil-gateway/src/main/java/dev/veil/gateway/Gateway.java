@@ -1,0 +1,218 @@
+package dev.veil.gateway;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import dev.veil.gateway.admin.AdminApi;
+import dev.veil.gateway.auth.KeyAuthenticator;
+import dev.veil.gateway.config.StoreConfig;
+import dev.veil.gateway.config.VeilConfig;
+import dev.veil.gateway.http.ApiServer;
+import dev.veil.gateway.json.JsonWriter;
+import dev.veil.gateway.metering.RequestMeter;
+import dev.veil.gateway.metering.UsageReport;
+import dev.veil.gateway.openai.ModelListWriter;
+import dev.veil.gateway.openai.RequestInspector;
+import dev.veil.gateway.openai.RequestRewriter;
+import dev.veil.gateway.ops.GatewayMetrics;
+import dev.veil.gateway.relay.InferenceRelay;
+import dev.veil.gateway.relay.UpstreamClients;
+import dev.veil.gateway.routing.ModelCatalog;
+import dev.veil.gateway.routing.RouteSelector;
+import dev.veil.store.MeteringWriter;
+import dev.veil.store.RetentionPurger;
+import dev.veil.store.Store;
+import dev.veil.store.StoreSettings;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running gateway: the store, the metering writer, the Vert.x server (one instance per event loop, each with its
+ * upstream connections on the same loop) and the retention job. Built from a validated configuration.
+ */
+public final class Gateway implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Gateway.class);
+    private static final Duration KEY_CACHE_TTL = Duration.ofSeconds(30);
+    private static final Duration PURGE_INTERVAL = Duration.ofHours(1);
+
+    private final Vertx vertx;
+    private final Store store;
+    private final MeteringWriter metering;
+    private final UpstreamClients clients;
+    private final WorkerExecutor jdbc;
+    private final ModelCatalog catalog;
+    private final int port;
+    private final String host;
+
+    private Gateway(Vertx vertx, Store store, MeteringWriter metering, UpstreamClients clients, WorkerExecutor jdbc,
+                    ModelCatalog catalog, String host, int port) {
+        this.vertx = vertx;
+        this.store = store;
+        this.metering = metering;
+        this.clients = clients;
+        this.jdbc = jdbc;
+        this.catalog = catalog;
+        this.host = host;
+        this.port = port;
+    }
+
+    /**
+     * Starts a gateway and returns once it listens.
+     *
+     * @param config a validated configuration
+     * @param env    the environment, for upstream credentials and the admin token
+     */
+    public static Gateway start(VeilConfig config, Map<String, String> env) {
+        Store store = Store.open(storeSettings(config.store(), env));
+        Vertx vertx = null;
+        try {
+            MeteringWriter metering = new MeteringWriter(store, 100_000, 500, Duration.ofMillis(200));
+            vertx = Vertx.vertx();
+            vertx.exceptionHandler(t -> LOG.error("unhandled failure on an event loop: {}", t.getClass().getName()));
+            WorkerExecutor jdbc = vertx.createSharedWorkerExecutor("veil-jdbc", config.store().poolSize());
+            ModelCatalog catalog = ModelCatalog.from(config, env);
+            UpstreamClients clients = new UpstreamClients(vertx, catalog.upstreams().values());
+            JsonFactory json = RequestInspector.strictFactory();
+            JsonWriter jsonWriter = new JsonWriter(json);
+            GatewayMetrics metrics = new GatewayMetrics();
+            metrics.gauge("veil_metering_dropped", "Metering records dropped because the store could not keep up",
+                    metering::droppedCount);
+            RequestMeter meter = new RequestMeter(metrics, metering);
+            KeyAuthenticator authenticator = new KeyAuthenticator(store.apiKeys(), jdbc, KEY_CACHE_TTL);
+            String adminTokenEnv = config.server().adminTokenEnv();
+            AdminApi admin = new AdminApi(Optional.ofNullable(env.get(adminTokenEnv)), adminTokenEnv, store.apiKeys(), jdbc,
+                    authenticator, json);
+            ApiServer api = new ApiServer(new ApiServer.Parts(catalog, authenticator, new RequestInspector(json),
+                    new RequestRewriter(json), new RouteSelector(),
+                    new InferenceRelay(clients, json, meter, config.server().forwardHeaders()), meter,
+                    new ModelListWriter(jsonWriter), new UsageReport(jsonWriter), store.ledger(), admin, metrics, jdbc,
+                    config.server().maxBodyBytes()));
+
+            String host = config.server().host();
+            int port = config.server().port() == 0 ? freePort(host) : config.server().port();
+            HttpServerOptions options = new HttpServerOptions()
+                    .setHost(host)
+                    .setPort(port)
+                    .setTcpNoDelay(true)
+                    .setCompressionSupported(false)
+                    .setIdleTimeout(0);
+            int instances = Math.max(1, Runtime.getRuntime().availableProcessors());
+            vertx.deployVerticle(() -> new ServerVerticle(api, options), new DeploymentOptions().setInstances(instances))
+                    .await(30, TimeUnit.SECONDS);
+
+            Duration retention = Duration.ofDays(config.store().retentionDays());
+            Runnable purge = () -> jdbc.executeBlocking(() -> RetentionPurger.purge(store, retention, Clock.systemUTC()), false)
+                    .onFailure(t -> LOG.warn("retention purge failed: {}", t.getClass().getName()));
+            purge.run();
+            vertx.setPeriodic(PURGE_INTERVAL.toMillis(), id -> purge.run());
+            LOG.info("Veil gateway listening on http://{}:{} with {} model(s)", host, port, catalog.models().size());
+            return new Gateway(vertx, store, metering, clients, jdbc, catalog, host, port);
+        } catch (RuntimeException e) {
+            if (vertx != null) {
+                vertx.close();
+            }
+            store.close();
+            throw e;
+        } catch (Exception e) {
+            if (vertx != null) {
+                vertx.close();
+            }
+            store.close();
+            throw new IllegalStateException("the gateway failed to start: " + e.getClass().getSimpleName()
+                    + (e.getMessage() == null ? "" : " (" + e.getMessage() + ")"), e);
+        }
+    }
+
+    /** The port the gateway listens on. */
+    public int port() {
+        return port;
+    }
+
+    /** The address the gateway listens on. */
+    public String host() {
+        return host;
+    }
+
+    /** The base URL clients use, e.g. {@code http://127.0.0.1:8080/v1}. */
+    public String baseUrl() {
+        return "http://" + host + ":" + port + "/v1";
+    }
+
+    /** The metadata store. */
+    public Store store() {
+        return store;
+    }
+
+    /** The models this gateway serves. */
+    public ModelCatalog catalog() {
+        return catalog;
+    }
+
+    /** Blocks until every metering record handed over so far is in the store. */
+    public void flushMetering() {
+        metering.flush();
+    }
+
+    @Override
+    public void close() {
+        try {
+            vertx.close().await(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            LOG.warn("event loops did not stop cleanly: {}", e.getClass().getName());
+        }
+        clients.close();
+        jdbc.close();
+        metering.close();
+        store.close();
+    }
+
+    /** The store settings a configuration names; credentials come from {@code env}. */
+    public static StoreSettings storeSettings(StoreConfig config, Map<String, String> env) {
+        if (config.jdbcUrl() == null) {
+            return StoreSettings.sqlite(Path.of(config.dataDir()).resolve("veil.db"));
+        }
+        String user = config.usernameEnv() == null ? null : env.get(config.usernameEnv());
+        String password = config.passwordEnv() == null ? null : env.get(config.passwordEnv());
+        return new StoreSettings(config.jdbcUrl(), user, password, config.poolSize());
+    }
+
+    private static int freePort(String host) {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName(host))) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException("no free port on " + host, e);
+        }
+    }
+
+    /** One server instance on one event loop; Vert.x balances connections across the instances. */
+    private static final class ServerVerticle extends VerticleBase {
+        private final ApiServer api;
+        private final HttpServerOptions options;
+
+        ServerVerticle(ApiServer api, HttpServerOptions options) {
+            this.api = api;
+            this.options = options;
+        }
+
+        @Override
+        public Future<HttpServer> start() {
+            return vertx.createHttpServer(options).requestHandler(api).listen();
+        }
+    }
+}

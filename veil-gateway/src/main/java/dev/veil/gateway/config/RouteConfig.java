@@ -1,0 +1,30 @@
+package dev.veil.gateway.config;
+
+/**
+ * One way to serve a model: an upstream, the upstream's name for the model, a weight, a price and a data policy.
+ *
+ * @param name     unique within the model; default = the upstream name
+ * @param upstream the name of an {@link UpstreamConfig}
+ * @param model    the model name the upstream expects; default = the public model id
+ * @param weight   the relative share of traffic among equally eligible routes, at least 1; default
+ *                 {@value #DEFAULT_WEIGHT}
+ * @param price    USD per million tokens; default zero
+ * @param policy   the upstream's declared data policy for this route; fields left out count as the worst case
+ */
+public record RouteConfig(String name, String upstream, String model, int weight, PriceConfig price,
+                          PolicyConfig policy) {
+
+    /** Default weight. */
+    public static final int DEFAULT_WEIGHT = 1;
+
+    /**
+     * Applies defaults: {@code name} falls back to {@code upstream}, {@code price} to {@link PriceConfig#ZERO},
+     * {@code policy} to {@link PolicyConfig#UNKNOWN}. ({@code model} defaults to the model id, which only the loader
+     * knows.)
+     */
+    public RouteConfig {
+        name = name == null ? upstream : name;
+        price = price == null ? PriceConfig.ZERO : price;
+        policy = policy == null ? PolicyConfig.UNKNOWN : policy;
+    }
+}

@@ -1,0 +1,65 @@
+package dev.veil.gateway.config;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The database ({@code store:} in YAML): SQLite in {@code dataDir} by default, or any JDBC URL (e.g. PostgreSQL).
+ *
+ * @param dataDir       the directory for Veil's files; default {@value #DEFAULT_DATA_DIR}
+ * @param jdbcUrl       the JDBC URL; {@code null} (default) = the SQLite file {@code <dataDir>/veil.db}; never contains
+ *                      a password
+ * @param usernameEnv   the NAME of the environment variable holding the database user; optional
+ * @param passwordEnv   the NAME of the environment variable holding the database password; optional
+ * @param poolSize      the connection pool size, at least 1; default {@value #DEFAULT_POOL_SIZE}
+ * @param retentionDays how many days Veil keeps its own usage records, at least 1; default
+ *                      {@value #DEFAULT_RETENTION_DAYS}
+ */
+public record StoreConfig(String dataDir, String jdbcUrl, String usernameEnv, String passwordEnv, int poolSize,
+                          int retentionDays) {
+
+    /** Default data directory, relative to the working directory. */
+    public static final String DEFAULT_DATA_DIR = "./veil-data";
+    /** Default connection pool size. */
+    public static final int DEFAULT_POOL_SIZE = 8;
+    /** Default retention of Veil's own records, in days. */
+    public static final int DEFAULT_RETENTION_DAYS = 30;
+    /** The SQLite file name used inside {@code dataDir} when no {@code jdbcUrl} is given. */
+    public static final String SQLITE_FILE = "veil.db";
+
+    /** Applies the default data directory when it is left {@code null}. */
+    public StoreConfig {
+        dataDir = dataDir == null ? DEFAULT_DATA_DIR : dataDir;
+    }
+
+    /** The store with every default (SQLite in {@value #DEFAULT_DATA_DIR}). */
+    public static StoreConfig defaults() {
+        return new StoreConfig(DEFAULT_DATA_DIR, null, null, null, DEFAULT_POOL_SIZE, DEFAULT_RETENTION_DAYS);
+    }
+
+    /** The JDBC URL to connect to: {@code jdbcUrl}, or {@code jdbc:sqlite:<dataDir>/veil.db} when it is not set. */
+    public String effectiveJdbcUrl() {
+        return jdbcUrl != null ? jdbcUrl : "jdbc:sqlite:" + sqliteFile();
+    }
+
+    /** The SQLite file used when no {@code jdbcUrl} is set: {@code <dataDir>/veil.db}. */
+    public Path sqliteFile() {
+        return Path.of(dataDir).resolve(SQLITE_FILE);
+    }
+
+    /** True when the store is SQLite (the default). */
+    public boolean isSqlite() {
+        return effectiveJdbcUrl().startsWith("jdbc:sqlite:");
+    }
+
+    /** The database user from {@code env}; empty when no variable is named or it is unset. */
+    public Optional<String> username(Map<String, String> env) {
+        return EnvRef.resolve(usernameEnv, env);
+    }
+
+    /** The database password from {@code env}; empty when no variable is named or it is unset. */
+    public Optional<String> password(Map<String, String> env) {
+        return EnvRef.resolve(passwordEnv, env);
+    }
+}

@@ -1,0 +1,264 @@
+package dev.veil.gateway.config;
+
+import dev.veil.protocol.TeeKind;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/** The semantic checks on a bound configuration. Messages name the path and never echo secret-bearing values. */
+final class Validator {
+
+    /** An HTTP header field name (RFC 9110 token). */
+    private static final Pattern HEADER_NAME = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
+    private static final Pattern JDBC_PASSWORD = Pattern.compile("(?i)password\\s*=");
+    /** Credentials in a URL authority: {@code //user:pass@host}. */
+    private static final Pattern URL_USERINFO = Pattern.compile("//[^/?#@]*:[^/?#@]*@");
+
+    private final Problems problems;
+
+    Validator(Problems problems) {
+        this.problems = problems;
+    }
+
+    void validate(VeilConfig config) {
+        server(config.server(), "server");
+        store(config.store(), "store");
+        Map<String, Integer> upstreamNames = new HashMap<>();
+        for (int i = 0; i < config.upstreams().size(); i++) {
+            upstream(config.upstreams().get(i), Problems.index("upstreams", i), upstreamNames, i);
+        }
+        List<String> known = config.upstreams().stream()
+                .map(UpstreamConfig::name).filter(n -> n != null && !n.isBlank()).distinct().toList();
+        Map<String, Integer> modelIds = new HashMap<>();
+        for (int i = 0; i < config.models().size(); i++) {
+            model(config.models().get(i), Problems.index("models", i), modelIds, i, known);
+        }
+    }
+
+    private void server(ServerConfig server, String path) {
+        if (isBlank(server.host())) {
+            problems.add(Problems.field(path, "host"), "must not be empty");
+        }
+        if (server.port() < 0 || server.port() > 65535) {
+            problems.add(Problems.field(path, "port"), "must be between 0 and 65535 (0 picks a free port)");
+        }
+        if (server.maxBodyBytes() <= 0) {
+            problems.add(Problems.field(path, "max_body_bytes"), "must be greater than 0");
+        }
+        envName(server.adminTokenEnv(), Problems.field(path, "admin_token_env"), true);
+        List<String> headers = server.forwardHeaders();
+        for (int i = 0; i < headers.size(); i++) {
+            String header = headers.get(i);
+            String p = Problems.index(Problems.field(path, "forward_headers"), i);
+            if (header.isEmpty() || !HEADER_NAME.matcher(header).matches()) {
+                problems.add(p, "not a valid header name");
+            } else if (ServerConfig.NEVER_FORWARDED.contains(header)) {
+                problems.add(p, "'" + header + "' is never forwarded to upstreams; these headers are never "
+                        + "forwarded: " + String.join(", ", ServerConfig.NEVER_FORWARDED));
+            }
+        }
+    }
+
+    private void store(StoreConfig store, String path) {
+        if (isBlank(store.dataDir())) {
+            problems.add(Problems.field(path, "data_dir"), "must not be empty");
+        }
+        String url = store.jdbcUrl();
+        String urlPath = Problems.field(path, "jdbc_url");
+        if (url != null) {
+            if (JDBC_PASSWORD.matcher(url).find() || URL_USERINFO.matcher(url).find()) {
+                problems.add(urlPath, "must not contain a password; secrets must be given by environment reference "
+                        + "(password_env: NAME, username_env: NAME)");
+            } else if (!url.startsWith("jdbc:")) {
+                problems.add(urlPath, "must be a JDBC URL starting with 'jdbc:' (e.g. jdbc:postgresql://db:5432/veil),"
+                        + " or be left out for SQLite in data_dir");
+            }
+        }
+        envName(store.usernameEnv(), Problems.field(path, "username_env"), false);
+        envName(store.passwordEnv(), Problems.field(path, "password_env"), false);
+        if (store.poolSize() < 1) {
+            problems.add(Problems.field(path, "pool_size"), "must be at least 1");
+        }
+        if (store.retentionDays() < 1) {
+            problems.add(Problems.field(path, "retention_days"), "must be at least 1");
+        }
+    }
+
+    private void upstream(UpstreamConfig upstream, String path, Map<String, Integer> seen, int index) {
+        String name = upstream.name();
+        if (isBlank(name)) {
+            problems.add(Problems.field(path, "name"), "required; every upstream needs a non-empty name");
+        } else {
+            Integer first = seen.putIfAbsent(name, index);
+            if (first != null) {
+                problems.add(Problems.field(path, "name"), "duplicate upstream name '" + name + "' (also upstreams["
+                        + first + "])");
+            }
+        }
+        baseUrl(upstream.baseUrl(), Problems.field(path, "base_url"));
+        envName(upstream.apiKeyEnv(), Problems.field(path, "api_key_env"), false);
+        Map<String, String> lowerSeen = new HashMap<>();
+        for (Map.Entry<String, String> header : upstream.headers().entrySet()) {
+            String key = header.getKey();
+            String p = Problems.field(Problems.field(path, "headers"), key);
+            String lower = key.toLowerCase(Locale.ROOT);
+            if (Schema.isSecretHeader(key)) {
+                problems.add(p, "credential headers must not be written in the configuration; secrets must be given "
+                        + "by environment reference (api_key_env: NAME)");
+            } else if (!HEADER_NAME.matcher(key).matches()) {
+                problems.add(p, "not a valid header name");
+            } else if (ServerConfig.NEVER_FORWARDED.contains(lower)) {
+                problems.add(p, "Veil sets this header itself; it cannot be configured");
+            } else if (lowerSeen.putIfAbsent(lower, key) != null) {
+                problems.add(p, "duplicate header (header names are case-insensitive)");
+            }
+            String value = header.getValue();
+            if (value != null && (value.indexOf('\r') >= 0 || value.indexOf('\n') >= 0 || value.indexOf(0) >= 0)) {
+                problems.add(p, "header values must not contain line breaks or NUL");
+            }
+        }
+        if (upstream.connectTimeoutMs() < 1) {
+            problems.add(Problems.field(path, "connect_timeout_ms"), "must be at least 1");
+        }
+        if (upstream.idleTimeoutMs() < 1) {
+            problems.add(Problems.field(path, "idle_timeout_ms"), "must be at least 1");
+        }
+        if (upstream.maxConnections() < 1) {
+            problems.add(Problems.field(path, "max_connections"), "must be at least 1");
+        }
+    }
+
+    private void baseUrl(String url, String path) {
+        if (isBlank(url)) {
+            problems.add(path, "required; the upstream's OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1");
+            return;
+        }
+        URI uri;
+        try {
+            uri = new URI(url);
+        } catch (URISyntaxException e) {
+            uri = null;
+        }
+        if (URL_USERINFO.matcher(url).find() || (uri != null && uri.getRawUserInfo() != null)) {
+            problems.add(path, "must not contain credentials; secrets must be given by environment reference "
+                    + "(api_key_env: NAME)");
+            return;
+        }
+        if (uri == null) {
+            problems.add(path, "not a valid URL; expected an absolute http:// or https:// URL such as "
+                    + "http://127.0.0.1:8000/v1");
+            return;
+        }
+        String scheme = uri.getScheme() == null ? null : uri.getScheme().toLowerCase(Locale.ROOT);
+        if (!uri.isAbsolute() || !("http".equals(scheme) || "https".equals(scheme))) {
+            problems.add(path, "must be an absolute http:// or https:// URL such as http://127.0.0.1:8000/v1");
+        } else if (uri.getHost() == null || uri.getHost().isEmpty()) {
+            problems.add(path, "has no valid host; expected an absolute http:// or https:// URL such as "
+                    + "http://127.0.0.1:8000/v1");
+        } else if (uri.getRawQuery() != null || uri.getRawFragment() != null) {
+            problems.add(path, "must not contain a query or fragment (secrets in URLs are not allowed; use "
+                    + "api_key_env: NAME)");
+        }
+    }
+
+    private void model(ModelConfig model, String path, Map<String, Integer> seen, int index, List<String> known) {
+        String id = model.id();
+        if (isBlank(id)) {
+            problems.add(Problems.field(path, "id"), "required; every model needs a non-empty id");
+        } else {
+            Integer first = seen.putIfAbsent(id, index);
+            if (first != null) {
+                problems.add(Problems.field(path, "id"), "duplicate model id '" + id + "' (also models[" + first
+                        + "])");
+            }
+        }
+        if (isBlank(model.ownedBy())) {
+            problems.add(Problems.field(path, "owned_by"), "must not be empty");
+        }
+        String routesPath = Problems.field(path, "routes");
+        if (model.routes().isEmpty()) {
+            problems.add(routesPath, "at least one route is required");
+        }
+        Map<String, Integer> routeNames = new HashMap<>();
+        for (int i = 0; i < model.routes().size(); i++) {
+            route(model.routes().get(i), Problems.index(routesPath, i), routeNames, i, known, routesPath);
+        }
+    }
+
+    private void route(RouteConfig route, String path, Map<String, Integer> seen, int index, List<String> known,
+                       String routesPath) {
+        String upstream = route.upstream();
+        if (isBlank(upstream)) {
+            problems.add(Problems.field(path, "upstream"), "required; the name of an upstream (known: "
+                    + knownList(known) + ")");
+        } else if (!known.contains(upstream)) {
+            problems.add(Problems.field(path, "upstream"), "unknown upstream '" + upstream + "' (known: "
+                    + knownList(known) + ")");
+        }
+        String name = route.name();
+        if (name != null) {
+            if (name.isBlank()) {
+                problems.add(Problems.field(path, "name"), "must not be empty");
+            } else {
+                Integer first = seen.putIfAbsent(name, index);
+                if (first != null) {
+                    problems.add(Problems.field(path, "name"), "duplicate route name '" + name + "' (also "
+                            + Problems.index(routesPath, first) + "); route names default to the upstream name, so "
+                            + "give each route to the same upstream its own name");
+                }
+            }
+        }
+        if (route.model() != null && route.model().isBlank()) {
+            problems.add(Problems.field(path, "model"), "must not be empty");
+        }
+        if (route.weight() < 1) {
+            problems.add(Problems.field(path, "weight"), "must be at least 1");
+        }
+        String pricePath = Problems.field(path, "price");
+        price(route.price().inputPerMillion(), Problems.field(pricePath, "input_per_million"));
+        price(route.price().outputPerMillion(), Problems.field(pricePath, "output_per_million"));
+        PolicyConfig policy = route.policy();
+        String policyPath = Problems.field(path, "policy");
+        if (policy.retentionDays() != null && policy.retentionDays() < 0) {
+            problems.add(Problems.field(policyPath, "retention_days"), "must be at least 0 (0 = not retained)");
+        }
+        if (policy.tee() != null) {
+            try {
+                TeeKind.fromWireName(policy.tee());
+            } catch (IllegalArgumentException e) {
+                problems.add(Problems.field(policyPath, "tee"), "must be one of none, sev-snp, tdx, simulated");
+            }
+        }
+    }
+
+    private void price(double value, String path) {
+        if (Double.isNaN(value) || Double.isInfinite(value) || value < 0) {
+            problems.add(path, "must be a finite number of at least 0 (USD per million tokens)");
+        }
+    }
+
+    /** Checks an *_env field: the NAME of a variable, never a value. */
+    private void envName(String name, String path, boolean required) {
+        if (name == null) {
+            return;
+        }
+        if (name.isBlank()) {
+            problems.add(path, required ? "must not be empty" : "must not be empty; leave it out instead");
+        } else if (!EnvRef.NAME.matcher(name).matches()) {
+            problems.add(path, "must be the NAME of an environment variable (letters, digits and underscores), "
+                    + "not the secret itself");
+        }
+    }
+
+    private static String knownList(List<String> known) {
+        return known.isEmpty() ? "none" : String.join(", ", known);
+    }
+
+    private static boolean isBlank(String s) {
+        return s == null || s.isBlank();
+    }
+}

@@ -1,0 +1,306 @@
+package dev.veil.gateway.http;
+
+import dev.veil.gateway.admin.AdminApi;
+import dev.veil.gateway.auth.AuthenticationException;
+import dev.veil.gateway.auth.KeyAuthenticator;
+import dev.veil.gateway.metering.RequestMeter;
+import dev.veil.gateway.metering.UsageReport;
+import dev.veil.gateway.openai.Endpoint;
+import dev.veil.gateway.openai.InferenceRequest;
+import dev.veil.gateway.openai.InvalidRequestException;
+import dev.veil.gateway.openai.ModelListWriter;
+import dev.veil.gateway.openai.RequestInspector;
+import dev.veil.gateway.openai.RequestRewriter;
+import dev.veil.gateway.ops.GatewayMetrics;
+import dev.veil.gateway.relay.InferenceRelay;
+import dev.veil.gateway.routing.Model;
+import dev.veil.gateway.routing.ModelCatalog;
+import dev.veil.gateway.routing.Route;
+import dev.veil.gateway.routing.RouteSelector;
+import dev.veil.protocol.OpenAiError;
+import dev.veil.store.ApiKeyRecord;
+import dev.veil.store.UsageLedgerRepository;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.concurrent.ThreadLocalRandom;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The request handler of the public HTTP server: dispatches by method and path, authenticates, and hands inference
+ * requests to the relay. Written on vertx-core directly so the hot path has no router in it. Any unexpected failure
+ * becomes an OpenAI-shaped 500 without detail and is logged by exception class only.
+ */
+public final class ApiServer implements Handler<HttpServerRequest> {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ApiServer.class);
+    private static final String MODELS_PREFIX = "/v1/models/";
+    private static final String ADMIN_KEYS = "/admin/keys";
+
+    private final ModelCatalog catalog;
+    private final KeyAuthenticator authenticator;
+    private final RequestInspector inspector;
+    private final RequestRewriter rewriter;
+    private final RouteSelector selector;
+    private final InferenceRelay relay;
+    private final RequestMeter meter;
+    private final ModelListWriter modelList;
+    private final UsageReport usageReport;
+    private final UsageLedgerRepository ledger;
+    private final AdminApi admin;
+    private final GatewayMetrics metrics;
+    private final WorkerExecutor jdbc;
+    private final long maxBodyBytes;
+
+    /** Everything the server needs, wired by {@code Gateway}. */
+    public record Parts(ModelCatalog catalog, KeyAuthenticator authenticator, RequestInspector inspector,
+                        RequestRewriter rewriter, RouteSelector selector, InferenceRelay relay, RequestMeter meter,
+                        ModelListWriter modelList, UsageReport usageReport, UsageLedgerRepository ledger, AdminApi admin,
+                        GatewayMetrics metrics, WorkerExecutor jdbc, long maxBodyBytes) {
+    }
+
+    public ApiServer(Parts parts) {
+        this.catalog = parts.catalog();
+        this.authenticator = parts.authenticator();
+        this.inspector = parts.inspector();
+        this.rewriter = parts.rewriter();
+        this.selector = parts.selector();
+        this.relay = parts.relay();
+        this.meter = parts.meter();
+        this.modelList = parts.modelList();
+        this.usageReport = parts.usageReport();
+        this.ledger = parts.ledger();
+        this.admin = parts.admin();
+        this.metrics = parts.metrics();
+        this.jdbc = parts.jdbc();
+        this.maxBodyBytes = parts.maxBodyBytes();
+    }
+
+    @Override
+    public void handle(HttpServerRequest request) {
+        Exchange exchange = new Exchange(request, newRequestId());
+        request.response().putHeader("x-request-id", exchange.requestId());
+        try {
+            dispatch(exchange);
+        } catch (RuntimeException e) {
+            fail(exchange, e);
+        }
+    }
+
+    private void dispatch(Exchange exchange) {
+        HttpServerRequest request = exchange.request();
+        String path = request.path();
+        HttpMethod method = request.method();
+        switch (path) {
+            case "/v1/chat/completions" -> inference(exchange, Endpoint.CHAT_COMPLETIONS);
+            case "/v1/completions" -> inference(exchange, Endpoint.COMPLETIONS);
+            case "/v1/embeddings" -> inference(exchange, Endpoint.EMBEDDINGS);
+            case "/v1/models" -> withKey(exchange, "models", HttpMethod.GET,
+                    key -> ok(exchange, modelList.list(catalog.models())));
+            case "/v1/usage" -> withKey(exchange, "usage", HttpMethod.GET, key -> usage(exchange, key));
+            case "/health" -> {
+                exchange.endpoint("health");
+                if (method == HttpMethod.GET || method == HttpMethod.HEAD) {
+                    ok(exchange, "{\"status\":\"ok\"}".getBytes(StandardCharsets.US_ASCII));
+                } else {
+                    methodNotAllowed(exchange, "GET");
+                }
+            }
+            case "/metrics" -> {
+                exchange.endpoint("metrics");
+                if (method == HttpMethod.GET) {
+                    exchange.response().setStatusCode(200)
+                            .putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8")
+                            .end(metrics.scrape());
+                    meter.complete(exchange, 200);
+                } else {
+                    methodNotAllowed(exchange, "GET");
+                }
+            }
+            default -> {
+                if (path.startsWith(MODELS_PREFIX)) {
+                    withKey(exchange, "models", HttpMethod.GET, key -> oneModel(exchange, path));
+                } else if (path.equals(ADMIN_KEYS) || path.startsWith(ADMIN_KEYS + "/")) {
+                    admin(exchange, path);
+                } else {
+                    exchange.endpoint("unknown");
+                    error(exchange, new OpenAiError(404, "Unknown path. Veil serves /v1/chat/completions, /v1/completions, "
+                            + "/v1/embeddings, /v1/models, /v1/usage, /health and /metrics.", OpenAiError.INVALID_REQUEST,
+                            null, "unknown_url"));
+                }
+            }
+        }
+    }
+
+    private void inference(Exchange exchange, Endpoint endpoint) {
+        exchange.endpoint(endpoint.label());
+        HttpServerRequest request = exchange.request();
+        if (request.method() != HttpMethod.POST) {
+            methodNotAllowed(exchange, "POST");
+            return;
+        }
+        // Hold the body until the key is known, so an unauthenticated client cannot make Veil buffer anything.
+        request.pause();
+        authenticator.authenticate(request.getHeader("authorization"))
+                .compose(key -> {
+                    exchange.key(key);
+                    Future<byte[]> body = BodyReader.read(request, maxBodyBytes);
+                    request.resume();
+                    return body;
+                })
+                .onSuccess(body -> {
+                    try {
+                        forward(exchange, endpoint, body);
+                    } catch (InvalidRequestException e) {
+                        error(exchange, e.error());
+                    } catch (RuntimeException e) {
+                        fail(exchange, e);
+                    }
+                })
+                .onFailure(failure -> failWith(exchange, failure));
+    }
+
+    private void forward(Exchange exchange, Endpoint endpoint, byte[] body) throws InvalidRequestException {
+        InferenceRequest inferenceRequest = inspector.inspect(endpoint, body);
+        Model model = catalog.find(inferenceRequest.model());
+        if (model == null) {
+            throw new InvalidRequestException(new OpenAiError(404,
+                    "The model you requested does not exist on this gateway; GET /v1/models lists the models you can use.",
+                    OpenAiError.INVALID_REQUEST, "model", "model_not_found"));
+        }
+        exchange.model(model.id());
+        Route route = selector.choose(model);
+        exchange.route(route);
+        byte[] upstreamBody = rewriter.rewrite(body, inferenceRequest, route.upstreamModel());
+        relay.relay(exchange, inferenceRequest, route, upstreamBody);
+    }
+
+    private void oneModel(Exchange exchange, String path) {
+        String id = URLDecoder.decode(path.substring(MODELS_PREFIX.length()), StandardCharsets.UTF_8);
+        Model model = catalog.find(id);
+        if (model == null) {
+            error(exchange, new OpenAiError(404, "The model does not exist on this gateway; GET /v1/models lists them.",
+                    OpenAiError.INVALID_REQUEST, "model", "model_not_found"));
+            return;
+        }
+        exchange.model(model.id());
+        ok(exchange, modelList.one(model));
+    }
+
+    private void usage(Exchange exchange, ApiKeyRecord key) {
+        HttpServerRequest request = exchange.request();
+        UsageReport.Range range;
+        try {
+            range = usageReport.range(request.getParam("start_date"), request.getParam("end_date"),
+                    LocalDate.now(ZoneOffset.UTC));
+        } catch (InvalidRequestException e) {
+            error(exchange, e.error());
+            return;
+        }
+        jdbc.executeBlocking(() -> ledger.forKey(key.id(), range.from(), range.to()), false)
+                .onSuccess(entries -> ok(exchange, usageReport.write(key.id(), range, entries)))
+                .onFailure(failure -> failWith(exchange, failure));
+    }
+
+    private void admin(Exchange exchange, String path) {
+        exchange.endpoint("admin");
+        HttpServerRequest request = exchange.request();
+        var denied = admin.authorize(request.getHeader("authorization"));
+        if (denied.isPresent()) {
+            error(exchange, denied.get());
+            return;
+        }
+        Future<AdminApi.Reply> reply;
+        HttpMethod method = request.method();
+        if (path.equals(ADMIN_KEYS) && method == HttpMethod.GET) {
+            reply = admin.list();
+        } else if (path.equals(ADMIN_KEYS) && method == HttpMethod.POST) {
+            reply = BodyReader.read(request, 64 * 1024).compose(admin::create);
+        } else if (path.length() > ADMIN_KEYS.length() + 1 && method == HttpMethod.DELETE) {
+            reply = admin.revoke(path.substring(ADMIN_KEYS.length() + 1));
+        } else {
+            methodNotAllowed(exchange, path.equals(ADMIN_KEYS) ? "GET, POST" : "DELETE");
+            return;
+        }
+        reply.onSuccess(r -> {
+            Responses.json(exchange.response(), r.status(), r.body());
+            meter.complete(exchange, r.status());
+        }).onFailure(failure -> failWith(exchange, failure));
+    }
+
+    private interface KeyedHandler {
+        void handle(ApiKeyRecord key);
+    }
+
+    private void withKey(Exchange exchange, String endpoint, HttpMethod allowed, KeyedHandler handler) {
+        exchange.endpoint(endpoint);
+        if (exchange.request().method() != allowed) {
+            methodNotAllowed(exchange, allowed.name());
+            return;
+        }
+        authenticator.authenticate(exchange.request().getHeader("authorization")).onComplete(result -> {
+            if (result.failed()) {
+                failWith(exchange, result.cause());
+                return;
+            }
+            exchange.key(result.result());
+            try {
+                handler.handle(result.result());
+            } catch (RuntimeException e) {
+                fail(exchange, e);
+            }
+        });
+    }
+
+    private void ok(Exchange exchange, byte[] body) {
+        Responses.json(exchange.response(), 200, body);
+        meter.complete(exchange, 200);
+    }
+
+    private void methodNotAllowed(Exchange exchange, String allowed) {
+        exchange.response().putHeader("allow", allowed);
+        error(exchange, new OpenAiError(405, "This path accepts only " + allowed + ".", OpenAiError.INVALID_REQUEST, null,
+                "method_not_allowed"));
+    }
+
+    private void failWith(Exchange exchange, Throwable failure) {
+        if (failure instanceof AuthenticationException e) {
+            error(exchange, e.error());
+        } else if (failure instanceof InvalidRequestException e) {
+            error(exchange, e.error());
+        } else {
+            fail(exchange, failure);
+        }
+    }
+
+    private void error(Exchange exchange, OpenAiError error) {
+        var response = exchange.response();
+        if (!exchange.request().isEnded()) {
+            // The body was not (fully) read; closing keeps the connection from reading it as the next request.
+            response.putHeader("connection", "close");
+        }
+        Responses.error(response, error);
+        meter.complete(exchange, error.httpStatus());
+    }
+
+    private void fail(Exchange exchange, Throwable failure) {
+        // Exception messages may quote input (parsers) or upstream text, so only the class is logged.
+        LOG.error("request_id={} endpoint={} failed internally: {}", exchange.requestId(), exchange.endpoint(),
+                failure.getClass().getName());
+        error(exchange, new OpenAiError(500, "The gateway failed to handle this request; the request id identifies it in "
+                + "the gateway's logs.", OpenAiError.SERVER, null, "internal_error"));
+    }
+
+    private static String newRequestId() {
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        return "req_" + Long.toHexString(random.nextLong() | Long.MIN_VALUE) + Long.toHexString(random.nextLong() | Long.MIN_VALUE);
+    }
+}

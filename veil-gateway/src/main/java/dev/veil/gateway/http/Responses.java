@@ -1,0 +1,27 @@
+package dev.veil.gateway.http;
+
+import dev.veil.protocol.OpenAiError;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerResponse;
+
+/** Writes complete responses. Every response carries {@code x-request-id}; it is set when the exchange begins. */
+public final class Responses {
+
+    public static final String JSON = "application/json";
+
+    private Responses() {
+    }
+
+    /** Ends the response with a JSON body, unless the client is already gone. */
+    public static void json(HttpServerResponse response, int status, byte[] body) {
+        if (response.ended() || response.closed()) {
+            return;
+        }
+        response.setStatusCode(status).putHeader("content-type", JSON).end(Buffer.buffer(body));
+    }
+
+    /** Ends the response with an OpenAI-shaped error. */
+    public static void error(HttpServerResponse response, OpenAiError error) {
+        json(response, error.httpStatus(), error.toJson());
+    }
+}

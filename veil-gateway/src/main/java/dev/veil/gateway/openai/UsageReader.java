@@ -1,0 +1,84 @@
+package dev.veil.gateway.openai;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import java.io.IOException;
+
+/**
+ * Reads the top-level {@code usage} object of an OpenAI response or stream chunk with the streaming parser, skipping
+ * everything else unread. Content is never materialised as strings.
+ */
+public final class UsageReader {
+
+    /** What one JSON document said about usage. */
+    public record Found(Usage usage, boolean emptyChoices) {
+    }
+
+    private final JsonFactory json;
+
+    public UsageReader(JsonFactory json) {
+        this.json = json;
+    }
+
+    /** The usage in a whole JSON document, or {@code null} when there is none (or the document is not JSON). */
+    public Usage read(byte[] document, int offset, int length) {
+        Found found = scan(document, offset, length);
+        return found == null ? null : found.usage();
+    }
+
+    /**
+     * Scans one document for {@code usage} and for an empty {@code choices} array (the shape of the final usage chunk
+     * of a stream). Returns {@code null} when the document has no non-null usage or is not a JSON object.
+     */
+    public Found scan(byte[] document, int offset, int length) {
+        try (JsonParser p = json.createParser(document, offset, length)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                return null;
+            }
+            Usage usage = null;
+            boolean emptyChoices = false;
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String field = p.currentName();
+                JsonToken value = p.nextToken();
+                if (field.equals("usage") && value == JsonToken.START_OBJECT) {
+                    usage = readUsageObject(p);
+                } else if (field.equals("choices") && value == JsonToken.START_ARRAY) {
+                    emptyChoices = p.nextToken() == JsonToken.END_ARRAY;
+                    if (!emptyChoices) {
+                        p.skipChildren();
+                        while (p.nextToken() != JsonToken.END_ARRAY) {
+                            p.skipChildren();
+                        }
+                    }
+                } else {
+                    p.skipChildren();
+                }
+            }
+            return usage == null ? null : new Found(usage, emptyChoices);
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    private static Usage readUsageObject(JsonParser p) throws IOException {
+        long prompt = 0;
+        long completion = 0;
+        long total = -1;
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String name = p.currentName();
+            JsonToken v = p.nextToken();
+            if (v == JsonToken.VALUE_NUMBER_INT) {
+                switch (name) {
+                    case "prompt_tokens" -> prompt = p.getLongValue();
+                    case "completion_tokens" -> completion = p.getLongValue();
+                    case "total_tokens" -> total = p.getLongValue();
+                    default -> { }
+                }
+            } else {
+                p.skipChildren();
+            }
+        }
+        return new Usage(prompt, completion, total < 0 ? prompt + completion : total);
+    }
+}

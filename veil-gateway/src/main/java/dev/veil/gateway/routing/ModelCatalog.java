@@ -1,0 +1,66 @@
+package dev.veil.gateway.routing;
+
+import dev.veil.gateway.config.ModelConfig;
+import dev.veil.gateway.config.PriceConfig;
+import dev.veil.gateway.config.RouteConfig;
+import dev.veil.gateway.config.UpstreamConfig;
+import dev.veil.gateway.config.VeilConfig;
+import java.net.URI;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** The public models and their routes, built once from a validated configuration. */
+public final class ModelCatalog {
+
+    private final Map<String, Upstream> upstreams;
+    private final Map<String, Model> models;
+
+    private ModelCatalog(Map<String, Upstream> upstreams, Map<String, Model> models) {
+        this.upstreams = upstreams;
+        this.models = models;
+    }
+
+    /** Builds the catalog; credentials are read from {@code env} by the variable names the configuration gives. */
+    public static ModelCatalog from(VeilConfig config, Map<String, String> env) {
+        Map<String, Upstream> upstreams = new LinkedHashMap<>();
+        for (UpstreamConfig u : config.upstreams()) {
+            Optional<String> token = Optional.ofNullable(u.apiKeyEnv()).map(env::get).filter(v -> !v.isBlank());
+            upstreams.put(u.name(), new Upstream(u.name(), URI.create(u.baseUrl()), token,
+                    u.headers() == null ? Map.of() : Map.copyOf(u.headers()), u.connectTimeoutMs(), u.idleTimeoutMs(),
+                    u.maxConnections()));
+        }
+        long created = Instant.now().getEpochSecond();
+        Map<String, Model> models = new LinkedHashMap<>();
+        for (ModelConfig m : config.models()) {
+            List<Route> routes = new ArrayList<>();
+            for (RouteConfig r : m.routes()) {
+                PriceConfig p = r.price();
+                Price price = p == null ? Price.FREE : new Price(p.inputPerMillion(), p.outputPerMillion());
+                routes.add(new Route(m.id(), r.name(), upstreams.get(r.upstream()), r.model(), r.weight(), price,
+                        r.policy() == null ? dev.veil.protocol.DataPolicy.UNKNOWN : r.policy().toDataPolicy()));
+            }
+            models.put(m.id(), new Model(m.id(), m.ownedBy(), m.description(), created, routes));
+        }
+        return new ModelCatalog(Map.copyOf(upstreams), java.util.Collections.unmodifiableMap(models));
+    }
+
+    /** The model with this public id, or {@code null}. */
+    public Model find(String id) {
+        return models.get(id);
+    }
+
+    /** All models, in configuration order. */
+    public Collection<Model> models() {
+        return models.values();
+    }
+
+    /** All upstreams by name. */
+    public Map<String, Upstream> upstreams() {
+        return upstreams;
+    }
+}

@@ -1,0 +1,24 @@
+package dev.veil.gateway.routing;
+
+import dev.veil.protocol.DataPolicy;
+import dev.veil.protocol.PrivacyMode;
+
+/**
+ * One way to serve a public model: an upstream, the model name that upstream knows, and its provider's data policy.
+ *
+ * @param modelId       the public model id this route serves
+ * @param name          the route's name, unique within the model; shown to clients in {@code x-veil-route}
+ * @param upstream      where requests go
+ * @param upstreamModel the model name sent upstream
+ * @param weight        its share of traffic among the model's routes
+ * @param price         what a token costs on this route
+ * @param policy        the provider's declared data policy
+ */
+public record Route(String modelId, String name, Upstream upstream, String upstreamModel, int weight, Price price,
+                    DataPolicy policy) {
+
+    /** The privacy mode this route guarantees. */
+    public PrivacyMode mode() {
+        return policy.mode();
+    }
+}

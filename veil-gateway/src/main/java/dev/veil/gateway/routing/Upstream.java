@@ -1,0 +1,42 @@
+package dev.veil.gateway.routing;
+
+import java.net.URI;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * An OpenAI-compatible server Veil forwards to, with its own credential. The credential is resolved from the
+ * environment at start-up and never printed: {@link #toString()} leaves it out.
+ *
+ * @param name           the operator's name for it
+ * @param baseUrl        its base URL including the API prefix, e.g. {@code http://127.0.0.1:8000/v1}
+ * @param bearerToken    the credential Veil sends as {@code Authorization: Bearer}, if any
+ * @param staticHeaders  non-secret headers the operator wants sent on every request
+ * @param connectTimeoutMs how long to wait for a connection
+ * @param idleTimeoutMs  the longest silence allowed while waiting for or reading a response
+ * @param maxConnections the connection pool size
+ */
+public record Upstream(String name, URI baseUrl, Optional<String> bearerToken, Map<String, String> staticHeaders,
+                       long connectTimeoutMs, long idleTimeoutMs, int maxConnections) {
+
+    /** Whether the connection uses TLS. */
+    public boolean ssl() {
+        return "https".equalsIgnoreCase(baseUrl.getScheme());
+    }
+
+    /** The TCP port, defaulting by scheme. */
+    public int port() {
+        return baseUrl.getPort() > 0 ? baseUrl.getPort() : (ssl() ? 443 : 80);
+    }
+
+    /** The base path without a trailing slash, e.g. {@code /v1}. */
+    public String basePath() {
+        String path = baseUrl.getRawPath() == null ? "" : baseUrl.getRawPath();
+        return path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
+    }
+
+    @Override
+    public String toString() {
+        return "Upstream[" + name + " " + baseUrl + (bearerToken.isPresent() ? " with credential" : "") + "]";
+    }
+}

@@ -1,0 +1,285 @@
+package dev.veil.gateway.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class ConfigValidationTest {
+
+    static final String UPSTREAMS = """
+            upstreams:
+              - {name: a, base_url: "http://127.0.0.1:8000/v1"}
+              - {name: b, base_url: "https://b.example/v1"}
+            """;
+
+    static List<String> problems(String yaml) {
+        try {
+            ConfigLoader.parse(yaml, Map.of());
+        } catch (ConfigException e) {
+            return e.problems();
+        }
+        throw new AssertionError("expected a ConfigException");
+    }
+
+    static String model(String routes) {
+        return UPSTREAMS + "models:\n  - id: m\n    routes:\n" + routes;
+    }
+
+    @Test
+    void unknownRouteUpstreamNamesPathAndKnownUpstreams() {
+        assertThat(problems(model("""
+                      - upstream: a
+                      - upstream: foo
+                """))).containsExactly("models[0].routes[1].upstream: unknown upstream 'foo' (known: a, b)");
+    }
+
+    @Test
+    void unknownKeysAnywhereNameTheirPathAndTheKnownFields() {
+        assertThat(problems("""
+                servr: {}
+                server: {prot: 1}
+                store: {retention: 3}
+                upstreams: [{name: a, base_url: "http://h/v1", timeout: 3}]
+                models: [{id: m, routes: [{upstream: a, wieght: 2, policy: {training: false}}]}]
+                """)).containsExactly(
+                "servr: unknown field; known fields are server, store, upstreams, models",
+                "server.prot: unknown field; known fields are host, port, max_body_bytes, admin_token_env, "
+                        + "forward_headers",
+                "store.retention: unknown field; known fields are data_dir, jdbc_url, username_env, password_env, "
+                        + "pool_size, retention_days",
+                "upstreams[0].timeout: unknown field; known fields are name, base_url, api_key_env, headers, "
+                        + "connect_timeout_ms, idle_timeout_ms, max_connections",
+                "models[0].routes[0].wieght: unknown field; known fields are name, upstream, model, weight, price, "
+                        + "policy",
+                "models[0].routes[0].policy.training: unknown field; known fields are trains, retention_days, zdr, "
+                        + "tee, e2ee, jurisdiction, policy_url");
+    }
+
+    @Test
+    void wrongTypesNameThePathAndTheExpectedType() {
+        assertThat(problems("""
+                server: {port: eighty, max_body_bytes: 1.5, forward_headers: x-a}
+                store: {pool_size: true}
+                upstreams: [{name: a, base_url: "http://h/v1", headers: [x], max_connections: 99999999999}]
+                models:
+                  - id: m
+                    routes:
+                      - {upstream: a, weight: "2", price: {input_per_million: cheap}, policy: {trains: "no"}}
+                """)).containsExactly(
+                "server.port: expected an integer, got a string",
+                "server.max_body_bytes: expected an integer, got a decimal number",
+                "server.forward_headers: expected a list of strings, got a string",
+                "store.pool_size: expected an integer, got a boolean",
+                "upstreams[0].headers: expected a mapping of names to strings, got a list",
+                "upstreams[0].max_connections: expected an integer between -2147483648 and 2147483647, got a larger "
+                        + "number",
+                "models[0].routes[0].weight: expected an integer, got a string",
+                "models[0].routes[0].price.input_per_million: expected a number, got a string",
+                "models[0].routes[0].policy.trains: expected a boolean (true or false), got a string");
+    }
+
+    @Test
+    void wrongTypeMessagesDoNotEchoTheValue() {
+        assertThat(String.join("\n", problems("server: {port: sk-abcdef123}")))
+                .doesNotContain("sk-abcdef123");
+    }
+
+    @Test
+    void wrongTypedListElementsKeepTheIndicesOfLaterElements() {
+        assertThat(problems(UPSTREAMS + """
+                models:
+                  - just-a-string
+                  - {id: m2, routes: [{upstream: nope}]}
+                """)).containsExactly(
+                "models[0]: expected a mapping, got a string",
+                "models[1].routes[0].upstream: unknown upstream 'nope' (known: a, b)");
+    }
+
+    @Test
+    void wrongTypedSectionDoesNotCauseFollowOnErrors() {
+        assertThat(problems(UPSTREAMS + "models: [{id: m, routes: 5}]"))
+                .containsExactly("models[0].routes: expected a list of mappings, got an integer");
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "server: {port: -1}                  | server.port: must be between 0 and 65535 (0 picks a free port)",
+        "server: {port: 65536}               | server.port: must be between 0 and 65535 (0 picks a free port)",
+        "server: {max_body_bytes: 0}         | server.max_body_bytes: must be greater than 0",
+        "server: {host: ''}                  | server.host: must not be empty",
+        "server: {admin_token_env: 'a b'}    | server.admin_token_env: must be the NAME of an environment variable "
+                + "(letters, digits and underscores), not the secret itself",
+        "store: {retention_days: 0}          | store.retention_days: must be at least 1",
+        "store: {pool_size: 0}               | store.pool_size: must be at least 1",
+        "store: {jdbc_url: 'postgres://x'}   | store.jdbc_url: must be a JDBC URL starting with 'jdbc:' (e.g. "
+                + "jdbc:postgresql://db:5432/veil), or be left out for SQLite in data_dir",
+    })
+    void scalarRangeChecksNameTheirPath(String yaml, String problem) {
+        assertThat(problems(yaml)).containsExactly(problem);
+    }
+
+    @Test
+    void forwardHeadersNeverIncludeSensitiveHeaders() {
+        List<String> problems = problems("server: {forward_headers: [x-ok, Authorization, X-Forwarded-For, 'bad "
+                + "header']}");
+        assertThat(problems).hasSize(3);
+        assertThat(problems.get(0)).startsWith("server.forward_headers[1]: 'authorization' is never forwarded to "
+                + "upstreams; these headers are never forwarded: authorization, cookie, proxy-authorization, "
+                + "x-forwarded-for, x-real-ip, forwarded, openai-organization, openai-project, host, content-length, "
+                + "transfer-encoding, connection");
+        assertThat(problems.get(1)).startsWith("server.forward_headers[2]: 'x-forwarded-for' is never forwarded");
+        assertThat(problems.get(2)).isEqualTo("server.forward_headers[3]: not a valid header name");
+    }
+
+    @Test
+    void forwardHeadersRejectEveryNeverForwardedHeader() {
+        for (String header : ServerConfig.NEVER_FORWARDED) {
+            assertThat(problems("server: {forward_headers: [" + header.toUpperCase() + "]}"))
+                    .singleElement().asString().contains("never forwarded");
+        }
+    }
+
+    @Test
+    void upstreamNamesMustBePresentAndUnique() {
+        assertThat(problems("""
+                upstreams:
+                  - {name: a, base_url: "http://h/v1"}
+                  - {name: a, base_url: "http://h/v1"}
+                  - {base_url: "http://h/v1"}
+                  - {name: " ", base_url: "http://h/v1"}
+                """)).containsExactly(
+                "upstreams[1].name: duplicate upstream name 'a' (also upstreams[0])",
+                "upstreams[2].name: required; every upstream needs a non-empty name",
+                "upstreams[3].name: required; every upstream needs a non-empty name");
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "''                       | required; the upstream's OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1",
+        "'localhost:8000/v1'      | must be an absolute http:// or https:// URL such as http://127.0.0.1:8000/v1",
+        "'/v1'                    | must be an absolute http:// or https:// URL such as http://127.0.0.1:8000/v1",
+        "'ftp://h/v1'             | must be an absolute http:// or https:// URL such as http://127.0.0.1:8000/v1",
+        "'http://'                | not a valid URL; expected an absolute http:// or https:// URL such as "
+                + "http://127.0.0.1:8000/v1",
+        "'http://h h/v1'          | not a valid URL; expected an absolute http:// or https:// URL such as "
+                + "http://127.0.0.1:8000/v1",
+        "'http://h/v1?key=abc'    | must not contain a query or fragment (secrets in URLs are not allowed; use "
+                + "api_key_env: NAME)",
+    })
+    void baseUrlMustBeAnAbsoluteHttpUrl(String url, String problem) {
+        assertThat(problems("upstreams: [{name: a, base_url: \"" + url + "\"}]"))
+                .containsExactly("upstreams[0].base_url: " + problem);
+    }
+
+    @Test
+    void baseUrlIsRequired() {
+        assertThat(problems("upstreams: [{name: a}]")).containsExactly(
+                "upstreams[0].base_url: required; the upstream's OpenAI-compatible base URL, e.g. "
+                        + "http://127.0.0.1:8000/v1");
+    }
+
+    @Test
+    void upstreamLimitsMustBePositive() {
+        assertThat(problems("upstreams: [{name: a, base_url: 'http://h/v1', connect_timeout_ms: 0, "
+                + "idle_timeout_ms: -5, max_connections: 0}]")).containsExactly(
+                "upstreams[0].connect_timeout_ms: must be at least 1",
+                "upstreams[0].idle_timeout_ms: must be at least 1",
+                "upstreams[0].max_connections: must be at least 1");
+    }
+
+    @Test
+    void modelIdsMustBePresentAndUnique() {
+        assertThat(problems(UPSTREAMS + """
+                models:
+                  - {id: m, routes: [{upstream: a}]}
+                  - {id: m, routes: [{upstream: a}]}
+                  - {routes: [{upstream: a}]}
+                """)).containsExactly(
+                "models[1].id: duplicate model id 'm' (also models[0])",
+                "models[2].id: required; every model needs a non-empty id");
+    }
+
+    @Test
+    void modelNeedsARoute() {
+        assertThat(problems(UPSTREAMS + "models: [{id: m}, {id: n, routes: []}]")).containsExactly(
+                "models[0].routes: at least one route is required",
+                "models[1].routes: at least one route is required");
+    }
+
+    @Test
+    void routeNamesMustBeUniqueWithinAModel() {
+        assertThat(problems(model("""
+                      - upstream: a
+                      - upstream: a
+                      - {name: x, upstream: a}
+                      - {name: x, upstream: b}
+                """))).containsExactly(
+                "models[0].routes[1].name: duplicate route name 'a' (also models[0].routes[0]); route names default "
+                        + "to the upstream name, so give each route to the same upstream its own name",
+                "models[0].routes[3].name: duplicate route name 'x' (also models[0].routes[2]); route names default "
+                        + "to the upstream name, so give each route to the same upstream its own name");
+    }
+
+    @Test
+    void routeNamesMayRepeatAcrossModels() {
+        VeilConfig config = ConfigLoader.parse(UPSTREAMS + """
+                models:
+                  - {id: m, routes: [{upstream: a}]}
+                  - {id: n, routes: [{upstream: a}]}
+                """, Map.of());
+        assertThat(config.models()).hasSize(2);
+    }
+
+    @Test
+    void routeUpstreamIsRequired() {
+        assertThat(problems(model("      - {model: x}\n"))).containsExactly(
+                "models[0].routes[0].upstream: required; the name of an upstream (known: a, b)");
+    }
+
+    @Test
+    void routeWeightPricesAndPolicyAreChecked() {
+        assertThat(problems(model("""
+                      - upstream: a
+                        weight: 0
+                        price: {input_per_million: -1, output_per_million: -0.5}
+                        policy: {retention_days: -1, tee: sgx}
+                """))).containsExactly(
+                "models[0].routes[0].weight: must be at least 1",
+                "models[0].routes[0].price.input_per_million: must be a finite number of at least 0 (USD per million "
+                        + "tokens)",
+                "models[0].routes[0].price.output_per_million: must be a finite number of at least 0 (USD per "
+                        + "million tokens)",
+                "models[0].routes[0].policy.retention_days: must be at least 0 (0 = not retained)",
+                "models[0].routes[0].policy.tee: must be one of none, sev-snp, tdx, simulated");
+    }
+
+    @Test
+    void everyTeeWireNameIsAccepted() {
+        for (String tee : List.of("none", "sev-snp", "tdx", "simulated")) {
+            VeilConfig config = ConfigLoader.parse(model("      - {upstream: a, policy: {tee: " + tee + "}}\n"),
+                    Map.of());
+            assertThat(config.models().get(0).routes().get(0).policy().toDataPolicy().teeKind().wireName())
+                    .isEqualTo(tee);
+        }
+    }
+
+    @Test
+    void allProblemsAreReportedTogether() {
+        assertThatThrownBy(() -> ConfigLoader.parse("""
+                server: {port: 70000}
+                store: {pool_size: 0}
+                models: [{id: m, routes: [{upstream: ghost}]}]
+                """, Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("""
+                        invalid configuration (3 problems):
+                          server.port: must be between 0 and 65535 (0 picks a free port)
+                          store.pool_size: must be at least 1
+                          models[0].routes[0].upstream: unknown upstream 'ghost' (known: none)""");
+    }
+}

@@ -1,0 +1,59 @@
+package dev.veil.store;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.Objects;
+
+/** Issues API keys and hashes their secrets. */
+public final class ApiKeyIssuer {
+
+    /** Every secret starts with this, so leaked keys are easy to recognise by secret scanners. */
+    public static final String SECRET_PREFIX = "veil_sk_";
+
+    private static final SecureRandom RANDOM = new SecureRandom();
+    private static final HexFormat HEX = HexFormat.of();
+
+    private ApiKeyIssuer() {
+    }
+
+    /**
+     * Issues a new key: a secret of {@value #SECRET_PREFIX} plus 32 random bytes in unpadded base64url, an id of
+     * {@code key_} plus 16 random lowercase hex characters, the secret's last four characters as hint and its hash.
+     *
+     * @param name the operator's label for the key
+     * @param now  the issue time
+     */
+    public static IssuedKey issue(String name, Instant now) {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(now, "now");
+        String secret = SECRET_PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(randomBytes(32));
+        String id = "key_" + HEX.formatHex(randomBytes(8));
+        String hint = secret.substring(secret.length() - 4);
+        return new IssuedKey(new ApiKeyRecord(id, name, hashSecret(secret), hint, now, null), secret);
+    }
+
+    /**
+     * The lowercase hex SHA-256 of the UTF-8 bytes of {@code secret}. A plain fast hash suffices because secrets carry
+     * 256 bits of entropy; a slow password hash would only add latency to every request.
+     */
+    public static String hashSecret(String secret) {
+        Objects.requireNonNull(secret, "secret");
+        try {
+            MessageDigest digest = MessageDigest.getInstance("SHA-256");
+            return HEX.formatHex(digest.digest(secret.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required on every Java platform", e);
+        }
+    }
+
+    private static byte[] randomBytes(int count) {
+        byte[] bytes = new byte[count];
+        RANDOM.nextBytes(bytes);
+        return bytes;
+    }
+}

@@ -1,0 +1,118 @@
+package dev.veil.store;
+
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import javax.sql.DataSource;
+
+/** The {@code api_keys} table. Blocking JDBC; run on a worker pool. */
+public final class ApiKeyRepository {
+
+    private static final String COLUMNS = "id, name, secret_hash, secret_hint, created_at, revoked_at";
+
+    private final DataSource dataSource;
+
+    ApiKeyRepository(DataSource dataSource) {
+        this.dataSource = dataSource;
+    }
+
+    /**
+     * Stores a key.
+     *
+     * @throws StoreException when the id or hash already exists ({@link StoreException#constraintViolation()}) or the
+     *                        database fails
+     */
+    public void insert(ApiKeyRecord key) {
+        Objects.requireNonNull(key, "key");
+        Jdbc.withConnection(dataSource, "insert api key " + key.id(), connection -> {
+            try (PreparedStatement statement = connection.prepareStatement(
+                    "INSERT INTO api_keys (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?)")) {
+                statement.setString(1, key.id());
+                statement.setString(2, key.name());
+                statement.setString(3, key.secretHash());
+                statement.setString(4, key.secretHint());
+                statement.setLong(5, Jdbc.millis(key.createdAt()));
+                Jdbc.setNullableLong(statement, 6, key.revokedAt() == null ? null : Jdbc.millis(key.revokedAt()));
+                statement.executeUpdate();
+                return null;
+            }
+        });
+    }
+
+    /**
+     * Finds the key with this secret hash, revoked or not; the caller must check {@link ApiKeyRecord#active()}.
+     *
+     * @param secretHash the output of {@link ApiKeyIssuer#hashSecret}
+     */
+    public Optional<ApiKeyRecord> findBySecretHash(String secretHash) {
+        Objects.requireNonNull(secretHash, "secretHash");
+        return findOne("find api key by hash", "secret_hash", secretHash);
+    }
+
+    /** Finds the key with this id, revoked or not. */
+    public Optional<ApiKeyRecord> findById(String id) {
+        Objects.requireNonNull(id, "id");
+        return findOne("find api key " + id, "id", id);
+    }
+
+    /** All keys, revoked ones included, oldest first. */
+    public List<ApiKeyRecord> list() {
+        return Jdbc.withConnection(dataSource, "list api keys", connection -> {
+            try (PreparedStatement statement = connection.prepareStatement(
+                    "SELECT " + COLUMNS + " FROM api_keys ORDER BY created_at, id");
+                 ResultSet rows = statement.executeQuery()) {
+                List<ApiKeyRecord> keys = new ArrayList<>();
+                while (rows.next()) {
+                    keys.add(read(rows));
+                }
+                return keys;
+            }
+        });
+    }
+
+    /**
+     * Revokes a key. The row is kept as a record of the key having existed.
+     *
+     * @return true if the key was active and is now revoked; false if it is unknown or was already revoked
+     */
+    public boolean revoke(String id, Instant at) {
+        Objects.requireNonNull(id, "id");
+        Objects.requireNonNull(at, "at");
+        return Jdbc.withConnection(dataSource, "revoke api key " + id, connection -> {
+            // The IS NULL guard makes revocation idempotent and keeps the first revocation time.
+            try (PreparedStatement statement = connection.prepareStatement(
+                    "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")) {
+                statement.setLong(1, Jdbc.millis(at));
+                statement.setString(2, id);
+                return statement.executeUpdate() == 1;
+            }
+        });
+    }
+
+    private Optional<ApiKeyRecord> findOne(String operation, String column, String value) {
+        return Jdbc.withConnection(dataSource, operation, connection -> {
+            try (PreparedStatement statement = connection.prepareStatement(
+                    "SELECT " + COLUMNS + " FROM api_keys WHERE " + column + " = ?")) {
+                statement.setString(1, value);
+                try (ResultSet rows = statement.executeQuery()) {
+                    return rows.next() ? Optional.of(read(rows)) : Optional.empty();
+                }
+            }
+        });
+    }
+
+    private static ApiKeyRecord read(ResultSet rows) throws SQLException {
+        return new ApiKeyRecord(
+                rows.getString("id"),
+                rows.getString("name"),
+                rows.getString("secret_hash"),
+                rows.getString("secret_hint"),
+                Jdbc.instant(rows.getLong("created_at")),
+                Jdbc.getNullableInstant(rows, "revoked_at"));
+    }
+}
