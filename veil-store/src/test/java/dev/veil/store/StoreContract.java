@@ -263,19 +263,19 @@ abstract class StoreContract {
 
     @Test
     void flushWritesWithoutWaitingForTheIntervalAndCloseWritesTheRest() {
-        try (MeteringWriter writer = new MeteringWriter(store, 100, 50, Duration.ofHours(1))) {
-            assertThat(writer.record(request("req-1", "key_a", T0))).isTrue();
-            writer.flush();
-            assertThat(store.requests().count()).isEqualTo(1);
+        MeteringWriter writer = new MeteringWriter(store, 100, 50, Duration.ofHours(1));
+        assertThat(writer.record(request("req-1", "key_a", T0))).isTrue();
+        writer.flush();
+        assertThat(store.requests().count()).isEqualTo(1);
 
-            assertThat(writer.record(request("req-2", "key_a", T0))).isTrue();
-            writer.close();
+        assertThat(writer.record(request("req-2", "key_a", T0))).isTrue();
+        writer.close();
 
-            assertThat(store.requests().count()).isEqualTo(2);
-            assertThat(writer.writtenCount()).isEqualTo(2);
-            assertThat(writer.record(request("req-3", "key_a", T0))).as("after close").isFalse();
-            assertThat(writer.droppedCount()).isEqualTo(1);
-        }
+        assertThat(store.requests().count()).isEqualTo(2);
+        assertThat(writer.writtenCount()).isEqualTo(2);
+        assertThat(writer.record(request("req-3", "key_a", T0))).as("after close").isFalse();
+        assertThat(writer.droppedCount()).isEqualTo(1);
+        writer.close(); // idempotent
         assertThat(Thread.getAllStackTraces().keySet()).extracting(Thread::getName)
                 .doesNotContain("veil-metering");
     }

@@ -34,8 +34,7 @@ final class Problems {
     }
 
     static boolean isUnder(String path, String prefix) {
-        return path.equals(prefix) || path.startsWith(prefix + ".") || path.startsWith(prefix + "[")
-                || prefix.isEmpty();
+        return path.equals(prefix) || path.startsWith(prefix + ".") || path.startsWith(prefix + "[");
     }
 
     /** Records that {@code path} was set by environment variable {@code variable}. */

@@ -284,4 +284,12 @@ class ConfigLoaderTest {
         assertThat(e.getMessage()).isEqualTo("invalid configuration (2 problems):\n  a: one\n  b: two");
         assertThat(e.problems()).containsExactly("a: one", "b: two");
     }
+
+    @Test
+    void parserMessagesKeepSyntaxTokensButDropQuotedContent() {
+        assertThat(ConfigLoader.redactQuoted("expected ',' or ']', but got '<scalar>'"))
+                .isEqualTo("expected ',' or ']', but got '…'");
+        assertThat(ConfigLoader.redactQuoted("found \"sk-secret\" here")).isEqualTo("found \"…\" here");
+        assertThat(ConfigLoader.redactQuoted("unbalanced 'quote")).isEqualTo("unbalanced 'quote");
+    }
 }
