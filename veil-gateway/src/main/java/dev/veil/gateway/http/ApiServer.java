@@ -26,6 +26,7 @@ import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpVersion;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.LocalDate;
@@ -283,8 +284,9 @@ public final class ApiServer implements Handler<HttpServerRequest> {
 
     private void error(Exchange exchange, OpenAiError error) {
         var response = exchange.response();
-        if (!exchange.request().isEnded()) {
-            // The body was not (fully) read; closing keeps the connection from reading it as the next request.
+        HttpServerRequest request = exchange.request();
+        if (!request.isEnded() && request.version() != HttpVersion.HTTP_2) {
+            // The body was not (fully) read; closing keeps an HTTP/1 connection from reading it as the next request.
             response.putHeader("connection", "close");
         }
         Responses.error(response, error);

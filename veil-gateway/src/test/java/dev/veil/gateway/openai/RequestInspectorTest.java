@@ -1,0 +1,104 @@
+package dev.veil.gateway.openai;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class RequestInspectorTest {
+
+    private final RequestInspector inspector = new RequestInspector(RequestInspector.strictFactory());
+    private final RequestRewriter rewriter = new RequestRewriter(RequestInspector.strictFactory());
+    private final ObjectMapper mapper = new ObjectMapper();
+
+    private InferenceRequest inspect(Endpoint endpoint, String json) throws InvalidRequestException {
+        return inspector.inspect(endpoint, json.getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void extractsWhatRoutingNeeds() throws Exception {
+        InferenceRequest r = inspect(Endpoint.CHAT_COMPLETIONS,
+                "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"stream\":true,\"stream_options\":{\"include_usage\":true},\"model\":\"m\"}");
+        assertThat(r).isEqualTo(new InferenceRequest(Endpoint.CHAT_COMPLETIONS, "m", true, true));
+        assertThat(inspect(Endpoint.EMBEDDINGS, "{\"model\":\"e\",\"input\":[\"a\"]}").stream()).isFalse();
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "{\"messages\":[]}                                   | model                          | missing_required_parameter",
+            "{\"model\":\"m\"}                                   | messages                       | missing_required_parameter",
+            "{\"model\":1,\"messages\":[]}                       | model                          | invalid_type",
+            "{\"model\":\"m\",\"messages\":\"hi\"}               | messages                       | invalid_type",
+            "{\"model\":\"m\",\"messages\":[],\"stream\":\"yes\"} | stream                         | invalid_type",
+            "{\"model\":\"m\",\"messages\":[],\"stream_options\":[]} | stream_options              | invalid_type",
+            "{\"model\":\"m\",\"messages\":[],\"stream_options\":{\"include_usage\":1}} | stream_options.include_usage | invalid_type",
+            "{\"model\":\"\",\"messages\":[]}                    | model                          | invalid_value",
+    })
+    void badFieldsAreNamed(String body, String param, String code) {
+        assertThatThrownBy(() -> inspect(Endpoint.CHAT_COMPLETIONS, body))
+                .isInstanceOfSatisfying(InvalidRequestException.class, e -> {
+                    assertThat(e.error().param()).isEqualTo(param);
+                    assertThat(e.error().code()).isEqualTo(code);
+                    assertThat(e.error().httpStatus()).isEqualTo(400);
+                });
+    }
+
+    @Test
+    void malformedJsonIsReportedByPositionWithoutQuotingIt() {
+        for (String body : new String[] {"{\"model\":\"m\",\"messages\":[SECRET", "[1,2]", "{\"model\":\"a\"} trailing", "",
+                "{\"SECRET\":1,\"SECRET\":2}", "{\"model\": SECRET}"}) {
+            assertThatThrownBy(() -> inspect(Endpoint.CHAT_COMPLETIONS, body))
+                    .isInstanceOfSatisfying(InvalidRequestException.class, e -> {
+                        assertThat(e.error().message()).doesNotContain("SECRET");
+                        assertThat(e.error().httpStatus()).isEqualTo(400);
+                        assertThat(e.getStackTrace()).isEmpty();
+                    });
+        }
+    }
+
+    @Test
+    void embeddingsCannotStreamAndNeedInput() {
+        assertThatThrownBy(() -> inspect(Endpoint.EMBEDDINGS, "{\"model\":\"e\",\"input\":\"x\",\"stream\":true}"))
+                .hasMessageContaining("does not stream");
+        assertThatThrownBy(() -> inspect(Endpoint.EMBEDDINGS, "{\"model\":\"e\",\"input\":{}}"))
+                .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.error().param()).isEqualTo("input"));
+    }
+
+    @Test
+    void rewriteReplacesModelDropsIdentityAsksForUsageAndKeepsEverythingElse() throws Exception {
+        String body = """
+                {"model":"public","user":"alice","safety_identifier":"s1","messages":[{"role":"user","content":[
+                 {"type":"text","text":"look"},{"type":"image_url","image_url":{"url":"data:image/png;base64,AAAA"}}]}],
+                 "tools":[{"type":"function","function":{"name":"f","parameters":{"type":"object","properties":{"a":{"type":"integer"}}}}}],
+                 "response_format":{"type":"json_schema","json_schema":{"name":"x","schema":{"type":"object"}}},
+                 "logprobs":true,"top_logprobs":3,"vendor_extension":{"nested":[1,2.5,null,"z"]},
+                 "stream":true,"stream_options":{"include_usage":false,"other":1}}""";
+        InferenceRequest request = inspect(Endpoint.CHAT_COMPLETIONS, body);
+        JsonNode out = mapper.readTree(rewriter.rewrite(body.getBytes(StandardCharsets.UTF_8), request, "upstream-name"));
+        JsonNode in = mapper.readTree(body);
+        assertThat(out.get("model").asText()).isEqualTo("upstream-name");
+        assertThat(out.has("user")).isFalse();
+        assertThat(out.has("safety_identifier")).isFalse();
+        assertThat(out.get("stream_options")).isEqualTo(mapper.readTree("{\"other\":1,\"include_usage\":true}"));
+        for (String field : new String[] {"messages", "tools", "response_format", "logprobs", "top_logprobs", "vendor_extension", "stream"}) {
+            assertThat(out.get(field)).as(field).isEqualTo(in.get(field));
+        }
+        assertThat(request.clientWantsUsage()).isFalse();
+    }
+
+    @Test
+    void rewriteAddsStreamOptionsOnlyToStreams() throws Exception {
+        String streamed = "{\"model\":\"m\",\"messages\":[],\"stream\":true}";
+        JsonNode out = mapper.readTree(rewriter.rewrite(streamed.getBytes(StandardCharsets.UTF_8),
+                inspect(Endpoint.CHAT_COMPLETIONS, streamed), "u"));
+        assertThat(out.path("stream_options").path("include_usage").asBoolean()).isTrue();
+        String whole = "{\"model\":\"m\",\"messages\":[]}";
+        out = mapper.readTree(rewriter.rewrite(whole.getBytes(StandardCharsets.UTF_8), inspect(Endpoint.CHAT_COMPLETIONS, whole), "u"));
+        assertThat(out.has("stream_options")).isFalse();
+    }
+}

@@ -1,0 +1,102 @@
+package dev.veil.gateway.relay;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.veil.gateway.openai.RequestInspector;
+import dev.veil.gateway.openai.Usage;
+import dev.veil.gateway.openai.UsageReader;
+import io.vertx.core.buffer.Buffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class SseUsageFilterTest {
+
+    private static final String CHUNK1 = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hel\"}}],\"usage\":null}\n\n";
+    private static final String CHUNK2 = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"lo\"}}],\"usage\":null}\n\n";
+    private static final String USAGE = "data: {\"id\":\"x\",\"choices\":[],\"usage\":{\"prompt_tokens\":11,\"completion_tokens\":2,\"total_tokens\":13}}\n\n";
+    private static final String DONE = "data: [DONE]\n\n";
+    private static final String STREAM = CHUNK1 + CHUNK2 + USAGE + DONE;
+
+    private static SseUsageFilter filter(boolean forwardUsage) {
+        return new SseUsageFilter(new UsageReader(RequestInspector.strictFactory()), forwardUsage);
+    }
+
+    @Test
+    void eventsPassOneToOneAndUsageIsRecorded() {
+        SseUsageFilter filter = filter(true);
+        List<String> out = new ArrayList<>();
+        for (String event : List.of(CHUNK1, CHUNK2, USAGE, DONE)) {
+            out.add(filter.accept(Buffer.buffer(event)).toString());
+        }
+        assertThat(out).containsExactly(CHUNK1, CHUNK2, USAGE, DONE);
+        assertThat(filter.usage()).isEqualTo(new Usage(11, 2, 13));
+        assertThat(filter.sawDone()).isTrue();
+        assertThat(filter.dataEvents()).isEqualTo(2);
+    }
+
+    @Test
+    void usageChunkIsDroppedWhenTheClientDidNotAskForIt() {
+        SseUsageFilter filter = filter(false);
+        String out = filter.accept(Buffer.buffer(STREAM)).toString();
+        assertThat(out).isEqualTo(CHUNK1 + CHUNK2 + DONE);
+        assertThat(filter.usage()).isEqualTo(new Usage(11, 2, 13));
+    }
+
+    @Test
+    void contentMentioningUsageIsNotMistakenForTheUsageChunk() {
+        String tricky = "data: {\"choices\":[{\"delta\":{\"content\":\"the \\\"usage\\\": field\"}}]}\n\n";
+        SseUsageFilter filter = filter(false);
+        assertThat(filter.accept(Buffer.buffer(tricky)).toString()).isEqualTo(tricky);
+        assertThat(filter.usage()).isNull();
+    }
+
+    @Test
+    void incompleteEventWaitsForItsRestAndNothingElseWaits() {
+        SseUsageFilter filter = filter(false);
+        assertThat(filter.accept(Buffer.buffer(CHUNK1 + CHUNK2.substring(0, 10))).toString()).isEqualTo(CHUNK1);
+        assertThat(filter.accept(Buffer.buffer(CHUNK2.substring(10))).toString()).isEqualTo(CHUNK2);
+    }
+
+    @Test
+    void crlfBoundariesAreUnderstood() {
+        String crlf = STREAM.replace("\n", "\r\n");
+        SseUsageFilter filter = filter(false);
+        String out = filter.accept(Buffer.buffer(crlf)).toString();
+        assertThat(out).doesNotContain("prompt_tokens");
+        assertThat(filter.usage()).isEqualTo(new Usage(11, 2, 13));
+        assertThat(filter.sawDone()).isTrue();
+    }
+
+    @ParameterizedTest
+    @ValueSource(longs = {1, 2, 3, 42, 1234})
+    void anySplitOfTheStreamGivesTheSameOutput(long seed) {
+        Random random = new Random(seed);
+        for (boolean forwardUsage : new boolean[] {true, false}) {
+            SseUsageFilter filter = filter(forwardUsage);
+            StringBuilder out = new StringBuilder();
+            int at = 0;
+            while (at < STREAM.length()) {
+                int next = Math.min(STREAM.length(), at + 1 + random.nextInt(40));
+                out.append(filter.accept(Buffer.buffer(STREAM.substring(at, next))));
+                at = next;
+            }
+            out.append(filter.finish());
+            assertThat(out.toString()).as("seed %d", seed).isEqualTo(forwardUsage ? STREAM : CHUNK1 + CHUNK2 + DONE);
+            assertThat(filter.usage()).isEqualTo(new Usage(11, 2, 13));
+        }
+    }
+
+    @Test
+    void truncatedStreamReportsNoDoneAndCountsEvents() {
+        SseUsageFilter filter = filter(false);
+        filter.accept(Buffer.buffer(CHUNK1 + CHUNK2 + "data: {\"cho"));
+        assertThat(filter.finish().toString()).isEqualTo("data: {\"cho");
+        assertThat(filter.sawDone()).isFalse();
+        assertThat(filter.usage()).isNull();
+        assertThat(filter.dataEvents()).isEqualTo(2);
+    }
+}

@@ -1,0 +1,132 @@
+package dev.veil.it;
+
+import dev.veil.gateway.Gateway;
+import dev.veil.gateway.config.ConfigLoader;
+import dev.veil.gateway.config.VeilConfig;
+import dev.veil.store.ApiKeyIssuer;
+import dev.veil.store.IssuedKey;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+
+/**
+ * A real gateway in this JVM, configured from YAML, in front of a {@link FakeUpstream}, with a fresh SQLite store and
+ * one API key.
+ */
+public final class GatewayFixture implements AutoCloseable {
+
+    public static final String UPSTREAM_SECRET = "upstream-credential-0c1d";
+    public static final String ADMIN_TOKEN = "admin-token-for-tests";
+
+    public final FakeUpstream upstream;
+    public final Gateway gateway;
+    public final String apiKey;
+    public final String keyId;
+    public final Path dataDir;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    private GatewayFixture(FakeUpstream upstream, Gateway gateway, IssuedKey key, Path dataDir) {
+        this.upstream = upstream;
+        this.gateway = gateway;
+        this.apiKey = key.secret();
+        this.keyId = key.record().id();
+        this.dataDir = dataDir;
+    }
+
+    /** The YAML the fixture runs; {@code %s} are the upstream base URL and the data directory. */
+    static String yaml(String upstreamBaseUrl, Path dataDir, long idleTimeoutMs) {
+        return """
+                server:
+                  host: 127.0.0.1
+                  port: 0
+                  max_body_bytes: 65536
+                store:
+                  data_dir: %s
+                upstreams:
+                  - name: fake
+                    base_url: %s
+                    api_key_env: FAKE_UPSTREAM_KEY
+                    idle_timeout_ms: %d
+                    connect_timeout_ms: 2000
+                  - name: nowhere
+                    base_url: http://127.0.0.1:9/v1
+                    connect_timeout_ms: 2000
+                models:
+                  - id: test-chat
+                    routes:
+                      - name: fake-zdr
+                        upstream: fake
+                        model: upstream-chat
+                        price: { input_per_million: 1.0, output_per_million: 2.0 }
+                        policy: { trains: false, retention_days: 0, zdr: true, jurisdiction: EU }
+                  - id: test-embed
+                    routes:
+                      - name: fake-embed
+                        upstream: fake
+                        model: upstream-embed
+                        policy: { trains: false, retention_days: 0 }
+                  - id: test-unreachable
+                    routes:
+                      - upstream: nowhere
+                """.formatted(dataDir, upstreamBaseUrl, idleTimeoutMs);
+    }
+
+    public static GatewayFixture start(Path dataDir) {
+        return start(dataDir, 3_000);
+    }
+
+    public static GatewayFixture start(Path dataDir, long idleTimeoutMs) {
+        FakeUpstream upstream = FakeUpstream.start();
+        Map<String, String> env = Map.of("FAKE_UPSTREAM_KEY", UPSTREAM_SECRET, "VEIL_ADMIN_TOKEN", ADMIN_TOKEN);
+        VeilConfig config = ConfigLoader.parse(yaml(upstream.baseUrl(), dataDir, idleTimeoutMs), env);
+        Gateway gateway = Gateway.start(config, env);
+        IssuedKey key = ApiKeyIssuer.issue("it", Instant.now());
+        gateway.store().apiKeys().insert(key.record());
+        return new GatewayFixture(upstream, gateway, key, dataDir);
+    }
+
+    /** e.g. {@code http://127.0.0.1:1234/v1} */
+    public String baseUrl() {
+        return gateway.baseUrl();
+    }
+
+    public String origin() {
+        return "http://127.0.0.1:" + gateway.port();
+    }
+
+    /** POSTs JSON to a path under the origin with the fixture's key. */
+    public HttpResponse<String> post(String path, String json) {
+        return send(HttpRequest.newBuilder(URI.create(origin() + path))
+                .header("authorization", "Bearer " + apiKey)
+                .header("content-type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json)));
+    }
+
+    /** GETs a path under the origin with the fixture's key. */
+    public HttpResponse<String> get(String path) {
+        return send(HttpRequest.newBuilder(URI.create(origin() + path)).header("authorization", "Bearer " + apiKey).GET());
+    }
+
+    public HttpResponse<String> send(HttpRequest.Builder request) {
+        try {
+            return http.send(request.timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
+        } catch (Exception e) {
+            throw new AssertionError("request to the gateway failed: " + e, e);
+        }
+    }
+
+    public HttpClient http() {
+        return http;
+    }
+
+    @Override
+    public void close() {
+        gateway.close();
+        upstream.close();
+    }
+}

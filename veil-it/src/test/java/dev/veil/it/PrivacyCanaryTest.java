@@ -1,0 +1,195 @@
+package dev.veil.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The privacy canary: a unique marker goes through every endpoint and error path of a real gateway process running at
+ * log level TRACE; afterwards the marker must not be in its logs, its data directory (SQLite file, WAL), its temp
+ * directory, or {@code /metrics}. Positive controls prove the marker really travelled (the fake upstream saw it and
+ * clients got it back) and that the scanner finds it where it is.
+ */
+class PrivacyCanaryTest {
+
+    private final String canary = "CANARY" + UUID.randomUUID().toString().replace("-", "");
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final List<String> clientSaw = new ArrayList<>();
+
+    @TempDir
+    Path work;
+
+    @Test
+    @Timeout(180)
+    void noContentLeavesRequestMemory() throws Exception {
+        Path dataDir = Files.createDirectories(work.resolve("data"));
+        Path tmpDir = Files.createDirectories(work.resolve("tmp"));
+        Path log = work.resolve("gateway.log");
+        int port = GatewayProcess.freePort();
+        String metrics;
+        try (FakeUpstream upstream = FakeUpstream.start()) {
+            String yaml = GatewayFixture.yaml(upstream.baseUrl(), dataDir, 1_500).replace("port: 0", "port: " + port);
+            Path config = Files.writeString(work.resolve("veil.yaml"), yaml);
+            Map<String, String> env = Map.of("VEIL_LOG_LEVEL", "TRACE", "FAKE_UPSTREAM_KEY", GatewayFixture.UPSTREAM_SECRET,
+                    "VEIL_ADMIN_TOKEN", GatewayFixture.ADMIN_TOKEN);
+            try (GatewayProcess gateway = GatewayProcess.start(List.of("-Djava.io.tmpdir=" + tmpDir),
+                    List.of("serve", "--config", config.toString()), env, log)) {
+                gateway.awaitHealthy(port, Duration.ofSeconds(60));
+                String origin = "http://127.0.0.1:" + port;
+                String key = createKey(origin);
+
+                exerciseEveryPath(origin, key, upstream);
+                metrics = send(HttpRequest.newBuilder(URI.create(origin + "/metrics")).GET()).body();
+                assertThat(gateway.stop()).as("graceful stop").isIn(0, 143);
+            }
+            // Positive control: the canary reached the upstream and came back to clients.
+            assertThat(upstream.requests()).anySatisfy(r -> assertThat(r.body()).contains(canary));
+            assertThat(clientSaw).anySatisfy(body -> assertThat(body).contains(canary));
+        }
+
+        CanaryScanner scanner = new CanaryScanner(canary);
+        String logText = Files.readString(log);
+        assertThat(logText).as("TRACE logging was really on").containsAnyOf(" TRACE ", " DEBUG ");
+        assertThat(logText).contains("request_id=");
+        assertThat(scanner.contains(logText)).as("canary in the gateway's log output").isFalse();
+        assertThat(scanner.filesContaining(dataDir)).as("files in the data directory holding the canary").isEmpty();
+        assertThat(scanner.filesContaining(tmpDir)).as("temp files holding the canary").isEmpty();
+        assertThat(scanner.contains(metrics)).as("canary in /metrics").isFalse();
+        assertThat(metrics).contains("veil_requests_total");
+        assertThat(Files.list(dataDir).map(p -> p.getFileName().toString())).contains("veil.db");
+
+        // Scanner control: it does find the marker in a binary-ish file where it is.
+        Path control = Files.write(Files.createDirectories(work.resolve("control")).resolve("x.bin"),
+                ("\u0000\u0001" + canary + "\u0002").getBytes(StandardCharsets.UTF_8));
+        assertThat(scanner.filesContaining(control.getParent())).containsExactly(control);
+    }
+
+    private void exerciseEveryPath(String origin, String key, FakeUpstream upstream) throws Exception {
+        String chat = "{\"model\":\"test-chat\",\"user\":\"" + canary + "\",\"messages\":[{\"role\":\"user\",\"content\":\"" + canary + "\"}]";
+        // Success paths, whole and streamed, on every inference endpoint.
+        expect(post(origin, key, "/v1/chat/completions", chat + "}"), 200);
+        expect(post(origin, key, "/v1/chat/completions", chat + ",\"stream\":true}"), 200);
+        expect(post(origin, key, "/v1/chat/completions", chat + ",\"stream\":true,\"stream_options\":{\"include_usage\":true}}"), 200);
+        expect(post(origin, key, "/v1/completions", "{\"model\":\"test-chat\",\"prompt\":\"" + canary + "\"}"), 200);
+        expect(post(origin, key, "/v1/completions", "{\"model\":\"test-chat\",\"stream\":true,\"prompt\":\"" + canary + "\"}"), 200);
+        expect(post(origin, key, "/v1/embeddings", "{\"model\":\"test-embed\",\"input\":[\"" + canary + "\"]}"), 200);
+        // Identity headers carrying the canary.
+        expect(send(HttpRequest.newBuilder(URI.create(origin + "/v1/chat/completions"))
+                .header("authorization", "Bearer " + key).header("content-type", "application/json")
+                .header("x-forwarded-for", canary).header("cookie", "session=" + canary).header("openai-organization", canary)
+                .POST(HttpRequest.BodyPublishers.ofString(chat + "}"))), 200);
+
+        // Bad input: malformed JSON around the canary, wrong types, unknown model and paths, too large.
+        expect(post(origin, key, "/v1/chat/completions", "{\"model\":\"test-chat\",\"messages\":[{\"content\":\"" + canary), 400);
+        expect(post(origin, key, "/v1/chat/completions", "{\"model\": " + canary + "}"), 400);
+        expect(post(origin, key, "/v1/chat/completions", "{\"model\":\"test-chat\",\"messages\":\"" + canary + "\"}"), 400);
+        expect(post(origin, key, "/v1/chat/completions", "{\"" + canary + "\":1,\"" + canary + "\":2}"), 400);
+        expect(post(origin, key, "/v1/chat/completions", "{\"model\":\"" + canary + "\",\"messages\":[]}"), 404);
+        expect(post(origin, key, "/v1/embeddings", "{\"model\":\"test-embed\",\"input\":{\"x\":\"" + canary + "\"}}"), 400);
+        expect(post(origin, key, "/v1/chat/completions", chat + ",\"pad\":\"" + canary.repeat(3000) + "\"}"), 413);
+        expect(send(HttpRequest.newBuilder(URI.create(origin + "/v1/models/" + canary)).header("authorization", "Bearer " + key).GET()), 404);
+        expect(send(HttpRequest.newBuilder(URI.create(origin + "/v1/" + canary)).header("authorization", "Bearer " + key).GET()), 404);
+        expect(send(HttpRequest.newBuilder(URI.create(origin + "/v1/usage?start_date=" + canary)).header("authorization", "Bearer " + key).GET()), 400);
+        // Credentials carrying the canary.
+        expect(post(origin, canary, "/v1/chat/completions", chat + "}"), 401);
+        expect(send(HttpRequest.newBuilder(URI.create(origin + "/admin/keys")).header("authorization", "Bearer " + canary).GET()), 401);
+
+        // Upstream errors whose bodies carry the canary.
+        upstream.error(400, "{\"error\":{\"message\":\"bad " + canary + "\",\"type\":\"invalid_request_error\",\"param\":null,\"code\":null}}");
+        expect(post(origin, key, "/v1/chat/completions", chat + "}"), 400);
+        upstream.error(500, "{\"error\":{\"message\":\"boom " + canary + "\"}}");
+        expect(post(origin, key, "/v1/chat/completions", chat + "}"), 502);
+        expect(post(origin, key, "/v1/chat/completions", chat + ",\"stream\":true}"), 502);
+        upstream.error(429, canary);
+        expect(post(origin, key, "/v1/embeddings", "{\"model\":\"test-embed\",\"input\":\"" + canary + "\"}"), 429);
+        upstream.error(401, "{\"error\":{\"message\":\"" + canary + "\"}}");
+        expect(post(origin, key, "/v1/chat/completions", chat + "}"), 502);
+
+        // Streams that break: reset mid-stream, ended without [DONE], upstream silent, client gone.
+        upstream.mode(FakeUpstream.Mode.RESET_MID_STREAM);
+        expect(post(origin, key, "/v1/chat/completions", chat + ",\"stream\":true}"), 200);
+        upstream.mode(FakeUpstream.Mode.END_WITHOUT_DONE);
+        expect(post(origin, key, "/v1/chat/completions", chat + ",\"stream\":true}"), 200);
+        upstream.mode(FakeUpstream.Mode.SILENT);
+        expect(post(origin, key, "/v1/chat/completions", chat + "}"), 504);
+        upstream.mode(FakeUpstream.Mode.OK).gapMillis(50).extraChunks(40);
+        abortMidStream(origin, key, chat + ",\"stream\":true}");
+        upstream.mode(FakeUpstream.Mode.OK).gapMillis(5).extraChunks(0);
+        expect(post(origin, key, "/v1/chat/completions", "{\"model\":\"test-unreachable\",\"messages\":[{\"role\":\"user\",\"content\":\"" + canary + "\"}]}"), 502);
+    }
+
+    private String createKey(String origin) {
+        HttpResponse<String> created = send(HttpRequest.newBuilder(URI.create(origin + "/admin/keys"))
+                .header("authorization", "Bearer " + GatewayFixture.ADMIN_TOKEN)
+                .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"canary-test\"}")));
+        expect(created, 201);
+        String body = created.body();
+        int at = body.indexOf("\"key\":\"") + 7;
+        return body.substring(at, body.indexOf('"', at));
+    }
+
+    private void abortMidStream(String origin, String key, String body) throws Exception {
+        URI uri = URI.create(origin);
+        try (Socket socket = new Socket(uri.getHost(), uri.getPort())) {
+            socket.setSoTimeout(10_000);
+            byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+            OutputStream out = socket.getOutputStream();
+            out.write(("POST /v1/chat/completions HTTP/1.1\r\nhost: localhost\r\nauthorization: Bearer " + key
+                    + "\r\ncontent-type: application/json\r\ncontent-length: " + bytes.length + "\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            out.write(bytes);
+            out.flush();
+            InputStream in = socket.getInputStream();
+            byte[] buffer = new byte[4096];
+            int total = 0;
+            while (total < 600) {
+                int n = in.read(buffer);
+                if (n < 0) {
+                    break;
+                }
+                total += n;
+            }
+            assertThat(total).as("stream started before the abort").isGreaterThan(0);
+        }
+        Thread.sleep(300);
+    }
+
+    private HttpResponse<String> post(String origin, String key, String path, String json) {
+        return send(HttpRequest.newBuilder(URI.create(origin + path)).header("authorization", "Bearer " + key)
+                .header("content-type", "application/json").POST(HttpRequest.BodyPublishers.ofString(json)));
+    }
+
+    private HttpResponse<String> send(HttpRequest.Builder request) {
+        try {
+            HttpResponse<String> response = http.send(request.timeout(Duration.ofSeconds(30)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            clientSaw.add(response.body());
+            return response;
+        } catch (Exception e) {
+            throw new AssertionError("request failed: " + e.getClass().getName(), e);
+        }
+    }
+
+    private static void expect(HttpResponse<String> response, int status) {
+        assertThat(response.statusCode()).as("status of %s %s", response.request().method(), response.request().uri().getPath())
+                .isEqualTo(status);
+        assertThat(response.headers().firstValue("x-request-id")).isPresent();
+    }
+}
