@@ -25,7 +25,12 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class FakeUpstream implements AutoCloseable {
 
     /** What the fake does with the next requests. */
-    public enum Mode { OK, HTTP_ERROR, RESET_MID_STREAM, END_WITHOUT_DONE, SILENT }
+    public enum Mode { OK, HTTP_ERROR, RESET_MID_STREAM, END_WITHOUT_DONE, SILENT,
+        /** Streams {@link #FIREHOSE_EVENTS} large events as fast as the gateway reads them. */
+        FIREHOSE }
+
+    public static final int FIREHOSE_EVENTS = 2_000;
+    public static final int FIREHOSE_EVENT_BYTES = 8_192;
 
     /** A request as the fake received it. */
     public record Recorded(String method, String path, Map<String, List<String>> headers, String body) {
@@ -45,6 +50,7 @@ public final class FakeUpstream implements AutoCloseable {
     private final List<Recorded> requests = new CopyOnWriteArrayList<>();
     private final AtomicInteger streamsCutByClient = new AtomicInteger();
     private final AtomicInteger streamsStarted = new AtomicInteger();
+    private final AtomicInteger firehoseBlocked = new AtomicInteger();
     private volatile Mode mode = Mode.OK;
     private volatile int errorStatus = 500;
     private volatile String errorBody = "{}";
@@ -91,6 +97,11 @@ public final class FakeUpstream implements AutoCloseable {
         return streamsCutByClient.get();
     }
 
+    /** How often the firehose found its write queue full, i.e. the gateway stopped reading. */
+    public int firehoseBlocked() {
+        return firehoseBlocked.get();
+    }
+
     public int streamsStarted() {
         return streamsStarted.get();
     }
@@ -125,6 +136,7 @@ public final class FakeUpstream implements AutoCloseable {
         extraChunks = 0;
         streamsCutByClient.set(0);
         streamsStarted.set(0);
+        firehoseBlocked.set(0);
     }
 
     private void handle(HttpServerRequest request) {
@@ -177,6 +189,12 @@ public final class FakeUpstream implements AutoCloseable {
         boolean includeUsage = req.path("stream_options").path("include_usage").asBoolean(false);
         response.setChunked(true).putHeader("content-type", "text/event-stream");
         streamsStarted.incrementAndGet();
+        if (mode == Mode.FIREHOSE) {
+            String event = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\""
+                    + "x".repeat(FIREHOSE_EVENT_BYTES - 60) + "\"}}]}\n\n";
+            firehose(response, Buffer.buffer(event), 0);
+            return;
+        }
         String[] pieces = echo.split("(?<= )");
         int total = pieces.length + extraChunks;
         Mode streamMode = mode;
@@ -227,6 +245,23 @@ public final class FakeUpstream implements AutoCloseable {
             response.write("data: " + usage + "\n\n");
         }
         response.end("data: [DONE]\n\n");
+    }
+
+    private void firehose(HttpServerResponse response, Buffer event, int sent) {
+        int i = sent;
+        while (i < FIREHOSE_EVENTS && !response.closed()) {
+            response.write(event);
+            i++;
+            if (response.writeQueueFull()) {
+                firehoseBlocked.incrementAndGet();
+                int next = i;
+                response.drainHandler(v -> firehose(response, event, next));
+                return;
+            }
+        }
+        if (!response.closed()) {
+            response.end("data: [DONE]\n\n");
+        }
     }
 
     private static String lastUserText(JsonNode req, boolean chat) {

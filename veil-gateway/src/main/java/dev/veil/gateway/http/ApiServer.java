@@ -118,10 +118,10 @@ public final class ApiServer implements Handler<HttpServerRequest> {
             case "/metrics" -> {
                 exchange.endpoint("metrics");
                 if (method == HttpMethod.GET) {
+                    meter.complete(exchange, 200);
                     exchange.response().setStatusCode(200)
                             .putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8")
                             .end(metrics.scrape());
-                    meter.complete(exchange, 200);
                 } else {
                     methodNotAllowed(exchange, "GET");
                 }
@@ -232,8 +232,8 @@ public final class ApiServer implements Handler<HttpServerRequest> {
             return;
         }
         reply.onSuccess(r -> {
-            Responses.json(exchange.response(), r.status(), r.body());
             meter.complete(exchange, r.status());
+            Responses.json(exchange.response(), r.status(), r.body());
         }).onFailure(failure -> failWith(exchange, failure));
     }
 
@@ -262,8 +262,8 @@ public final class ApiServer implements Handler<HttpServerRequest> {
     }
 
     private void ok(Exchange exchange, byte[] body) {
-        Responses.json(exchange.response(), 200, body);
         meter.complete(exchange, 200);
+        Responses.json(exchange.response(), 200, body);
     }
 
     private void methodNotAllowed(Exchange exchange, String allowed) {
@@ -289,8 +289,8 @@ public final class ApiServer implements Handler<HttpServerRequest> {
             // The body was not (fully) read; closing keeps an HTTP/1 connection from reading it as the next request.
             response.putHeader("connection", "close");
         }
-        Responses.error(response, error);
         meter.complete(exchange, error.httpStatus());
+        Responses.error(response, error);
     }
 
     private void fail(Exchange exchange, Throwable failure) {

@@ -85,9 +85,10 @@ public final class InferenceRelay {
             HttpClientRequest upstreamRequest = created.result();
             response.closeHandler(v -> {
                 if (!response.ended()) {
-                    // The client went away: stop the generation (and its billing) upstream.
-                    upstreamRequest.reset();
+                    // The client went away: stop the generation (and its billing) upstream. Metered first, because
+                    // the reset fails the upstream response synchronously and that path would meter a 502.
                     meter.complete(exchange, Exchange.CLIENT_CLOSED);
+                    upstreamRequest.reset();
                 }
             });
             upstreamRequest.send(Buffer.buffer(upstreamBody)).onComplete(sent -> {
@@ -105,8 +106,8 @@ public final class InferenceRelay {
         if (status < 200 || status >= 300) {
             upstream.body().onComplete(body -> {
                 OpenAiError error = upstreamErrors.map(status, body.succeeded() ? body.result().getBytes() : new byte[0]);
-                Responses.error(exchange.response(), error);
                 meter.complete(exchange, error.httpStatus());
+                Responses.error(exchange.response(), error);
             });
             return;
         }
@@ -127,19 +128,27 @@ public final class InferenceRelay {
             Buffer bytes = body.result();
             byte[] raw = bytes.getBytes();
             exchange.usage(usageReader.read(raw, 0, raw.length));
+            meter.complete(exchange, status);
             HttpServerResponse response = exchange.response();
             if (!response.closed() && !response.ended()) {
                 response.setStatusCode(status)
                         .putHeader("content-type", contentType == null ? Responses.JSON : contentType)
                         .end(bytes);
             }
-            meter.complete(exchange, status);
         });
     }
 
     private void relayStream(Exchange exchange, InferenceRequest request, HttpClientResponse upstream) {
         HttpServerResponse response = exchange.response();
         SseUsageFilter filter = new SseUsageFilter(usageReader, request.clientWantsUsage());
+        response.closeHandler(v -> {
+            if (!response.ended()) {
+                // The client left mid-stream: bill what was generated so far, then stop the generation.
+                exchange.usage(usageOrEstimate(filter));
+                meter.complete(exchange, Exchange.CLIENT_CLOSED);
+                upstream.request().reset();
+            }
+        });
         response.setStatusCode(200)
                 .setChunked(true)
                 .putHeader("content-type", "text/event-stream; charset=utf-8")
@@ -158,9 +167,9 @@ public final class InferenceRelay {
         upstream.exceptionHandler(failure -> {
             LOG.debug("request_id={} upstream stream failed: {}", exchange.requestId(), failure.getClass().getSimpleName());
             exchange.usage(usageOrEstimate(filter));
+            meter.complete(exchange, 502);
             endStreamWithError(exchange, "The upstream connection failed mid-stream; the response is incomplete.",
                     failure instanceof TimeoutException ? "upstream_timeout" : "upstream_stream_interrupted");
-            meter.complete(exchange, 502);
         });
         upstream.endHandler(v -> {
             Buffer rest = filter.finish();
@@ -169,15 +178,15 @@ public final class InferenceRelay {
             }
             exchange.usage(usageOrEstimate(filter));
             if (!filter.sawDone()) {
+                meter.complete(exchange, 502);
                 endStreamWithError(exchange, "The upstream ended the stream early; the response is incomplete.",
                         "upstream_stream_truncated");
-                meter.complete(exchange, 502);
                 return;
             }
+            meter.complete(exchange, 200);
             if (!response.closed() && !response.ended()) {
                 response.end();
             }
-            meter.complete(exchange, 200);
         });
     }
 
@@ -214,11 +223,11 @@ public final class InferenceRelay {
                     OpenAiError.UPSTREAM, null, "upstream_connection_failed");
         }
         HttpServerResponse response = exchange.response();
+        meter.complete(exchange, response.closed() ? Exchange.CLIENT_CLOSED : error.httpStatus());
         if (response.headWritten()) {
             endStreamWithError(exchange, error.message(), error.code());
         } else {
             Responses.error(response, error);
         }
-        meter.complete(exchange, response.closed() ? Exchange.CLIENT_CLOSED : error.httpStatus());
     }
 }
