@@ -79,6 +79,14 @@ final class GatewayProcess implements AutoCloseable {
         return process.exitValue();
     }
 
+    /** Waits for the process to exit by itself and returns its status; fails if it is still running after the wait. */
+    int awaitExit(Duration timeout) throws InterruptedException {
+        if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            throw new AssertionError("the process did not exit within " + timeout);
+        }
+        return process.exitValue();
+    }
+
     String output() throws IOException {
         return Files.readString(output);
     }
