@@ -1,0 +1,289 @@
+package dev.veil.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code veil demo} as a user runs it: the shaded jar in its own process, with nothing configured. It must print a
+ * working key and examples, and serve chat, streams, embeddings and a labelled model list.
+ */
+@Timeout(60)
+class DemoCommandTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Pattern KEY_LINE = Pattern.compile("^VEIL_API_KEY=(\\S+)$");
+
+    @TempDir
+    static Path dataDir;
+
+    private static CompatProcess demo;
+    private static String key;
+    private static String origin;
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    @BeforeAll
+    static void startDemo() throws Exception {
+        int port = CompatProcess.freePort();
+        origin = "http://127.0.0.1:" + port;
+        demo = CompatProcess.start(dataDir, "demo", "--port", Integer.toString(port),
+                "--data-dir", dataDir.resolve("store").toString());
+        Matcher m = demo.awaitLine(KEY_LINE, Duration.ofSeconds(30));
+        key = m.group(1);
+        // The welcome text ends with the stop hint; wait for it so the stdout checks see all of it.
+        demo.awaitText("Ctrl+C", Duration.ofSeconds(5));
+    }
+
+    @AfterAll
+    static void stopDemo() throws Exception {
+        if (demo != null) {
+            demo.close();
+            assertThat(demo.isAlive()).as("the demo process must stop").isFalse();
+        }
+    }
+
+    private static HttpResponse<String> send(HttpRequest.Builder request) throws Exception {
+        return HTTP.send(request.timeout(Duration.ofSeconds(15)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static HttpResponse<String> post(String path, String json) throws Exception {
+        return send(HttpRequest.newBuilder(URI.create(origin + path))
+                .header("authorization", "Bearer " + key)
+                .header("content-type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json)));
+    }
+
+    @Test
+    void welcomePrintsTheKeyThenACurlAndAnSdkExample() {
+        List<String> lines = demo.stdoutLines();
+        int keyLine = lines.indexOf("VEIL_API_KEY=" + key);
+        assertThat(keyLine).as("key line in stdout:\n%s", demo.stdout()).isNotNegative();
+        assertThat(key).hasSizeGreaterThan(20);
+        List<String> after = lines.subList(keyLine + 1, lines.size());
+        String rest = String.join("\n", after);
+        assertThat(after).anySatisfy(l -> assertThat(l).contains("curl").contains(origin + "/v1/chat/completions"));
+        assertThat(after).anySatisfy(l -> assertThat(l).contains("curl").contains(origin + "/v1/models"));
+        assertThat(rest).contains("export VEIL_API_KEY=" + key);
+        assertThat(rest).contains("Authorization: Bearer $VEIL_API_KEY");
+        assertThat(rest).contains("from openai import OpenAI");
+        assertThat(rest).contains("base_url=\"" + origin + "/v1\"").contains("api_key=\"" + key + "\"");
+        assertThat(rest).contains("veil-demo-chat");
+        // Before the key: what the demo is, and each model's privacy mode.
+        String before = String.join("\n", lines.subList(0, keyLine));
+        assertThat(before).contains("DEMO").contains(origin);
+        assertThat(before).contains("veil-demo-chat  privacy mode: private")
+                .contains("veil-demo-chat-anonymized  privacy mode: anonymized")
+                .contains("veil-demo-embed  privacy mode: private");
+    }
+
+    @Test
+    void chatCompletionAnswers() throws Exception {
+        HttpResponse<String> response = post("/v1/chat/completions",
+                "{\"model\":\"veil-demo-chat\",\"max_tokens\":8,\"messages\":[{\"role\":\"user\",\"content\":\"Hello demo\"}]}");
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        assertThat(response.headers().firstValue("x-request-id")).isPresent();
+        assertThat(response.headers().firstValue("x-veil-privacy-mode")).hasValue("private");
+        JsonNode body = JSON.readTree(response.body());
+        assertThat(body.path("object").asText()).isEqualTo("chat.completion");
+        String content = body.path("choices").path(0).path("message").path("content").asText();
+        assertThat(content).isNotBlank();
+        assertThat(body.path("choices").path(0).path("message").path("role").asText()).isEqualTo("assistant");
+        JsonNode usage = body.path("usage");
+        assertThat(usage.path("completion_tokens").asInt()).isBetween(1, 8);
+        assertThat(usage.path("prompt_tokens").asInt()).isPositive();
+        assertThat(usage.path("total_tokens").asInt())
+                .isEqualTo(usage.path("prompt_tokens").asInt() + usage.path("completion_tokens").asInt());
+    }
+
+    @Test
+    void streamEndsWithDone() throws Exception {
+        HttpResponse<String> response = post("/v1/chat/completions",
+                "{\"model\":\"veil-demo-chat\",\"stream\":true,\"max_tokens\":6,"
+                        + "\"messages\":[{\"role\":\"user\",\"content\":\"Stream please\"}]}");
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        assertThat(response.headers().firstValue("content-type")).hasValueSatisfying(ct -> assertThat(ct).startsWith("text/event-stream"));
+        assertThat(response.body().stripTrailing()).endsWith("data: [DONE]");
+        List<String> data = CompatSse.dataPayloads(response.body());
+        assertThat(data).last().isEqualTo("[DONE]");
+        StringBuilder text = new StringBuilder();
+        List<JsonNode> events = new ArrayList<>();
+        for (String payload : data.subList(0, data.size() - 1)) {
+            JsonNode event = JSON.readTree(payload);
+            events.add(event);
+            assertThat(event.path("object").asText()).isEqualTo("chat.completion.chunk");
+            assertThat(event.path("usage").isMissingNode() || event.path("usage").isNull())
+                    .as("usage chunk not asked for: %s", payload).isTrue();
+            text.append(event.path("choices").path(0).path("delta").path("content").asText(""));
+        }
+        assertThat(text.toString()).isNotBlank();
+        assertThat(events).anySatisfy(e -> assertThat(e.path("choices").path(0).path("finish_reason").isTextual()).isTrue());
+    }
+
+    @Test
+    void streamWithIncludeUsageEndsWithUsageThenDone() throws Exception {
+        HttpResponse<String> response = post("/v1/chat/completions",
+                "{\"model\":\"veil-demo-chat\",\"stream\":true,\"max_tokens\":4,\"stream_options\":{\"include_usage\":true},"
+                        + "\"messages\":[{\"role\":\"user\",\"content\":\"Stream with usage\"}]}");
+        assertThat(response.statusCode()).isEqualTo(200);
+        List<String> data = CompatSse.dataPayloads(response.body());
+        assertThat(data).last().isEqualTo("[DONE]");
+        JsonNode usageChunk = JSON.readTree(data.get(data.size() - 2));
+        assertThat(usageChunk.path("choices")).isEmpty();
+        assertThat(usageChunk.path("usage").path("completion_tokens").asInt()).isEqualTo(4);
+    }
+
+    @Test
+    void embeddingsAnswer() throws Exception {
+        HttpResponse<String> response = post("/v1/embeddings",
+                "{\"model\":\"veil-demo-embed\",\"input\":[\"alpha\",\"beta\",\"alpha\"]}");
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        JsonNode body = JSON.readTree(response.body());
+        JsonNode data = body.path("data");
+        assertThat(data).hasSize(3);
+        assertThat(data.path(0).path("embedding")).hasSize(64);
+        assertThat(data.path(0).path("embedding")).as("equal texts give equal vectors").isEqualTo(data.path(2).path("embedding"));
+        assertThat(data.path(0).path("embedding")).isNotEqualTo(data.path(1).path("embedding"));
+        double norm = 0;
+        for (JsonNode v : data.path(0).path("embedding")) {
+            norm += v.asDouble() * v.asDouble();
+        }
+        assertThat(norm).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-3));
+        assertThat(body.path("usage").path("prompt_tokens").asInt()).isPositive();
+    }
+
+    @Test
+    void modelsCarryPrivacyAndAreLabelledAsDemo() throws Exception {
+        HttpResponse<String> response = send(HttpRequest.newBuilder(URI.create(origin + "/v1/models"))
+                .header("authorization", "Bearer " + key).GET());
+        assertThat(response.statusCode()).isEqualTo(200);
+        JsonNode data = JSON.readTree(response.body()).path("data");
+        List<String> ids = new ArrayList<>();
+        data.forEach(m -> ids.add(m.path("id").asText()));
+        assertThat(ids).containsExactlyInAnyOrder("veil-demo-chat", "veil-demo-chat-anonymized", "veil-demo-embed");
+        for (JsonNode model : data) {
+            String id = model.path("id").asText();
+            assertThat(model.path("object").asText()).isEqualTo("model");
+            assertThat(model.path("owned_by").asText() + " " + model.path("description").asText())
+                    .as("model %s is labelled as the demo", id).containsIgnoringCase("demo");
+            JsonNode privacy = model.path("privacy");
+            assertThat(privacy.isObject()).as("privacy object of %s", id).isTrue();
+            assertThat(privacy.path("mode").asText()).isIn("anonymized", "private", "tee", "e2ee");
+            assertThat(privacy.path("routes")).isNotEmpty();
+            assertThat(privacy.path("routes").path(0).path("policy").isObject()).isTrue();
+        }
+        JsonNode chat = byId(data, "veil-demo-chat");
+        assertThat(chat.path("owned_by").asText()).isEqualTo("veil-demo");
+        assertThat(chat.path("description").asText()).contains("not a real model");
+        assertThat(chat.path("privacy").path("mode").asText()).isEqualTo("private");
+        // As docs/api.md shows it.
+        assertThat(chat.path("privacy").path("routes").path(0)).isEqualTo(JSON.readTree("""
+                {"route": "demo-private", "mode": "private",
+                 "policy": {"trains": false, "retention_days": 0, "zdr": true, "tee": "none", "e2ee": false,
+                            "jurisdiction": "local", "policy_url": null}}"""));
+        assertThat(byId(data, "veil-demo-chat-anonymized").path("privacy").path("mode").asText()).isEqualTo("anonymized");
+        assertThat(byId(data, "veil-demo-chat-anonymized").path("privacy").path("routes").path(0).path("policy")
+                .path("retention_days").asInt()).isEqualTo(30);
+    }
+
+    @Test
+    void theOpenAiSdkWorksWithThePrintedBaseUrlAndKey() {
+        com.openai.client.OpenAIClient client = com.openai.client.okhttp.OpenAIOkHttpClient.builder()
+                .baseUrl(origin + "/v1").apiKey(key).maxRetries(0).timeout(Duration.ofSeconds(15)).build();
+        try {
+            com.openai.models.chat.completions.ChatCompletion reply = client.chat().completions().create(
+                    com.openai.models.chat.completions.ChatCompletionCreateParams.builder()
+                            .model("veil-demo-chat").maxCompletionTokens(5).addUserMessage("Hello").build());
+            assertThat(reply.choices().get(0).message().content()).hasValueSatisfying(c -> assertThat(c).isNotBlank());
+            assertThat(reply.usage().orElseThrow().completionTokens()).isEqualTo(5);
+
+            // The SDK asks for base64 embeddings by default; the demo must answer in that encoding.
+            com.openai.models.embeddings.CreateEmbeddingResponse embeddings = client.embeddings().create(
+                    com.openai.models.embeddings.EmbeddingCreateParams.builder()
+                            .model("veil-demo-embed").input("vector please").dimensions(16).build());
+            List<Float> vector = embeddings.data().get(0).embedding();
+            assertThat(vector).hasSize(16);
+            double norm = 0;
+            for (float f : vector) {
+                norm += f * f;
+            }
+            assertThat(norm).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-3));
+        } finally {
+            client.close();
+        }
+    }
+
+    @Test
+    void usageShowsTheCallersOwnRequests() throws Exception {
+        HttpResponse<String> chat = post("/v1/chat/completions",
+                "{\"model\":\"veil-demo-chat-anonymized\",\"max_tokens\":3,\"messages\":[{\"role\":\"user\",\"content\":\"count\"}]}");
+        assertThat(chat.statusCode()).isEqualTo(200);
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        JsonNode entry = null;
+        JsonNode report = null;
+        while (entry == null && System.nanoTime() < deadline) {
+            HttpResponse<String> usage = send(HttpRequest.newBuilder(URI.create(origin + "/v1/usage"))
+                    .header("authorization", "Bearer " + key).GET());
+            assertThat(usage.statusCode()).as(usage.body()).isEqualTo(200);
+            report = JSON.readTree(usage.body());
+            for (JsonNode e : report.path("data")) {
+                if (e.path("model").asText().equals("veil-demo-chat-anonymized")) {
+                    entry = e;
+                }
+            }
+            if (entry == null) {
+                Thread.sleep(100);
+            }
+        }
+        assertThat(entry).as("usage of veil-demo-chat-anonymized in %s", report).isNotNull();
+        assertThat(entry.path("requests").asLong()).isGreaterThanOrEqualTo(1);
+        assertThat(entry.path("completion_tokens").asLong()).isGreaterThanOrEqualTo(3);
+        assertThat(entry.path("cost_usd").asDouble()).isPositive();
+        assertThat(report.path("object").asText()).isEqualTo("usage");
+        assertThat(report.toString()).doesNotContain("count");
+    }
+
+    @Test
+    void wrongKeyIsRefused() throws Exception {
+        HttpResponse<String> response = send(HttpRequest.newBuilder(URI.create(origin + "/v1/models"))
+                .header("authorization", "Bearer " + key + "x").GET());
+        assertThat(response.statusCode()).isEqualTo(401);
+        assertThat(JSON.readTree(response.body()).path("error").path("code").asText()).isEqualTo("invalid_api_key");
+    }
+
+    @Test
+    void aSecondDemoOnTheSamePortFailsWithAHint() throws Exception {
+        int port = Integer.parseInt(origin.substring(origin.lastIndexOf(':') + 1));
+        Path other = Files.createDirectories(dataDir.resolve("second"));
+        CompatProcess.Result result = CompatProcess.run(other, Duration.ofSeconds(30), "demo", "--port",
+                Integer.toString(port), "--data-dir", other.resolve("store").toString());
+        assertThat(result.exit()).as("stdout:\n%s\nstderr:\n%s", result.stdout(), result.stderr()).isNotZero();
+        assertThat(result.stderr()).contains("--port");
+        assertThat(result.stdout()).doesNotContain("VEIL_API_KEY=");
+    }
+
+    private static JsonNode byId(JsonNode data, String id) {
+        for (JsonNode m : data) {
+            if (m.path("id").asText().equals(id)) {
+                return m;
+            }
+        }
+        throw new AssertionError("no model " + id);
+    }
+}
