@@ -9,6 +9,7 @@ import dev.veil.store.ApiKeyRecord;
 import dev.veil.store.IssuedKey;
 import dev.veil.store.Store;
 import dev.veil.store.StoreSettings;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.concurrent.Callable;
@@ -38,12 +39,32 @@ final class KeysCommand implements Runnable {
         @Option(names = "--data-dir", description = "Use the SQLite store in this data directory.")
         Path dataDir;
 
-        StoreSettings settings() {
+        /**
+         * The store's settings. Only {@code create} may start a new SQLite store; listing or revoking in a directory
+         * without one is a mistyped path, not an empty store.
+         */
+        StoreSettings settings(boolean mayCreate) {
             if (config != null) {
-                return Gateway.storeSettings(ConfigLoader.load(config, System.getenv()).store(), System.getenv());
+                StoreConfig store = ConfigLoader.load(config, System.getenv()).store();
+                requireExisting(store.jdbcUrl() == null ? store.sqliteFile() : null, mayCreate);
+                return Gateway.storeSettings(store, System.getenv());
             }
-            Path dir = dataDir != null ? dataDir : Path.of(StoreConfig.DEFAULT_DATA_DIR);
-            return StoreSettings.sqlite(dir.resolve(StoreConfig.SQLITE_FILE));
+            Path file = (dataDir != null ? dataDir : Path.of(StoreConfig.DEFAULT_DATA_DIR)).resolve(StoreConfig.SQLITE_FILE);
+            requireExisting(file, mayCreate);
+            return StoreSettings.sqlite(file);
+        }
+
+        private static void requireExisting(Path sqliteFile, boolean mayCreate) {
+            if (!mayCreate && sqliteFile != null && !Files.exists(sqliteFile)) {
+                throw new NoStoreException(sqliteFile);
+            }
+        }
+    }
+
+    /** No store where the user pointed. */
+    static final class NoStoreException extends RuntimeException {
+        NoStoreException(Path file) {
+            super("no Veil store at " + file.toAbsolutePath() + "; check --data-dir or --config (keys create makes a new one)");
         }
     }
 
@@ -53,12 +74,20 @@ final class KeysCommand implements Runnable {
 
         @Override
         public Integer call() {
-            try (Store store = Store.open(location.settings())) {
+            try (Store store = Store.open(location.settings(createsStore()))) {
                 return run(store);
             } catch (ConfigException e) {
                 System.err.println("veil: invalid configuration:\n" + e.getMessage());
                 return 2;
+            } catch (NoStoreException e) {
+                System.err.println("veil: " + e.getMessage());
+                return 1;
             }
+        }
+
+        /** Whether this command may create a store that does not exist yet. */
+        boolean createsStore() {
+            return false;
         }
 
         abstract int run(Store store);
@@ -68,6 +97,11 @@ final class KeysCommand implements Runnable {
     static final class Create extends StoreCommand {
         @Option(names = "--name", defaultValue = "unnamed", description = "A name to recognise the key by.")
         String name;
+
+        @Override
+        boolean createsStore() {
+            return true;
+        }
 
         @Override
         int run(Store store) {

@@ -50,6 +50,18 @@ class KeysCommandTest {
     // ---------------------------------------------------------------- CLI
 
     @Test
+    void listingOrRevokingWhereNoStoreIsIsAnErrorNotAnEmptyStore() throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("typo"));
+        String missing = dir.resolve("no-such-store").toString();
+        for (String[] args : new String[][] {{"keys", "list", "--data-dir", missing}, {"keys", "revoke", "key_x", "--data-dir", missing}}) {
+            CompatProcess.Result result = CompatProcess.run(dir, CLI_TIMEOUT, args);
+            assertThat(result.exit()).isEqualTo(1);
+            assertThat(result.stderr()).contains("no Veil store at").contains("no-such-store");
+        }
+        assertThat(dir.resolve("no-such-store")).doesNotExist();
+    }
+
+    @Test
     void createListRevokeFromTheCommandLine() throws Exception {
         Path dir = Files.createDirectories(tmp.resolve("cli"));
         String dataDir = dir.resolve("store").toString();

@@ -9,7 +9,8 @@ import java.io.UncheckedIOException;
 /**
  * An error in the shape every OpenAI client understands: {@code {"error":{"message","type","param","code"}}}.
  *
- * <p>Messages are written by Veil and never contain request or response content, nor an upstream's error text.
+ * <p>Messages are written by Veil. The one exception is an upstream's own message on a 4xx request error, which the
+ * caller gets back (prefixed) so it can fix its request; such an error is answered, never logged or stored.
  *
  * @param httpStatus the HTTP status to answer with
  * @param message    a human-readable explanation that says what was wrong and what to do
