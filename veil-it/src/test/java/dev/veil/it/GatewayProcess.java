@@ -1,7 +1,6 @@
 package dev.veil.it;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -27,15 +26,11 @@ final class GatewayProcess implements AutoCloseable {
 
     /** Starts {@code java [jvmArgs] -jar veil.jar args...} with extra environment, output to {@code output}. */
     static GatewayProcess start(List<String> jvmArgs, List<String> args, Map<String, String> env, Path output) throws IOException {
-        String jar = System.getProperty("veil.jar");
-        if (jar == null || !Files.exists(Path.of(jar))) {
-            throw new IllegalStateException("the shaded jar is missing (" + jar + "); run ./mvnw verify from the repository root");
-        }
         List<String> command = new ArrayList<>();
-        command.add(ProcessHandle.current().info().command().orElse("java"));
+        command.add(CompatProcess.java());
         command.addAll(jvmArgs);
         command.add("-jar");
-        command.add(jar);
+        command.add(CompatProcess.jar().toString());
         command.addAll(args);
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile());
         builder.environment().putAll(env);
@@ -43,9 +38,7 @@ final class GatewayProcess implements AutoCloseable {
     }
 
     static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
+        return CompatProcess.freePort();
     }
 
     /** Waits until {@code GET /health} answers 200, failing with the process output if it dies or takes too long. */

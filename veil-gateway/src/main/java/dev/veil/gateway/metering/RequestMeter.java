@@ -34,13 +34,15 @@ public final class RequestMeter {
         long latencyNanos = System.nanoTime() - exchange.startNanos();
         long ttftNanos = exchange.timeToFirstTokenNanos();
         Route route = exchange.route();
-        metrics.observe(exchange.endpoint(), exchange.model(), route == null ? null : route.name(), status, latencyNanos,
+        boolean inference = isMeteredEndpoint(exchange.endpoint());
+        String modelLabel = exchange.model() != null ? exchange.model() : (inference ? GatewayMetrics.UNKNOWN : null);
+        metrics.observe(exchange.endpoint(), modelLabel, route == null ? null : route.name(), status, latencyNanos,
                 ttftNanos, exchange.usage());
         if (ACCESS.isDebugEnabled()) {
             ACCESS.debug("request_id={} endpoint={} status={} latency_us={}", exchange.requestId(), exchange.endpoint(),
                     status, TimeUnit.NANOSECONDS.toMicros(latencyNanos));
         }
-        if (exchange.key() == null || !isMeteredEndpoint(exchange.endpoint())) {
+        if (exchange.key() == null || !inference) {
             return;
         }
         var usage = exchange.usage();

@@ -25,11 +25,17 @@ public final class GatewayMetrics {
     private record Meters(Counter requests, Timer latency, Timer ttft, Counter promptTokens, Counter completionTokens) {
     }
 
-    /** Records one completed request. {@code model} and {@code route} must come from configuration, or be null. */
+    /** Label for requests that concern no model (health, metrics, usage, admin). */
+    public static final String NONE = "none";
+
+    /**
+     * Records one completed request. {@code model} and {@code route} must come from configuration, be
+     * {@link #UNKNOWN}, or be null (no model or route involved).
+     */
     public void observe(String endpoint, String model, String route, int status, long latencyNanos, long ttftNanos,
                         Usage usage) {
-        String m = model == null ? UNKNOWN : model;
-        String r = route == null ? "none" : route;
+        String m = model == null ? NONE : model;
+        String r = route == null ? NONE : route;
         String statusClass = (status / 100) + "xx";
         Meters meter = meters.computeIfAbsent(endpoint + '\u0000' + m + '\u0000' + r + '\u0000' + statusClass,
                 k -> register(endpoint, m, r, statusClass));
