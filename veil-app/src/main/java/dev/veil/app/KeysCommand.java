@@ -1,34 +1,194 @@
 package dev.veil.app;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
 import dev.veil.gateway.Gateway;
 import dev.veil.gateway.config.ConfigException;
 import dev.veil.gateway.config.ConfigLoader;
 import dev.veil.gateway.config.StoreConfig;
+import dev.veil.protocol.KeyPolicy;
+import dev.veil.protocol.KeyPolicyJson;
 import dev.veil.store.ApiKeyIssuer;
 import dev.veil.store.ApiKeyRecord;
 import dev.veil.store.IssuedKey;
 import dev.veil.store.Store;
 import dev.veil.store.StoreSettings;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code veil keys create|list|revoke}: manages API keys directly in the store. A running gateway notices a
- * revocation made here within its key cache's lifetime (30 s); the admin API revokes at once.
+ * {@code veil keys create|list|policy|revoke}: manages API keys and their policies directly in the store. A running
+ * gateway notices a revocation or policy change made here within its key cache's lifetime (30 s); the admin API
+ * applies them at once.
  */
-@Command(name = "keys", mixinStandardHelpOptions = true, description = "Create, list and revoke API keys.",
-        subcommands = {KeysCommand.Create.class, KeysCommand.ListKeys.class, KeysCommand.Revoke.class})
+@Command(name = "keys", mixinStandardHelpOptions = true,
+        description = "Create, list and revoke API keys and set their policies.",
+        subcommands = {KeysCommand.Create.class, KeysCommand.ListKeys.class, KeysCommand.SetPolicy.class,
+                KeysCommand.Revoke.class})
 final class KeysCommand implements Runnable {
 
     @Override
     public void run() {
-        System.out.println("Usage: veil keys create|list|revoke (see veil keys --help)");
+        System.out.println("Usage: veil keys create|list|policy|revoke (see veil keys --help)");
+    }
+
+    /** A bad option value; the message starts with the option's name. Exit status 2. */
+    static final class UsageException extends RuntimeException {
+        UsageException(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    /**
+     * The policy options of {@code create} and {@code policy}. {@code --preset} is the base; every other option given
+     * overrides it. Values are checked by {@link KeyPolicyJson}, the same rules the admin API applies, and errors are
+     * reported against the option.
+     */
+    static final class PolicyOptions {
+        private static final JsonFactory JSON = new JsonFactory();
+        /** Policy JSON field → the option that sets it. */
+        private static final Map<String, String> OPTION_OF = Map.of("preset", "--preset", "min_mode", "--min-mode",
+                "allowed_models", "--models", "allowed_routes", "--routes", "jurisdictions", "--jurisdictions",
+                "budget_usd", "--budget-usd", "budget_period", "--budget-period", "rpm", "--rpm", "tpm", "--tpm");
+
+        @Option(names = "--preset", paramLabel = "PRESET",
+                description = "Base policy: public (anonymized), internal (private), confidential (tee), regulated (e2ee).")
+        String preset;
+
+        @Option(names = "--min-mode", paramLabel = "MODE",
+                description = "Weakest privacy mode allowed: anonymized, private, tee or e2ee.")
+        String minMode;
+
+        @Option(names = "--models", paramLabel = "M1,M2", description = "Model ids the key may use (default: all).")
+        String models;
+
+        @Option(names = "--routes", paramLabel = "R1,R2", description = "Routes the key may be served by (default: all).")
+        String routes;
+
+        @Option(names = "--jurisdictions", paramLabel = "J1,J2",
+                description = "Jurisdictions a route must declare to serve the key, e.g. EU,CH (default: any).")
+        String jurisdictions;
+
+        @Option(names = "--budget-usd", paramLabel = "USD", description = "Spend allowed per budget period, in US dollars.")
+        String budgetUsd;
+
+        @Option(names = "--budget-period", paramLabel = "PERIOD", description = "day or month (default: month).")
+        String budgetPeriod;
+
+        @Option(names = "--rpm", paramLabel = "N", description = "Requests per minute (default: unlimited).")
+        String rpm;
+
+        @Option(names = "--tpm", paramLabel = "N", description = "Tokens per minute (default: unlimited).")
+        String tpm;
+
+        /** Whether any policy option was given. */
+        boolean any() {
+            return preset != null || minMode != null || models != null || routes != null || jurisdictions != null
+                    || budgetUsd != null || budgetPeriod != null || rpm != null || tpm != null;
+        }
+
+        /**
+         * The policy the options describe ({@link KeyPolicy#UNRESTRICTED} when none is given).
+         *
+         * @throws UsageException naming the option whose value is not allowed
+         */
+        KeyPolicy policy() {
+            ByteArrayOutputStream out = new ByteArrayOutputStream(256);
+            try (JsonGenerator g = JSON.createGenerator(out)) {
+                g.writeStartObject();
+                if (preset != null) {
+                    g.writeStringField("preset", preset);
+                }
+                if (minMode != null) {
+                    g.writeStringField("min_mode", minMode);
+                }
+                list(g, "allowed_models", models);
+                list(g, "allowed_routes", routes);
+                list(g, "jurisdictions", jurisdictions);
+                if (budgetUsd != null) {
+                    g.writeFieldName("budget_usd");
+                    g.writeNumber(number(budgetUsd, "--budget-usd", "a number of US dollars, e.g. 10 or 2.50"));
+                }
+                if (budgetPeriod != null) {
+                    g.writeStringField("budget_period", budgetPeriod);
+                }
+                if (rpm != null) {
+                    g.writeFieldName("rpm");
+                    g.writeNumber(integer(rpm, "--rpm"));
+                }
+                if (tpm != null) {
+                    g.writeFieldName("tpm");
+                    g.writeNumber(integer(tpm, "--tpm"));
+                }
+                g.writeEndObject();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            try {
+                return KeyPolicyJson.read(out.toByteArray());
+            } catch (KeyPolicyJson.InvalidPolicyException e) {
+                throw new UsageException(optionProblem(e));
+            }
+        }
+
+        /** {@code policy.allowed_models[1]: must not be empty} → {@code --models: entry 2 must not be empty}. */
+        private static String optionProblem(KeyPolicyJson.InvalidPolicyException e) {
+            String field = e.field().startsWith(KeyPolicyJson.ROOT + ".")
+                    ? e.field().substring(KeyPolicyJson.ROOT.length() + 1) : e.field();
+            int bracket = field.indexOf('[');
+            String base = bracket < 0 ? field : field.substring(0, bracket);
+            String option = OPTION_OF.getOrDefault(base, base);
+            if (bracket >= 0) {
+                int index = Integer.parseInt(field.substring(bracket + 1, field.length() - 1));
+                return option + ": entry " + (index + 1) + " " + e.problem();
+            }
+            return option + ": " + e.problem();
+        }
+
+        private static void list(JsonGenerator g, String field, String commaSeparated) throws IOException {
+            if (commaSeparated == null) {
+                return;
+            }
+            g.writeArrayFieldStart(field);
+            for (String item : commaSeparated.split(",", -1)) {
+                g.writeString(item.trim());
+            }
+            g.writeEndArray();
+        }
+
+        private static String number(String value, String option, String expected) {
+            try {
+                return new BigDecimal(value.trim()).toString();
+            } catch (NumberFormatException e) {
+                throw new UsageException(option + ": expected " + expected);
+            }
+        }
+
+        private static String integer(String value, String option) {
+            String trimmed = value.trim();
+            if (!trimmed.matches("-?[0-9]{1,18}")) {
+                throw new UsageException(option + ": expected a whole number of at least 1");
+            }
+            return trimmed;
+        }
+    }
+
+    /** One line of policy for humans and scripts: its JSON form. */
+    static String describe(KeyPolicy policy) {
+        return KeyPolicyJson.write(policy);
     }
 
     /** Where the store is: a configuration file, or a data directory holding the SQLite file. */
@@ -74,6 +234,12 @@ final class KeysCommand implements Runnable {
 
         @Override
         public Integer call() {
+            try {
+                prepare();
+            } catch (UsageException e) {
+                System.err.println("veil: " + e.getMessage());
+                return 2;
+            }
             try (Store store = Store.open(location.settings(createsStore()))) {
                 return run(store);
             } catch (ConfigException e) {
@@ -85,6 +251,10 @@ final class KeysCommand implements Runnable {
             }
         }
 
+        /** Checks the options before the store is opened; throws {@link UsageException} for a bad value. */
+        void prepare() {
+        }
+
         /** Whether this command may create a store that does not exist yet. */
         boolean createsStore() {
             return false;
@@ -93,10 +263,24 @@ final class KeysCommand implements Runnable {
         abstract int run(Store store);
     }
 
-    @Command(name = "create", mixinStandardHelpOptions = true, description = "Create a key and print it once.")
+    @Command(name = "create", mixinStandardHelpOptions = true,
+            description = "Create a key and print it once. Without policy options the key is unrestricted.")
     static final class Create extends StoreCommand {
         @Option(names = "--name", defaultValue = "unnamed", description = "A name to recognise the key by.")
         String name;
+
+        @Mixin
+        PolicyOptions policyOptions = new PolicyOptions();
+
+        private KeyPolicy policy;
+
+        @Override
+        void prepare() {
+            if (name.isBlank() || name.length() > 100) {
+                throw new UsageException("--name: must be 1 to 100 characters");
+            }
+            policy = policyOptions.policy();
+        }
 
         @Override
         boolean createsStore() {
@@ -105,24 +289,79 @@ final class KeysCommand implements Runnable {
 
         @Override
         int run(Store store) {
-            IssuedKey key = ApiKeyIssuer.issue(name, Instant.now());
+            IssuedKey key = ApiKeyIssuer.issue(name, policy, Instant.now());
             store.apiKeys().insert(key.record());
             System.out.println("Created key " + key.record().id() + " (" + name + "). Store it now: it is not shown again.");
             System.out.println("VEIL_API_KEY=" + key.secret());
+            System.out.println("Policy: " + describe(policy));
             return 0;
         }
     }
 
     @Command(name = "list", mixinStandardHelpOptions = true, description = "List keys (never their secrets).")
     static final class ListKeys extends StoreCommand {
+        private static final String ROW = "%-22s %-24s %-8s %-24s %-13s %-11s %-18s %s%n";
+
         @Override
         int run(Store store) {
-            System.out.printf("%-22s %-24s %-8s %-22s %s%n", "ID", "NAME", "HINT", "CREATED", "STATE");
+            System.out.printf(ROW, "ID", "NAME", "HINT", "CREATED", "PRESET", "MIN_MODE", "BUDGET", "STATE");
             for (ApiKeyRecord key : store.apiKeys().list()) {
-                System.out.printf("%-22s %-24s %-8s %-22s %s%n", key.id(), key.name(), "…" + key.secretHint(),
-                        key.createdAt(), key.active() ? "active" : "revoked " + key.revokedAt());
+                KeyPolicy policy = key.policy();
+                System.out.printf(ROW, key.id(), key.name(), "…" + key.secretHint(), key.createdAt(), preset(policy),
+                        policy.minMode().wireName(), budget(policy),
+                        key.active() ? "active" : "revoked " + key.revokedAt());
             }
             return 0;
+        }
+
+        static String preset(KeyPolicy policy) {
+            if (policy.preset() != null) {
+                return policy.preset();
+            }
+            return policy.equals(KeyPolicy.UNRESTRICTED) ? "-" : "custom";
+        }
+
+        static String budget(KeyPolicy policy) {
+            return policy.budgetMicros() == null ? "-"
+                    : "$" + KeyPolicyJson.usd(policy.budgetMicros()) + "/" + policy.budgetPeriod().wireName();
+        }
+    }
+
+    @Command(name = "policy", mixinStandardHelpOptions = true,
+            description = {"Replace a key's policy with the one the options describe (--preset as base; options left "
+                    + "out are not kept from the old policy). Without options, print the key's policy.",
+                    "A running gateway applies the change within 30 s; the admin API applies it at once."})
+    static final class SetPolicy extends StoreCommand {
+        @Parameters(index = "0", description = "The key id (key_…), as 'veil keys list' shows it.")
+        String id;
+
+        @Mixin
+        PolicyOptions policyOptions = new PolicyOptions();
+
+        private KeyPolicy policy;
+
+        @Override
+        void prepare() {
+            policy = policyOptions.any() ? policyOptions.policy() : null;
+        }
+
+        @Override
+        int run(Store store) {
+            if (policy == null) {
+                var key = store.apiKeys().findById(id);
+                if (key.isEmpty()) {
+                    System.err.println("veil: no key with id " + id + "; 'veil keys list' shows the keys.");
+                    return 1;
+                }
+                System.out.println("Policy of " + id + ": " + describe(key.get().policy()));
+                return 0;
+            }
+            if (store.apiKeys().updatePolicy(id, policy)) {
+                System.out.println("Updated the policy of " + id + ": " + describe(policy));
+                return 0;
+            }
+            System.err.println("veil: no active key with id " + id + "; 'veil keys list' shows the keys.");
+            return 1;
         }
     }
 

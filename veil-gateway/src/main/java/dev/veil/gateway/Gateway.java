@@ -16,7 +16,12 @@ import dev.veil.gateway.ops.GatewayMetrics;
 import dev.veil.gateway.relay.InferenceRelay;
 import dev.veil.gateway.relay.UpstreamClients;
 import dev.veil.gateway.routing.ModelCatalog;
-import dev.veil.gateway.routing.RouteSelector;
+import dev.veil.gateway.routing.RouteHealth;
+import dev.veil.gateway.config.RoutingConfig;
+import dev.veil.gateway.limits.KeyLimits;
+import dev.veil.gateway.metering.PrivacyReceipt;
+import dev.veil.gateway.policy.PolicyRefusal;
+import dev.veil.gateway.policy.RoutePlanner;
 import dev.veil.store.MeteringWriter;
 import dev.veil.store.RetentionPurger;
 import dev.veil.store.Store;
@@ -93,14 +98,20 @@ public final class Gateway implements AutoCloseable {
             GatewayMetrics metrics = new GatewayMetrics();
             metrics.gauge("veil_metering_dropped", "Metering records dropped because the store could not keep up",
                     metering::droppedCount);
-            RequestMeter meter = new RequestMeter(metrics, metering);
+            KeyLimits limits = new KeyLimits(store.ledger(), jdbc, Clock.systemUTC());
+            RequestMeter meter = new RequestMeter(metrics, metering, limits);
+            RoutingConfig routing = config.routing();
+            RouteHealth health = new RouteHealth(routing.breakerFailures(), routing.breakerOpenMs(), System::currentTimeMillis);
+            RequestRewriter rewriter = new RequestRewriter(json);
+            InferenceRelay relay = new InferenceRelay(new InferenceRelay.Parts(clients, json, meter, rewriter, health,
+                    routing, new PrivacyReceipt(jsonWriter, config.store().retentionDays()),
+                    config.server().forwardHeaders()));
             KeyAuthenticator authenticator = new KeyAuthenticator(store.apiKeys(), jdbc, KEY_CACHE_TTL);
             String adminTokenEnv = config.server().adminTokenEnv();
             AdminApi admin = new AdminApi(Optional.ofNullable(env.get(adminTokenEnv)), adminTokenEnv, store.apiKeys(), jdbc,
                     authenticator, json);
             ApiServer api = new ApiServer(new ApiServer.Parts(catalog, authenticator, new RequestInspector(json),
-                    new RequestRewriter(json), new RouteSelector(),
-                    new InferenceRelay(clients, json, meter, config.server().forwardHeaders()), meter,
+                    new RoutePlanner(catalog, health), new PolicyRefusal(jsonWriter), limits, relay, meter,
                     new ModelListWriter(jsonWriter), new UsageReport(jsonWriter), store.ledger(), admin, metrics, jdbc,
                     config.server().maxBodyBytes()));
 

@@ -119,7 +119,8 @@ class DemoCommandTest {
                         + "\"messages\":[{\"role\":\"user\",\"content\":\"Stream please\"}]}");
         assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
         assertThat(response.headers().firstValue("content-type")).hasValueSatisfying(ct -> assertThat(ct).startsWith("text/event-stream"));
-        assertThat(response.body().stripTrailing()).endsWith("data: [DONE]");
+        // The last events are [DONE] and then Veil's privacy receipt as an SSE comment.
+        assertThat(response.body()).containsPattern("data: \\[DONE\\]\n\n: veil-receipt \\{[^\n]*\\}\n\n$");
         List<String> data = CompatSse.dataPayloads(response.body());
         assertThat(data).last().isEqualTo("[DONE]");
         StringBuilder text = new StringBuilder();

@@ -96,12 +96,12 @@ class RelayBehaviourTest {
         assertThat(response.headers().firstValue("content-type")).hasValueSatisfying(v -> assertThat(v).startsWith("text/event-stream"));
         assertThat(response.headers().firstValue("x-veil-route")).contains("fake-zdr");
         assertThat(response.headers().firstValue("x-veil-privacy-mode")).contains("private");
-        assertThat(response.body()).endsWith("data: [DONE]\n\n").doesNotContain("prompt_tokens");
+        assertThat(response.body()).contains("data: [DONE]\n\n: veil-receipt {").doesNotContain("\"prompt_tokens\":");
         assertThat(fixture.upstream.lastRequest().json().path("stream_options").path("include_usage").asBoolean()).isTrue();
 
         HttpResponse<String> withUsage = fixture.post("/v1/chat/completions",
                 CHAT + ",\"stream\":true,\"stream_options\":{\"include_usage\":true}}");
-        assertThat(withUsage.body()).contains("\"prompt_tokens\":11").endsWith("data: [DONE]\n\n");
+        assertThat(withUsage.body()).contains("\"prompt_tokens\":11").contains("data: [DONE]\n\n");
     }
 
     @Test
@@ -162,16 +162,19 @@ class RelayBehaviourTest {
             Eventually.await(Duration.ofSeconds(10), "upstream paused", () -> fixture.upstream.firehoseBlocked() > 0);
             long total = 1;
             byte[] buffer = new byte[64 * 1024];
-            String tail = "";
+            StringBuilder tail = new StringBuilder();
             int n;
             while ((n = in.read(buffer)) > 0) {
                 total += n;
-                tail = new String(buffer, Math.max(0, n - 32), Math.min(n, 32), StandardCharsets.US_ASCII);
-                if (tail.contains("[DONE]")) {
+                tail.append(new String(buffer, 0, n, StandardCharsets.US_ASCII));
+                if (tail.length() > 8192) {
+                    tail.delete(0, tail.length() - 8192);
+                }
+                if (tail.indexOf(": veil-receipt") >= 0 && tail.toString().endsWith("0\r\n\r\n")) {
                     break;
                 }
             }
-            assertThat(tail).contains("data: [DONE]");
+            assertThat(tail.toString()).contains("data: [DONE]");
             assertThat(total).isGreaterThan((long) FakeUpstream.FIREHOSE_EVENTS * FakeUpstream.FIREHOSE_EVENT_BYTES);
         }
     }

@@ -1,5 +1,6 @@
 package dev.veil.store;
 
+import dev.veil.protocol.KeyPolicy;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -22,19 +23,30 @@ public final class ApiKeyIssuer {
     }
 
     /**
+     * Issues a new key with {@link KeyPolicy#UNRESTRICTED} as its policy.
+     *
+     * @see #issue(String, KeyPolicy, Instant)
+     */
+    public static IssuedKey issue(String name, Instant now) {
+        return issue(name, KeyPolicy.UNRESTRICTED, now);
+    }
+
+    /**
      * Issues a new key: a secret of {@value #SECRET_PREFIX} plus 32 random bytes in unpadded base64url, an id of
      * {@code key_} plus 16 random lowercase hex characters, the secret's last four characters as hint and its hash.
      *
-     * @param name the operator's label for the key
-     * @param now  the issue time
+     * @param name   the operator's label for the key
+     * @param policy what the key may do
+     * @param now    the issue time
      */
-    public static IssuedKey issue(String name, Instant now) {
+    public static IssuedKey issue(String name, KeyPolicy policy, Instant now) {
         Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(policy, "policy");
         Objects.requireNonNull(now, "now");
         String secret = SECRET_PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(randomBytes(32));
         String id = "key_" + HEX.formatHex(randomBytes(8));
         String hint = secret.substring(secret.length() - 4);
-        return new IssuedKey(new ApiKeyRecord(id, name, hashSecret(secret), hint, now, null), secret);
+        return new IssuedKey(new ApiKeyRecord(id, name, hashSecret(secret), hint, now, null, policy), secret);
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.veil.store;
 
+import dev.veil.protocol.KeyPolicy;
 import java.time.Instant;
 import java.util.Objects;
 
@@ -12,17 +13,31 @@ import java.util.Objects;
  * @param secretHint the last four characters of the secret, so operators can tell keys apart
  * @param createdAt  when the key was issued (stored at millisecond precision)
  * @param revokedAt  when the key was revoked; {@code null} while active
+ * @param policy     what the key may do; never {@code null} ({@code null} is taken as
+ *                   {@link KeyPolicy#UNRESTRICTED})
  */
 public record ApiKeyRecord(String id, String name, String secretHash, String secretHint, Instant createdAt,
-                           Instant revokedAt) {
+                           Instant revokedAt, KeyPolicy policy) {
 
-    /** Rejects missing required fields. */
+    /** Rejects missing required fields; a missing policy is {@link KeyPolicy#UNRESTRICTED}. */
     public ApiKeyRecord {
         Objects.requireNonNull(id, "id");
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(secretHash, "secretHash");
         Objects.requireNonNull(secretHint, "secretHint");
         Objects.requireNonNull(createdAt, "createdAt");
+        policy = policy == null ? KeyPolicy.UNRESTRICTED : policy;
+    }
+
+    /** A key with {@link KeyPolicy#UNRESTRICTED} as its policy. */
+    public ApiKeyRecord(String id, String name, String secretHash, String secretHint, Instant createdAt,
+                        Instant revokedAt) {
+        this(id, name, secretHash, secretHint, createdAt, revokedAt, KeyPolicy.UNRESTRICTED);
+    }
+
+    /** This key with another policy. */
+    public ApiKeyRecord withPolicy(KeyPolicy newPolicy) {
+        return new ApiKeyRecord(id, name, secretHash, secretHint, createdAt, revokedAt, newPolicy);
     }
 
     /** True while the key has not been revoked. */
@@ -34,6 +49,6 @@ public record ApiKeyRecord(String id, String name, String secretHash, String sec
     @Override
     public String toString() {
         return "ApiKeyRecord[id=" + id + ", name=" + name + ", secretHash=<redacted>, secretHint=" + secretHint
-                + ", createdAt=" + createdAt + ", revokedAt=" + revokedAt + "]";
+                + ", createdAt=" + createdAt + ", revokedAt=" + revokedAt + ", policy=" + policy + "]";
     }
 }

@@ -1,8 +1,11 @@
 package dev.veil.store;
 
+import dev.veil.protocol.KeyPolicy;
+import dev.veil.protocol.KeyPolicyJson;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Types;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,7 +16,7 @@ import javax.sql.DataSource;
 /** The {@code api_keys} table. Blocking JDBC; run on a worker pool. */
 public final class ApiKeyRepository {
 
-    private static final String COLUMNS = "id, name, secret_hash, secret_hint, created_at, revoked_at";
+    private static final String COLUMNS = "id, name, secret_hash, secret_hint, created_at, revoked_at, policy";
 
     private final DataSource dataSource;
 
@@ -31,13 +34,14 @@ public final class ApiKeyRepository {
         Objects.requireNonNull(key, "key");
         Jdbc.withConnection(dataSource, "insert api key " + key.id(), connection -> {
             try (PreparedStatement statement = connection.prepareStatement(
-                    "INSERT INTO api_keys (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?)")) {
+                    "INSERT INTO api_keys (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?)")) {
                 statement.setString(1, key.id());
                 statement.setString(2, key.name());
                 statement.setString(3, key.secretHash());
                 statement.setString(4, key.secretHint());
                 statement.setLong(5, Jdbc.millis(key.createdAt()));
                 Jdbc.setNullableLong(statement, 6, key.revokedAt() == null ? null : Jdbc.millis(key.revokedAt()));
+                setPolicy(statement, 7, key.policy());
                 statement.executeUpdate();
                 return null;
             }
@@ -94,6 +98,48 @@ public final class ApiKeyRepository {
         });
     }
 
+    /**
+     * Replaces the policy of an active key. A gateway that cached the key sees the change within its key cache's
+     * lifetime (at once when it made the change itself).
+     *
+     * @return true if the key is active and now has {@code policy}; false if it is unknown or revoked
+     */
+    public boolean updatePolicy(String id, KeyPolicy policy) {
+        Objects.requireNonNull(id, "id");
+        Objects.requireNonNull(policy, "policy");
+        return Jdbc.withConnection(dataSource, "update policy of api key " + id, connection -> {
+            try (PreparedStatement statement = connection.prepareStatement(
+                    "UPDATE api_keys SET policy = ? WHERE id = ? AND revoked_at IS NULL")) {
+                setPolicy(statement, 1, policy);
+                statement.setString(2, id);
+                return statement.executeUpdate() == 1;
+            }
+        });
+    }
+
+    /** The unrestricted policy is stored as NULL, as rows from before policies existed have it. */
+    private static void setPolicy(PreparedStatement statement, int index, KeyPolicy policy) throws SQLException {
+        if (policy.equals(KeyPolicy.UNRESTRICTED)) {
+            statement.setNull(index, Types.VARCHAR);
+        } else {
+            statement.setString(index, KeyPolicyJson.write(policy));
+        }
+    }
+
+    private static KeyPolicy readPolicy(String id, String json) {
+        if (json == null) {
+            return KeyPolicy.UNRESTRICTED;
+        }
+        try {
+            return KeyPolicyJson.read(json);
+        } catch (KeyPolicyJson.InvalidPolicyException e) {
+            // Fail closed: a key whose policy cannot be read must not be served as unrestricted. The field path
+            // names what is wrong without quoting the stored value.
+            throw new IllegalStateException("the stored policy of api key " + id + " is invalid at " + e.field()
+                    + "; set it again with 'veil keys policy' or the admin API");
+        }
+    }
+
     private Optional<ApiKeyRecord> findOne(String operation, String column, String value) {
         return Jdbc.withConnection(dataSource, operation, connection -> {
             try (PreparedStatement statement = connection.prepareStatement(
@@ -107,12 +153,14 @@ public final class ApiKeyRepository {
     }
 
     private static ApiKeyRecord read(ResultSet rows) throws SQLException {
+        String id = rows.getString("id");
         return new ApiKeyRecord(
-                rows.getString("id"),
+                id,
                 rows.getString("name"),
                 rows.getString("secret_hash"),
                 rows.getString("secret_hint"),
                 Jdbc.instant(rows.getLong("created_at")),
-                Jdbc.getNullableInstant(rows, "revoked_at"));
+                Jdbc.getNullableInstant(rows, "revoked_at"),
+                readPolicy(id, rows.getString("policy")));
     }
 }

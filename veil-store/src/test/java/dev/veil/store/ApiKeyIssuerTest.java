@@ -2,6 +2,7 @@ package dev.veil.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.veil.protocol.KeyPolicy;
 import java.time.Instant;
 import org.junit.jupiter.api.Test;
 
@@ -21,6 +22,16 @@ class ApiKeyIssuerTest {
         assertThat(record.name()).isEqualTo("ops");
         assertThat(record.createdAt()).isEqualTo(NOW);
         assertThat(record.active()).isTrue();
+        assertThat(record.policy()).isEqualTo(KeyPolicy.UNRESTRICTED);
+    }
+
+    @Test
+    void issuesKeysWithAPolicy() {
+        IssuedKey issued = ApiKeyIssuer.issue("ops", KeyPolicy.preset("confidential"), NOW);
+
+        assertThat(issued.record().policy()).isEqualTo(KeyPolicy.preset("confidential"));
+        assertThat(issued.record().withPolicy(null).policy()).isEqualTo(KeyPolicy.UNRESTRICTED);
+        assertThat(issued.record().toString()).contains("confidential");
     }
 
     @Test

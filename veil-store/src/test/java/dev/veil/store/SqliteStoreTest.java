@@ -15,9 +15,11 @@ class SqliteStoreTest extends StoreContract {
     @TempDir
     Path dir;
 
+    private int databases;
+
     @Override
     protected StoreSettings freshDatabase() {
-        return StoreSettings.sqlite(dir.resolve("nested/dirs/veil.db"));
+        return StoreSettings.sqlite(dir.resolve("nested/dirs/veil-" + ++databases + ".db"));
     }
 
     @Override

@@ -4,6 +4,15 @@ import static dev.veil.store.TestData.request;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import dev.veil.protocol.KeyPolicy;
+import dev.veil.protocol.KeyPolicyJson;
+import dev.veil.protocol.PrivacyMode;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.util.Set;
+import org.flywaydb.core.Flyway;
+
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.time.Clock;
@@ -120,6 +129,105 @@ abstract class StoreContract {
         StringWriter trace = new StringWriter();
         e.printStackTrace(new PrintWriter(trace));
         assertThat(trace.toString()).doesNotContain(key.secretHash(), "carol-label", "dave-label", "hint");
+    }
+
+    // ---- api_keys.policy ----
+
+    static final KeyPolicy CUSTOM_POLICY = new KeyPolicy(null, PrivacyMode.TEE, Set.of("model-a", "model-b"),
+            Set.of("route-a"), Set.of("EU", "CH"), 12_345_678L, KeyPolicy.BudgetPeriod.DAY, 60, 100_000);
+
+    @Test
+    void keysKeepTheirPolicies() {
+        ApiKeyRecord custom = ApiKeyIssuer.issue("custom", CUSTOM_POLICY, T0).record();
+        ApiKeyRecord preset = ApiKeyIssuer.issue("preset", KeyPolicy.preset("regulated"), T0.plusSeconds(1)).record();
+        ApiKeyRecord plain = ApiKeyIssuer.issue("plain", T0.plusSeconds(2)).record();
+        store.apiKeys().insert(custom);
+        store.apiKeys().insert(preset);
+        store.apiKeys().insert(plain);
+
+        assertThat(store.apiKeys().findById(custom.id()).orElseThrow().policy()).isEqualTo(CUSTOM_POLICY);
+        assertThat(store.apiKeys().findBySecretHash(preset.secretHash()).orElseThrow().policy())
+                .isEqualTo(KeyPolicy.preset("regulated"));
+        assertThat(store.apiKeys().list()).extracting(ApiKeyRecord::policy)
+                .containsExactly(CUSTOM_POLICY, KeyPolicy.preset("regulated"), KeyPolicy.UNRESTRICTED);
+        assertThat(rawPolicy(plain.id())).as("unrestricted is stored as NULL").isNull();
+        assertThat(rawPolicy(custom.id())).isEqualTo(KeyPolicyJson.write(CUSTOM_POLICY));
+    }
+
+    @Test
+    void updatePolicyReplacesThePolicyOfActiveKeysOnly() {
+        ApiKeyRecord key = ApiKeyIssuer.issue("k", T0).record();
+        ApiKeyRecord revoked = ApiKeyIssuer.issue("r", KeyPolicy.preset("internal"), T0).record();
+        store.apiKeys().insert(key);
+        store.apiKeys().insert(revoked);
+        store.apiKeys().revoke(revoked.id(), T0.plusSeconds(1));
+
+        assertThat(store.apiKeys().updatePolicy(key.id(), CUSTOM_POLICY)).isTrue();
+        assertThat(store.apiKeys().findById(key.id())).contains(key.withPolicy(CUSTOM_POLICY));
+
+        assertThat(store.apiKeys().updatePolicy(key.id(), KeyPolicy.UNRESTRICTED)).isTrue();
+        assertThat(store.apiKeys().findById(key.id()).orElseThrow().policy()).isEqualTo(KeyPolicy.UNRESTRICTED);
+        assertThat(rawPolicy(key.id())).isNull();
+
+        assertThat(store.apiKeys().updatePolicy(revoked.id(), CUSTOM_POLICY)).as("revoked").isFalse();
+        assertThat(store.apiKeys().findById(revoked.id()).orElseThrow().policy()).isEqualTo(KeyPolicy.preset("internal"));
+        assertThat(store.apiKeys().updatePolicy("key_unknown", CUSTOM_POLICY)).as("unknown").isFalse();
+    }
+
+    @Test
+    void aStoredPolicyThatCannotBeReadFailsClosedWithoutQuotingIt() throws Exception {
+        ApiKeyRecord key = ApiKeyIssuer.issue("k", T0).record();
+        store.apiKeys().insert(key);
+        try (Connection connection = store.dataSource().getConnection();
+             PreparedStatement statement = connection.prepareStatement("UPDATE api_keys SET policy = ? WHERE id = ?")) {
+            statement.setString(1, "{\"rpm\":\"SECRET-VALUE\"}");
+            statement.setString(2, key.id());
+            statement.executeUpdate();
+        }
+
+        IllegalStateException e = catchThrowableOfType(IllegalStateException.class,
+                () -> store.apiKeys().findById(key.id()));
+
+        assertThat(e.getMessage()).contains(key.id(), "policy.rpm").doesNotContain("SECRET-VALUE");
+    }
+
+    @Test
+    void migratingAVersion1DatabaseLeavesItsKeysUnrestricted() throws Exception {
+        store.close();
+        StoreSettings v1 = freshDatabase();
+        Flyway.configure().dataSource(v1.jdbcUrl(), v1.username(), v1.password())
+                .locations("classpath:" + Store.COMMON_MIGRATIONS).target("1").load().migrate();
+        try (Connection connection = java.sql.DriverManager.getConnection(v1.jdbcUrl(), v1.username(), v1.password());
+             PreparedStatement statement = connection.prepareStatement("INSERT INTO api_keys "
+                     + "(id, name, secret_hash, secret_hint, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, NULL)")) {
+            statement.setString(1, "key_0000000000000001");
+            statement.setString(2, "old");
+            statement.setString(3, "0".repeat(64));
+            statement.setString(4, "abcd");
+            statement.setLong(5, T0.toEpochMilli());
+            statement.executeUpdate();
+        }
+
+        store = Store.open(v1);
+
+        ApiKeyRecord old = store.apiKeys().findById("key_0000000000000001").orElseThrow();
+        assertThat(old.policy()).isEqualTo(KeyPolicy.UNRESTRICTED);
+        assertThat(old.name()).isEqualTo("old");
+        assertThat(store.apiKeys().updatePolicy(old.id(), KeyPolicy.preset("confidential"))).isTrue();
+        assertThat(store.apiKeys().findById(old.id()).orElseThrow().policy().minMode()).isEqualTo(PrivacyMode.TEE);
+    }
+
+    private String rawPolicy(String id) {
+        try (Connection connection = store.dataSource().getConnection();
+             PreparedStatement statement = connection.prepareStatement("SELECT policy FROM api_keys WHERE id = ?")) {
+            statement.setString(1, id);
+            try (ResultSet rows = statement.executeQuery()) {
+                assertThat(rows.next()).isTrue();
+                return rows.getString(1);
+            }
+        } catch (java.sql.SQLException e) {
+            throw new AssertionError(e);
+        }
     }
 
     // ---- request_log ----

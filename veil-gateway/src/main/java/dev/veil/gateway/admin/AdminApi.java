@@ -7,6 +7,8 @@ import com.fasterxml.jackson.core.JsonToken;
 import dev.veil.gateway.auth.KeyAuthenticator;
 import dev.veil.gateway.json.JsonWriter;
 import dev.veil.gateway.openai.InvalidRequestException;
+import dev.veil.protocol.KeyPolicy;
+import dev.veil.protocol.KeyPolicyJson;
 import dev.veil.protocol.OpenAiError;
 import dev.veil.store.ApiKeyIssuer;
 import dev.veil.store.ApiKeyRecord;
@@ -14,17 +16,25 @@ import dev.veil.store.ApiKeyRepository;
 import dev.veil.store.IssuedKey;
 import io.vertx.core.Future;
 import io.vertx.core.WorkerExecutor;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Instant;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 
 /**
- * The admin API for API keys: {@code POST /admin/keys}, {@code GET /admin/keys}, {@code DELETE /admin/keys/{id}}.
- * Guarded by the admin token from the environment; without one the admin API is switched off. A new key's secret is
- * in the creation response and nowhere else: the store keeps only its hash.
+ * The admin API for API keys: {@code POST /admin/keys}, {@code GET /admin/keys}, {@code PATCH /admin/keys/{id}}
+ * (replaces the key's policy), {@code DELETE /admin/keys/{id}}. Guarded by the admin token from the environment;
+ * without one the admin API is switched off. A new key's secret is in the creation response and nowhere else: the
+ * store keeps only its hash. Every key is shown with its {@code policy} (see {@link KeyPolicyJson}).
+ *
+ * <p>Bad input is answered with an OpenAI-shaped 400 whose {@code param} names the field (e.g. {@code policy.rpm});
+ * messages name fields, never the values sent.
  */
 public final class AdminApi {
 
@@ -69,16 +79,21 @@ public final class AdminApi {
         return Optional.empty();
     }
 
-    /** {@code POST /admin/keys} with an optional {@code {"name": "..."}} body. */
+    /**
+     * {@code POST /admin/keys} with an optional body {@code {"name": "...", "preset": "...", "policy": {...}}}, every
+     * field optional: {@code preset} is shorthand for {@code policy.preset}; without either the key is unrestricted.
+     */
     public Future<Reply> create(byte[] body) {
-        String name;
+        KeyRequest request;
         try {
-            name = parseName(body);
+            request = parse(body, true);
         } catch (InvalidRequestException e) {
             return Future.failedFuture(e);
         }
+        String name = request.name() == null ? "unnamed" : request.name();
+        KeyPolicy policy = request.policy() == null ? KeyPolicy.UNRESTRICTED : request.policy();
         return jdbc.executeBlocking(() -> {
-            IssuedKey issued = ApiKeyIssuer.issue(name, Instant.now());
+            IssuedKey issued = ApiKeyIssuer.issue(name, policy, Instant.now());
             keys.insert(issued.record());
             return new Reply(201, json.write(g -> {
                 g.writeStartObject();
@@ -109,14 +124,44 @@ public final class AdminApi {
         }, false);
     }
 
+    /**
+     * {@code PATCH /admin/keys/{id}} with {@code {"policy": {...}}} (or the {@code preset} shorthand, or both):
+     * replaces the key's policy; fields left out of {@code policy} are not kept from the old one. Takes effect at once
+     * on this gateway. Answers 200 with the key, or 404 {@code key_not_found} when no active key has this id.
+     */
+    public Future<Reply> updatePolicy(String id, byte[] body) {
+        KeyPolicy policy;
+        try {
+            KeyRequest request = parse(body, false);
+            if (request.policy() == null) {
+                throw new InvalidRequestException(OpenAiError.invalidRequest(
+                        "Missing required parameter: \"policy\" (the key's new policy; or \"preset\").", "policy",
+                        "missing_required_parameter"));
+            }
+            policy = request.policy();
+        } catch (InvalidRequestException e) {
+            return Future.failedFuture(e);
+        }
+        return jdbc.<Optional<ApiKeyRecord>>executeBlocking(
+                () -> keys.updatePolicy(id, policy) ? keys.findById(id) : Optional.empty(), false).compose(updated -> {
+            authenticator.invalidateAll();
+            if (updated.isEmpty()) {
+                return Future.failedFuture(keyNotFound());
+            }
+            return Future.succeededFuture(new Reply(200, json.write(g -> {
+                g.writeStartObject();
+                writeKeyFields(g, updated.get());
+                g.writeEndObject();
+            })));
+        });
+    }
+
     /** {@code DELETE /admin/keys/{id}}: revokes the key at once on this gateway. */
     public Future<Reply> revoke(String id) {
         return jdbc.<Boolean>executeBlocking(() -> keys.revoke(id, Instant.now()), false).compose(revoked -> {
             authenticator.invalidateAll();
             if (!revoked) {
-                return Future.failedFuture(new InvalidRequestException(new OpenAiError(404,
-                        "No active key has this id; GET /admin/keys lists the keys.", OpenAiError.NOT_FOUND, "id",
-                        "key_not_found")));
+                return Future.failedFuture(keyNotFound());
             }
             return Future.succeededFuture(new Reply(200, json.write(g -> {
                 g.writeStartObject();
@@ -126,6 +171,12 @@ public final class AdminApi {
                 g.writeEndObject();
             })));
         });
+    }
+
+    private static InvalidRequestException keyNotFound() {
+        return new InvalidRequestException(new OpenAiError(404,
+                "No active key has this id; GET /admin/keys lists the keys.", OpenAiError.NOT_FOUND, "id",
+                "key_not_found"));
     }
 
     private static void writeKeyFields(JsonGenerator g, ApiKeyRecord key) throws IOException {
@@ -139,38 +190,109 @@ public final class AdminApi {
         } else {
             g.writeNumberField("revoked_at", key.revokedAt().getEpochSecond());
         }
+        g.writeFieldName("policy");
+        KeyPolicyJson.write(g, key.policy());
     }
 
-    private String parseName(byte[] body) throws InvalidRequestException {
+    /** A parsed create or update body; {@code null} for what it left out. */
+    private record KeyRequest(String name, KeyPolicy policy) {
+    }
+
+    private static final int MAX_FIELD_IN_MESSAGE = 64;
+
+    /**
+     * Parses {@code {"name", "preset", "policy"}} ({@code name} only when {@code nameAllowed}). The policy object is
+     * copied out and read once the whole body is known, so the {@code preset} shorthand applies wherever it stands.
+     */
+    private KeyRequest parse(byte[] body, boolean nameAllowed) throws InvalidRequestException {
         if (body.length == 0) {
-            return "unnamed";
+            return new KeyRequest(null, null);
         }
-        String name = "unnamed";
+        List<String> known = nameAllowed ? List.of("name", "preset", "policy") : List.of("preset", "policy");
+        String name = null;
+        String preset = null;
+        byte[] policyJson = null;
+        Set<String> seen = new HashSet<>();
         try (JsonParser p = jsonFactory.createParser(body)) {
             if (p.nextToken() != JsonToken.START_OBJECT) {
-                throw new InvalidRequestException(OpenAiError.invalidRequest("The body must be a JSON object.", null, "invalid_json"));
+                throw invalid("The body must be a JSON object.", null, "invalid_json");
             }
             while (p.nextToken() == JsonToken.FIELD_NAME) {
                 String field = p.currentName();
                 JsonToken v = p.nextToken();
-                if (field.equals("name")) {
-                    if (v != JsonToken.VALUE_STRING) {
-                        throw new InvalidRequestException(OpenAiError.invalidRequest(
-                                "Invalid type for \"name\": expected a string.", "name", "invalid_type"));
+                if (!known.contains(field)) {
+                    String shown = field.length() > MAX_FIELD_IN_MESSAGE
+                            ? field.substring(0, MAX_FIELD_IN_MESSAGE) + "…" : field;
+                    throw invalid("Unknown field \"" + shown + "\"; the fields are " + String.join(", ", known) + ".",
+                            shown, "unknown_parameter");
+                }
+                if (!seen.add(field)) {
+                    throw invalid("Duplicate field \"" + field + "\".", field, "invalid_json");
+                }
+                if (v == JsonToken.VALUE_NULL) {
+                    continue;
+                }
+                switch (field) {
+                    case "name" -> {
+                        if (v != JsonToken.VALUE_STRING) {
+                            throw invalid("Invalid type for \"name\": expected a string.", "name", "invalid_type");
+                        }
+                        name = p.getText();
+                        if (name.isBlank() || name.length() > MAX_NAME_LENGTH) {
+                            throw invalid("\"name\" must be 1 to " + MAX_NAME_LENGTH + " characters.", "name",
+                                    "invalid_value");
+                        }
                     }
-                    name = p.getText();
-                    if (name.isBlank() || name.length() > MAX_NAME_LENGTH) {
-                        throw new InvalidRequestException(OpenAiError.invalidRequest(
-                                "\"name\" must be 1 to " + MAX_NAME_LENGTH + " characters.", "name", "invalid_value"));
+                    case "preset" -> {
+                        if (v != JsonToken.VALUE_STRING) {
+                            throw invalid("Invalid type for \"preset\": expected a string.", "preset", "invalid_type");
+                        }
+                        preset = p.getText();
+                        if (!KeyPolicy.PRESETS.contains(preset)) {
+                            throw invalid("Unknown \"preset\"; expected one of " + String.join(", ", KeyPolicy.PRESETS)
+                                    + ".", "preset", "invalid_value");
+                        }
                     }
-                } else {
-                    throw new InvalidRequestException(OpenAiError.invalidRequest(
-                            "Unknown field; the only field is \"name\".", null, "unknown_parameter"));
+                    case "policy" -> {
+                        if (v != JsonToken.START_OBJECT) {
+                            throw invalid("Invalid type for \"policy\": expected an object.", "policy", "invalid_type");
+                        }
+                        ByteArrayOutputStream copy = new ByteArrayOutputStream(256);
+                        try (JsonGenerator g = jsonFactory.createGenerator(copy)) {
+                            g.copyCurrentStructure(p);
+                        }
+                        policyJson = copy.toByteArray();
+                    }
+                    default -> throw new IllegalStateException("field list and switch disagree");
                 }
             }
+            if (p.currentToken() != JsonToken.END_OBJECT || p.nextToken() != null) {
+                throw invalid("The body is not valid JSON.", null, "invalid_json");
+            }
         } catch (IOException e) {
-            throw new InvalidRequestException(OpenAiError.invalidRequest("The body is not valid JSON.", null, "invalid_json"));
+            // Jackson's messages quote the input; say only that it is malformed.
+            throw invalid("The body is not valid JSON.", null, "invalid_json");
         }
-        return name;
+        return new KeyRequest(name, policy(preset, policyJson));
+    }
+
+    private static KeyPolicy policy(String preset, byte[] policyJson) throws InvalidRequestException {
+        if (policyJson == null) {
+            return preset == null ? null : KeyPolicy.preset(preset);
+        }
+        KeyPolicy policy;
+        try {
+            policy = KeyPolicyJson.read(policyJson, preset);
+        } catch (KeyPolicyJson.InvalidPolicyException e) {
+            throw invalid("Invalid \"" + e.field() + "\": " + e.problem() + ".", e.field(), e.code());
+        }
+        if (preset != null && !Objects.equals(policy.preset(), preset)) {
+            throw invalid("\"preset\" and \"policy.preset\" differ; give the preset once.", "preset", "invalid_value");
+        }
+        return policy;
+    }
+
+    private static InvalidRequestException invalid(String message, String param, String code) {
+        return new InvalidRequestException(OpenAiError.invalidRequest(message, param, code));
     }
 }

@@ -10,9 +10,11 @@ package dev.veil.gateway.config;
  *                 {@value #DEFAULT_WEIGHT}
  * @param price    USD per million tokens; default zero
  * @param policy   the upstream's declared data policy for this route; fields left out count as the worst case
+ * @param supportedParameters request parameters this route is known to honour, for
+ *                 {@code provider.require_parameters}; {@code null} = not declared (then it satisfies no such request)
  */
 public record RouteConfig(String name, String upstream, String model, int weight, PriceConfig price,
-                          PolicyConfig policy) {
+                          PolicyConfig policy, java.util.List<String> supportedParameters) {
 
     /** Default weight. */
     public static final int DEFAULT_WEIGHT = 1;
@@ -26,5 +28,11 @@ public record RouteConfig(String name, String upstream, String model, int weight
         name = name == null ? upstream : name;
         price = price == null ? PriceConfig.ZERO : price;
         policy = policy == null ? PolicyConfig.UNKNOWN : policy;
+        supportedParameters = supportedParameters == null ? null : java.util.List.copyOf(supportedParameters);
+    }
+
+    /** A route without declared parameters. */
+    public RouteConfig(String name, String upstream, String model, int weight, PriceConfig price, PolicyConfig policy) {
+        this(name, upstream, model, weight, price, policy, null);
     }
 }

@@ -115,7 +115,8 @@ final class Schema {
             f("model", Type.STRING),
             f("weight", Type.INT, F.numberNode(RouteConfig.DEFAULT_WEIGHT)),
             f("price", Type.object(PRICE), F.objectNode()),
-            f("policy", Type.object(POLICY), F.objectNode()));
+            f("policy", Type.object(POLICY), F.objectNode()),
+            f("supported_parameters", Type.list(Type.STRING)));
 
     static final Obj MODEL = obj("model", "api_key_env: NAME on the upstream", Set.of(),
             f("id", Type.STRING),
@@ -147,11 +148,18 @@ final class Schema {
             f("admin_token_env", Type.STRING, F.textNode(ServerConfig.DEFAULT_ADMIN_TOKEN_ENV)),
             f("forward_headers", Type.list(Type.STRING), F.arrayNode()));
 
+    static final Obj ROUTING = obj("routing", GENERIC_SECRET_HINT, Set.of(),
+            f("max_attempts", Type.INT, F.numberNode(RoutingConfig.DEFAULT_MAX_ATTEMPTS)),
+            f("backoff_ms", Type.LONG, F.numberNode(RoutingConfig.DEFAULT_BACKOFF_MS)),
+            f("breaker_failures", Type.INT, F.numberNode(RoutingConfig.DEFAULT_BREAKER_FAILURES)),
+            f("breaker_open_ms", Type.LONG, F.numberNode(RoutingConfig.DEFAULT_BREAKER_OPEN_MS)));
+
     static final Obj ROOT = obj("configuration", GENERIC_SECRET_HINT, Set.of(),
             f("server", Type.object(SERVER), F.objectNode()),
             f("store", Type.object(STORE), F.objectNode()),
             f("upstreams", Type.list(Type.object(UPSTREAM)), F.arrayNode()),
-            f("models", Type.list(Type.object(MODEL)), F.arrayNode()));
+            f("models", Type.list(Type.object(MODEL)), F.arrayNode()),
+            f("routing", Type.object(ROUTING), F.objectNode()));
 
     /** Keys that are inline secrets wherever they appear (compared lower-case, '-' as '_'). */
     private static final Set<String> SECRET_KEYS = Set.of(

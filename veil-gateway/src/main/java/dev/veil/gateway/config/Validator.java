@@ -37,6 +37,22 @@ final class Validator {
         for (int i = 0; i < config.models().size(); i++) {
             model(config.models().get(i), Problems.index("models", i), modelIds, i, known);
         }
+        routing(config.routing(), "routing");
+    }
+
+    private void routing(RoutingConfig routing, String path) {
+        if (routing.maxAttempts() < 1 || routing.maxAttempts() > 10) {
+            problems.add(Problems.field(path, "max_attempts"), "must be between 1 and 10");
+        }
+        if (routing.backoffMs() < 0) {
+            problems.add(Problems.field(path, "backoff_ms"), "must be at least 0");
+        }
+        if (routing.breakerFailures() < 1) {
+            problems.add(Problems.field(path, "breaker_failures"), "must be at least 1");
+        }
+        if (routing.breakerOpenMs() < 1) {
+            problems.add(Problems.field(path, "breaker_open_ms"), "must be at least 1");
+        }
     }
 
     private void server(ServerConfig server, String path) {

@@ -11,12 +11,19 @@ import java.util.Optional;
  * @param store     the database; defaults when left out
  * @param upstreams the OpenAI-compatible engines and providers Veil relays to; empty by default
  * @param models    the public models Veil serves, each with its routes to upstreams; empty by default
+ * @param routing   retries, fallbacks and circuit breakers; defaults when left out
  */
 public record VeilConfig(ServerConfig server, StoreConfig store, List<UpstreamConfig> upstreams,
-                         List<ModelConfig> models) {
+                         List<ModelConfig> models, RoutingConfig routing) {
+
+    /** A configuration with default routing settings. */
+    public VeilConfig(ServerConfig server, StoreConfig store, List<UpstreamConfig> upstreams, List<ModelConfig> models) {
+        this(server, store, upstreams, models, null);
+    }
 
     /** Applies defaults to the parts left {@code null} and makes the lists immutable. */
     public VeilConfig {
+        routing = routing == null ? RoutingConfig.defaults() : routing;
         server = server == null ? ServerConfig.defaults() : server;
         store = store == null ? StoreConfig.defaults() : store;
         upstreams = upstreams == null ? List.of() : List.copyOf(upstreams);

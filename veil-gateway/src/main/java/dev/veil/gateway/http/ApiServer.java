@@ -10,13 +10,16 @@ import dev.veil.gateway.openai.InferenceRequest;
 import dev.veil.gateway.openai.InvalidRequestException;
 import dev.veil.gateway.openai.ModelListWriter;
 import dev.veil.gateway.openai.RequestInspector;
-import dev.veil.gateway.openai.RequestRewriter;
 import dev.veil.gateway.ops.GatewayMetrics;
 import dev.veil.gateway.relay.InferenceRelay;
 import dev.veil.gateway.routing.Model;
 import dev.veil.gateway.routing.ModelCatalog;
 import dev.veil.gateway.routing.Route;
-import dev.veil.gateway.routing.RouteSelector;
+import dev.veil.gateway.limits.Admission;
+import dev.veil.gateway.limits.KeyLimits;
+import dev.veil.gateway.policy.PolicyRefusal;
+import dev.veil.gateway.policy.RoutePlan;
+import dev.veil.gateway.policy.RoutePlanner;
 import dev.veil.protocol.OpenAiError;
 import dev.veil.store.ApiKeyRecord;
 import dev.veil.store.UsageLedgerRepository;
@@ -49,8 +52,9 @@ public final class ApiServer implements Handler<HttpServerRequest> {
     private final ModelCatalog catalog;
     private final KeyAuthenticator authenticator;
     private final RequestInspector inspector;
-    private final RequestRewriter rewriter;
-    private final RouteSelector selector;
+    private final RoutePlanner planner;
+    private final PolicyRefusal refusal;
+    private final KeyLimits limits;
     private final InferenceRelay relay;
     private final RequestMeter meter;
     private final ModelListWriter modelList;
@@ -63,7 +67,7 @@ public final class ApiServer implements Handler<HttpServerRequest> {
 
     /** Everything the server needs, wired by {@code Gateway}. */
     public record Parts(ModelCatalog catalog, KeyAuthenticator authenticator, RequestInspector inspector,
-                        RequestRewriter rewriter, RouteSelector selector, InferenceRelay relay, RequestMeter meter,
+                        RoutePlanner planner, PolicyRefusal refusal, KeyLimits limits, InferenceRelay relay, RequestMeter meter,
                         ModelListWriter modelList, UsageReport usageReport, UsageLedgerRepository ledger, AdminApi admin,
                         GatewayMetrics metrics, WorkerExecutor jdbc, long maxBodyBytes) {
     }
@@ -72,8 +76,9 @@ public final class ApiServer implements Handler<HttpServerRequest> {
         this.catalog = parts.catalog();
         this.authenticator = parts.authenticator();
         this.inspector = parts.inspector();
-        this.rewriter = parts.rewriter();
-        this.selector = parts.selector();
+        this.planner = parts.planner();
+        this.refusal = parts.refusal();
+        this.limits = parts.limits();
         this.relay = parts.relay();
         this.meter = parts.meter();
         this.modelList = parts.modelList();
@@ -105,7 +110,7 @@ public final class ApiServer implements Handler<HttpServerRequest> {
             case "/v1/completions" -> inference(exchange, Endpoint.COMPLETIONS);
             case "/v1/embeddings" -> inference(exchange, Endpoint.EMBEDDINGS);
             case "/v1/models" -> withKey(exchange, "models", HttpMethod.GET,
-                    key -> ok(exchange, modelList.list(catalog.models())));
+                    key -> ok(exchange, modelList.list(visibleModels(key))));
             case "/v1/usage" -> withKey(exchange, "usage", HttpMethod.GET, key -> usage(exchange, key));
             case "/health" -> {
                 exchange.endpoint("health");
@@ -128,7 +133,7 @@ public final class ApiServer implements Handler<HttpServerRequest> {
             }
             default -> {
                 if (path.startsWith(MODELS_PREFIX)) {
-                    withKey(exchange, "models", HttpMethod.GET, key -> oneModel(exchange, path));
+                    withKey(exchange, "models", HttpMethod.GET, key -> oneModel(exchange, key, path));
                 } else if (path.equals(ADMIN_KEYS) || path.startsWith(ADMIN_KEYS + "/")) {
                     admin(exchange, path);
                 } else {
@@ -153,6 +158,13 @@ public final class ApiServer implements Handler<HttpServerRequest> {
         authenticator.authenticate(request.getHeader("authorization"))
                 .compose(key -> {
                     exchange.key(key);
+                    return limits.admit(key);
+                })
+                .compose(admission -> {
+                    admission.headers().forEach(exchange.response()::putHeader);
+                    if (!admission.admitted()) {
+                        return Future.failedFuture(new InvalidRequestException(admission.refusal()));
+                    }
                     Future<byte[]> body = BodyReader.read(request, maxBodyBytes);
                     request.resume();
                     return body;
@@ -178,15 +190,35 @@ public final class ApiServer implements Handler<HttpServerRequest> {
                     OpenAiError.INVALID_REQUEST, "model", "model_not_found"));
         }
         exchange.model(model.id());
-        Route route = selector.choose(model);
-        exchange.route(route);
-        byte[] upstreamBody = rewriter.rewrite(body, inferenceRequest, route.upstreamModel());
-        relay.relay(exchange, inferenceRequest, route, upstreamBody);
+        RoutePlan plan = planner.plan(model, exchange.key().policy(), inferenceRequest.policy());
+        if (plan.candidates().isEmpty()) {
+            int status = refusal.status(plan);
+            meter.complete(exchange, status);
+            Responses.json(exchange.response(), status, refusal.body(plan));
+            return;
+        }
+        relay.relay(exchange, inferenceRequest, plan.candidates(), body);
     }
 
-    private void oneModel(Exchange exchange, String path) {
+    /** The models a key may use, each showing only the routes the key's policy allows. */
+    private java.util.List<Model> visibleModels(ApiKeyRecord key) {
+        java.util.List<Model> visible = new java.util.ArrayList<>();
+        for (Model model : catalog.models()) {
+            if (!key.policy().allowsModel(model.id())) {
+                continue;
+            }
+            java.util.List<Route> routes = planner.routesFor(model, key.policy());
+            if (!routes.isEmpty()) {
+                visible.add(routes.size() == model.routes().size() ? model
+                        : new Model(model.id(), model.ownedBy(), model.description(), model.created(), routes));
+            }
+        }
+        return visible;
+    }
+
+    private void oneModel(Exchange exchange, ApiKeyRecord key, String path) {
         String id = URLDecoder.decode(path.substring(MODELS_PREFIX.length()), StandardCharsets.UTF_8);
-        Model model = catalog.find(id);
+        Model model = visibleModels(key).stream().filter(m -> m.id().equals(id)).findFirst().orElse(null);
         if (model == null) {
             error(exchange, new OpenAiError(404, "The model does not exist on this gateway; GET /v1/models lists them.",
                     OpenAiError.INVALID_REQUEST, "model", "model_not_found"));
@@ -227,8 +259,11 @@ public final class ApiServer implements Handler<HttpServerRequest> {
             reply = BodyReader.read(request, 64 * 1024).compose(admin::create);
         } else if (path.length() > ADMIN_KEYS.length() + 1 && method == HttpMethod.DELETE) {
             reply = admin.revoke(path.substring(ADMIN_KEYS.length() + 1));
+        } else if (path.length() > ADMIN_KEYS.length() + 1 && method == HttpMethod.PATCH) {
+            String id = path.substring(ADMIN_KEYS.length() + 1);
+            reply = BodyReader.read(request, 64 * 1024).compose(body -> admin.updatePolicy(id, body));
         } else {
-            methodNotAllowed(exchange, path.equals(ADMIN_KEYS) ? "GET, POST" : "DELETE");
+            methodNotAllowed(exchange, path.equals(ADMIN_KEYS) ? "GET, POST" : "PATCH, DELETE");
             return;
         }
         reply.onSuccess(r -> {

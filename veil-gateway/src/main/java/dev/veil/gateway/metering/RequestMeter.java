@@ -1,6 +1,7 @@
 package dev.veil.gateway.metering;
 
 import dev.veil.gateway.http.Exchange;
+import dev.veil.gateway.limits.KeyLimits;
 import dev.veil.gateway.ops.GatewayMetrics;
 import dev.veil.gateway.routing.Route;
 import dev.veil.store.MeteringWriter;
@@ -20,10 +21,12 @@ public final class RequestMeter {
 
     private final GatewayMetrics metrics;
     private final MeteringWriter writer;
+    private final KeyLimits limits;
 
-    public RequestMeter(GatewayMetrics metrics, MeteringWriter writer) {
+    public RequestMeter(GatewayMetrics metrics, MeteringWriter writer, KeyLimits limits) {
         this.metrics = metrics;
         this.writer = writer;
+        this.limits = limits;
     }
 
     /** Records the exchange's outcome once; later calls for the same exchange are ignored. */
@@ -62,6 +65,7 @@ public final class RequestMeter {
                 usage.totalTokens(),
                 route == null ? 0 : route.price().costMicros(usage));
         writer.record(record);
+        limits.settle(exchange.key(), usage.totalTokens(), record.costMicros());
     }
 
     private static boolean isMeteredEndpoint(String endpoint) {

@@ -6,7 +6,13 @@ import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.veil.gateway.policy.RequestPolicy;
+import dev.veil.gateway.policy.RequestPolicyReader;
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
 
 /**
  * Validates an inference request body in one streaming pass and extracts what routing needs, without building a tree
@@ -14,10 +20,18 @@ import java.io.IOException;
  */
 public final class RequestInspector {
 
+    /** Fields that are not "parameters" in the sense of {@code provider.require_parameters}. */
+    private static final Set<String> NOT_PARAMETERS = Set.of("model", "stream", "stream_options", "messages", "prompt", "input");
+
     private final JsonFactory json;
+    private final ObjectMapper routingFields;
 
     public RequestInspector(JsonFactory json) {
         this.json = json;
+        this.routingFields = new ObjectMapper(JsonFactory.builder()
+                .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+                .disable(StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION)
+                .build());
     }
 
     /** A factory configured as the inspector expects: strict duplicate detection, no source in locations. */
@@ -43,6 +57,8 @@ public final class RequestInspector {
         boolean stream = false;
         boolean clientWantsUsage = false;
         boolean sawContent = false;
+        RequestPolicyReader policy = new RequestPolicyReader();
+        List<String> parameters = new ArrayList<>();
         try (JsonParser p = json.createParser(body)) {
             if (p.nextToken() != JsonToken.START_OBJECT) {
                 throw InvalidRequestException.invalid("The request body must be a JSON object.", null, "invalid_json");
@@ -73,7 +89,12 @@ public final class RequestInspector {
                         }
                     }
                     case "stream_options" -> clientWantsUsage = inspectStreamOptions(p, value);
+                    case "privacy", "provider", "models", "data_policy", "providers" ->
+                            policy.read(field, routingFields.readTree(p));
                     default -> {
+                        if (!NOT_PARAMETERS.contains(field) && !RequestRewriter.IDENTITY_FIELDS.contains(field)) {
+                            parameters.add(field);
+                        }
                         if (field.equals(endpoint.contentField())) {
                             checkContent(endpoint, value);
                             sawContent = true;
@@ -90,6 +111,14 @@ public final class RequestInspector {
         } catch (IOException e) {
             throw InvalidRequestException.invalid("The request body could not be read as JSON.", null, "invalid_json");
         }
+        RequestPolicy routing = policy.build(parameters);
+        if (model == null && !routing.fallbackModels().isEmpty()) {
+            // OpenRouter: with only "models", the first is the primary and the rest are its fallbacks.
+            List<String> models = routing.fallbackModels();
+            model = models.get(0);
+            routing = new RequestPolicy(routing.constraints(), routing.order(), routing.allowFallbacks(), routing.sort(),
+                    models.subList(1, models.size()));
+        }
         if (model == null) {
             throw InvalidRequestException.invalid("Missing required parameter: \"model\".", "model", "missing_required_parameter");
         }
@@ -100,7 +129,7 @@ public final class RequestInspector {
         if (stream && !endpoint.streamable()) {
             throw InvalidRequestException.invalid("This endpoint does not stream; leave out \"stream\".", "stream", "invalid_value");
         }
-        return new InferenceRequest(endpoint, model, stream, stream && clientWantsUsage);
+        return new InferenceRequest(endpoint, model, stream, stream && clientWantsUsage, routing);
     }
 
     private static boolean inspectStreamOptions(JsonParser p, JsonToken value) throws IOException, InvalidRequestException {

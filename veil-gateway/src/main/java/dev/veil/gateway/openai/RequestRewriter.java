@@ -8,6 +8,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Set;
+import dev.veil.gateway.policy.RequestPolicyReader;
 
 /**
  * Rewrites a validated request body for the upstream in one streaming pass: the public model id becomes the route's
@@ -46,7 +47,8 @@ public final class RequestRewriter {
                 p.nextToken();
                 if (field.equals("model")) {
                     g.writeStringField("model", upstreamModel);
-                } else if (IDENTITY_FIELDS.contains(field)) {
+                } else if (IDENTITY_FIELDS.contains(field) || RequestPolicyReader.FIELDS.contains(field)) {
+                    // Identity never leaves; routing fields are Veil's business, not the provider's.
                     p.skipChildren();
                 } else if (field.equals("stream_options") && request.stream()) {
                     writeStreamOptionsWithUsage(p, g);

@@ -1,15 +1,21 @@
 package dev.veil.gateway.relay;
 
 import com.fasterxml.jackson.core.JsonFactory;
+import dev.veil.gateway.config.RoutingConfig;
 import dev.veil.gateway.http.Exchange;
 import dev.veil.gateway.http.Responses;
+import dev.veil.gateway.metering.PrivacyReceipt;
 import dev.veil.gateway.metering.RequestMeter;
 import dev.veil.gateway.openai.InferenceRequest;
+import dev.veil.gateway.openai.RequestRewriter;
 import dev.veil.gateway.openai.Usage;
 import dev.veil.gateway.openai.UsageReader;
+import dev.veil.gateway.routing.CircuitBreaker;
 import dev.veil.gateway.routing.Route;
+import dev.veil.gateway.routing.RouteHealth;
 import dev.veil.gateway.routing.Upstream;
 import dev.veil.protocol.OpenAiError;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
@@ -19,44 +25,155 @@ import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.RequestOptions;
 import java.net.ConnectException;
 import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Sends an accepted request to its route's upstream and relays the answer. Streams pass through event by event with
- * backpressure; a client that goes away resets the upstream request so generation stops; an upstream that fails
- * mid-stream ends the client's stream with an error event. Nothing here logs content: failures are logged by
- * exception class only.
+ * Sends an accepted request to the first of its candidate routes and relays the answer. Candidates come from the
+ * route planner, so every one complies with the request's effective policy: retries and fallbacks (on connect errors,
+ * timeouts, 429 and 5xx, before any byte reached the client) walk only that list, with exponential backoff and a
+ * bounded number of attempts, skipping routes whose circuit breaker is open. Streams pass through event by event
+ * with backpressure; a client that goes away resets the upstream request; an upstream that fails mid-stream ends the
+ * client's stream with an error event. Nothing here logs content: failures are logged by exception class only.
  */
 public final class InferenceRelay {
 
     private static final Logger LOG = LoggerFactory.getLogger(InferenceRelay.class);
     private static final String EVENT_STREAM = "text/event-stream";
+    private static final long MAX_BACKOFF_MS = 2_000;
 
     private final UpstreamClients clients;
     private final RequestMeter meter;
+    private final RequestRewriter rewriter;
+    private final RouteHealth health;
+    private final RoutingConfig routing;
+    private final PrivacyReceipt receipts;
     private final UsageReader usageReader;
     private final UpstreamErrors upstreamErrors;
     private final List<String> forwardHeaders;
 
-    /**
-     * @param forwardHeaders client request headers (lower case) the operator allows through; everything else, and
-     *                       always the caller's credential and addresses, stays behind
-     */
-    public InferenceRelay(UpstreamClients clients, JsonFactory json, RequestMeter meter, List<String> forwardHeaders) {
-        this.clients = clients;
-        this.meter = meter;
-        this.usageReader = new UsageReader(json);
-        this.upstreamErrors = new UpstreamErrors(json);
-        this.forwardHeaders = List.copyOf(forwardHeaders);
+    /** The relay's collaborators. */
+    public record Parts(UpstreamClients clients, JsonFactory json, RequestMeter meter, RequestRewriter rewriter,
+                        RouteHealth health, RoutingConfig routing, PrivacyReceipt receipts, List<String> forwardHeaders) {
     }
 
-    /** Relays {@code upstreamBody} (already rewritten for the route) and answers the exchange. */
-    public void relay(Exchange exchange, InferenceRequest request, Route route, byte[] upstreamBody) {
+    /**
+     * @param parts its collaborators; {@code forwardHeaders} are the client request headers (lower case) the operator
+     *              allows through; everything else, and always the caller's credential and addresses, stays behind
+     */
+    public InferenceRelay(Parts parts) {
+        this.clients = parts.clients();
+        this.meter = parts.meter();
+        this.rewriter = parts.rewriter();
+        this.health = parts.health();
+        this.routing = parts.routing();
+        this.receipts = parts.receipts();
+        this.usageReader = new UsageReader(parts.json());
+        this.upstreamErrors = new UpstreamErrors(parts.json());
+        this.forwardHeaders = List.copyOf(parts.forwardHeaders());
+    }
+
+    /** One request's walk through its candidate routes. Confined to the request's event loop. */
+    private static final class Attempts {
+        final Exchange exchange;
+        final InferenceRequest request;
+        final List<Route> candidates;
+        final byte[] clientBody;
+        final Vertx vertx;
+        int next;
+        int made;
+        boolean clientGone;
+        boolean delivering;
+        HttpClientRequest inFlight;
+        CircuitBreaker inFlightBreaker;
+        OpenAiError lastError;
+        Route lastRoute;
+
+        Attempts(Exchange exchange, InferenceRequest request, List<Route> candidates, byte[] clientBody, Vertx vertx) {
+            this.exchange = exchange;
+            this.request = request;
+            this.candidates = candidates;
+            this.clientBody = clientBody;
+            this.vertx = vertx;
+        }
+    }
+
+    /**
+     * Relays the request to the first candidate that answers.
+     *
+     * @param candidates compliant routes, best first (never empty)
+     * @param clientBody the client's body; rewritten for each route tried
+     */
+    public void relay(Exchange exchange, InferenceRequest request, List<Route> candidates, byte[] clientBody) {
+        Attempts attempts = new Attempts(exchange, request, candidates, clientBody, Vertx.currentContext().owner());
         HttpServerResponse response = exchange.response();
-        response.putHeader("x-veil-route", route.name());
-        response.putHeader("x-veil-privacy-mode", route.mode().wireName());
+        response.closeHandler(v -> {
+            if (!response.ended() && !attempts.delivering) {
+                attempts.clientGone = true;
+                meter.complete(exchange, Exchange.CLIENT_CLOSED);
+                if (attempts.inFlight != null) {
+                    attempts.inFlight.reset();
+                }
+                if (attempts.inFlightBreaker != null) {
+                    attempts.inFlightBreaker.release();
+                }
+            }
+        });
+        next(attempts);
+    }
+
+    private void next(Attempts a) {
+        if (a.clientGone) {
+            return;
+        }
+        while (a.next < a.candidates.size() && a.made < routing.maxAttempts()) {
+            Route route = a.candidates.get(a.next++);
+            CircuitBreaker breaker = health.breaker(route);
+            if (!breaker.tryAcquire()) {
+                continue;
+            }
+            a.made++;
+            send(a, route, breaker);
+            return;
+        }
+        OpenAiError error = a.lastError != null ? a.lastError : new OpenAiError(503,
+                "Every route that complies with this request's policy is failing and out of rotation; retry shortly.",
+                OpenAiError.UPSTREAM, null, "no_healthy_route");
+        answerError(a, error);
+    }
+
+    private void send(Attempts a, Route route, CircuitBreaker breaker) {
+        Exchange exchange = a.exchange;
+        exchange.route(route);
+        a.lastRoute = route;
+        a.inFlightBreaker = breaker;
+        byte[] body = rewriter.rewrite(a.clientBody, a.request, route.upstreamModel());
+        long started = System.nanoTime();
+        clients.get(route.upstream().name()).request(options(route, a.request, exchange.request())).onComplete(created -> {
+            if (created.failed()) {
+                onFailure(a, route, breaker, created.cause());
+                return;
+            }
+            HttpClientRequest upstreamRequest = created.result();
+            if (a.clientGone) {
+                upstreamRequest.reset();
+                return;
+            }
+            a.inFlight = upstreamRequest;
+            upstreamRequest.send(Buffer.buffer(body)).onComplete(sent -> {
+                if (sent.failed()) {
+                    onFailure(a, route, breaker, sent.cause());
+                } else {
+                    onResponse(a, route, breaker, sent.result(), started);
+                }
+            });
+        });
+    }
+
+    private RequestOptions options(Route route, InferenceRequest request, HttpServerRequest client) {
         Upstream upstream = route.upstream();
         RequestOptions options = new RequestOptions()
                 .setMethod(HttpMethod.POST)
@@ -70,66 +187,109 @@ public final class InferenceRelay {
                 .putHeader("accept", request.stream() ? EVENT_STREAM : Responses.JSON);
         upstream.staticHeaders().forEach(options::putHeader);
         upstream.bearerToken().ifPresent(token -> options.putHeader("authorization", "Bearer " + token));
-        HttpServerRequest client = exchange.request();
         for (String name : forwardHeaders) {
             String value = client.getHeader(name);
             if (value != null) {
                 options.putHeader(name, value);
             }
         }
-        clients.get(upstream.name()).request(options).onComplete(created -> {
-            if (created.failed()) {
-                failBeforeResponse(exchange, created.cause());
+        return options;
+    }
+
+    private void onFailure(Attempts a, Route route, CircuitBreaker breaker, Throwable cause) {
+        a.inFlight = null;
+        if (a.clientGone) {
+            return;
+        }
+        LOG.debug("request_id={} route={} attempt failed: {}", a.exchange.requestId(), route.name(),
+                cause.getClass().getSimpleName());
+        breaker.failure();
+        health.stats(route).failure();
+        a.lastError = connectionError(cause);
+        retry(a);
+    }
+
+    private void onResponse(Attempts a, Route route, CircuitBreaker breaker, HttpClientResponse upstream, long started) {
+        a.inFlight = null;
+        int status = upstream.statusCode();
+        if (status >= 200 && status < 300) {
+            breaker.success();
+            health.stats(route).latency((System.nanoTime() - started) / 1e6);
+            deliver(a, route, upstream, status);
+            return;
+        }
+        boolean retryable = status == 429 || status >= 500;
+        if (retryable) {
+            breaker.failure();
+            health.stats(route).failure();
+        } else {
+            // The upstream is healthy; the request itself was refused. Trying elsewhere would not help.
+            breaker.success();
+        }
+        upstream.body().onComplete(body -> {
+            OpenAiError error = upstreamErrors.map(status, body.succeeded() ? body.result().getBytes() : new byte[0]);
+            if (a.clientGone) {
                 return;
             }
-            HttpClientRequest upstreamRequest = created.result();
-            response.closeHandler(v -> {
-                if (!response.ended()) {
-                    // The client went away: stop the generation (and its billing) upstream. Metered first, because
-                    // the reset fails the upstream response synchronously and that path would meter a 502.
-                    meter.complete(exchange, Exchange.CLIENT_CLOSED);
-                    upstreamRequest.reset();
-                }
-            });
-            upstreamRequest.send(Buffer.buffer(upstreamBody)).onComplete(sent -> {
-                if (sent.failed()) {
-                    failBeforeResponse(exchange, sent.cause());
-                } else {
-                    onUpstreamResponse(exchange, request, sent.result());
-                }
-            });
+            if (retryable) {
+                a.lastError = error;
+                retry(a);
+            } else {
+                answerError(a, error);
+            }
         });
     }
 
-    private void onUpstreamResponse(Exchange exchange, InferenceRequest request, HttpClientResponse upstream) {
-        int status = upstream.statusCode();
-        if (status < 200 || status >= 300) {
-            upstream.body().onComplete(body -> {
-                OpenAiError error = upstreamErrors.map(status, body.succeeded() ? body.result().getBytes() : new byte[0]);
-                meter.complete(exchange, error.httpStatus());
-                Responses.error(exchange.response(), error);
-            });
+    private void retry(Attempts a) {
+        boolean more = a.next < a.candidates.size() && a.made < routing.maxAttempts();
+        if (!more) {
+            next(a);
             return;
         }
+        long base = routing.backoffMs() << Math.min(10, a.made - 1);
+        long delay = Math.min(MAX_BACKOFF_MS, (long) (base * (0.5 + ThreadLocalRandom.current().nextDouble())));
+        if (delay <= 0) {
+            next(a);
+        } else {
+            a.vertx.setTimer(delay, id -> next(a));
+        }
+    }
+
+    private void deliver(Attempts a, Route route, HttpClientResponse upstream, int status) {
+        a.delivering = true;
+        Exchange exchange = a.exchange;
+        HttpServerResponse response = exchange.response();
+        response.putHeader("x-veil-route", route.name());
+        response.putHeader("x-veil-privacy-mode", route.mode().wireName());
+        String receipt = receipts.write(exchange.requestId(), route);
+        response.putHeader("x-veil-receipt", receipt);
         String contentType = upstream.getHeader("content-type");
-        if (request.stream() && contentType != null && contentType.startsWith(EVENT_STREAM)) {
-            relayStream(exchange, request, upstream);
+        if (a.request.stream() && contentType != null && contentType.startsWith(EVENT_STREAM)) {
+            relayStream(exchange, a.request, route, upstream, receipt);
         } else {
             relayWhole(exchange, upstream, status, contentType);
         }
     }
 
     private void relayWhole(Exchange exchange, HttpClientResponse upstream, int status, String contentType) {
+        HttpServerResponse response = exchange.response();
+        response.closeHandler(v -> {
+            if (!response.ended()) {
+                meter.complete(exchange, Exchange.CLIENT_CLOSED);
+                upstream.request().reset();
+            }
+        });
         upstream.body().onComplete(body -> {
             if (body.failed()) {
-                failBeforeResponse(exchange, body.cause());
+                OpenAiError error = connectionError(body.cause());
+                meter.complete(exchange, response.closed() ? Exchange.CLIENT_CLOSED : error.httpStatus());
+                Responses.error(response, error);
                 return;
             }
             Buffer bytes = body.result();
             byte[] raw = bytes.getBytes();
             exchange.usage(usageReader.read(raw, 0, raw.length));
             meter.complete(exchange, status);
-            HttpServerResponse response = exchange.response();
             if (!response.closed() && !response.ended()) {
                 response.setStatusCode(status)
                         .putHeader("content-type", contentType == null ? Responses.JSON : contentType)
@@ -138,7 +298,8 @@ public final class InferenceRelay {
         });
     }
 
-    private void relayStream(Exchange exchange, InferenceRequest request, HttpClientResponse upstream) {
+    private void relayStream(Exchange exchange, InferenceRequest request, Route route, HttpClientResponse upstream,
+                             String receipt) {
         HttpServerResponse response = exchange.response();
         SseUsageFilter filter = new SseUsageFilter(usageReader, request.clientWantsUsage());
         response.closeHandler(v -> {
@@ -168,6 +329,7 @@ public final class InferenceRelay {
             LOG.debug("request_id={} upstream stream failed: {}", exchange.requestId(), failure.getClass().getSimpleName());
             exchange.usage(usageOrEstimate(filter));
             meter.complete(exchange, 502);
+            health.stats(route).failure();
             endStreamWithError(exchange, "The upstream connection failed mid-stream; the response is incomplete.",
                     failure instanceof TimeoutException ? "upstream_timeout" : "upstream_stream_interrupted");
         });
@@ -176,18 +338,29 @@ public final class InferenceRelay {
             if (rest.length() > 0 && !response.closed()) {
                 response.write(rest);
             }
-            exchange.usage(usageOrEstimate(filter));
+            Usage usage = usageOrEstimate(filter);
+            exchange.usage(usage);
             if (!filter.sawDone()) {
                 meter.complete(exchange, 502);
                 endStreamWithError(exchange, "The upstream ended the stream early; the response is incomplete.",
                         "upstream_stream_truncated");
                 return;
             }
+            recordThroughput(exchange, route, usage);
             meter.complete(exchange, 200);
             if (!response.closed() && !response.ended()) {
-                response.end();
+                // The receipt comes last, as an SSE comment that clients ignore unless they look for it.
+                response.end(": veil-receipt " + receipt + "\n\n");
             }
         });
+    }
+
+    private void recordThroughput(Exchange exchange, Route route, Usage usage) {
+        long ttft = exchange.timeToFirstTokenNanos();
+        long generating = System.nanoTime() - exchange.startNanos() - Math.max(0, ttft);
+        if (usage.completionTokens() > 0 && generating > TimeUnit.MILLISECONDS.toNanos(1)) {
+            health.stats(route).throughput(usage.completionTokens() / (generating / 1e9));
+        }
     }
 
     private static Usage usageOrEstimate(SseUsageFilter filter) {
@@ -209,25 +382,29 @@ public final class InferenceRelay {
         response.end(Buffer.buffer("data: ").appendBytes(error.toJson()).appendString("\n\n"));
     }
 
-    private void failBeforeResponse(Exchange exchange, Throwable cause) {
-        LOG.debug("request_id={} upstream request failed: {}", exchange.requestId(), cause.getClass().getSimpleName());
-        OpenAiError error;
+    private void answerError(Attempts a, OpenAiError error) {
+        if (a.clientGone) {
+            return;
+        }
+        HttpServerResponse response = a.exchange.response();
+        if (a.lastRoute != null) {
+            response.putHeader("x-veil-route", a.lastRoute.name());
+            response.putHeader("x-veil-privacy-mode", a.lastRoute.mode().wireName());
+        }
+        meter.complete(a.exchange, error.httpStatus());
+        Responses.error(response, error);
+    }
+
+    private static OpenAiError connectionError(Throwable cause) {
         if (cause instanceof TimeoutException) {
-            error = new OpenAiError(504, "The upstream provider did not answer in time; retry later.",
+            return new OpenAiError(504, "The upstream provider did not answer in time; retry later.",
                     OpenAiError.UPSTREAM, null, "upstream_timeout");
-        } else if (cause instanceof ConnectException) {
-            error = new OpenAiError(502, "The upstream provider could not be reached; retry later.",
+        }
+        if (cause instanceof ConnectException) {
+            return new OpenAiError(502, "The upstream provider could not be reached; retry later.",
                     OpenAiError.UPSTREAM, null, "upstream_unavailable");
-        } else {
-            error = new OpenAiError(502, "The connection to the upstream provider failed; retry later.",
-                    OpenAiError.UPSTREAM, null, "upstream_connection_failed");
         }
-        HttpServerResponse response = exchange.response();
-        meter.complete(exchange, response.closed() ? Exchange.CLIENT_CLOSED : error.httpStatus());
-        if (response.headWritten()) {
-            endStreamWithError(exchange, error.message(), error.code());
-        } else {
-            Responses.error(response, error);
-        }
+        return new OpenAiError(502, "The connection to the upstream provider failed; retry later.",
+                OpenAiError.UPSTREAM, null, "upstream_connection_failed");
     }
 }

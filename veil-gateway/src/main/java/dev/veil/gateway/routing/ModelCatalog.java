@@ -42,7 +42,8 @@ public final class ModelCatalog {
                 PriceConfig p = r.price();
                 Price price = p == null ? Price.FREE : new Price(p.inputPerMillion(), p.outputPerMillion());
                 routes.add(new Route(m.id(), r.name(), upstreams.get(r.upstream()), r.model(), r.weight(), price,
-                        r.policy() == null ? dev.veil.protocol.DataPolicy.UNKNOWN : r.policy().toDataPolicy()));
+                        r.policy() == null ? dev.veil.protocol.DataPolicy.UNKNOWN : r.policy().toDataPolicy(),
+                        r.supportedParameters() == null ? null : java.util.Set.copyOf(r.supportedParameters())));
             }
             models.put(m.id(), new Model(m.id(), m.ownedBy(), m.description(), created, routes));
         }

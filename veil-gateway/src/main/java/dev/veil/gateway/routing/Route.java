@@ -13,9 +13,10 @@ import dev.veil.protocol.PrivacyMode;
  * @param weight        its share of traffic among the model's routes
  * @param price         what a token costs on this route
  * @param policy        the provider's declared data policy
+ * @param supportedParameters request parameters the route declares it honours; {@code null} = not declared
  */
 public record Route(String modelId, String name, Upstream upstream, String upstreamModel, int weight, Price price,
-                    DataPolicy policy) {
+                    DataPolicy policy, java.util.Set<String> supportedParameters) {
 
     /** The privacy mode this route guarantees. */
     public PrivacyMode mode() {

@@ -47,7 +47,7 @@ class ConfigValidationTest {
                 upstreams: [{name: a, base_url: "http://h/v1", timeout: 3}]
                 models: [{id: m, routes: [{upstream: a, wieght: 2, policy: {training: false}}]}]
                 """)).containsExactly(
-                "servr: unknown field; known fields are server, store, upstreams, models",
+                "servr: unknown field; known fields are server, store, upstreams, models, routing",
                 "server.prot: unknown field; known fields are host, port, max_body_bytes, admin_token_env, "
                         + "forward_headers",
                 "store.retention: unknown field; known fields are data_dir, jdbc_url, username_env, password_env, "
@@ -55,7 +55,7 @@ class ConfigValidationTest {
                 "upstreams[0].timeout: unknown field; known fields are name, base_url, api_key_env, headers, "
                         + "connect_timeout_ms, idle_timeout_ms, max_connections",
                 "models[0].routes[0].wieght: unknown field; known fields are name, upstream, model, weight, price, "
-                        + "policy",
+                        + "policy, supported_parameters",
                 "models[0].routes[0].policy.training: unknown field; known fields are trains, retention_days, zdr, "
                         + "tee, e2ee, jurisdiction, policy_url");
     }

@@ -24,7 +24,11 @@ class RequestInspectorTest {
     void extractsWhatRoutingNeeds() throws Exception {
         InferenceRequest r = inspect(Endpoint.CHAT_COMPLETIONS,
                 "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"stream\":true,\"stream_options\":{\"include_usage\":true},\"model\":\"m\"}");
-        assertThat(r).isEqualTo(new InferenceRequest(Endpoint.CHAT_COMPLETIONS, "m", true, true));
+        assertThat(r.endpoint()).isEqualTo(Endpoint.CHAT_COMPLETIONS);
+        assertThat(r.model()).isEqualTo("m");
+        assertThat(r.stream()).isTrue();
+        assertThat(r.clientWantsUsage()).isTrue();
+        assertThat(r.policy().constraints()).isEmpty();
         assertThat(inspect(Endpoint.EMBEDDINGS, "{\"model\":\"e\",\"input\":[\"a\"]}").stream()).isFalse();
     }
 
@@ -89,6 +93,56 @@ class RequestInspectorTest {
             assertThat(out.get(field)).as(field).isEqualTo(in.get(field));
         }
         assertThat(request.clientWantsUsage()).isFalse();
+    }
+
+    @Test
+    void routingFieldsAreReadAndNeverForwarded() throws Exception {
+        String body = "{\"model\":\"m\",\"messages\":[],\"temperature\":0.2,"
+                + "\"privacy\":{\"min_mode\":\"tee\",\"zdr\":true,\"jurisdictions\":[\"EU\"]},"
+                + "\"provider\":{\"order\":[\"a\"],\"allow_fallbacks\":false,\"sort\":\"price\",\"require_parameters\":true},"
+                + "\"models\":[\"m2\"],\"data_policy\":{\"training_allowed\":false},\"providers\":{\"require\":[\"zero-retention\"]}}";
+        InferenceRequest r = inspect(Endpoint.CHAT_COMPLETIONS, body);
+        assertThat(r.policy().constraints()).extracting(c -> c.name()).containsExactlyInAnyOrder("privacy.min_mode",
+                "privacy.zdr", "privacy.jurisdictions", "data_policy.training_allowed", "providers.require",
+                "provider.require_parameters");
+        assertThat(r.policy().order()).containsExactly("a");
+        assertThat(r.policy().allowFallbacks()).isFalse();
+        assertThat(r.policy().fallbackModels()).containsExactly("m2");
+        JsonNode out = mapper.readTree(rewriter.rewrite(body.getBytes(StandardCharsets.UTF_8), r, "u"));
+        assertThat(out.has("privacy") || out.has("provider") || out.has("models") || out.has("data_policy")
+                || out.has("providers")).isFalse();
+        assertThat(out.get("temperature").asDouble()).isEqualTo(0.2);
+    }
+
+    @Test
+    void modelsAloneNamesThePrimaryAndItsFallbacks() throws Exception {
+        InferenceRequest r = inspect(Endpoint.CHAT_COMPLETIONS, "{\"models\":[\"a\",\"b\"],\"messages\":[]}");
+        assertThat(r.model()).isEqualTo("a");
+        assertThat(r.policy().fallbackModels()).containsExactly("b");
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "{\"privacy\":{\"min_mode\":\"secret\"}}            | privacy.min_mode",
+            "{\"privacy\":{\"zdr\":\"yes\"}}                     | privacy.zdr",
+            "{\"privacy\":{\"max_retention_days\":-1}}           | privacy.max_retention_days",
+            "{\"privacy\":{\"nope\":1}}                          | privacy",
+            "{\"privacy\":[]}                                     | privacy",
+            "{\"provider\":{\"sort\":\"cheapest\"}}               | provider.sort",
+            "{\"provider\":{\"data_collection\":\"maybe\"}}       | provider.data_collection",
+            "{\"provider\":{\"max_price\":{\"prompt\":\"x\"}}}     | provider.max_price.prompt",
+            "{\"provider\":{\"only\":\"a\"}}                      | provider.only",
+            "{\"providers\":{\"require\":[\"fast\"]}}              | providers.require",
+            "{\"data_policy\":{\"retention_days\":1.5}}          | data_policy.retention_days",
+            "{\"models\":[1]}                                    | models",
+    })
+    void badRoutingFieldsAreNamed(String policy, String param) {
+        String body = "{\"model\":\"m\",\"messages\":[]," + policy.substring(1);
+        assertThatThrownBy(() -> inspect(Endpoint.CHAT_COMPLETIONS, body))
+                .isInstanceOfSatisfying(InvalidRequestException.class, e -> {
+                    assertThat(e.error().param()).isEqualTo(param);
+                    assertThat(e.error().httpStatus()).isEqualTo(400);
+                });
     }
 
     @Test

@@ -1,0 +1,73 @@
+package dev.veil.gateway.metering;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import dev.veil.gateway.json.JsonWriter;
+import dev.veil.gateway.routing.Route;
+import dev.veil.protocol.DataPolicy;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The privacy receipt Veil attaches to every answered inference request: which route served it, that route's declared
+ * data policy, and exactly what Veil itself stored about the request and for how long. Sent as the
+ * {@code x-veil-receipt} header (compact JSON) and, for streams, as a final SSE comment {@code : veil-receipt {...}}.
+ */
+public final class PrivacyReceipt {
+
+    /** The request-log fields Veil stores for a request; never content. */
+    static final String[] STORED_FIELDS = {"request_id", "key_id", "created_at", "endpoint", "model", "route", "mode",
+            "status", "latency_ms", "ttft_ms", "prompt_tokens", "completion_tokens", "total_tokens", "cost_micros"};
+
+    private final JsonWriter json;
+    private final int retentionDays;
+
+    public PrivacyReceipt(JsonWriter json, int retentionDays) {
+        this.json = json;
+        this.retentionDays = retentionDays;
+    }
+
+    /** The receipt for a request served by {@code route}, as compact single-line JSON. */
+    public String write(String requestId, Route route) {
+        return new String(json.write(g -> {
+            g.writeStartObject();
+            g.writeNumberField("v", 1);
+            g.writeStringField("request_id", requestId);
+            g.writeStringField("model", route.modelId());
+            g.writeStringField("route", route.name());
+            g.writeStringField("mode", route.mode().wireName());
+            writeProviderPolicy(g, route.policy());
+            g.writeObjectFieldStart("veil_stored");
+            g.writeBooleanField("content", false);
+            g.writeBooleanField("client_ip", false);
+            g.writeArrayFieldStart("request_log");
+            for (String field : STORED_FIELDS) {
+                g.writeString(field);
+            }
+            g.writeEndArray();
+            g.writeNumberField("request_log_retention_days", retentionDays);
+            g.writeStringField("usage_ledger", "daily totals per key and model: requests, tokens, cost");
+            g.writeEndObject();
+            g.writeEndObject();
+        }), StandardCharsets.UTF_8);
+    }
+
+    private static void writeProviderPolicy(JsonGenerator g, DataPolicy p) throws IOException {
+        g.writeObjectFieldStart("provider_policy");
+        if (p.trains() == null) {
+            g.writeNullField("trains");
+        } else {
+            g.writeBooleanField("trains", p.trains());
+        }
+        if (p.retentionDays() == null) {
+            g.writeNullField("retention_days");
+        } else {
+            g.writeNumberField("retention_days", p.retentionDays());
+        }
+        g.writeBooleanField("zero_retention", p.zeroRetention());
+        g.writeStringField("tee", p.teeKind().wireName());
+        g.writeBooleanField("e2ee", Boolean.TRUE.equals(p.e2ee()));
+        g.writeStringField("jurisdiction", p.jurisdiction());
+        g.writeStringField("policy_url", p.policyUrl());
+        g.writeEndObject();
+    }
+}

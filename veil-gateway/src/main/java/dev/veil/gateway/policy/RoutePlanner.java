@@ -1,0 +1,155 @@
+package dev.veil.gateway.policy;
+
+import dev.veil.gateway.routing.Model;
+import dev.veil.gateway.routing.ModelCatalog;
+import dev.veil.gateway.routing.Route;
+import dev.veil.gateway.routing.RouteHealth;
+import dev.veil.gateway.routing.RouteStats;
+import dev.veil.protocol.KeyPolicy;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Plans where a request may go. The effective policy is the conjunction of the key's constraints and the request's:
+ * a route is a candidate only if it meets every one of them, so the result is always at least as strict as either.
+ * Among compliant, healthy routes it ranks by {@code provider.order}, then by {@code provider.sort} (price, latency,
+ * throughput from route statistics), and otherwise by weighted random choice (load balancing). Fallback models from
+ * {@code models} follow the primary model's routes, held to the same policy.
+ */
+public final class RoutePlanner {
+
+    private final ModelCatalog catalog;
+    private final RouteHealth health;
+
+    public RoutePlanner(ModelCatalog catalog, RouteHealth health) {
+        this.catalog = catalog;
+        this.health = health;
+    }
+
+    /**
+     * Plans for {@code primary} (a model that exists) under the key's and the request's policy.
+     */
+    public RoutePlan plan(Model primary, KeyPolicy key, RequestPolicy request) {
+        List<Constraint> constraints = new ArrayList<>(KeyConstraints.of(key));
+        constraints.addAll(request.constraints());
+        List<Route> candidates = new ArrayList<>();
+        List<Exclusion> excluded = new ArrayList<>();
+
+        List<Model> models = new ArrayList<>();
+        models.add(primary);
+        if (request.allowFallbacks()) {
+            Set<String> seen = new LinkedHashSet<>(List.of(primary.id()));
+            for (String id : request.fallbackModels()) {
+                Model fallback = catalog.find(id);
+                if (fallback == null) {
+                    excluded.add(new Exclusion(null, null, "models", "a fallback model in \"models\" does not exist on this gateway"));
+                } else if (seen.add(id)) {
+                    models.add(fallback);
+                }
+            }
+        }
+        for (Model model : models) {
+            List<Route> compliant = new ArrayList<>();
+            for (Route route : model.routes()) {
+                Exclusion why = exclusion(model, route, key, constraints);
+                if (why != null) {
+                    excluded.add(why);
+                } else if (!health.breaker(route).available()) {
+                    excluded.add(new Exclusion(model.id(), route.name(), Exclusion.CIRCUIT_OPEN,
+                            "route is failing and taken out until its circuit breaker probes it again"));
+                } else {
+                    compliant.add(route);
+                }
+            }
+            List<Route> ranked = rank(compliant, request);
+            if (!request.allowFallbacks()) {
+                // OpenRouter semantics: only the ordered routes, or else only the first choice; no other fallbacks.
+                candidates.addAll(request.order().isEmpty() ? ranked.subList(0, Math.min(1, ranked.size()))
+                        : ranked.stream().filter(r -> Constraints.matches(r, Set.copyOf(request.order()))).toList());
+                break;
+            }
+            candidates.addAll(ranked);
+        }
+        return new RoutePlan(candidates, excluded);
+    }
+
+    /** The routes of {@code model} this key may be served by, for {@code /v1/models}. */
+    public List<Route> routesFor(Model model, KeyPolicy key) {
+        List<Constraint> constraints = KeyConstraints.of(key);
+        return model.routes().stream().filter(r -> exclusion(model, r, key, constraints) == null).toList();
+    }
+
+    private static Exclusion exclusion(Model model, Route route, KeyPolicy key, List<Constraint> constraints) {
+        if (!key.allowsModel(model.id())) {
+            return new Exclusion(model.id(), route.name(), "key.allowed_models", "the API key may not use this model");
+        }
+        for (Constraint constraint : constraints) {
+            String violation = constraint.violation(route);
+            if (violation != null) {
+                return new Exclusion(model.id(), route.name(), constraint.name(), violation);
+            }
+        }
+        return null;
+    }
+
+    private List<Route> rank(List<Route> routes, RequestPolicy request) {
+        List<Route> ordered = new ArrayList<>(routes.size());
+        List<Route> rest = new ArrayList<>(routes);
+        for (String name : request.order()) {
+            for (Route route : List.copyOf(rest)) {
+                if (route.name().equals(name) || route.upstream().name().equals(name)) {
+                    ordered.add(route);
+                    rest.remove(route);
+                }
+            }
+        }
+        if (request.sort() == null) {
+            ordered.addAll(weightedShuffle(rest));
+        } else {
+            rest.sort(comparator(request.sort()));
+            ordered.addAll(rest);
+        }
+        return ordered;
+    }
+
+    private Comparator<Route> comparator(RequestPolicy.Sort sort) {
+        return switch (sort) {
+            case PRICE -> Comparator.comparingDouble(r -> r.price().inputPerMillion() + r.price().outputPerMillion());
+            case LATENCY -> Comparator.comparingDouble(r -> orLast(health.stats(r).latencyMillis()));
+            case THROUGHPUT -> Comparator.comparingDouble(r -> -orZero(health.stats(r).tokensPerSecond()));
+        };
+    }
+
+    private static double orLast(double value) {
+        return Double.isNaN(value) ? Double.MAX_VALUE : value;
+    }
+
+    private static double orZero(double value) {
+        return Double.isNaN(value) ? 0 : value;
+    }
+
+    /** Orders routes so that each comes first with probability proportional to its weight (Efraimidis–Spirakis). */
+    private static List<Route> weightedShuffle(List<Route> routes) {
+        if (routes.size() <= 1) {
+            return routes;
+        }
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        record Keyed(Route route, double key) {
+        }
+        List<Keyed> keyed = new ArrayList<>(routes.size());
+        for (Route route : routes) {
+            keyed.add(new Keyed(route, Math.pow(random.nextDouble(), 1.0 / route.weight())));
+        }
+        keyed.sort(Comparator.comparingDouble(Keyed::key).reversed());
+        return keyed.stream().map(Keyed::route).toList();
+    }
+
+    /** Exposed for tests of the statistics-driven sorts. */
+    RouteStats statsOf(Route route) {
+        return health.stats(route);
+    }
+}
