@@ -54,7 +54,10 @@ final class DemoCommand implements Callable<Integer> {
     static void printWelcome(PrintStream out, Gateway gateway, String secret) {
         String base = "http://" + gateway.host() + ":" + gateway.port();
         out.println("Veil demo gateway on " + base + " (models served by the built-in DEMO engine, not a real model)");
-        gateway.catalog().models().forEach(m -> out.println("  model " + m.id() + "  privacy mode: " + m.mode().wireName()));
+        gateway.catalog().models().forEach(m -> out.println("  model " + m.id() + "  privacy mode: " + m.mode().wireName()
+                + "  (routes: " + String.join(", ", m.routes().stream().map(r -> r.name() + "=" + r.mode().wireName()
+                + (r.policy().teeKind() == dev.veil.protocol.TeeKind.SIMULATED ? " [simulated TEE, no hardware]" : ""))
+                .toList()) + ")"));
         out.println();
         out.println("VEIL_API_KEY=" + secret);
         out.println();
@@ -67,6 +70,12 @@ final class DemoCommand implements Callable<Integer> {
         out.println("    -H 'Content-Type: application/json' \\");
         out.println("    -d '{\"model\":\"" + DemoConfig.CHAT_MODEL + "\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Hello\"}]}'");
         out.println("  curl -s " + base + "/v1/models -H \"Authorization: Bearer $VEIL_API_KEY\"");
+        out.println();
+        out.println("Ask for a stronger privacy policy and watch the x-veil-route header change (or get a typed refusal):");
+        out.println("  curl -si " + base + "/v1/chat/completions -H \"Authorization: Bearer $VEIL_API_KEY\" \\");
+        out.println("    -H 'Content-Type: application/json' \\");
+        out.println("    -d '{\"model\":\"" + DemoConfig.CHAT_MODEL + "\",\"provider\":{\"zdr\":true},\"messages\":[{\"role\":\"user\",\"content\":\"Hello\"}]}'");
+        out.println("    (also try \"privacy\":{\"min_mode\":\"tee\"} and \"privacy\":{\"min_mode\":\"e2ee\"})");
         out.println();
         out.println("Or with the OpenAI SDK (Python shown; every OpenAI SDK works the same way):");
         out.println("  from openai import OpenAI");

@@ -88,9 +88,27 @@ class DemoCommandTest {
         // Before the key: what the demo is, and each model's privacy mode.
         String before = String.join("\n", lines.subList(0, keyLine));
         assertThat(before).contains("DEMO").contains(origin);
-        assertThat(before).contains("veil-demo-chat  privacy mode: private")
-                .contains("veil-demo-chat-anonymized  privacy mode: anonymized")
+        assertThat(before).contains("veil-demo-chat  privacy mode: anonymized")
                 .contains("veil-demo-embed  privacy mode: private");
+    }
+
+    @Test
+    void requestPoliciesVisiblyChangeWhereADemoRequestGoes() throws Exception {
+        String ask = "{\"model\":\"veil-demo-chat\",\"max_tokens\":2,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]";
+        for (int i = 0; i < 5; i++) {
+            HttpResponse<String> zdr = post("/v1/chat/completions", ask + ",\"provider\":{\"zdr\":true}}");
+            assertThat(zdr.statusCode()).isEqualTo(200);
+            assertThat(zdr.headers().firstValue("x-veil-route").orElseThrow()).isIn("demo-private", "demo-tee-simulated");
+        }
+        HttpResponse<String> tee = post("/v1/chat/completions", ask + ",\"privacy\":{\"min_mode\":\"tee\"}}");
+        assertThat(tee.headers().firstValue("x-veil-route")).contains("demo-tee-simulated");
+        assertThat(tee.headers().firstValue("x-veil-privacy-mode")).contains("tee");
+        assertThat(tee.headers().firstValue("x-veil-receipt").orElseThrow()).contains("\"tee\":\"simulated\"");
+        HttpResponse<String> e2ee = post("/v1/chat/completions", ask + ",\"privacy\":{\"min_mode\":\"e2ee\"}}");
+        assertThat(e2ee.statusCode()).isEqualTo(403);
+        JsonNode error = JSON.readTree(e2ee.body()).path("error");
+        assertThat(error.path("type").asText()).isEqualTo("privacy_policy_violation");
+        assertThat(error.path("excluded")).hasSize(3);
     }
 
     @Test
@@ -177,7 +195,7 @@ class DemoCommandTest {
         JsonNode data = JSON.readTree(response.body()).path("data");
         List<String> ids = new ArrayList<>();
         data.forEach(m -> ids.add(m.path("id").asText()));
-        assertThat(ids).containsExactlyInAnyOrder("veil-demo-chat", "veil-demo-chat-anonymized", "veil-demo-embed");
+        assertThat(ids).containsExactlyInAnyOrder("veil-demo-chat", "veil-demo-embed");
         for (JsonNode model : data) {
             String id = model.path("id").asText();
             assertThat(model.path("object").asText()).isEqualTo("model");
@@ -192,15 +210,17 @@ class DemoCommandTest {
         JsonNode chat = byId(data, "veil-demo-chat");
         assertThat(chat.path("owned_by").asText()).isEqualTo("veil-demo");
         assertThat(chat.path("description").asText()).contains("not a real model");
-        assertThat(chat.path("privacy").path("mode").asText()).isEqualTo("private");
+        // The weakest of its routes: a request may land on any of them unless its policy says otherwise.
+        assertThat(chat.path("privacy").path("mode").asText()).isEqualTo("anonymized");
+        List<String> modes = new ArrayList<>();
+        chat.path("privacy").path("routes").forEach(r -> modes.add(r.path("route").asText() + ":" + r.path("mode").asText()));
+        assertThat(modes).containsExactly("demo-anonymized:anonymized", "demo-private:private", "demo-tee-simulated:tee");
         // As docs/api.md shows it.
-        assertThat(chat.path("privacy").path("routes").path(0)).isEqualTo(JSON.readTree("""
+        assertThat(chat.path("privacy").path("routes").path(1)).isEqualTo(JSON.readTree("""
                 {"route": "demo-private", "mode": "private",
                  "policy": {"trains": false, "retention_days": 0, "zdr": true, "tee": "none", "e2ee": false,
                             "jurisdiction": "local", "policy_url": null}}"""));
-        assertThat(byId(data, "veil-demo-chat-anonymized").path("privacy").path("mode").asText()).isEqualTo("anonymized");
-        assertThat(byId(data, "veil-demo-chat-anonymized").path("privacy").path("routes").path(0).path("policy")
-                .path("retention_days").asInt()).isEqualTo(30);
+        assertThat(chat.path("privacy").path("routes").path(2).path("policy").path("tee").asText()).isEqualTo("simulated");
     }
 
     @Test
@@ -233,7 +253,7 @@ class DemoCommandTest {
     @Test
     void usageShowsTheCallersOwnRequests() throws Exception {
         HttpResponse<String> chat = post("/v1/chat/completions",
-                "{\"model\":\"veil-demo-chat-anonymized\",\"max_tokens\":3,\"messages\":[{\"role\":\"user\",\"content\":\"count\"}]}");
+                "{\"model\":\"veil-demo-chat\",\"max_tokens\":3,\"messages\":[{\"role\":\"user\",\"content\":\"count\"}]}");
         assertThat(chat.statusCode()).isEqualTo(200);
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         JsonNode entry = null;
@@ -244,7 +264,7 @@ class DemoCommandTest {
             assertThat(usage.statusCode()).as(usage.body()).isEqualTo(200);
             report = JSON.readTree(usage.body());
             for (JsonNode e : report.path("data")) {
-                if (e.path("model").asText().equals("veil-demo-chat-anonymized")) {
+                if (e.path("model").asText().equals("veil-demo-chat")) {
                     entry = e;
                 }
             }
@@ -252,7 +272,7 @@ class DemoCommandTest {
                 Thread.sleep(100);
             }
         }
-        assertThat(entry).as("usage of veil-demo-chat-anonymized in %s", report).isNotNull();
+        assertThat(entry).as("usage of veil-demo-chat in %s", report).isNotNull();
         assertThat(entry.path("requests").asLong()).isGreaterThanOrEqualTo(1);
         assertThat(entry.path("completion_tokens").asLong()).isGreaterThanOrEqualTo(3);
         assertThat(entry.path("cost_usd").asDouble()).isPositive();
