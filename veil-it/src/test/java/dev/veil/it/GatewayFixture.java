@@ -81,9 +81,14 @@ public final class GatewayFixture implements AutoCloseable {
     }
 
     public static GatewayFixture start(Path dataDir, long idleTimeoutMs) {
+        return start(dataDir, idleTimeoutMs, "");
+    }
+
+    /** A fixture whose YAML ends with {@code extraYaml} (e.g. a {@code routing:} section). */
+    public static GatewayFixture start(Path dataDir, long idleTimeoutMs, String extraYaml) {
         FakeUpstream upstream = FakeUpstream.start();
         Map<String, String> env = Map.of("FAKE_UPSTREAM_KEY", UPSTREAM_SECRET, "VEIL_ADMIN_TOKEN", ADMIN_TOKEN);
-        VeilConfig config = ConfigLoader.parse(yaml(upstream.baseUrl(), dataDir, idleTimeoutMs), env);
+        VeilConfig config = ConfigLoader.parse(yaml(upstream.baseUrl(), dataDir, idleTimeoutMs) + extraYaml, env);
         Gateway gateway = Gateway.start(config, env);
         IssuedKey key = ApiKeyIssuer.issue("it", Instant.now());
         gateway.store().apiKeys().insert(key.record());

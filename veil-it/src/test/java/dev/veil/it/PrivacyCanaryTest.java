@@ -111,6 +111,24 @@ class PrivacyCanaryTest {
         expect(post(origin, canary, "/v1/chat/completions", chat + "}"), 401);
         expect(send(HttpRequest.newBuilder(URI.create(origin + "/admin/keys")).header("authorization", "Bearer " + canary).GET()), 401);
 
+        // Routing policies around the canary: refusals, bad policy fields, unknown fallback models.
+        expect(post(origin, key, "/v1/chat/completions", chat + ",\"privacy\":{\"routes_allow\":[\"" + canary + "\"]}}"), 403);
+        expect(post(origin, key, "/v1/chat/completions", chat + ",\"models\":[\"" + canary + "\"],\"privacy\":{\"min_mode\":\"e2ee\"}}"), 403);
+        expect(post(origin, key, "/v1/chat/completions", chat + ",\"provider\":{\"" + canary + "\":1}}"), 400);
+        expect(post(origin, key, "/v1/chat/completions", chat + ",\"privacy\":{\"min_mode\":\"" + canary + "\"}}"), 400);
+        expect(post(origin, key, "/v1/chat/completions", chat + ",\"provider\":{\"order\":[\"" + canary + "\"],\"sort\":\"price\"}}"), 200);
+        // Key policies: bad admin input around the canary, and a rate-limited key's 429.
+        String keyId = keyIdOf(origin, key);
+        expect(send(HttpRequest.newBuilder(URI.create(origin + "/admin/keys/" + keyId))
+                .header("authorization", "Bearer " + GatewayFixture.ADMIN_TOKEN)
+                .method("PATCH", HttpRequest.BodyPublishers.ofString("{\"policy\":{\"" + canary + "\":1}}"))), 400);
+        expect(send(HttpRequest.newBuilder(URI.create(origin + "/admin/keys/" + canary))
+                .header("authorization", "Bearer " + GatewayFixture.ADMIN_TOKEN)
+                .method("PATCH", HttpRequest.BodyPublishers.ofString("{\"preset\":\"internal\"}"))), 404);
+        String limited = createKey(origin, "{\"name\":\"limited\",\"policy\":{\"rpm\":1}}");
+        expect(post(origin, limited, "/v1/chat/completions", chat + "}"), 200);
+        expect(post(origin, limited, "/v1/chat/completions", chat + "}"), 429);
+
         // Upstream errors whose bodies carry the canary.
         upstream.error(400, "{\"error\":{\"message\":\"bad " + canary + "\",\"type\":\"invalid_request_error\",\"param\":null,\"code\":null}}");
         expect(post(origin, key, "/v1/chat/completions", chat + "}"), 400);
@@ -136,13 +154,22 @@ class PrivacyCanaryTest {
     }
 
     private String createKey(String origin) {
+        return createKey(origin, "{\"name\":\"canary-test\"}");
+    }
+
+    private String keyIdOf(String origin, String key) throws Exception {
+        String usage = send(HttpRequest.newBuilder(URI.create(origin + "/v1/usage")).header("authorization", "Bearer " + key).GET()).body();
+        return new com.fasterxml.jackson.databind.ObjectMapper().readTree(usage).path("key_id").asText();
+    }
+
+    private String createKey(String origin, String body) {
         HttpResponse<String> created = send(HttpRequest.newBuilder(URI.create(origin + "/admin/keys"))
                 .header("authorization", "Bearer " + GatewayFixture.ADMIN_TOKEN)
-                .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"canary-test\"}")));
+                .POST(HttpRequest.BodyPublishers.ofString(body)));
         expect(created, 201);
-        String body = created.body();
-        int at = body.indexOf("\"key\":\"") + 7;
-        return body.substring(at, body.indexOf('"', at));
+        String answer = created.body();
+        int at = answer.indexOf("\"key\":\"") + 7;
+        return answer.substring(at, answer.indexOf('"', at));
     }
 
     private void abortMidStream(String origin, String key, String body) throws Exception {
