@@ -17,6 +17,12 @@ import dev.veil.gateway.relay.InferenceRelay;
 import dev.veil.gateway.relay.UpstreamClients;
 import dev.veil.gateway.routing.ModelCatalog;
 import dev.veil.gateway.routing.RouteHealth;
+import dev.veil.gateway.routing.Upstream;
+import dev.veil.gateway.nodes.NodeRegistry;
+import dev.veil.gateway.config.AttestationConfig;
+import dev.veil.protocol.attestation.AttestationPolicy;
+import dev.veil.protocol.attestation.AttestationVerifier;
+import java.util.Set;
 import dev.veil.gateway.config.RoutingConfig;
 import dev.veil.gateway.limits.KeyLimits;
 import dev.veil.gateway.metering.PrivacyReceipt;
@@ -103,17 +109,30 @@ public final class Gateway implements AutoCloseable {
             RoutingConfig routing = config.routing();
             RouteHealth health = new RouteHealth(routing.breakerFailures(), routing.breakerOpenMs(), System::currentTimeMillis);
             RequestRewriter rewriter = new RequestRewriter(json);
+            AttestationConfig attestation = config.attestation();
+            NodeRegistry nodes = new NodeRegistry(vertx, clients,
+                    catalog.upstreams().values().stream().filter(Upstream::node).toList(),
+                    new AttestationPolicy(Set.copyOf(attestation.allowedFormats()), Set.copyOf(attestation.allowedMeasurements()),
+                            attestation.allowSimulated()),
+                    new AttestationVerifier(), attestation.reattestIntervalMs());
             InferenceRelay relay = new InferenceRelay(new InferenceRelay.Parts(clients, json, meter, rewriter, health,
                     routing, new PrivacyReceipt(jsonWriter, config.store().retentionDays()),
-                    config.server().forwardHeaders()));
+                    config.server().forwardHeaders(), nodes));
             KeyAuthenticator authenticator = new KeyAuthenticator(store.apiKeys(), jdbc, KEY_CACHE_TTL);
             String adminTokenEnv = config.server().adminTokenEnv();
             AdminApi admin = new AdminApi(Optional.ofNullable(env.get(adminTokenEnv)), adminTokenEnv, store.apiKeys(), jdbc,
                     authenticator, json);
             ApiServer api = new ApiServer(new ApiServer.Parts(catalog, authenticator, new RequestInspector(json),
-                    new RoutePlanner(catalog, health), new PolicyRefusal(jsonWriter), limits, relay, meter,
+                    new RoutePlanner(catalog, health, nodes), new PolicyRefusal(jsonWriter), limits, relay, meter,
                     new ModelListWriter(jsonWriter), new UsageReport(jsonWriter), store.ledger(), admin, metrics, jdbc,
-                    config.server().maxBodyBytes()));
+                    config.server().maxBodyBytes(), nodes));
+            try {
+                // Admit nodes before taking traffic, so the first requests find them; a node that is down is retried
+                // on the schedule.
+                nodes.start().await(20, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                LOG.warn("first node attestation round did not finish in time: {}", e.getClass().getSimpleName());
+            }
 
             String host = config.server().host();
             int port = config.server().port() == 0 ? freePort(host) : config.server().port();

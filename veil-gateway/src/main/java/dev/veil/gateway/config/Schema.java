@@ -131,7 +131,14 @@ final class Schema {
             f("headers", Type.STRING_MAP, F.objectNode()),
             f("connect_timeout_ms", Type.LONG, F.numberNode(UpstreamConfig.DEFAULT_CONNECT_TIMEOUT_MS)),
             f("idle_timeout_ms", Type.LONG, F.numberNode(UpstreamConfig.DEFAULT_IDLE_TIMEOUT_MS)),
-            f("max_connections", Type.INT, F.numberNode(UpstreamConfig.DEFAULT_MAX_CONNECTIONS)));
+            f("max_connections", Type.INT, F.numberNode(UpstreamConfig.DEFAULT_MAX_CONNECTIONS)),
+            f("node", Type.BOOLEAN, F.booleanNode(false)));
+
+    static final Obj ATTESTATION = obj("attestation", GENERIC_SECRET_HINT, Set.of(),
+            f("allowed_formats", Type.list(Type.STRING), F.arrayNode()),
+            f("allowed_measurements", Type.list(Type.STRING), F.arrayNode()),
+            f("allow_simulated", Type.BOOLEAN, F.booleanNode(false)),
+            f("reattest_interval_ms", Type.LONG, F.numberNode(AttestationConfig.DEFAULT_REATTEST_INTERVAL_MS)));
 
     static final Obj STORE = obj("store", "username_env: NAME / password_env: NAME", Set.of("username", "user"),
             f("data_dir", Type.STRING, F.textNode(StoreConfig.DEFAULT_DATA_DIR)),
@@ -159,7 +166,8 @@ final class Schema {
             f("store", Type.object(STORE), F.objectNode()),
             f("upstreams", Type.list(Type.object(UPSTREAM)), F.arrayNode()),
             f("models", Type.list(Type.object(MODEL)), F.arrayNode()),
-            f("routing", Type.object(ROUTING), F.objectNode()));
+            f("routing", Type.object(ROUTING), F.objectNode()),
+            f("attestation", Type.object(ATTESTATION), F.objectNode()));
 
     /** Keys that are inline secrets wherever they appear (compared lower-case, '-' as '_'). */
     private static final Set<String> SECRET_KEYS = Set.of(

@@ -19,9 +19,23 @@ import java.util.Optional;
  * @param idleTimeoutMs    the longest silence allowed between bytes of a response, long enough for a slow first
  *                         token; default {@value #DEFAULT_IDLE_TIMEOUT_MS}
  * @param maxConnections   the connection pool size for this upstream; default {@value #DEFAULT_MAX_CONNECTIONS}
+ * @param node             whether this is a Veil node (e2ee, attested) rather than a plain OpenAI-compatible server;
+ *                         its base URL is then the node's origin plus {@code /v1}
  */
 public record UpstreamConfig(String name, String baseUrl, String apiKeyEnv, Map<String, String> headers,
-                             long connectTimeoutMs, long idleTimeoutMs, int maxConnections) {
+                             long connectTimeoutMs, long idleTimeoutMs, int maxConnections, boolean node) {
+
+    /** A plain (non-node) upstream. */
+    public UpstreamConfig(String name, String baseUrl, String apiKeyEnv, Map<String, String> headers,
+                          long connectTimeoutMs, long idleTimeoutMs, int maxConnections) {
+        this(name, baseUrl, apiKeyEnv, headers, connectTimeoutMs, idleTimeoutMs, maxConnections, false);
+    }
+
+    /** A Veil node at {@code origin} (e.g. {@code http://127.0.0.1:9000}). */
+    public static UpstreamConfig node(String name, String origin) {
+        return new UpstreamConfig(name, origin + "/v1", null, Map.of(), DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS,
+                DEFAULT_MAX_CONNECTIONS, true);
+    }
 
     /** Default connect timeout: 5 s. */
     public static final long DEFAULT_CONNECT_TIMEOUT_MS = 5_000;

@@ -12,6 +12,10 @@ import java.util.regex.Pattern;
 /** The semantic checks on a bound configuration. Messages name the path and never echo secret-bearing values. */
 final class Validator {
 
+    /** Names of upstreams that are Veil nodes; routes to them have stricter rules. */
+    private List<String> nodeUpstreams = List.of();
+
+
     /** An HTTP header field name (RFC 9110 token). */
     private static final Pattern HEADER_NAME = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
     private static final Pattern JDBC_PASSWORD = Pattern.compile("(?i)password\\s*=");
@@ -33,11 +37,44 @@ final class Validator {
         }
         List<String> known = config.upstreams().stream()
                 .map(UpstreamConfig::name).filter(n -> n != null && !n.isBlank()).distinct().toList();
+        nodeUpstreams = config.upstreams().stream().filter(UpstreamConfig::node).map(UpstreamConfig::name).toList();
         Map<String, Integer> modelIds = new HashMap<>();
         for (int i = 0; i < config.models().size(); i++) {
             model(config.models().get(i), Problems.index("models", i), modelIds, i, known);
         }
         routing(config.routing(), "routing");
+        attestation(config.attestation(), "attestation");
+    }
+
+    private static boolean declaresE2ee(PolicyConfig policy) {
+        try {
+            return policy.toDataPolicy().mode() == dev.veil.protocol.PrivacyMode.E2EE;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    private void attestation(AttestationConfig attestation, String path) {
+        List<String> formats = attestation.allowedFormats();
+        for (int i = 0; i < formats.size(); i++) {
+            if (!List.of("sev-snp", "tdx", "simulated").contains(formats.get(i))) {
+                problems.add(Problems.index(Problems.field(path, "allowed_formats"), i),
+                        "must be one of sev-snp, tdx, simulated");
+            }
+        }
+        List<String> measurements = attestation.allowedMeasurements();
+        for (int i = 0; i < measurements.size(); i++) {
+            if (measurements.get(i) == null || !measurements.get(i).matches("[0-9a-fA-F]{16,256}")) {
+                problems.add(Problems.index(Problems.field(path, "allowed_measurements"), i), "must be a hex measurement");
+            }
+        }
+        if (formats.contains("simulated") && !attestation.allowSimulated()) {
+            problems.add(Problems.field(path, "allowed_formats"),
+                    "lists simulated, but allow_simulated is false; set allow_simulated: true to accept simulated evidence");
+        }
+        if (attestation.reattestIntervalMs() < 1_000) {
+            problems.add(Problems.field(path, "reattest_interval_ms"), "must be at least 1000");
+        }
     }
 
     private void routing(RoutingConfig routing, String path) {
@@ -248,6 +285,10 @@ final class Validator {
             } catch (IllegalArgumentException e) {
                 problems.add(Problems.field(policyPath, "tee"), "must be one of none, sev-snp, tdx, simulated");
             }
+        }
+        if (nodeUpstreams.contains(upstream) && !declaresE2ee(policy)) {
+            problems.add(policyPath, "a route to a Veil node must declare the node's TEE (tee: sev-snp, tdx or simulated), "
+                    + "e2ee: true, trains: false and zero retention; the node's attestation is checked against it");
         }
     }
 

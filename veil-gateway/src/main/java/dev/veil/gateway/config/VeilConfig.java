@@ -12,17 +12,19 @@ import java.util.Optional;
  * @param upstreams the OpenAI-compatible engines and providers Veil relays to; empty by default
  * @param models    the public models Veil serves, each with its routes to upstreams; empty by default
  * @param routing   retries, fallbacks and circuit breakers; defaults when left out
+ * @param attestation the attestation policy nodes must satisfy; defaults (hardware only) when left out
  */
 public record VeilConfig(ServerConfig server, StoreConfig store, List<UpstreamConfig> upstreams,
-                         List<ModelConfig> models, RoutingConfig routing) {
+                         List<ModelConfig> models, RoutingConfig routing, AttestationConfig attestation) {
 
-    /** A configuration with default routing settings. */
+    /** A configuration with default routing and attestation settings. */
     public VeilConfig(ServerConfig server, StoreConfig store, List<UpstreamConfig> upstreams, List<ModelConfig> models) {
-        this(server, store, upstreams, models, null);
+        this(server, store, upstreams, models, null, null);
     }
 
     /** Applies defaults to the parts left {@code null} and makes the lists immutable. */
     public VeilConfig {
+        attestation = attestation == null ? AttestationConfig.defaults() : attestation;
         routing = routing == null ? RoutingConfig.defaults() : routing;
         server = server == null ? ServerConfig.defaults() : server;
         store = store == null ? StoreConfig.defaults() : store;

@@ -15,7 +15,7 @@ import dev.veil.gateway.relay.InferenceRelay;
 import dev.veil.gateway.routing.Model;
 import dev.veil.gateway.routing.ModelCatalog;
 import dev.veil.gateway.routing.Route;
-import dev.veil.gateway.limits.Admission;
+import dev.veil.gateway.nodes.NodeRegistry;
 import dev.veil.gateway.limits.KeyLimits;
 import dev.veil.gateway.policy.PolicyRefusal;
 import dev.veil.gateway.policy.RoutePlan;
@@ -64,12 +64,13 @@ public final class ApiServer implements Handler<HttpServerRequest> {
     private final GatewayMetrics metrics;
     private final WorkerExecutor jdbc;
     private final long maxBodyBytes;
+    private final E2eeRequests e2ee;
 
     /** Everything the server needs, wired by {@code Gateway}. */
     public record Parts(ModelCatalog catalog, KeyAuthenticator authenticator, RequestInspector inspector,
                         RoutePlanner planner, PolicyRefusal refusal, KeyLimits limits, InferenceRelay relay, RequestMeter meter,
                         ModelListWriter modelList, UsageReport usageReport, UsageLedgerRepository ledger, AdminApi admin,
-                        GatewayMetrics metrics, WorkerExecutor jdbc, long maxBodyBytes) {
+                        GatewayMetrics metrics, WorkerExecutor jdbc, long maxBodyBytes, NodeRegistry nodes) {
     }
 
     public ApiServer(Parts parts) {
@@ -88,6 +89,7 @@ public final class ApiServer implements Handler<HttpServerRequest> {
         this.metrics = parts.metrics();
         this.jdbc = parts.jdbc();
         this.maxBodyBytes = parts.maxBodyBytes();
+        this.e2ee = new E2eeRequests(parts.nodes());
     }
 
     @Override
@@ -112,6 +114,7 @@ public final class ApiServer implements Handler<HttpServerRequest> {
             case "/v1/models" -> withKey(exchange, "models", HttpMethod.GET,
                     key -> ok(exchange, modelList.list(visibleModels(key))));
             case "/v1/usage" -> withKey(exchange, "usage", HttpMethod.GET, key -> usage(exchange, key));
+            case "/v1/attestation" -> withKey(exchange, "attestation", HttpMethod.GET, key -> attestation(exchange, key));
             case "/health" -> {
                 exchange.endpoint("health");
                 if (method == HttpMethod.GET || method == HttpMethod.HEAD) {
@@ -171,7 +174,12 @@ public final class ApiServer implements Handler<HttpServerRequest> {
                 })
                 .onSuccess(body -> {
                     try {
-                        forward(exchange, endpoint, body);
+                        String contentType = request.getHeader("content-type");
+                        if (contentType != null && contentType.startsWith(dev.veil.protocol.e2ee.E2ee.CONTENT_TYPE)) {
+                            forwardE2ee(exchange, endpoint, body);
+                        } else {
+                            forward(exchange, endpoint, body);
+                        }
                     } catch (InvalidRequestException e) {
                         error(exchange, e.error());
                     } catch (RuntimeException e) {
@@ -198,6 +206,64 @@ public final class ApiServer implements Handler<HttpServerRequest> {
             return;
         }
         relay.relay(exchange, inferenceRequest, plan.candidates(), body);
+    }
+
+    /**
+     * An e2ee request: only the clear headers are readable. The key's policy still applies; the request's own policy
+     * fields, if any, are sealed and invisible here (the mode is e2ee, the strongest, anyway).
+     */
+    private void forwardE2ee(Exchange exchange, Endpoint endpoint, byte[] body) throws InvalidRequestException {
+        E2eeRequests.Envelope envelope = e2ee.envelope(exchange.request(), endpoint);
+        Model model = catalog.find(envelope.model());
+        if (model == null) {
+            throw new InvalidRequestException(new OpenAiError(404,
+                    "The model you requested does not exist on this gateway; GET /v1/models lists the models you can use.",
+                    OpenAiError.INVALID_REQUEST, "Veil-Model", "model_not_found"));
+        }
+        exchange.model(model.id());
+        InferenceRequest request = new InferenceRequest(endpoint, model.id(), envelope.stream(), false,
+                dev.veil.gateway.policy.RequestPolicy.NONE);
+        RoutePlan plan = planner.plan(model, exchange.key().policy(), request.policy(), envelope.nodeKeyId());
+        if (plan.candidates().isEmpty()) {
+            if (E2eeRequests.keyUnknown(plan)) {
+                throw new InvalidRequestException(new OpenAiError(421, "No node of this model holds the key the request "
+                        + "is encrypted to (it rotated, or the node left); fetch GET /v1/attestation again.",
+                        "e2ee_error", "Veil-Node-Key", "e2ee_unknown_key"));
+            }
+            int status = refusal.status(plan);
+            meter.complete(exchange, status);
+            Responses.json(exchange.response(), status, refusal.body(plan));
+            return;
+        }
+        relay.relay(exchange, request, plan.candidates(), body, true);
+    }
+
+    /** {@code GET /v1/attestation?model=&nonce=}: live evidence, for the client's nonce, of the nodes serving a model. */
+    private void attestation(Exchange exchange, ApiKeyRecord key) {
+        HttpServerRequest request = exchange.request();
+        String modelId = request.getParam("model");
+        Model model = modelId == null ? null
+                : visibleModels(key).stream().filter(m -> m.id().equals(modelId)).findFirst().orElse(null);
+        if (model == null) {
+            error(exchange, new OpenAiError(404, "Name a model this key may use: GET /v1/attestation?model=<id>&nonce=<64 hex>.",
+                    OpenAiError.INVALID_REQUEST, "model", "model_not_found"));
+            return;
+        }
+        byte[] nonce = E2eeRequests.nonce(request.getParam("nonce"));
+        if (nonce == null) {
+            error(exchange, OpenAiError.invalidRequest("nonce must be 32 random bytes written as 64 hex characters.",
+                    "nonce", "invalid_nonce"));
+            return;
+        }
+        exchange.model(model.id());
+        e2ee.evidence(model, nonce).onComplete(result -> {
+            if (result.failed() || result.result() == null) {
+                error(exchange, new OpenAiError(503, "No node serving this model could produce attestation evidence right "
+                        + "now; retry shortly.", OpenAiError.UPSTREAM, "model", "no_attested_node"));
+                return;
+            }
+            ok(exchange, result.result());
+        });
     }
 
     /** The models a key may use, each showing only the routes the key's policy allows. */

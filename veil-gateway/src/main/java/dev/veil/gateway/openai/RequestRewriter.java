@@ -37,6 +37,15 @@ public final class RequestRewriter {
      * @param upstreamModel the model name the route's upstream knows
      */
     public byte[] rewrite(byte[] body, InferenceRequest request, String upstreamModel) {
+        return rewrite(body, request, upstreamModel, true);
+    }
+
+    /**
+     * As {@link #rewrite(byte[], InferenceRequest, String)}; {@code askForUsage} false leaves {@code stream_options}
+     * as the client sent it (a Veil node asks its engine for usage itself and signs the counts).
+     */
+    public byte[] rewrite(byte[] body, InferenceRequest request, String upstreamModel, boolean askForUsage) {
+        boolean injectUsage = askForUsage && request.stream();
         ByteArrayOutputStream out = new ByteArrayOutputStream(body.length + 48);
         try (JsonParser p = json.createParser(body); JsonGenerator g = json.createGenerator(out)) {
             p.nextToken();
@@ -50,7 +59,7 @@ public final class RequestRewriter {
                 } else if (IDENTITY_FIELDS.contains(field) || RequestPolicyReader.FIELDS.contains(field)) {
                     // Identity never leaves; routing fields are Veil's business, not the provider's.
                     p.skipChildren();
-                } else if (field.equals("stream_options") && request.stream()) {
+                } else if (field.equals("stream_options") && injectUsage) {
                     writeStreamOptionsWithUsage(p, g);
                     wroteStreamOptions = true;
                 } else {
@@ -58,7 +67,7 @@ public final class RequestRewriter {
                     g.copyCurrentStructure(p);
                 }
             }
-            if (request.stream() && !wroteStreamOptions) {
+            if (injectUsage && !wroteStreamOptions) {
                 g.writeObjectFieldStart("stream_options");
                 g.writeBooleanField("include_usage", true);
                 g.writeEndObject();

@@ -13,9 +13,13 @@ public record Exclusion(String model, String route, String constraint, String re
 
     /** The constraint name used for routes taken out by their circuit breaker. */
     public static final String CIRCUIT_OPEN = "circuit_open";
+    /** The constraint name used for node routes whose node's attestation does not verify right now. */
+    public static final String NODE_NOT_ATTESTED = "node_not_attested";
+    /** The constraint name used for routes that cannot serve an e2ee request encrypted to a given node key. */
+    public static final String E2EE_NODE_KEY = "e2ee.node_key";
 
     /** Whether the exclusion is about health rather than policy. */
     public boolean health() {
-        return CIRCUIT_OPEN.equals(constraint);
+        return CIRCUIT_OPEN.equals(constraint) || NODE_NOT_ATTESTED.equals(constraint);
     }
 }

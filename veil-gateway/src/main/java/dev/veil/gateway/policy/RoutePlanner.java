@@ -1,5 +1,6 @@
 package dev.veil.gateway.policy;
 
+import dev.veil.gateway.nodes.NodeAdmission;
 import dev.veil.gateway.routing.Model;
 import dev.veil.gateway.routing.ModelCatalog;
 import dev.veil.gateway.routing.Route;
@@ -24,16 +25,32 @@ public final class RoutePlanner {
 
     private final ModelCatalog catalog;
     private final RouteHealth health;
+    private final NodeAdmission nodes;
 
-    public RoutePlanner(ModelCatalog catalog, RouteHealth health) {
+    public RoutePlanner(ModelCatalog catalog, RouteHealth health, NodeAdmission nodes) {
         this.catalog = catalog;
         this.health = health;
+        this.nodes = nodes;
+    }
+
+    /** A planner for a gateway without nodes. */
+    public RoutePlanner(ModelCatalog catalog, RouteHealth health) {
+        this(catalog, health, NodeAdmission.NONE);
+    }
+
+    /** Plans a plaintext request for {@code primary} (a model that exists) under the key's and the request's policy. */
+    public RoutePlan plan(Model primary, KeyPolicy key, RequestPolicy request) {
+        return plan(primary, key, request, null);
     }
 
     /**
-     * Plans for {@code primary} (a model that exists) under the key's and the request's policy.
+     * Plans for {@code primary} under the key's and the request's policy.
+     *
+     * @param e2eeNodeKey for an e2ee request, the node key id it is encrypted to: only admitted node routes holding
+     *                    that key qualify; {@code null} for a plaintext request, for which node routes count as
+     *                    {@code tee} (the gateway sees the plaintext)
      */
-    public RoutePlan plan(Model primary, KeyPolicy key, RequestPolicy request) {
+    public RoutePlan plan(Model primary, KeyPolicy key, RequestPolicy request, String e2eeNodeKey) {
         List<Constraint> constraints = new ArrayList<>(KeyConstraints.of(key));
         constraints.addAll(request.constraints());
         List<Route> candidates = new ArrayList<>();
@@ -54,10 +71,19 @@ public final class RoutePlanner {
         }
         for (Model model : models) {
             List<Route> compliant = new ArrayList<>();
-            for (Route route : model.routes()) {
+            for (Route declared : model.routes()) {
+                Route route = e2eeNodeKey == null ? declared.forPlaintext() : declared;
                 Exclusion why = exclusion(model, route, key, constraints);
+                if (why == null && e2eeNodeKey != null && !(route.node() && nodes.holdsKey(route, e2eeNodeKey))) {
+                    why = new Exclusion(model.id(), route.name(), Exclusion.E2EE_NODE_KEY, route.node()
+                            ? "the route's node does not hold the key this request is encrypted to"
+                            : "the route is not a Veil node and cannot open an e2ee request");
+                }
                 if (why != null) {
                     excluded.add(why);
+                } else if (!nodes.admitted(route)) {
+                    excluded.add(new Exclusion(model.id(), route.name(), Exclusion.NODE_NOT_ATTESTED,
+                            "the route's node has no verified attestation right now"));
                 } else if (!health.breaker(route).available()) {
                     excluded.add(new Exclusion(model.id(), route.name(), Exclusion.CIRCUIT_OPEN,
                             "route is failing and taken out until its circuit breaker probes it again"));

@@ -14,7 +14,12 @@ import dev.veil.gateway.routing.CircuitBreaker;
 import dev.veil.gateway.routing.Route;
 import dev.veil.gateway.routing.RouteHealth;
 import dev.veil.gateway.routing.Upstream;
+import dev.veil.gateway.nodes.NodeRegistry;
 import dev.veil.protocol.OpenAiError;
+import dev.veil.protocol.attestation.AttestationVerifier.VerifiedNode;
+import dev.veil.protocol.e2ee.E2ee;
+import dev.veil.protocol.e2ee.RequestMeta;
+import dev.veil.protocol.e2ee.SealedRequest;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientRequest;
@@ -54,10 +59,13 @@ public final class InferenceRelay {
     private final UsageReader usageReader;
     private final UpstreamErrors upstreamErrors;
     private final List<String> forwardHeaders;
+    private final NodeRegistry nodes;
+    private final NodeRelay nodeRelay;
 
     /** The relay's collaborators. */
     public record Parts(UpstreamClients clients, JsonFactory json, RequestMeter meter, RequestRewriter rewriter,
-                        RouteHealth health, RoutingConfig routing, PrivacyReceipt receipts, List<String> forwardHeaders) {
+                        RouteHealth health, RoutingConfig routing, PrivacyReceipt receipts, List<String> forwardHeaders,
+                        NodeRegistry nodes) {
     }
 
     /**
@@ -74,6 +82,8 @@ public final class InferenceRelay {
         this.usageReader = new UsageReader(parts.json());
         this.upstreamErrors = new UpstreamErrors(parts.json());
         this.forwardHeaders = List.copyOf(parts.forwardHeaders());
+        this.nodes = parts.nodes();
+        this.nodeRelay = new NodeRelay(parts.meter(), parts.nodes());
     }
 
     /** One request's walk through its candidate routes. Confined to the request's event loop. */
@@ -83,6 +93,11 @@ public final class InferenceRelay {
         final List<Route> candidates;
         final byte[] clientBody;
         final Vertx vertx;
+        /** An e2ee request: the body is ciphertext for a node and passes through untouched. */
+        final boolean e2ee;
+        /** For a plaintext request to a node route: the request Veil sealed on the client's behalf. */
+        SealedRequest sealed;
+        VerifiedNode sealedFor;
         int next;
         int made;
         boolean clientGone;
@@ -92,12 +107,14 @@ public final class InferenceRelay {
         OpenAiError lastError;
         Route lastRoute;
 
-        Attempts(Exchange exchange, InferenceRequest request, List<Route> candidates, byte[] clientBody, Vertx vertx) {
+        Attempts(Exchange exchange, InferenceRequest request, List<Route> candidates, byte[] clientBody, Vertx vertx,
+                 boolean e2ee) {
             this.exchange = exchange;
             this.request = request;
             this.candidates = candidates;
             this.clientBody = clientBody;
             this.vertx = vertx;
+            this.e2ee = e2ee;
         }
     }
 
@@ -108,7 +125,15 @@ public final class InferenceRelay {
      * @param clientBody the client's body; rewritten for each route tried
      */
     public void relay(Exchange exchange, InferenceRequest request, List<Route> candidates, byte[] clientBody) {
-        Attempts attempts = new Attempts(exchange, request, candidates, clientBody, Vertx.currentContext().owner());
+        relay(exchange, request, candidates, clientBody, false);
+    }
+
+    /**
+     * As {@link #relay(Exchange, InferenceRequest, List, byte[])}; with {@code e2ee} the body is an e2ee request for a
+     * node (candidates are node routes holding its key) and is relayed as opaque bytes.
+     */
+    public void relay(Exchange exchange, InferenceRequest request, List<Route> candidates, byte[] clientBody, boolean e2ee) {
+        Attempts attempts = new Attempts(exchange, request, candidates, clientBody, Vertx.currentContext().owner(), e2ee);
         HttpServerResponse response = exchange.response();
         response.closeHandler(v -> {
             if (!response.ended() && !attempts.delivering) {
@@ -150,9 +175,39 @@ public final class InferenceRelay {
         exchange.route(route);
         a.lastRoute = route;
         a.inFlightBreaker = breaker;
-        byte[] body = rewriter.rewrite(a.clientBody, a.request, route.upstreamModel());
+        byte[] body;
+        RequestOptions options = options(route, a.request, exchange.request());
+        if (!route.node()) {
+            body = rewriter.rewrite(a.clientBody, a.request, route.upstreamModel());
+        } else if (a.e2ee) {
+            body = a.clientBody;
+            options.putHeader("content-type", E2ee.CONTENT_TYPE).putHeader("accept", E2ee.CONTENT_TYPE);
+            for (String header : NodeRelay.e2eeHeaders()) {
+                options.putHeader(header, exchange.request().getHeader(header));
+            }
+        } else {
+            VerifiedNode node = nodes.verified(route.upstream().name()).orElse(null);
+            if (node == null) {
+                // The node lost its admission since planning: try the next candidate.
+                a.lastError = new OpenAiError(503, "The route's node has no verified attestation right now; retry shortly.",
+                        OpenAiError.UPSTREAM, null, "node_not_attested");
+                breaker.release();
+                retry(a);
+                return;
+            }
+            // tee mode: Veil is the e2ee client, so the plaintext never crosses the network to the node.
+            byte[] plaintext = rewriter.rewrite(a.clientBody, a.request, route.upstreamModel(), false);
+            String path = route.upstream().basePath() + a.request.endpoint().upstreamPath();
+            a.sealed = SealedRequest.seal(node.keyConfig(), new RequestMeta(path, route.modelId(), a.request.stream()), plaintext);
+            a.sealedFor = node;
+            body = a.sealed.body();
+            options.putHeader("content-type", E2ee.CONTENT_TYPE).putHeader("accept", E2ee.CONTENT_TYPE)
+                    .putHeader(E2ee.HEADER_VERSION, E2ee.VERSION).putHeader(E2ee.HEADER_MODEL, route.modelId())
+                    .putHeader(E2ee.HEADER_NODE_KEY, node.nodeKeyId())
+                    .putHeader(E2ee.HEADER_STREAM, Boolean.toString(a.request.stream()));
+        }
         long started = System.nanoTime();
-        clients.get(route.upstream().name()).request(options(route, a.request, exchange.request())).onComplete(created -> {
+        clients.get(route.upstream().name()).request(options).onComplete(created -> {
             if (created.failed()) {
                 onFailure(a, route, breaker, created.cause());
                 return;
@@ -218,6 +273,10 @@ public final class InferenceRelay {
             deliver(a, route, upstream, status);
             return;
         }
+        if (route.node()) {
+            onNodeError(a, route, breaker, upstream, status);
+            return;
+        }
         boolean retryable = status == 429 || status >= 500;
         if (retryable) {
             breaker.failure();
@@ -237,6 +296,39 @@ public final class InferenceRelay {
             } else {
                 answerError(a, error);
             }
+        });
+    }
+
+    /**
+     * A node's clear error. Its body is the node's own, content-free error, so it reaches an e2ee client as it is (its
+     * SDK maps the codes); a rotated key (421) triggers re-attestation, and in tee mode the attempt moves on.
+     */
+    private void onNodeError(Attempts a, Route route, CircuitBreaker breaker, HttpClientResponse upstream, int status) {
+        if (status == 421) {
+            nodes.reattest(route.upstream().name());
+            breaker.release();
+        } else if (status == 429 || status >= 500) {
+            breaker.failure();
+            health.stats(route).failure();
+        } else {
+            breaker.success();
+        }
+        upstream.body().onComplete(body -> {
+            if (a.clientGone) {
+                return;
+            }
+            byte[] bytes = body.succeeded() ? body.result().getBytes() : new byte[0];
+            if (!a.e2ee && (status == 421 || status == 429 || status >= 500)) {
+                a.lastError = new OpenAiError(status == 421 ? 503 : 502, "The node could not serve the request ("
+                        + status + "); retry shortly.", OpenAiError.UPSTREAM, null, "node_error");
+                retry(a);
+                return;
+            }
+            HttpServerResponse response = a.exchange.response();
+            response.putHeader("x-veil-route", route.name());
+            meter.complete(a.exchange, status);
+            Responses.json(response, status, bytes.length > 0 ? bytes : new OpenAiError(status,
+                    "The node refused the request.", OpenAiError.UPSTREAM, null, "node_error").toJson());
         });
     }
 
@@ -264,6 +356,15 @@ public final class InferenceRelay {
         String receipt = receipts.write(exchange.requestId(), route);
         response.putHeader("x-veil-receipt", receipt);
         String contentType = upstream.getHeader("content-type");
+        if (route.node()) {
+            if (a.e2ee) {
+                response.putHeader("x-veil-privacy-mode", "e2ee");
+                nodeRelay.passThrough(exchange, route, upstream, receipt);
+            } else {
+                nodeRelay.open(exchange, route, a.sealed, a.sealedFor, upstream, a.request.stream(), receipt);
+            }
+            return;
+        }
         if (a.request.stream() && contentType != null && contentType.startsWith(EVENT_STREAM)) {
             relayStream(exchange, a.request, route, upstream, receipt);
         } else {

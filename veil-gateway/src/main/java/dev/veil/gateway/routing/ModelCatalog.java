@@ -32,7 +32,7 @@ public final class ModelCatalog {
             Optional<String> token = Optional.ofNullable(u.apiKeyEnv()).map(env::get).filter(v -> !v.isBlank());
             upstreams.put(u.name(), new Upstream(u.name(), URI.create(u.baseUrl()), token,
                     u.headers() == null ? Map.of() : Map.copyOf(u.headers()), u.connectTimeoutMs(), u.idleTimeoutMs(),
-                    u.maxConnections()));
+                    u.maxConnections(), u.node()));
         }
         long created = Instant.now().getEpochSecond();
         Map<String, Model> models = new LinkedHashMap<>();
@@ -41,7 +41,10 @@ public final class ModelCatalog {
             for (RouteConfig r : m.routes()) {
                 PriceConfig p = r.price();
                 Price price = p == null ? Price.FREE : new Price(p.inputPerMillion(), p.outputPerMillion());
-                routes.add(new Route(m.id(), r.name(), upstreams.get(r.upstream()), r.model(), r.weight(), price,
+                Upstream upstream = upstreams.get(r.upstream());
+                // A node maps the public model id to its engine's model itself: the id travels sealed.
+                String upstreamModel = upstream.node() ? m.id() : r.model();
+                routes.add(new Route(m.id(), r.name(), upstream, upstreamModel, r.weight(), price,
                         r.policy() == null ? dev.veil.protocol.DataPolicy.UNKNOWN : r.policy().toDataPolicy(),
                         r.supportedParameters() == null ? null : java.util.Set.copyOf(r.supportedParameters())));
             }

@@ -22,4 +22,23 @@ public record Route(String modelId, String name, Upstream upstream, String upstr
     public PrivacyMode mode() {
         return policy.mode();
     }
+
+    /** Whether the route goes to an attested Veil node (e2ee transport). */
+    public boolean node() {
+        return upstream.node();
+    }
+
+    /**
+     * This route as a plaintext request sees it: a node route is then {@code tee}, not {@code e2ee}, because the
+     * gateway (acting as the e2ee client toward the node) sees the plaintext.
+     */
+    public Route forPlaintext() {
+        if (!Boolean.TRUE.equals(policy.e2ee())) {
+            return this;
+        }
+        DataPolicy p = policy;
+        return new Route(modelId, name, upstream, upstreamModel, weight, price,
+                new DataPolicy(p.trains(), p.retentionDays(), p.zdr(), p.tee(), false, p.jurisdiction(), p.policyUrl()),
+                supportedParameters);
+    }
 }

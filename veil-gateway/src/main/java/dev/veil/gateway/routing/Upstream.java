@@ -15,9 +15,10 @@ import java.util.Optional;
  * @param connectTimeoutMs how long to wait for a connection
  * @param idleTimeoutMs  the longest silence allowed while waiting for or reading a response
  * @param maxConnections the connection pool size
+ * @param node           whether this is an attested Veil node spoken to with e2ee
  */
 public record Upstream(String name, URI baseUrl, Optional<String> bearerToken, Map<String, String> staticHeaders,
-                       long connectTimeoutMs, long idleTimeoutMs, int maxConnections) {
+                       long connectTimeoutMs, long idleTimeoutMs, int maxConnections, boolean node) {
 
     /** Whether the connection uses TLS. */
     public boolean ssl() {

@@ -47,13 +47,13 @@ class ConfigValidationTest {
                 upstreams: [{name: a, base_url: "http://h/v1", timeout: 3}]
                 models: [{id: m, routes: [{upstream: a, wieght: 2, policy: {training: false}}]}]
                 """)).containsExactly(
-                "servr: unknown field; known fields are server, store, upstreams, models, routing",
+                "servr: unknown field; known fields are server, store, upstreams, models, routing, attestation",
                 "server.prot: unknown field; known fields are host, port, max_body_bytes, admin_token_env, "
                         + "forward_headers",
                 "store.retention: unknown field; known fields are data_dir, jdbc_url, username_env, password_env, "
                         + "pool_size, retention_days",
                 "upstreams[0].timeout: unknown field; known fields are name, base_url, api_key_env, headers, "
-                        + "connect_timeout_ms, idle_timeout_ms, max_connections",
+                        + "connect_timeout_ms, idle_timeout_ms, max_connections, node",
                 "models[0].routes[0].wieght: unknown field; known fields are name, upstream, model, weight, price, "
                         + "policy, supported_parameters",
                 "models[0].routes[0].policy.training: unknown field; known fields are trains, retention_days, zdr, "

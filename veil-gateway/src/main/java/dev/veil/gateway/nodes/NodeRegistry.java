@@ -1,0 +1,158 @@
+package dev.veil.gateway.nodes;
+
+import dev.veil.gateway.relay.UpstreamClients;
+import dev.veil.gateway.routing.Route;
+import dev.veil.gateway.routing.Upstream;
+import dev.veil.protocol.attestation.AttestationException;
+import dev.veil.protocol.attestation.AttestationPolicy;
+import dev.veil.protocol.attestation.AttestationVerifier;
+import dev.veil.protocol.attestation.AttestationVerifier.VerifiedNode;
+import dev.veil.protocol.attestation.Evidence;
+import dev.veil.protocol.e2ee.E2ee;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The gateway's view of its nodes. A node is admitted only after its evidence, fetched with the gateway's own fresh
+ * nonce, verifies against the operator's attestation policy; it is re-attested on a schedule (and at once when it
+ * reports an unknown key, i.e. it rotated) and dropped when that fails. Routes to a node that is not admitted are never
+ * candidates.
+ */
+public final class NodeRegistry implements NodeAdmission, AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(NodeRegistry.class);
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final Vertx vertx;
+    private final UpstreamClients clients;
+    private final Map<String, Upstream> nodes;
+    private final AttestationPolicy policy;
+    private final AttestationVerifier verifier;
+    private final long intervalMs;
+    private final ConcurrentHashMap<String, VerifiedNode> admitted = new ConcurrentHashMap<>();
+    private long timer = -1;
+
+    public NodeRegistry(Vertx vertx, UpstreamClients clients, Collection<Upstream> nodes, AttestationPolicy policy,
+                        AttestationVerifier verifier, long intervalMs) {
+        this.vertx = vertx;
+        this.clients = clients;
+        this.nodes = new ConcurrentHashMap<>();
+        for (Upstream node : nodes) {
+            this.nodes.put(node.name(), node);
+        }
+        this.policy = policy;
+        this.verifier = verifier;
+        this.intervalMs = intervalMs;
+    }
+
+    /** Attests every node now and then on the schedule; the future completes when the first round is done. */
+    public Future<Void> start() {
+        timer = vertx.setPeriodic(intervalMs, id -> attestAll());
+        return attestAll();
+    }
+
+    /** One attestation round over all nodes. */
+    public Future<Void> attestAll() {
+        List<Future<Boolean>> rounds = new ArrayList<>();
+        for (Upstream node : nodes.values()) {
+            rounds.add(attest(node));
+        }
+        return Future.join(rounds).mapEmpty();
+    }
+
+    /** Re-attests one node (e.g. after it reported an unknown key). */
+    public void reattest(String upstreamName) {
+        Upstream node = nodes.get(upstreamName);
+        if (node != null) {
+            attest(node);
+        }
+    }
+
+    /** The verified keys of an admitted node. */
+    public Optional<VerifiedNode> verified(String upstreamName) {
+        return Optional.ofNullable(admitted.get(upstreamName));
+    }
+
+    @Override
+    public boolean admitted(Route route) {
+        if (!route.node()) {
+            return true;
+        }
+        VerifiedNode node = admitted.get(route.upstream().name());
+        return node != null && node.format().equals(route.policy().teeKind().wireName());
+    }
+
+    @Override
+    public boolean holdsKey(Route route, String nodeKeyId) {
+        VerifiedNode node = admitted.get(route.upstream().name());
+        return admitted(route) && node.nodeKeyId().equals(nodeKeyId);
+    }
+
+    /** Fetches a node's evidence for a client's nonce, unverified (the client verifies it). */
+    public Future<Evidence> evidence(Upstream node, byte[] nonce) {
+        RequestOptions options = new RequestOptions().setMethod(HttpMethod.GET)
+                .setHost(node.baseUrl().getHost()).setPort(node.port()).setSsl(node.ssl())
+                .setURI(node.basePath() + "/attestation?nonce=" + E2ee.hex(nonce))
+                .setConnectTimeout(node.connectTimeoutMs()).setIdleTimeout(Math.min(node.idleTimeoutMs(), 30_000));
+        return clients.get(node.name()).request(options)
+                .compose(request -> request.send())
+                .compose(response -> response.statusCode() == 200 ? response.body()
+                        : Future.failedFuture(new IllegalStateException("node answered " + response.statusCode())))
+                .compose(body -> {
+                    try {
+                        return Future.succeededFuture(Evidence.parse(body.getBytes()));
+                    } catch (AttestationException e) {
+                        return Future.failedFuture(e);
+                    }
+                });
+    }
+
+    private Future<Boolean> attest(Upstream node) {
+        byte[] nonce = new byte[32];
+        RANDOM.nextBytes(nonce);
+        return evidence(node, nonce).compose(evidence -> {
+            try {
+                VerifiedNode verifiedNode = verifier.verify(evidence, nonce, policy);
+                VerifiedNode before = admitted.put(node.name(), verifiedNode);
+                if (before == null || !before.nodeKeyId().equals(verifiedNode.nodeKeyId())) {
+                    LOG.info("node {} admitted: format={}{} node_key_id={} measurement={}", node.name(), verifiedNode.format(),
+                            verifiedNode.simulated() ? " (SIMULATED, no hardware TEE)" : "", verifiedNode.nodeKeyId(),
+                            verifiedNode.measurement());
+                }
+                return Future.succeededFuture(true);
+            } catch (AttestationException e) {
+                drop(node, e.code());
+                return Future.succeededFuture(false);
+            }
+        }).recover(failure -> {
+            drop(node, failure.getClass().getSimpleName());
+            return Future.succeededFuture(false);
+        });
+    }
+
+    private void drop(Upstream node, String reason) {
+        if (admitted.remove(node.name()) != null) {
+            LOG.warn("node {} dropped: attestation failed ({})", node.name(), reason);
+        } else {
+            LOG.warn("node {} not admitted: attestation failed ({})", node.name(), reason);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (timer >= 0) {
+            vertx.cancelTimer(timer);
+        }
+    }
+}
