@@ -4,6 +4,9 @@ import dev.veil.app.demo.DemoConfig;
 import dev.veil.app.demo.DemoEngine;
 import dev.veil.gateway.Gateway;
 import dev.veil.gateway.config.VeilConfig;
+import dev.veil.node.NodeSettings;
+import dev.veil.node.VeilNode;
+import java.util.Map;
 import dev.veil.store.ApiKeyIssuer;
 import dev.veil.store.IssuedKey;
 import java.io.PrintStream;
@@ -34,11 +37,14 @@ final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         DemoEngine engine = DemoEngine.start();
-        VeilConfig config = DemoConfig.build(engine.baseUrl(), host, port, dataDir.toString());
+        VeilNode node = VeilNode.start(NodeSettings.of(engine.baseUrl(), Map.of(DemoConfig.E2EE_MODEL, "demo-chat"))
+                .withSoftwareIdentity("veil-demo-node/0.1.0"));
+        VeilConfig config = DemoConfig.build(engine.baseUrl(), node.baseUrl(), host, port, dataDir.toString());
         Gateway gateway;
         try {
             gateway = Gateway.start(config, System.getenv());
         } catch (RuntimeException e) {
+            node.close();
             engine.close();
             System.err.println("veil: the demo could not start on " + host + ":" + port + " ("
                     + e.getClass().getSimpleName() + "). Is the port in use? Try --port <n>.");
@@ -47,7 +53,7 @@ final class DemoCommand implements Callable<Integer> {
         IssuedKey key = ApiKeyIssuer.issue("demo", Instant.now());
         gateway.store().apiKeys().insert(key.record());
         printWelcome(System.out, gateway, key.secret());
-        ServeCommand.runUntilStopped(gateway, engine);
+        ServeCommand.runUntilStopped(gateway, node, engine);
         return 0;
     }
 
@@ -76,6 +82,13 @@ final class DemoCommand implements Callable<Integer> {
         out.println("    -H 'Content-Type: application/json' \\");
         out.println("    -d '{\"model\":\"" + DemoConfig.CHAT_MODEL + "\",\"provider\":{\"zdr\":true},\"messages\":[{\"role\":\"user\",\"content\":\"Hello\"}]}'");
         out.println("    (also try \"privacy\":{\"min_mode\":\"tee\"} and \"privacy\":{\"min_mode\":\"e2ee\"})");
+        out.println();
+        out.println("End-to-end encrypted (model " + DemoConfig.E2EE_MODEL + ", a node with SIMULATED attestation, no TEE hardware):");
+        out.println("  ./veil proxy --gateway " + base + " --api-key $VEIL_API_KEY --allow-simulated");
+        out.println("  curl -s http://127.0.0.1:8787/v1/chat/completions -H 'Content-Type: application/json' \\");
+        out.println("    -d '{\"model\":\"" + DemoConfig.E2EE_MODEL + "\",\"messages\":[{\"role\":\"user\",\"content\":\"Hello\"}]}'");
+        out.println("  (the proxy verifies the node's attestation, encrypts to its key, and decrypts the answer; the gateway");
+        out.println("   relays ciphertext only)");
         out.println();
         out.println("Or with the OpenAI SDK (Python shown; every OpenAI SDK works the same way):");
         out.println("  from openai import OpenAI");

@@ -1,5 +1,6 @@
 package dev.veil.app.demo;
 
+import dev.veil.gateway.config.AttestationConfig;
 import dev.veil.gateway.config.ModelConfig;
 import dev.veil.gateway.config.PolicyConfig;
 import dev.veil.gateway.config.PriceConfig;
@@ -19,6 +20,9 @@ public final class DemoConfig {
 
     public static final String CHAT_MODEL = "veil-demo-chat";
     public static final String EMBEDDING_MODEL = "veil-demo-embed";
+    public static final String E2EE_MODEL = "veil-demo-e2ee";
+    public static final String NODE_ROUTE = "demo-node-simulated";
+    static final String NODE_UPSTREAM = "demo-node";
     public static final String ANONYMIZED_ROUTE = "demo-anonymized";
     public static final String PRIVATE_ROUTE = "demo-private";
     public static final String TEE_ROUTE = "demo-tee-simulated";
@@ -28,17 +32,24 @@ public final class DemoConfig {
     private DemoConfig() {
     }
 
-    /** A configuration for a gateway on {@code host:port} with its store in {@code dataDir}. */
+    /** A configuration for a gateway on {@code host:port} with its store in {@code dataDir}, without a node. */
     public static VeilConfig build(String engineBaseUrl, String host, int port, String dataDir) {
+        return build(engineBaseUrl, null, host, port, dataDir);
+    }
+
+    /**
+     * A configuration for a gateway on {@code host:port} with its store in {@code dataDir}; with {@code nodeOrigin},
+     * also the e2ee model served by that in-process node, whose attestation is SIMULATED (no TEE hardware): the demo's
+     * attestation policy allows simulated evidence, which a production policy never should.
+     */
+    public static VeilConfig build(String engineBaseUrl, String nodeOrigin, String host, int port, String dataDir) {
         PolicyConfig retaining = new PolicyConfig(true, 30, false, "none", false, "local", null);
         PolicyConfig zeroRetention = new PolicyConfig(false, 0, true, "none", false, "local", null);
         // "simulated": no hardware TEE; labelled as simulated wherever the policy shows.
         PolicyConfig simulatedTee = new PolicyConfig(false, 0, true, "simulated", false, "local", null);
-        return new VeilConfig(
-                new ServerConfig(host, port, ServerConfig.DEFAULT_MAX_BODY_BYTES, ServerConfig.DEFAULT_ADMIN_TOKEN_ENV, List.of()),
-                new StoreConfig(dataDir, null, null, null, StoreConfig.DEFAULT_POOL_SIZE, StoreConfig.DEFAULT_RETENTION_DAYS),
-                List.of(UpstreamConfig.of(UPSTREAM, engineBaseUrl)),
-                List.of(
+        PolicyConfig simulatedNode = new PolicyConfig(false, 0, true, "simulated", true, "local", null);
+        List<UpstreamConfig> upstreams = new java.util.ArrayList<>(List.of(UpstreamConfig.of(UPSTREAM, engineBaseUrl)));
+        List<ModelConfig> models = new java.util.ArrayList<>(List.of(
                         new ModelConfig(CHAT_MODEL, OWNER, "Demo engine (not a real model): deterministic text, behind "
                                 + "an anonymized, a private and a simulated-TEE route", List.of(
                                 new RouteConfig(ANONYMIZED_ROUTE, UPSTREAM, "demo-chat", 2, new PriceConfig(0.20, 0.60), retaining),
@@ -47,5 +58,16 @@ public final class DemoConfig {
                         new ModelConfig(EMBEDDING_MODEL, OWNER, "Demo engine (not a real model): deterministic embeddings",
                                 List.of(new RouteConfig(PRIVATE_ROUTE, UPSTREAM, "demo-embed", 1, new PriceConfig(0.02, 0),
                                         zeroRetention)))));
+        if (nodeOrigin != null) {
+            upstreams.add(UpstreamConfig.node(NODE_UPSTREAM, nodeOrigin));
+            models.add(new ModelConfig(E2EE_MODEL, OWNER, "Demo engine (not a real model) behind a Veil node with SIMULATED "
+                    + "attestation (no TEE hardware): end-to-end encrypted through veil proxy",
+                    List.of(new RouteConfig(NODE_ROUTE, NODE_UPSTREAM, null, 1, new PriceConfig(0.80, 2.40), simulatedNode))));
+        }
+        return new VeilConfig(
+                new ServerConfig(host, port, ServerConfig.DEFAULT_MAX_BODY_BYTES, ServerConfig.DEFAULT_ADMIN_TOKEN_ENV, List.of()),
+                new StoreConfig(dataDir, null, null, null, StoreConfig.DEFAULT_POOL_SIZE, StoreConfig.DEFAULT_RETENTION_DAYS),
+                upstreams, models, null,
+                new AttestationConfig(List.of("simulated"), List.of(), true, AttestationConfig.DEFAULT_REATTEST_INTERVAL_MS));
     }
 }

@@ -1,0 +1,129 @@
+package dev.veil.app;
+
+import dev.veil.node.NodeSettings;
+import dev.veil.node.VeilNode;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.TypeConversionException;
+
+/**
+ * {@code veil node}: runs an enclave node in front of a local OpenAI-compatible engine. It attests its keys, decrypts
+ * e2ee requests, runs them on the engine and encrypts the answers back (docs/e2ee.md). Without TEE hardware the
+ * attestation is simulated, and the command says so.
+ */
+@Command(name = "node", mixinStandardHelpOptions = true,
+        description = "Run a Veil node: e2ee in front of a local OpenAI-compatible engine (attestation is SIMULATED "
+                + "until hardware support lands).")
+final class NodeCommand implements Callable<Integer> {
+
+    @Option(names = "--engine", required = true, paramLabel = "<url>",
+            description = "The local engine's OpenAI base URL, e.g. http://127.0.0.1:8000/v1 (loopback only, unless "
+                    + "--allow-remote-engine).")
+    String engine;
+
+    @Option(names = "--model", required = true, paramLabel = "<public=engine>",
+            description = "A public model id and the engine's name for it, e.g. llama-3-8b=meta-llama/Meta-Llama-3-8B-Instruct. "
+                    + "Repeat for more models.")
+    Map<String, String> models;
+
+    @Option(names = "--port", defaultValue = "9000", description = "Port to listen on (default: ${DEFAULT-VALUE}).")
+    int port;
+
+    @Option(names = "--host", defaultValue = "127.0.0.1", description = "Address to listen on (default: ${DEFAULT-VALUE}).")
+    String host;
+
+    @Option(names = "--identity", defaultValue = NodeSettings.DEFAULT_IDENTITY, paramLabel = "<s>",
+            description = "Declared software identity; its SHA-384 is the simulated measurement (default: ${DEFAULT-VALUE}).")
+    String identity;
+
+    @Option(names = "--rotate-every", defaultValue = "24h", paramLabel = "<duration>", converter = DurationConverter.class,
+            description = "How often the HPKE key rotates: 24h, 90m, 30s, 1d or ISO-8601 (default: ${DEFAULT-VALUE}).")
+    Duration rotateEvery;
+
+    @Option(names = "--allow-remote-engine",
+            description = "Allow an engine on another host. Decrypted requests then leave this machine: only for an "
+                    + "engine inside the same trust boundary.")
+    boolean allowRemoteEngine;
+
+    @Override
+    public Integer call() {
+        NodeSettings settings;
+        VeilNode node;
+        try {
+            settings = new NodeSettings(host, port, engine, models, identity, rotateEvery, null, 0, 0, allowRemoteEngine);
+            node = VeilNode.start(settings);
+        } catch (IllegalArgumentException e) {
+            System.err.println("veil: " + e.getMessage());
+            return 2;
+        } catch (RuntimeException e) {
+            System.err.println("veil: the node could not start on " + host + ":" + port + " ("
+                    + e.getClass().getSimpleName() + "). Is the port in use? Try --port <n>.");
+            return 1;
+        }
+        printWelcome(System.out, node, settings);
+        ServeCommand.runUntilStopped(node);
+        return 0;
+    }
+
+    static void printWelcome(PrintStream out, VeilNode node, NodeSettings settings) {
+        out.println("Veil node on " + node.baseUrl());
+        out.println("  node key id: " + node.currentNodeKeyId() + "  (rotates every " + format(settings.rotation()) + ")");
+        if ("simulated".equals(node.attestationFormat())) {
+            out.println("  attestation: SIMULATED attestation: no hardware TEE (format: simulated; verifiers refuse it "
+                    + "unless simulated evidence is explicitly allowed)");
+        } else {
+            out.println("  attestation: " + node.attestationFormat());
+        }
+        out.println("  engine: " + settings.engineBaseUrl());
+        settings.models().forEach((publicId, engineModel) -> out.println("  model " + publicId + " -> " + engineModel));
+        out.println("  attestation URL: " + node.baseUrl() + "/v1/attestation?nonce=<64 hex>");
+    }
+
+    private static String format(Duration d) {
+        if (d.toDaysPart() > 0 && d.toHoursPart() == 0 && d.toMinutesPart() == 0 && d.toSecondsPart() == 0) {
+            return d.toDays() + "d";
+        }
+        return d.toString().substring(2).toLowerCase(Locale.ROOT);
+    }
+
+    /** Reads {@code 24h}, {@code 90m}, {@code 30s}, {@code 500ms}, {@code 1d}, or an ISO-8601 duration. */
+    static final class DurationConverter implements ITypeConverter<Duration> {
+        private static final Pattern SIMPLE = Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)");
+
+        @Override
+        public Duration convert(String value) {
+            String v = value.trim().toLowerCase(Locale.ROOT);
+            Matcher m = SIMPLE.matcher(v);
+            Duration d;
+            if (m.matches()) {
+                long n = Long.parseLong(m.group(1));
+                d = switch (m.group(2)) {
+                    case "ms" -> Duration.ofMillis(n);
+                    case "s" -> Duration.ofSeconds(n);
+                    case "m" -> Duration.ofMinutes(n);
+                    case "h" -> Duration.ofHours(n);
+                    default -> Duration.ofDays(n);
+                };
+            } else {
+                try {
+                    d = Duration.parse(value.trim().toUpperCase(Locale.ROOT));
+                } catch (DateTimeParseException e) {
+                    throw new TypeConversionException("'" + value + "' is not a duration; use e.g. 24h, 90m, 30s or 1d");
+                }
+            }
+            if (d.isNegative() || d.isZero()) {
+                throw new TypeConversionException("the duration must be positive");
+            }
+            return d;
+        }
+    }
+}

@@ -1,0 +1,115 @@
+package dev.veil.app;
+
+import dev.veil.client.proxy.E2eeProxy;
+import dev.veil.client.proxy.PolicyFile;
+import dev.veil.client.proxy.ProxySettings;
+import dev.veil.protocol.attestation.AttestationPolicy;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code veil proxy --gateway <url> --api-key <key>}: a local OpenAI API that end-to-end encrypts every request to an
+ * attested Veil node, so any OpenAI client gets e2ee by changing its base URL.
+ */
+@Command(name = "proxy", mixinStandardHelpOptions = true,
+        description = "Run a local OpenAI-compatible proxy that end-to-end encrypts requests to attested Veil nodes.")
+final class ProxyCommand implements Callable<Integer> {
+
+    static final String API_KEY_ENV = "VEIL_API_KEY";
+
+    @Option(names = "--gateway", required = true, description = "The Veil gateway URL, e.g. https://gateway.example.")
+    String gateway;
+
+    @Option(names = "--api-key", description = "Your Veil API key (default: the " + API_KEY_ENV + " environment variable).")
+    String apiKey;
+
+    @Option(names = "--port", defaultValue = "8787", description = "Local port to listen on; 0 picks a free one (default: ${DEFAULT-VALUE}).")
+    int port;
+
+    @Option(names = "--host", defaultValue = "127.0.0.1", description = "Local address to listen on (default: ${DEFAULT-VALUE}).")
+    String host;
+
+    @Option(names = "--policy", description = "Attestation policy file (YAML or JSON): allowed_formats, allowed_measurements, allow_simulated.")
+    Path policyFile;
+
+    @Option(names = "--allow-simulated", description = "Accept simulated attestation evidence (development only: it proves nothing).")
+    boolean allowSimulated;
+
+    @Override
+    public Integer call() {
+        return run(System.getenv(), System.out, System.err);
+    }
+
+    int run(Map<String, String> env, PrintStream out, PrintStream err) {
+        String key = apiKey != null && !apiKey.isBlank() ? apiKey : env.get(API_KEY_ENV);
+        if (key == null || key.isBlank()) {
+            err.println("veil: an API key is required: pass --api-key <key> or set " + API_KEY_ENV + ".");
+            return 2;
+        }
+        AttestationPolicy policy = AttestationPolicy.HARDWARE_ONLY;
+        if (policyFile != null) {
+            try {
+                policy = PolicyFile.load(policyFile);
+            } catch (PolicyFile.InvalidPolicyException e) {
+                err.println("veil: invalid attestation policy in " + policyFile + ": " + e.getMessage());
+                return 2;
+            }
+        }
+        if (allowSimulated) {
+            policy = PolicyFile.allowingSimulated(policy);
+        }
+        if (policy.allowSimulated()) {
+            warnSimulated(err);
+        }
+        ProxySettings settings;
+        try {
+            settings = new ProxySettings(gateway, key, host, port, policy);
+        } catch (IllegalArgumentException e) {
+            err.println("veil: " + e.getMessage());
+            return 2;
+        }
+        E2eeProxy proxy;
+        try {
+            proxy = E2eeProxy.start(settings);
+        } catch (IllegalArgumentException e) {
+            err.println("veil: " + e.getMessage());
+            return 2;
+        } catch (IOException e) {
+            err.println("veil: " + e.getMessage() + ". Is the port in use? Try --port <n>.");
+            return 1;
+        }
+        printWelcome(out, proxy, gateway, policy);
+        ServeCommand.runUntilStopped(proxy);
+        return 0;
+    }
+
+    static void warnSimulated(PrintStream err) {
+        err.println("veil: WARNING ****************************************************************");
+        err.println("veil: WARNING  --allow-simulated: SIMULATED attestation evidence is accepted.");
+        err.println("veil: WARNING  Simulated evidence proves NOTHING: there is no hardware TEE behind it, and");
+        err.println("veil: WARNING  whoever runs the node can read your prompts. Use it for development only.");
+        err.println("veil: WARNING ****************************************************************");
+    }
+
+    static void printWelcome(PrintStream out, E2eeProxy proxy, String gateway, AttestationPolicy policy) {
+        String base = proxy.baseUrl();
+        out.println("Veil e2ee proxy on " + base + " -> gateway " + gateway);
+        out.println("  attestation: formats " + (policy.allowedFormats().isEmpty() ? "any hardware TEE"
+                : String.join(", ", policy.allowedFormats()))
+                + ", measurements " + (policy.allowedMeasurements().isEmpty() ? "any" : policy.allowedMeasurements().size()
+                + " allowed") + (policy.allowSimulated() ? ", SIMULATED ALLOWED (development only)" : ""));
+        out.println();
+        out.println("Point any OpenAI client at it (the API key it sends is ignored; the proxy uses yours):");
+        out.println("  OPENAI_BASE_URL=" + base);
+        out.println();
+        out.println("Try it with curl:");
+        out.println("  curl -s " + base + "/chat/completions -H 'Content-Type: application/json' \\");
+        out.println("    -d '{\"model\":\"<model>\",\"messages\":[{\"role\":\"user\",\"content\":\"Hello\"}]}'");
+        out.println("  curl -s " + base + "/models");
+    }
+}

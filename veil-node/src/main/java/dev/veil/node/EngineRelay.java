@@ -1,0 +1,256 @@
+package dev.veil.node;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.veil.protocol.OpenAiError;
+import dev.veil.protocol.e2ee.OpenedRequest;
+import dev.veil.protocol.e2ee.SigningKey;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.RequestOptions;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.util.Locale;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sends a decrypted request to the local engine and seals its answer back. The engine's status travels inside the
+ * sealed head, so even its 4xx/5xx answers are hidden from the gateway. Whole answers are read completely before the
+ * response starts (so an engine that fails while answering still gets a clear 502); streams are sealed event by
+ * event as they arrive, with backpressure, and the final usage-only event is dropped unless the client asked for it.
+ * A client that leaves resets the engine request, which stops the generation. Nothing here logs content: failures
+ * are logged by exception class only.
+ */
+final class EngineRelay {
+
+    private static final Logger LOG = LoggerFactory.getLogger(EngineRelay.class);
+    private static final String EVENT_STREAM = "text/event-stream";
+    private static final long CONNECT_TIMEOUT_MS = 5_000;
+    /** An engine silent this long is given up on; long enough for a big prompt's prefill. */
+    private static final long IDLE_TIMEOUT_MS = 10 * 60_000;
+    /** The largest whole answer, or single stream event, sealed as one frame: well under the protocol's limit. */
+    private static final int MAX_WHOLE_ANSWER = 32 * 1024 * 1024;
+    private static final byte[] EMPTY = new byte[0];
+
+    private final HttpClient client;
+    private final EngineAddress engine;
+    private final SigningKey signingKey;
+    private final ObjectMapper json;
+    private final Clock clock;
+
+    EngineRelay(HttpClient client, EngineAddress engine, SigningKey signingKey, ObjectMapper json, Clock clock) {
+        this.client = client;
+        this.engine = engine;
+        this.signingKey = signingKey;
+        this.json = json;
+        this.clock = clock;
+    }
+
+    /** What was opened and where it goes. */
+    record Forward(String publicModel, String engineModel, boolean stream, String nodeKeyId, OpenedRequest opened) {
+    }
+
+    /** One request's exchange with the engine. Confined to the request's event loop. */
+    private static final class Call {
+        final NodeExchange exchange;
+        final SealedResponse sealed;
+        final EngineRequest request;
+        HttpClientRequest engineRequest;
+        boolean clientGone;
+        boolean done;
+
+        Call(NodeExchange exchange, SealedResponse sealed, EngineRequest request) {
+            this.exchange = exchange;
+            this.sealed = sealed;
+            this.request = request;
+        }
+    }
+
+    void relay(NodeExchange exchange, Forward forward) {
+        HttpServerResponse response = exchange.response();
+        OpenedRequest opened = forward.opened();
+        SealedResponse sealed = new SealedResponse(response, opened.responseSealer(), signingKey,
+                new SealedResponse.ReceiptFacts(forward.nodeKeyId(), forward.publicModel(), exchange.path(),
+                        opened.requestHash()), clock);
+        EngineRequest request;
+        try {
+            request = EngineRequest.prepare(json, opened.plaintext(), forward.engineModel(), forward.stream());
+        } catch (EngineRequest.Refused refused) {
+            // A problem with the decrypted content: answered sealed, like an engine's own 400, not in clear.
+            OpenAiError error = refused.error();
+            sealed.begin(error.httpStatus(), Replies.JSON);
+            sealed.chunk(error.toJson());
+            sealed.finish(EMPTY, 0, 0);
+            exchange.complete(200, error.httpStatus());
+            return;
+        }
+        Call call = new Call(exchange, sealed, request);
+        response.closeHandler(v -> {
+            if (!response.ended() && !call.done) {
+                call.clientGone = true;
+                call.done = true;
+                exchange.complete(NodeExchange.CLIENT_CLOSED);
+                if (call.engineRequest != null) {
+                    // Stops the generation: the engine sees its connection reset.
+                    call.engineRequest.reset();
+                }
+            }
+        });
+        client.request(options(exchange.path(), request.stream())).onComplete(created -> {
+            if (created.failed()) {
+                failedBeforeStart(call, created.cause());
+                return;
+            }
+            HttpClientRequest engineRequest = created.result();
+            if (call.clientGone) {
+                engineRequest.reset();
+                return;
+            }
+            call.engineRequest = engineRequest;
+            engineRequest.send(Buffer.buffer(request.body())).onComplete(sent -> {
+                if (sent.failed()) {
+                    failedBeforeStart(call, sent.cause());
+                } else if (!call.clientGone) {
+                    onResponse(call, sent.result());
+                }
+            });
+        });
+    }
+
+    private RequestOptions options(String path, boolean stream) {
+        return new RequestOptions()
+                .setMethod(HttpMethod.POST)
+                .setHost(engine.host())
+                .setPort(engine.port())
+                .setSsl(engine.ssl())
+                .setURI(engine.uriFor(path))
+                .setConnectTimeout(CONNECT_TIMEOUT_MS)
+                .setIdleTimeout(IDLE_TIMEOUT_MS)
+                .putHeader("content-type", Replies.JSON)
+                .putHeader("accept", stream ? EVENT_STREAM : Replies.JSON);
+    }
+
+    private void onResponse(Call call, HttpClientResponse answer) {
+        int status = answer.statusCode();
+        String contentType = answer.getHeader("content-type");
+        if (contentType != null && contentType.toLowerCase(Locale.ROOT).startsWith(EVENT_STREAM)) {
+            relayStream(call, answer, status, contentType);
+        } else {
+            relayWhole(call, answer, status, contentType);
+        }
+    }
+
+    private void relayWhole(Call call, HttpClientResponse answer, int status, String contentType) {
+        Buffer body = Buffer.buffer();
+        answer.handler(chunk -> {
+            if (call.done) {
+                return;
+            }
+            if (body.length() + chunk.length() > MAX_WHOLE_ANSWER) {
+                answer.request().reset();
+                failedBeforeStart(call, new IllegalStateException("engine answer too large"));
+                return;
+            }
+            body.appendBuffer(chunk);
+        });
+        answer.exceptionHandler(failure -> failedBeforeStart(call, failure));
+        answer.endHandler(v -> {
+            if (call.done) {
+                return;
+            }
+            call.done = true;
+            byte[] bytes = body.getBytes();
+            UsageCounter usage = new UsageCounter(json, false);
+            usage.readWhole(bytes);
+            SealedResponse sealed = call.sealed;
+            sealed.begin(status, contentType);
+            sealed.chunk(bytes);
+            sealed.finish(EMPTY, usage.promptTokens(), usage.completionTokens());
+            call.exchange.complete(200, status);
+        });
+    }
+
+    private void relayStream(Call call, HttpClientResponse answer, int status, String contentType) {
+        SealedResponse sealed = call.sealed;
+        SseEvents events = new SseEvents();
+        UsageCounter usage = new UsageCounter(json, call.request.clientWantsUsage());
+        sealed.begin(status, contentType);
+        answer.handler(data -> {
+            if (call.done) {
+                return;
+            }
+            for (byte[] event : events.accept(data.getBytes())) {
+                if (usage.acceptEvent(event)) {
+                    sealed.chunk(event);
+                }
+            }
+            if (events.pendingBytes() > MAX_WHOLE_ANSWER) {
+                // No event boundary in sight: not an SSE stream a client could use, and memory is not unbounded.
+                call.done = true;
+                answer.request().reset();
+                LOG.warn("request_id={} engine stream event over {} bytes", call.exchange.requestId(), MAX_WHOLE_ANSWER);
+                interrupt(call, usage, status, "The inference engine sent an event too large to relay; the response is "
+                        + "incomplete.");
+                return;
+            }
+            if (sealed.writeQueueFull()) {
+                answer.pause();
+                sealed.onDrain(answer::resume);
+            }
+        });
+        answer.exceptionHandler(failure -> {
+            if (call.done) {
+                return;
+            }
+            call.done = true;
+            LOG.warn("request_id={} engine stream failed: {}", call.exchange.requestId(), failure.getClass().getName());
+            interrupt(call, usage, status, "The inference engine failed mid-stream; the response is incomplete.");
+        });
+        answer.endHandler(v -> {
+            if (call.done) {
+                return;
+            }
+            call.done = true;
+            byte[] rest = events.rest();
+            if (!isBlank(rest) && usage.acceptEvent(rest)) {
+                sealed.chunk(rest);
+            }
+            if (status >= 200 && status < 300 && !usage.sawDone()) {
+                LOG.warn("request_id={} engine stream ended without [DONE]", call.exchange.requestId());
+                interrupt(call, usage, status, "The inference engine ended the stream early; the response is incomplete.");
+                return;
+            }
+            sealed.finish(EMPTY, usage.promptTokens(), usage.completionTokens());
+            call.exchange.complete(200, status);
+        });
+    }
+
+    /** Ends a started stream with a sealed OpenAI-shaped error event in its final frame, then the receipt. */
+    private static void interrupt(Call call, UsageCounter usage, int status, String message) {
+        OpenAiError error = new OpenAiError(502, message, OpenAiError.UPSTREAM, null, "upstream_stream_interrupted");
+        byte[] event = Buffer.buffer("data: ").appendBytes(error.toJson()).appendString("\n\n").getBytes();
+        call.sealed.finish(event, usage.promptTokens(), usage.completionTokens());
+        call.exchange.complete(200, status);
+    }
+
+    /** The engine could not be reached, or failed before anything was sent to the client: a clear 502. */
+    private static void failedBeforeStart(Call call, Throwable failure) {
+        if (call.done) {
+            return;
+        }
+        call.done = true;
+        if (call.clientGone) {
+            return;
+        }
+        LOG.warn("request_id={} engine unavailable: {}", call.exchange.requestId(), failure.getClass().getName());
+        Replies.error(call.exchange, NodeErrors.engineUnavailable());
+    }
+
+    private static boolean isBlank(byte[] bytes) {
+        return new String(bytes, StandardCharsets.UTF_8).isBlank();
+    }
+}
