@@ -55,7 +55,8 @@ public final class OpenedRequest {
         try {
             context = hpke.setupBaseR(enc, keys.pair(), meta.info(hdr));
             plaintext = context.open(new byte[0], ct);
-        } catch (InvalidCipherTextException | IllegalArgumentException e) {
+        } catch (InvalidCipherTextException | IllegalArgumentException | IllegalStateException e) {
+            // IllegalStateException: BouncyCastle refuses a small-order enc (all-zero X25519 output, RFC 9180 §7.1.4)
             throw new E2eeException.DecryptFailed("the request did not open: wrong key, tampered ciphertext, or changed "
                     + "model, path or stream flag", e);
         }
