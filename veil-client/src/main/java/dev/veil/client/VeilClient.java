@@ -1,0 +1,549 @@
+package dev.veil.client;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.veil.protocol.attestation.AttestationException;
+import dev.veil.protocol.attestation.AttestationPolicy;
+import dev.veil.protocol.attestation.AttestationVerifier;
+import dev.veil.protocol.attestation.Evidence;
+import dev.veil.protocol.attestation.ReportData;
+import dev.veil.protocol.e2ee.E2ee;
+import dev.veil.protocol.e2ee.E2eeException;
+import dev.veil.protocol.e2ee.Receipt;
+import dev.veil.protocol.e2ee.ResponseOpener;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The Veil e2ee client: verifies a node's attestation, encrypts each request to that node, and decrypts and checks
+ * the answer (docs/e2ee.md). Works against a Veil gateway (which relays bytes it cannot read) or directly against a
+ * node. Thread-safe; one instance per gateway and API key, reused for all requests.
+ *
+ * <pre>{@code
+ * try (VeilClient veil = VeilClient.builder()
+ *         .baseUrl("https://gateway.example")
+ *         .apiKey(System.getenv("VEIL_API_KEY"))
+ *         .policy(new AttestationPolicy(Set.of("sev-snp", "tdx"), Set.of(), false))
+ *         .build()) {
+ *     E2eeResponse answer = veil.send("/v1/chat/completions", "llama-3.1-8b", json);
+ * }
+ * }</pre>
+ *
+ * <p>Failures (all hard: no partial plaintext is ever returned as success):
+ * <ul>
+ *   <li>{@link AttestationException} subclasses: evidence refused by the policy or not verifying, e.g.
+ *       {@link AttestationException.SimulatedNotAllowed}, {@link AttestationException.NonceMismatch},
+ *       {@link AttestationException.KeyNotBound}, {@link AttestationException.UnknownMeasurement};
+ *       {@link NoEvidenceException} when no node was offered;</li>
+ *   <li>{@link E2eeException} subclasses: {@link E2eeException.FrameRejected}, {@link E2eeException.Truncated}
+ *       (also when the connection breaks mid-answer), {@link E2eeException.TrailingData},
+ *       {@link E2eeException.BadReceipt}, {@link E2eeException.Malformed} (also for a non-e2ee 200 answer), and the
+ *       node's clear refusals {@link E2eeException.DecryptFailed}, {@link E2eeException.Replay},
+ *       {@link E2eeException.Unsupported}, {@link E2eeException.UnknownKey} (after one re-attestation and retry),
+ *       whose cause is the {@link GatewayException};</li>
+ *   <li>{@link GatewayException}: every other clear error from the gateway or node (status, type, code, message);</li>
+ *   <li>{@link IOException}: the transport failed before the answer began (an interrupt becomes
+ *       {@link InterruptedIOException} with the thread's interrupt flag set again).</li>
+ * </ul>
+ */
+public final class VeilClient implements AutoCloseable {
+
+    /** The default time an attested node is reused before it is attested again. */
+    public static final Duration DEFAULT_ATTESTATION_TTL = Duration.ofMinutes(5);
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int MAX_ERROR_BODY = 1024 * 1024;
+    private static final int MAX_ATTESTATION_BODY = 4 * 1024 * 1024;
+
+    private final String baseUrl;
+    private final String apiKey;
+    private final AttestationPolicy policy;
+    private final Duration ttl;
+    private final Duration requestTimeout;
+    private final HttpClient http;
+    private final boolean ownsHttp;
+    private final AttestationVerifier verifier;
+    private final SecureRandom random = new SecureRandom();
+    private final Map<String, VerifiedNode> cache = new ConcurrentHashMap<>();
+    private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
+
+    private VeilClient(Builder b) {
+        this.baseUrl = normalizeBase(b.baseUrl);
+        this.apiKey = b.apiKey;
+        this.policy = b.policy;
+        this.ttl = b.attestationTtl;
+        this.requestTimeout = b.requestTimeout;
+        this.ownsHttp = b.httpClient == null;
+        this.http = b.httpClient != null ? b.httpClient : HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(b.connectTimeout)
+                .followRedirects(HttpClient.Redirect.NEVER)
+                .build();
+        this.verifier = b.verifier != null ? b.verifier : new AttestationVerifier();
+    }
+
+    /** A new builder. {@link Builder#baseUrl} is required. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The origin requests go to, e.g. {@code http://127.0.0.1:8080} (no trailing slash, no {@code /v1}). */
+    public String baseUrl() {
+        return baseUrl;
+    }
+
+    /** The attestation policy evidence is verified against. */
+    public AttestationPolicy policy() {
+        return policy;
+    }
+
+    /**
+     * A verified node for {@code model}: the cached one while younger than the attestation TTL, otherwise a fresh
+     * attestation. A fresh one fetches {@code GET /v1/attestation?model=<id>&nonce=<64 hex>} with a new random 32-byte
+     * nonce, accepts the gateway's {@code {"model":..., "nodes":[evidence, ...]}} or a node's single evidence object,
+     * verifies each evidence against the policy and that nonce, and returns the first that verifies.
+     *
+     * @throws AttestationException the first node's reason when none verifies (e.g.
+     *                              {@link AttestationException.SimulatedNotAllowed}), or {@link NoEvidenceException}
+     * @throws GatewayException     the gateway refused the attestation request (e.g. 401, 404 {@code model_not_found})
+     * @throws IOException          transport failure
+     */
+    public VerifiedNode attest(String model) throws AttestationException, GatewayException, IOException {
+        requireModel(model);
+        VerifiedNode fresh = cachedNode(model).orElse(null);
+        if (fresh != null) {
+            return fresh;
+        }
+        ReentrantLock lock = locks.computeIfAbsent(model, m -> new ReentrantLock());
+        lock.lock();
+        try {
+            fresh = cachedNode(model).orElse(null);
+            if (fresh != null) {
+                return fresh;
+            }
+            VerifiedNode node = fetchAndVerify(model);
+            cache.put(model, node);
+            return node;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The cached verified node for {@code model}, if it is younger than the attestation TTL. Never blocks. */
+    public Optional<VerifiedNode> cachedNode(String model) {
+        VerifiedNode node = model == null ? null : cache.get(model);
+        if (node == null || !node.attestedAt().plus(ttl).isAfter(Instant.now())) {
+            return Optional.empty();
+        }
+        return Optional.of(node);
+    }
+
+    /** Drops the cached node of {@code model}, so the next request attests again. Never blocks. */
+    public void forget(String model) {
+        cache.remove(model);
+    }
+
+    /** Drops the cached node of {@code model} only if it is still the one with {@code nodeKeyId}. Never blocks. */
+    public void forget(String model, String nodeKeyId) {
+        cache.computeIfPresent(model, (m, node) -> node.nodeKeyId().equals(nodeKeyId) ? null : node);
+    }
+
+    /**
+     * Sends one request end-to-end encrypted and returns the whole decrypted answer, only after its final frame
+     * arrived and the node's receipt verified (signed by the attested key; naming the hashes of the request sent and
+     * the response received). The stream flag bound into the encryption is the body's {@code "stream"} field; a
+     * streamed answer is returned as the concatenation of its events. On {@code e2ee_unknown_key} (HTTP 421) the model
+     * is attested again and the request retried once.
+     *
+     * @param path     the endpoint path: {@code /v1/chat/completions}, {@code /v1/completions} or
+     *                 {@code /v1/embeddings} (the {@code /v1} prefix may be omitted)
+     * @param model    the public model id; must equal the body's {@code "model"} when it has one
+     * @param jsonBody the whole OpenAI JSON request (a JSON object)
+     * @throws AttestationException see {@link #attest}
+     * @throws E2eeException        the encrypted exchange failed or the node refused it (see the class comment)
+     * @throws GatewayException     a clear error from the gateway or node
+     * @throws IOException          transport failure before the answer began
+     */
+    public E2eeResponse send(String path, String model, byte[] jsonBody)
+            throws AttestationException, E2eeException, GatewayException, IOException {
+        Collector collector = new Collector();
+        E2eeCall call = exchange(path, model, jsonBody, collector);
+        return new E2eeResponse(collector.status, collector.contentType, collector.body.toByteArray(), call.receipt(),
+                call.node());
+    }
+
+    /**
+     * Sends one request end-to-end encrypted and delivers the answer to {@code listener} on the calling thread as it
+     * arrives: the head, each decrypted chunk (one SSE event each for a stream), then the verified receipt. Returns
+     * after {@link StreamListener#onReceipt}. Any failure is thrown and no further chunk is delivered; chunks already
+     * delivered then belong to an incomplete answer. The stream flag bound into the encryption is the body's
+     * {@code "stream"} field. On {@code e2ee_unknown_key} (HTTP 421) the model is attested again and the request
+     * retried once (nothing was delivered yet).
+     *
+     * @throws AttestationException see {@link #attest}
+     * @throws E2eeException        the encrypted exchange failed or the node refused it (see the class comment)
+     * @throws GatewayException     a clear error from the gateway or node
+     * @throws IOException          transport failure before the answer began
+     * @see #send
+     */
+    public void stream(String path, String model, byte[] jsonBody, StreamListener listener)
+            throws AttestationException, E2eeException, GatewayException, IOException {
+        Objects.requireNonNull(listener, "listener");
+        exchange(path, model, jsonBody, listener);
+    }
+
+    /** Closes the HTTP client this client built (not one given to the builder). */
+    @Override
+    public void close() {
+        if (ownsHttp) {
+            http.shutdownNow();
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+
+    private E2eeCall exchange(String path, String model, byte[] jsonBody, StreamListener listener)
+            throws AttestationException, E2eeException, GatewayException, IOException {
+        requireModel(model);
+        String endpoint = normalizePath(path);
+        boolean stream = streamFlag(jsonBody, model);
+        for (int attempt = 0; ; attempt++) {
+            VerifiedNode node = attest(model);
+            E2eeCall call = E2eeCall.seal(node, endpoint, stream, jsonBody);
+            HttpRequest.Builder request = request(URI.create(baseUrl + endpoint))
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(call.body()));
+            call.headers().forEach(request::header);
+            HttpResponse<InputStream> response = call(request.build());
+            try (InputStream in = response.body()) {
+                if (response.statusCode() != 200) {
+                    GatewayException error = GatewayException.fromResponse(response.statusCode(),
+                            readBounded(in, MAX_ERROR_BODY));
+                    if (error.unknownKey() && attempt == 0) {
+                        forget(model, node.nodeKeyId());
+                        continue;
+                    }
+                    Optional<E2eeException> protocol = error.asE2eeFailure();
+                    if (protocol.isPresent()) {
+                        throw protocol.get();
+                    }
+                    throw error;
+                }
+                String contentType = response.headers().firstValue("content-type").orElse("");
+                if (!contentType.toLowerCase(Locale.ROOT).startsWith(E2ee.CONTENT_TYPE)) {
+                    throw new E2eeException.Malformed("the answer is not encrypted (content type '" + contentType
+                            + "', expected " + E2ee.CONTENT_TYPE + "); refusing it");
+                }
+                pump(in, call, listener);
+                return call;
+            }
+        }
+    }
+
+    private static void pump(InputStream in, E2eeCall call, StreamListener listener) throws E2eeException {
+        byte[] buffer = new byte[16 * 1024];
+        while (true) {
+            int n;
+            try {
+                n = in.read(buffer);
+            } catch (IOException e) {
+                E2eeException truncated = new E2eeException.Truncated();
+                truncated.initCause(e);
+                call.fail(truncated);
+                throw truncated;
+            }
+            if (n < 0) {
+                break;
+            }
+            if (n == 0) {
+                continue;
+            }
+            for (ResponseOpener.Part part : call.accept(Arrays.copyOf(buffer, n))) {
+                switch (part) {
+                    case ResponseOpener.Head head -> listener.onHead(head.status(), head.contentType());
+                    case ResponseOpener.Chunk chunk -> {
+                        if (chunk.data().length > 0) {
+                            listener.onChunk(chunk.data());
+                        }
+                    }
+                    case ResponseOpener.Receipt ignored -> {
+                        // verified by the call; delivered once the body ended cleanly
+                    }
+                }
+            }
+        }
+        call.end();
+        listener.onReceipt(call.receipt());
+    }
+
+    private VerifiedNode fetchAndVerify(String model) throws AttestationException, GatewayException, IOException {
+        byte[] nonce = new byte[ReportData.NONCE_LENGTH];
+        random.nextBytes(nonce);
+        URI uri = URI.create(baseUrl + "/v1/attestation?model=" + URLEncoder.encode(model, StandardCharsets.UTF_8)
+                + "&nonce=" + E2ee.hex(nonce));
+        HttpResponse<InputStream> response = call(request(uri).GET().build());
+        byte[] body;
+        try (InputStream in = response.body()) {
+            body = readBounded(in, response.statusCode() == 200 ? MAX_ATTESTATION_BODY : MAX_ERROR_BODY);
+        }
+        if (response.statusCode() != 200) {
+            throw GatewayException.fromResponse(response.statusCode(), body);
+        }
+        List<JsonNode> nodes = evidenceList(body, model);
+        if (nodes.isEmpty()) {
+            throw new NoEvidenceException(model);
+        }
+        AttestationException first = null;
+        for (JsonNode json : nodes) {
+            try {
+                Evidence evidence = Evidence.parse(JSON.writeValueAsBytes(json));
+                return VerifiedNode.of(model, verifier.verify(evidence, nonce, policy), Instant.now());
+            } catch (AttestationException e) {
+                if (first == null) {
+                    first = e;
+                }
+            }
+        }
+        throw first;
+    }
+
+    private static List<JsonNode> evidenceList(byte[] body, String model) throws AttestationException {
+        JsonNode root;
+        try {
+            root = JSON.readTree(body);
+        } catch (IOException e) {
+            throw new AttestationException.InvalidEvidence("the attestation answer is not valid JSON");
+        }
+        if (root == null || !root.isObject()) {
+            throw new AttestationException.InvalidEvidence("the attestation answer is not a JSON object");
+        }
+        JsonNode nodes = root.get("nodes");
+        if (nodes != null) {
+            if (!nodes.isArray()) {
+                throw new AttestationException.InvalidEvidence("the attestation answer's 'nodes' is not an array");
+            }
+            JsonNode answered = root.get("model");
+            if (answered != null && answered.isTextual() && !answered.asText().equals(model)) {
+                throw new AttestationException.InvalidEvidence("the attestation answer is for another model");
+            }
+            List<JsonNode> list = new ArrayList<>();
+            nodes.forEach(list::add);
+            return list;
+        }
+        if (root.has("format")) {
+            return List.of(root);
+        }
+        throw new AttestationException.InvalidEvidence(
+                "the attestation answer is neither a node's evidence nor a gateway's {\"nodes\": [...]}");
+    }
+
+    private HttpRequest.Builder request(URI uri) {
+        HttpRequest.Builder builder = HttpRequest.newBuilder(uri).timeout(requestTimeout);
+        if (apiKey != null) {
+            builder.header("Authorization", "Bearer " + apiKey);
+        }
+        return builder;
+    }
+
+    private HttpResponse<InputStream> call(HttpRequest request) throws IOException {
+        try {
+            return http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            InterruptedIOException interrupted = new InterruptedIOException("interrupted while calling " + baseUrl);
+            interrupted.initCause(e);
+            throw interrupted;
+        }
+    }
+
+    private static byte[] readBounded(InputStream in, int limit) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        byte[] buffer = new byte[8192];
+        int n;
+        while ((n = in.read(buffer)) >= 0) {
+            if (out.size() + n > limit) {
+                throw new IOException("the answer is larger than " + limit + " bytes");
+            }
+            out.write(buffer, 0, n);
+        }
+        return out.toByteArray();
+    }
+
+    /** Whether the body asks for a stream; checks it is a JSON object whose model (if any) is {@code model}. */
+    static boolean streamFlag(byte[] json, String model) {
+        Objects.requireNonNull(json, "jsonBody");
+        JsonNode root;
+        try {
+            root = JSON.readTree(json);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("the request body is not valid JSON");
+        }
+        if (root == null || !root.isObject()) {
+            throw new IllegalArgumentException("the request body is not a JSON object");
+        }
+        JsonNode bodyModel = root.get("model");
+        if (bodyModel != null && !bodyModel.isNull() && !bodyModel.asText().equals(model)) {
+            throw new IllegalArgumentException("the body's \"model\" differs from the model argument");
+        }
+        JsonNode stream = root.get("stream");
+        if (stream == null || stream.isNull()) {
+            return false;
+        }
+        if (!stream.isBoolean()) {
+            throw new IllegalArgumentException("the body's \"stream\" is not a boolean");
+        }
+        return stream.booleanValue();
+    }
+
+    private static String normalizePath(String path) {
+        Objects.requireNonNull(path, "path");
+        String p = path.startsWith("/") ? path : "/" + path;
+        if (!p.startsWith("/v1/")) {
+            p = "/v1" + p;
+        }
+        if (!p.equals("/v1/chat/completions") && !p.equals("/v1/completions") && !p.equals("/v1/embeddings")) {
+            throw new IllegalArgumentException("e2ee serves /v1/chat/completions, /v1/completions and /v1/embeddings");
+        }
+        return p;
+    }
+
+    private static void requireModel(String model) {
+        if (model == null || model.isBlank()) {
+            throw new IllegalArgumentException("a model id is required");
+        }
+    }
+
+    static String normalizeBase(String url) {
+        if (url == null || url.isBlank()) {
+            throw new IllegalArgumentException("baseUrl is required, e.g. http://127.0.0.1:8080");
+        }
+        String base = url.trim();
+        while (base.endsWith("/")) {
+            base = base.substring(0, base.length() - 1);
+        }
+        if (base.endsWith("/v1")) {
+            base = base.substring(0, base.length() - 3);
+        }
+        URI uri = URI.create(base);
+        if (uri.getScheme() == null || !(uri.getScheme().equals("http") || uri.getScheme().equals("https"))
+                || uri.getHost() == null) {
+            throw new IllegalArgumentException("baseUrl must be an http(s) URL such as http://127.0.0.1:8080");
+        }
+        return base;
+    }
+
+    /** Collects a whole answer for {@link #send}. */
+    private static final class Collector implements StreamListener {
+        int status;
+        String contentType;
+        final ByteArrayOutputStream body = new ByteArrayOutputStream();
+
+        @Override
+        public void onHead(int status, String contentType) {
+            this.status = status;
+            this.contentType = contentType;
+        }
+
+        @Override
+        public void onChunk(byte[] data) {
+            body.writeBytes(data);
+        }
+
+        @Override
+        public void onReceipt(Receipt receipt) {
+            // E2eeCall holds it
+        }
+    }
+
+    /** Builds a {@link VeilClient}. */
+    public static final class Builder {
+        private String baseUrl;
+        private String apiKey;
+        private AttestationPolicy policy = AttestationPolicy.HARDWARE_ONLY;
+        private Duration attestationTtl = DEFAULT_ATTESTATION_TTL;
+        private Duration connectTimeout = Duration.ofSeconds(10);
+        private Duration requestTimeout = Duration.ofMinutes(5);
+        private HttpClient httpClient;
+        private AttestationVerifier verifier;
+
+        private Builder() {
+        }
+
+        /** The gateway's origin (or a node's, for direct use), e.g. {@code http://127.0.0.1:8080}. Required. */
+        public Builder baseUrl(String baseUrl) {
+            this.baseUrl = baseUrl;
+            return this;
+        }
+
+        /** The Veil API key, sent as {@code Authorization: Bearer <key>}. Optional (a node alone needs none). */
+        public Builder apiKey(String apiKey) {
+            this.apiKey = apiKey;
+            return this;
+        }
+
+        /** What evidence to accept. Default {@link AttestationPolicy#HARDWARE_ONLY} (simulated refused). */
+        public Builder policy(AttestationPolicy policy) {
+            this.policy = Objects.requireNonNull(policy, "policy");
+            return this;
+        }
+
+        /** How long a verified node is reused before attesting again. Default 5 minutes. */
+        public Builder attestationTtl(Duration ttl) {
+            if (ttl == null || ttl.isNegative()) {
+                throw new IllegalArgumentException("the attestation TTL must be zero or positive");
+            }
+            this.attestationTtl = ttl;
+            return this;
+        }
+
+        /** TCP connect timeout. Default 10 seconds. */
+        public Builder connectTimeout(Duration timeout) {
+            this.connectTimeout = Objects.requireNonNull(timeout, "timeout");
+            return this;
+        }
+
+        /** How long to wait for an answer's headers (not for the whole stream). Default 5 minutes. */
+        public Builder requestTimeout(Duration timeout) {
+            this.requestTimeout = Objects.requireNonNull(timeout, "timeout");
+            return this;
+        }
+
+        /** A preconfigured HTTP client (e.g. custom TLS); the client will not close it. Default: a new HTTP/1.1 one. */
+        public Builder httpClient(HttpClient client) {
+            this.httpClient = client;
+            return this;
+        }
+
+        /**
+         * The evidence verifier (for hardware format verifiers). Default: {@code new AttestationVerifier()}, which
+         * knows only the {@code simulated} format.
+         */
+        public Builder verifier(AttestationVerifier verifier) {
+            this.verifier = verifier;
+            return this;
+        }
+
+        public VeilClient build() {
+            return new VeilClient(this);
+        }
+    }
+}

@@ -1,0 +1,64 @@
+package dev.veil.client;
+
+import dev.veil.protocol.attestation.AttestationVerifier;
+import dev.veil.protocol.attestation.SimulatedEvidence;
+import dev.veil.protocol.e2ee.KeyConfig;
+import java.time.Instant;
+import java.util.Objects;
+
+/**
+ * A node whose attestation evidence verified against the client's policy and fresh nonce: requests for {@code model}
+ * may be encrypted to {@link #keyConfig()}, and receipts signed by {@link #signingKey()} are trusted.
+ *
+ * @param model       the public model id it was attested for
+ * @param format      the evidence format ({@code sev-snp}, {@code tdx}, or {@code simulated}: no hardware, proves
+ *                    nothing)
+ * @param nodeKeyId   the node key id (hex of the first 16 bytes of SHA-256(key_config))
+ * @param keyConfig   the node's HPKE key configuration
+ * @param signingKey  the node's raw 32-byte Ed25519 public signing key
+ * @param measurement the attested software measurement (hex)
+ * @param attestedAt  when the evidence verified
+ */
+public record VerifiedNode(String model, String format, String nodeKeyId, KeyConfig keyConfig, byte[] signingKey,
+                           String measurement, Instant attestedAt) {
+
+    public VerifiedNode {
+        Objects.requireNonNull(model, "model");
+        Objects.requireNonNull(keyConfig, "keyConfig");
+        signingKey = signingKey.clone();
+    }
+
+    static VerifiedNode of(String model, AttestationVerifier.VerifiedNode verified, Instant now) {
+        return new VerifiedNode(model, verified.format(), verified.nodeKeyId(), verified.keyConfig(),
+                verified.signingKey(), verified.measurement(), now);
+    }
+
+    /** The raw Ed25519 public key (a copy). */
+    @Override
+    public byte[] signingKey() {
+        return signingKey.clone();
+    }
+
+    /** Whether the evidence is {@code simulated}: development only, no hardware TEE, proves nothing. */
+    public boolean simulated() {
+        return SimulatedEvidence.FORMAT.equals(format);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof VerifiedNode other && model.equals(other.model) && keyConfig.equals(other.keyConfig)
+                && java.util.Arrays.equals(signingKey, other.signingKey) && Objects.equals(format, other.format)
+                && Objects.equals(measurement, other.measurement) && Objects.equals(attestedAt, other.attestedAt);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(model, keyConfig, format, measurement, attestedAt);
+    }
+
+    @Override
+    public String toString() {
+        return "VerifiedNode[model=" + model + ", format=" + format + (simulated() ? " (SIMULATED, no hardware)" : "")
+                + ", nodeKeyId=" + nodeKeyId + ", measurement=" + measurement + ", attestedAt=" + attestedAt + "]";
+    }
+}

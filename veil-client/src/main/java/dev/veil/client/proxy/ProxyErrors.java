@@ -1,0 +1,68 @@
+package dev.veil.client.proxy;
+
+import dev.veil.client.GatewayException;
+import dev.veil.client.NoEvidenceException;
+import dev.veil.protocol.OpenAiError;
+import dev.veil.protocol.attestation.AttestationException;
+import dev.veil.protocol.e2ee.E2eeException;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.http.HttpTimeoutException;
+import java.util.concurrent.TimeoutException;
+
+/** Turns a failure into the OpenAI-shaped error the local client gets. Messages carry no content. */
+final class ProxyErrors {
+
+    static final String ATTESTATION = "attestation_error";
+    static final String E2EE = "e2ee_error";
+
+    private ProxyErrors() {
+    }
+
+    static OpenAiError of(Throwable failure, String gateway) {
+        if (failure instanceof BodyReader.Refused refused) {
+            return refused.error;
+        }
+        if (failure instanceof AttestationException.SimulatedNotAllowed e) {
+            return new OpenAiError(502, "The node's attestation evidence is simulated (no hardware TEE); start the "
+                    + "proxy with --allow-simulated to accept it for development.", ATTESTATION, null, e.code());
+        }
+        if (failure instanceof NoEvidenceException e) {
+            return new OpenAiError(502, "No attested node serves this model with end-to-end encryption right now ("
+                    + e.getMessage() + "); the proxy sent nothing.", ATTESTATION, "model", e.code());
+        }
+        if (failure instanceof AttestationException e) {
+            return new OpenAiError(502, "The node's attestation did not verify against the proxy's policy: "
+                    + e.getMessage() + ". The proxy sent the node nothing.", ATTESTATION, null, e.code());
+        }
+        if (failure instanceof GatewayException e) {
+            return e.error();
+        }
+        if (failure instanceof E2eeException e) {
+            if (e.getCause() instanceof GatewayException g) {
+                return g.error();
+            }
+            return e2ee(e);
+        }
+        if (failure instanceof HttpTimeoutException || failure instanceof TimeoutException) {
+            return new OpenAiError(504, "The gateway at " + gateway + " did not answer in time; retry later.",
+                    OpenAiError.UPSTREAM, null, "gateway_timeout");
+        }
+        if (failure instanceof ConnectException) {
+            return new OpenAiError(502, "The proxy could not connect to the gateway at " + gateway
+                    + "; check --gateway and that the gateway is running.", OpenAiError.UPSTREAM, null,
+                    "gateway_unreachable");
+        }
+        if (failure instanceof IOException || failure instanceof io.vertx.core.VertxException) {
+            return new OpenAiError(502, "The connection to the gateway at " + gateway + " failed; retry later.",
+                    OpenAiError.UPSTREAM, null, "gateway_connection_failed");
+        }
+        return new OpenAiError(500, "The proxy failed to handle this request (" + failure.getClass().getSimpleName()
+                + ").", OpenAiError.SERVER, null, "internal_error");
+    }
+
+    static OpenAiError e2ee(E2eeException e) {
+        return new OpenAiError(502, "The end-to-end encrypted exchange with the node failed: " + e.getMessage()
+                + ". No part of the answer was released as complete.", E2EE, null, e.code());
+    }
+}

@@ -1,0 +1,320 @@
+package dev.veil.client.proxy;
+
+import dev.veil.client.E2eeCall;
+import dev.veil.client.GatewayException;
+import dev.veil.client.VerifiedNode;
+import dev.veil.protocol.OpenAiError;
+import dev.veil.protocol.e2ee.E2ee;
+import dev.veil.protocol.e2ee.E2eeException;
+import dev.veil.protocol.e2ee.ResponseOpener;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.RequestOptions;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One local inference request: attest (cached) and seal on a worker thread, send to the gateway with Vert.x's client,
+ * and relay the decrypted answer. Everything after the seal runs on the request's event loop.
+ *
+ * <p>A stream is written event by event as frames arrive, pausing the gateway's response while the local client's
+ * write queue is full; the {@code data: [DONE]} event (and anything after it) is held back until the final frame and
+ * the node's receipt verified, so a failure ends the stream with a {@code data: {"error":...}} event and never
+ * {@code [DONE]}. A whole answer is written only after the final frame and the receipt verified.
+ */
+final class ProxyExchange {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ProxyExchange.class);
+    private static final int MAX_WHOLE_BYTES = E2ee.MAX_FRAME;
+    private static final int MAX_ERROR_BYTES = 1024 * 1024;
+    private static final byte[] DONE = "data: [DONE]".getBytes(StandardCharsets.US_ASCII);
+
+    private final ProxyHandler proxy;
+    private final HttpServerRequest request;
+    private final HttpServerResponse response;
+    private final String path;
+    private final String model;
+    private final boolean stream;
+    private final byte[] json;
+
+    private int attempts;
+    private boolean finished;
+    private HttpClientRequest upstreamRequest;
+    private E2eeCall call;
+    private ResponseOpener.Head head;
+    private boolean eventMode;
+    private boolean holding;
+    private final List<byte[]> held = new ArrayList<>();
+    private final Buffer whole = Buffer.buffer();
+
+    ProxyExchange(ProxyHandler proxy, HttpServerRequest request, String path, String model, boolean stream, byte[] json) {
+        this.proxy = proxy;
+        this.request = request;
+        this.response = request.response();
+        this.path = path;
+        this.model = model;
+        this.stream = stream;
+        this.json = json;
+    }
+
+    void start() {
+        response.closeHandler(v -> {
+            if (!response.ended() && !finished) {
+                // The local client left: stop the gateway request (and the generation behind it).
+                finished = true;
+                if (upstreamRequest != null) {
+                    upstreamRequest.reset();
+                }
+            }
+        });
+        attempt();
+    }
+
+    private void attempt() {
+        attempts++;
+        proxy.workers.<E2eeCall>executeBlocking(() -> E2eeCall.seal(proxy.client.attest(model), path, stream, json),
+                false).onComplete(sealed -> {
+                    if (finished) {
+                        return;
+                    }
+                    if (sealed.failed()) {
+                        failBeforeAnswer(sealed.cause());
+                    } else {
+                        send(sealed.result());
+                    }
+                });
+    }
+
+    private void send(E2eeCall sealed) {
+        RequestOptions options = proxy.gatewayRequest(HttpMethod.POST, path);
+        sealed.headers().forEach(options::putHeader);
+        proxy.gateway.request(options).onComplete(created -> {
+            if (created.failed()) {
+                if (!finished) {
+                    failBeforeAnswer(created.cause());
+                }
+                return;
+            }
+            HttpClientRequest r = created.result();
+            if (finished) {
+                r.reset();
+                return;
+            }
+            upstreamRequest = r;
+            r.send(Buffer.buffer(sealed.body())).onComplete(sent -> {
+                if (finished) {
+                    return;
+                }
+                if (sent.failed()) {
+                    failBeforeAnswer(sent.cause());
+                } else {
+                    onResponse(sealed, sent.result());
+                }
+            });
+        });
+    }
+
+    private void onResponse(E2eeCall sealed, HttpClientResponse upstream) {
+        int status = upstream.statusCode();
+        if (status != 200) {
+            ProxyHandler.collect(upstream, MAX_ERROR_BYTES, body -> {
+                if (finished) {
+                    return;
+                }
+                GatewayException error = GatewayException.fromResponse(status, body == null ? new byte[0] : body.getBytes());
+                if (error.unknownKey() && attempts == 1) {
+                    // The node key rotated: attest again and retry once.
+                    proxy.client.forget(model, sealed.node().nodeKeyId());
+                    attempt();
+                    return;
+                }
+                LOG.debug("gateway refused an e2ee request: status={} code={}", status, error.code());
+                failBeforeAnswer(error);
+            });
+            return;
+        }
+        String contentType = upstream.getHeader("content-type");
+        if (contentType == null || !contentType.toLowerCase(Locale.ROOT).startsWith(E2ee.CONTENT_TYPE)) {
+            upstream.request().reset();
+            fail(new E2eeException.Malformed("the gateway's answer is not encrypted (content type '" + contentType
+                    + "'); refusing it"));
+            return;
+        }
+        call = sealed;
+        upstream.handler(data -> onData(upstream, data));
+        upstream.exceptionHandler(t -> {
+            if (!finished) {
+                E2eeException truncated = new E2eeException.Truncated();
+                truncated.initCause(t);
+                call.fail(truncated);
+                fail(truncated);
+            }
+        });
+        upstream.endHandler(v -> onEnd());
+    }
+
+    private void onData(HttpClientResponse upstream, Buffer data) {
+        if (finished) {
+            return;
+        }
+        List<ResponseOpener.Part> parts;
+        try {
+            parts = call.accept(data.getBytes());
+        } catch (E2eeException e) {
+            fail(e);
+            return;
+        }
+        for (ResponseOpener.Part part : parts) {
+            switch (part) {
+                case ResponseOpener.Head h -> {
+                    head = h;
+                    eventMode = stream && h.status() >= 200 && h.status() < 300 && h.contentType() != null
+                            && h.contentType().toLowerCase(Locale.ROOT).startsWith("text/event-stream");
+                }
+                case ResponseOpener.Chunk chunk -> {
+                    if (!chunk(chunk)) {
+                        return;
+                    }
+                }
+                case ResponseOpener.Receipt ignored -> {
+                    // verified by the call; the answer completes when the body ends
+                }
+            }
+        }
+        if (eventMode && response.writeQueueFull()) {
+            upstream.pause();
+            response.drainHandler(v -> upstream.resume());
+        }
+    }
+
+    /** Handles one decrypted chunk; false when the exchange failed. */
+    private boolean chunk(ResponseOpener.Chunk chunk) {
+        byte[] bytes = chunk.data();
+        if (!eventMode) {
+            if (whole.length() + bytes.length > MAX_WHOLE_BYTES) {
+                abort(new OpenAiError(502, "The decrypted answer is larger than the proxy's limit of " + MAX_WHOLE_BYTES
+                        + " bytes.", OpenAiError.UPSTREAM, null, "response_too_large"), "response_too_large");
+                return false;
+            }
+            whole.appendBytes(bytes);
+            return true;
+        }
+        if (bytes.length == 0) {
+            return true;
+        }
+        if (holding || chunk.last() || isDone(bytes)) {
+            holding = true;
+            held.add(bytes);
+            return true;
+        }
+        writeEvent(bytes);
+        return true;
+    }
+
+    private void onEnd() {
+        if (finished) {
+            return;
+        }
+        try {
+            call.end();
+        } catch (E2eeException e) {
+            fail(e);
+            return;
+        }
+        finished = true;
+        if (response.closed() || response.ended()) {
+            return;
+        }
+        if (eventMode) {
+            for (byte[] event : held) {
+                writeEvent(event);
+            }
+            if (!response.headWritten()) {
+                startResponse(true);
+            }
+            response.end();
+        } else {
+            String contentType = head.contentType() == null ? "application/json" : head.contentType();
+            response.setStatusCode(head.status()).putHeader("content-type", contentType);
+            nodeHeaders();
+            response.end(whole);
+        }
+    }
+
+    private void writeEvent(byte[] bytes) {
+        if (response.closed()) {
+            return;
+        }
+        if (!response.headWritten()) {
+            startResponse(true);
+        }
+        response.write(Buffer.buffer(bytes));
+    }
+
+    private void startResponse(boolean chunked) {
+        response.setStatusCode(head.status()).setChunked(chunked)
+                .putHeader("content-type", head.contentType())
+                .putHeader("cache-control", "no-cache");
+        nodeHeaders();
+    }
+
+    private void nodeHeaders() {
+        VerifiedNode node = call.node();
+        response.putHeader("x-veil-e2ee", E2ee.VERSION)
+                .putHeader("x-veil-node-key", node.nodeKeyId())
+                .putHeader("x-veil-attestation", node.format());
+    }
+
+    private static boolean isDone(byte[] event) {
+        if (event.length > 64) {
+            return false;
+        }
+        String text = new String(event, StandardCharsets.US_ASCII).strip();
+        return text.equals(new String(DONE, StandardCharsets.US_ASCII));
+    }
+
+    /** A failure before the gateway's answer began: an error answer. */
+    private void failBeforeAnswer(Throwable failure) {
+        OpenAiError error = ProxyErrors.of(failure, proxy.target.origin());
+        if (error.httpStatus() >= 500) {
+            LOG.warn("e2ee request failed: status={} code={} ({})", error.httpStatus(), error.code(),
+                    failure.getClass().getSimpleName());
+        }
+        abort(error, error.code());
+    }
+
+    /** A protocol failure while the answer arrived. */
+    private void fail(E2eeException e) {
+        abort(ProxyErrors.e2ee(e), e.code());
+    }
+
+    private void abort(OpenAiError error, String code) {
+        if (finished) {
+            return;
+        }
+        finished = true;
+        if (upstreamRequest != null) {
+            upstreamRequest.reset();
+        }
+        if (call != null) {
+            LOG.warn("e2ee answer refused: code={}", code);
+        }
+        if (response.closed() || response.ended()) {
+            return;
+        }
+        if (response.headWritten()) {
+            // The stream began: end it with an error event and no [DONE].
+            response.end(Buffer.buffer("data: ").appendBytes(error.toJson()).appendString("\n\n"));
+        } else {
+            ProxyHandler.error(request, error);
+        }
+    }
+}

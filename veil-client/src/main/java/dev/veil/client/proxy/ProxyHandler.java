@@ -1,0 +1,221 @@
+package dev.veil.client.proxy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.veil.client.VeilClient;
+import dev.veil.protocol.OpenAiError;
+import io.vertx.core.Handler;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.http.RequestOptions;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The proxy's request handler: validates the local request, then hands inference to a {@link ProxyExchange} and
+ * forwards {@code /v1/models} unchanged. Runs on the event loop and never blocks it.
+ */
+final class ProxyHandler implements Handler<HttpServerRequest> {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ProxyHandler.class);
+    static final long MAX_REQUEST_BYTES = 16L * 1024 * 1024;
+    static final int MAX_FORWARDED_BYTES = 16 * 1024 * 1024;
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String MODELS = "/v1/models";
+
+    final VeilClient client;
+    final WorkerExecutor workers;
+    final HttpClient gateway;
+    final GatewayTarget target;
+    final String apiKey;
+
+    ProxyHandler(VeilClient client, WorkerExecutor workers, HttpClient gateway, GatewayTarget target, String apiKey) {
+        this.client = client;
+        this.workers = workers;
+        this.gateway = gateway;
+        this.target = target;
+        this.apiKey = apiKey;
+    }
+
+    @Override
+    public void handle(HttpServerRequest request) {
+        try {
+            String path = request.path();
+            switch (path) {
+                case "/v1/chat/completions", "/v1/completions", "/v1/embeddings" -> inference(request, path);
+                case MODELS -> models(request);
+                case "/health" -> {
+                    if (request.method() == HttpMethod.GET || request.method() == HttpMethod.HEAD) {
+                        json(request.response(), 200, "{\"status\":\"ok\"}".getBytes(StandardCharsets.US_ASCII));
+                    } else {
+                        methodNotAllowed(request, "GET");
+                    }
+                }
+                default -> {
+                    if (path.startsWith(MODELS + "/")) {
+                        models(request);
+                    } else {
+                        error(request, new OpenAiError(404, "Unknown path. The Veil proxy serves /v1/chat/completions, "
+                                + "/v1/completions, /v1/embeddings and /v1/models.", OpenAiError.INVALID_REQUEST, null,
+                                "unknown_url"));
+                    }
+                }
+            }
+        } catch (RuntimeException e) {
+            LOG.error("proxy request failed internally: {}", e.getClass().getName());
+            error(request, ProxyErrors.of(e, target.origin()));
+        }
+    }
+
+    private void inference(HttpServerRequest request, String path) {
+        if (request.method() != HttpMethod.POST) {
+            methodNotAllowed(request, "POST");
+            return;
+        }
+        BodyReader.read(request, MAX_REQUEST_BYTES).onComplete(read -> {
+            if (read.failed()) {
+                error(request, ProxyErrors.of(read.cause(), target.origin()));
+                return;
+            }
+            byte[] body = read.result();
+            JsonNode root;
+            try {
+                root = JSON.readTree(body);
+            } catch (IOException e) {
+                root = null;
+            }
+            if (root == null || !root.isObject()) {
+                error(request, OpenAiError.invalidRequest("We could not parse the JSON body of your request: send a "
+                        + "JSON object (Content-Type: application/json).", null, "invalid_json"));
+                return;
+            }
+            JsonNode model = root.get("model");
+            if (model == null || model.isNull()) {
+                error(request, OpenAiError.invalidRequest("You must provide a model parameter.", "model",
+                        "missing_required_parameter"));
+                return;
+            }
+            if (!model.isTextual() || model.asText().isBlank()) {
+                error(request, OpenAiError.invalidRequest("The model parameter must be a non-empty string.", "model",
+                        "invalid_type"));
+                return;
+            }
+            JsonNode stream = root.get("stream");
+            if (stream != null && !stream.isNull() && !stream.isBoolean()) {
+                error(request, OpenAiError.invalidRequest("The stream parameter must be true or false.", "stream",
+                        "invalid_type"));
+                return;
+            }
+            boolean streaming = stream != null && stream.booleanValue();
+            new ProxyExchange(this, request, path, model.asText(), streaming, body).start();
+        });
+    }
+
+    /** {@code GET /v1/models[/{id}]}: forwarded to the gateway with the proxy's key; they carry no content. */
+    private void models(HttpServerRequest request) {
+        if (request.method() != HttpMethod.GET) {
+            methodNotAllowed(request, "GET");
+            return;
+        }
+        RequestOptions options = gatewayRequest(HttpMethod.GET, request.uri()).putHeader("accept", "application/json");
+        HttpServerResponse response = request.response();
+        gateway.request(options).compose(r -> r.send()).onComplete(sent -> {
+            if (sent.failed()) {
+                error(request, ProxyErrors.of(sent.cause(), target.origin()));
+                return;
+            }
+            HttpClientResponse upstream = sent.result();
+            collect(upstream, MAX_FORWARDED_BYTES, body -> {
+                if (body == null) {
+                    error(request, new OpenAiError(502, "The gateway's model list was cut off or too large.",
+                            OpenAiError.UPSTREAM, null, "gateway_connection_failed"));
+                    return;
+                }
+                if (response.closed() || response.ended()) {
+                    return;
+                }
+                String contentType = upstream.getHeader("content-type");
+                response.setStatusCode(upstream.statusCode())
+                        .putHeader("content-type", contentType == null ? "application/json" : contentType)
+                        .end(body);
+            });
+        });
+    }
+
+    /** Options for a request to the gateway, with the proxy's API key. */
+    RequestOptions gatewayRequest(HttpMethod method, String uri) {
+        return new RequestOptions()
+                .setMethod(method)
+                .setHost(target.host())
+                .setPort(target.port())
+                .setSsl(target.ssl())
+                .setURI(target.basePath() + uri)
+                .setConnectTimeout(10_000)
+                .setIdleTimeout(300_000)
+                .putHeader("authorization", "Bearer " + apiKey);
+    }
+
+    /** Collects a response body up to {@code limit} bytes; {@code null} when it fails or is larger. */
+    static void collect(HttpClientResponse upstream, int limit, Consumer<Buffer> done) {
+        Buffer body = Buffer.buffer();
+        boolean[] over = {false};
+        upstream.handler(chunk -> {
+            if (over[0]) {
+                return;
+            }
+            if (body.length() + chunk.length() > limit) {
+                over[0] = true;
+                upstream.request().reset();
+                done.accept(null);
+                return;
+            }
+            body.appendBuffer(chunk);
+        });
+        upstream.exceptionHandler(t -> {
+            if (!over[0]) {
+                over[0] = true;
+                done.accept(null);
+            }
+        });
+        upstream.endHandler(v -> {
+            if (!over[0]) {
+                over[0] = true;
+                done.accept(body);
+            }
+        });
+    }
+
+    private static void methodNotAllowed(HttpServerRequest request, String allowed) {
+        request.response().putHeader("allow", allowed);
+        error(request, new OpenAiError(405, "This path accepts only " + allowed + ".", OpenAiError.INVALID_REQUEST, null,
+                "method_not_allowed"));
+    }
+
+    static void error(HttpServerRequest request, OpenAiError error) {
+        HttpServerResponse response = request.response();
+        if (response.ended() || response.closed() || response.headWritten()) {
+            return;
+        }
+        if (!request.isEnded() && request.version() != HttpVersion.HTTP_2) {
+            // The body was not (fully) read; closing keeps an HTTP/1 connection from reading it as the next request.
+            response.putHeader("connection", "close");
+        }
+        json(response, error.httpStatus(), error.toJson());
+    }
+
+    static void json(HttpServerResponse response, int status, byte[] body) {
+        if (response.ended() || response.closed()) {
+            return;
+        }
+        response.setStatusCode(status).putHeader("content-type", "application/json").end(Buffer.buffer(body));
+    }
+}

@@ -1,0 +1,50 @@
+package dev.veil.client.proxy;
+
+import dev.veil.client.VeilClient;
+import dev.veil.protocol.attestation.AttestationPolicy;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * How to run an {@link E2eeProxy}.
+ *
+ * @param gatewayUrl     the gateway's origin, e.g. {@code https://gateway.example} (a trailing {@code /v1} is ignored)
+ * @param apiKey         the Veil API key used for every request (local clients' own {@code Authorization} is ignored)
+ * @param host           the address to listen on; {@code 127.0.0.1} keeps it to this machine
+ * @param port           the port to listen on; 0 picks a free one (see {@link E2eeProxy#port()})
+ * @param policy         the attestation policy nodes must satisfy
+ * @param attestationTtl how long a verified node is reused before the model is attested again
+ */
+public record ProxySettings(String gatewayUrl, String apiKey, String host, int port, AttestationPolicy policy,
+                            Duration attestationTtl) {
+
+    /** The default listen address. */
+    public static final String DEFAULT_HOST = "127.0.0.1";
+    /** The default port of {@code veil proxy}. */
+    public static final int DEFAULT_PORT = 8787;
+
+    public ProxySettings {
+        Objects.requireNonNull(gatewayUrl, "gatewayUrl");
+        if (apiKey == null || apiKey.isBlank()) {
+            throw new IllegalArgumentException("an API key is required");
+        }
+        host = host == null || host.isBlank() ? DEFAULT_HOST : host;
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("port must be 0..65535");
+        }
+        Objects.requireNonNull(policy, "policy");
+        attestationTtl = attestationTtl == null ? VeilClient.DEFAULT_ATTESTATION_TTL : attestationTtl;
+    }
+
+    /** With the default attestation TTL (5 minutes). */
+    public ProxySettings(String gatewayUrl, String apiKey, String host, int port, AttestationPolicy policy) {
+        this(gatewayUrl, apiKey, host, port, policy, null);
+    }
+
+    /** Never shows the API key. */
+    @Override
+    public String toString() {
+        return "ProxySettings[gateway=" + gatewayUrl + ", listen=" + host + ":" + port + ", policy=" + policy
+                + ", attestationTtl=" + attestationTtl + "]";
+    }
+}

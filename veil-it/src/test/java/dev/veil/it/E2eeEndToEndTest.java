@@ -1,0 +1,181 @@
+package dev.veil.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.openai.client.OpenAIClient;
+import com.openai.client.okhttp.OpenAIOkHttpClient;
+import com.openai.core.http.StreamResponse;
+import com.openai.errors.InternalServerException;
+import com.openai.models.chat.completions.ChatCompletion;
+import com.openai.models.chat.completions.ChatCompletionChunk;
+import com.openai.models.chat.completions.ChatCompletionCreateParams;
+import com.openai.models.embeddings.CreateEmbeddingResponse;
+import com.openai.models.embeddings.EmbeddingCreateParams;
+import dev.veil.client.proxy.E2eeProxy;
+import dev.veil.client.proxy.ProxySettings;
+import dev.veil.node.NodeSettings;
+import dev.veil.node.VeilNode;
+import dev.veil.protocol.attestation.AttestationPolicy;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * openai-java → veil proxy → gateway (its own process, log level TRACE) → TCP capture → node → fake engine. A canary
+ * in every prompt must reach the engine and come back to the client, yet never appear in the gateway's logs, its data
+ * directory, its temp files, /metrics, or the bytes that crossed the network between gateway and node, in e2ee mode
+ * (the proxy encrypts) and in tee mode (the gateway encrypts on the client's behalf).
+ */
+class E2eeEndToEndTest {
+
+    private static final String MODEL = "e2e-model";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path work;
+
+    @Test
+    @Timeout(180)
+    void plaintextNeverReachesTheGatewayOrTheWireToTheNode() throws Exception {
+        String canary = "CANARY" + UUID.randomUUID().toString().replace("-", "");
+        Path dataDir = Files.createDirectories(work.resolve("data"));
+        Path tmpDir = Files.createDirectories(work.resolve("tmp"));
+        Path log = work.resolve("gateway.log");
+        int port = GatewayProcess.freePort();
+        try (FakeUpstream engine = FakeUpstream.start();
+             VeilNode node = VeilNode.start(NodeSettings.of(engine.baseUrl(), Map.of(MODEL, "engine-model")));
+             TcpCapture wire = new TcpCapture("127.0.0.1", node.port())) {
+            String yaml = """
+                    server: {port: %d}
+                    store: {data_dir: %s}
+                    attestation: {allowed_formats: [simulated], allow_simulated: true}
+                    upstreams:
+                      - {name: node-a, base_url: "http://127.0.0.1:%d/v1", node: true}
+                    models:
+                      - id: %s
+                        routes:
+                          - name: node-a
+                            upstream: node-a
+                            policy: {trains: false, retention_days: 0, zdr: true, tee: simulated, e2ee: true}
+                    """.formatted(port, dataDir, wire.port(), MODEL);
+            Path config = Files.writeString(work.resolve("veil.yaml"), yaml);
+            Map<String, String> env = Map.of("VEIL_LOG_LEVEL", "TRACE", "VEIL_ADMIN_TOKEN", GatewayFixture.ADMIN_TOKEN);
+            String metrics;
+            try (GatewayProcess gateway = GatewayProcess.start(List.of("-Djava.io.tmpdir=" + tmpDir),
+                    List.of("serve", "--config", config.toString()), env, log)) {
+                gateway.awaitHealthy(port, Duration.ofSeconds(60));
+                String origin = "http://127.0.0.1:" + port;
+                String key = createKey(origin);
+
+                AttestationPolicy allowSimulated = new AttestationPolicy(Set.of(), Set.of(), true);
+                try (E2eeProxy proxy = E2eeProxy.start(new ProxySettings(origin, key, "127.0.0.1", 0, allowSimulated))) {
+                    OpenAIClient client = OpenAIOkHttpClient.builder().baseUrl("http://127.0.0.1:" + proxy.port() + "/v1")
+                            .apiKey("unused-by-the-proxy").maxRetries(0).timeout(Duration.ofSeconds(30)).build();
+                    try {
+                        ChatCompletion whole = client.chat().completions().create(ChatCompletionCreateParams.builder()
+                                .model(MODEL).addUserMessage("whole " + canary).build());
+                        assertThat(whole.choices().get(0).message().content()).hasValue("echo: whole " + canary);
+
+                        StringBuilder streamed = new StringBuilder();
+                        try (StreamResponse<ChatCompletionChunk> stream = client.chat().completions().createStreaming(
+                                ChatCompletionCreateParams.builder().model(MODEL).addUserMessage("stream " + canary).build())) {
+                            stream.stream().forEach(chunk -> chunk.choices().forEach(
+                                    c -> c.delta().content().ifPresent(streamed::append)));
+                        }
+                        assertThat(streamed.toString()).isEqualTo("echo: stream " + canary);
+
+                        CreateEmbeddingResponse embeddings = client.embeddings().create(EmbeddingCreateParams.builder()
+                                .model(MODEL).input("embed " + canary).build());
+                        assertThat(embeddings.data()).hasSize(1);
+                    } finally {
+                        client.close();
+                    }
+                }
+
+                // tee mode: the client sends plaintext to the gateway, which encrypts to the node itself.
+                HttpResponse<String> tee = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(origin + "/v1/chat/completions"))
+                        .header("authorization", "Bearer " + key).header("content-type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"" + MODEL
+                                + "\",\"messages\":[{\"role\":\"user\",\"content\":\"tee " + canary + "\"}]}")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(tee.statusCode()).as(tee.body()).isEqualTo(200);
+                assertThat(tee.body()).contains("echo: tee " + canary);
+                assertThat(tee.headers().firstValue("x-veil-privacy-mode")).contains("tee");
+
+                // Without --allow-simulated the proxy refuses the simulated node, saying so.
+                try (E2eeProxy strict = E2eeProxy.start(new ProxySettings(origin, key, "127.0.0.1", 0, AttestationPolicy.HARDWARE_ONLY))) {
+                    OpenAIClient client = OpenAIOkHttpClient.builder().baseUrl("http://127.0.0.1:" + strict.port() + "/v1")
+                            .apiKey("x").maxRetries(0).build();
+                    try {
+                        InternalServerException refused = catchThrowableOfType(InternalServerException.class,
+                                () -> client.chat().completions().create(ChatCompletionCreateParams.builder()
+                                        .model(MODEL).addUserMessage("refused " + canary).build()));
+                        assertThat(refused).isNotNull();
+                        assertThat(refused.code()).hasValue("attestation_simulated_not_allowed");
+                    } finally {
+                        client.close();
+                    }
+                }
+                // An allow-list that does not contain the node's measurement refuses it too.
+                try (E2eeProxy pinned = E2eeProxy.start(new ProxySettings(origin, key, "127.0.0.1", 0,
+                        new AttestationPolicy(Set.of(), Set.of("00".repeat(48)), true)))) {
+                    HttpResponse<String> refused = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                            URI.create("http://127.0.0.1:" + pinned.port() + "/v1/chat/completions"))
+                            .header("content-type", "application/json")
+                            .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"" + MODEL
+                                    + "\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}")).build(),
+                            HttpResponse.BodyHandlers.ofString());
+                    assertThat(refused.statusCode()).isEqualTo(502);
+                    assertThat(JSON.readTree(refused.body()).path("error").path("code").asText())
+                            .isEqualTo("attestation_unknown_measurement");
+                }
+
+                // Billing came from the node's signed receipts.
+                Thread.sleep(500);
+                JsonNode usage = JSON.readTree(HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(origin + "/v1/usage"))
+                        .header("authorization", "Bearer " + key).build(), HttpResponse.BodyHandlers.ofString()).body());
+                assertThat(usage.path("totals").path("requests").asLong()).isGreaterThanOrEqualTo(4);
+                assertThat(usage.path("totals").path("prompt_tokens").asLong()).isPositive();
+
+                metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(origin + "/metrics")).build(),
+                        HttpResponse.BodyHandlers.ofString()).body();
+                assertThat(gateway.stop()).isIn(0, 143);
+            }
+
+            // Positive control: the engine, inside the "TEE", did see the plaintext.
+            assertThat(engine.requests()).anySatisfy(r -> assertThat(r.body()).contains("whole " + canary));
+            assertThat(engine.requests()).anySatisfy(r -> assertThat(r.body()).contains("tee " + canary));
+            CanaryScanner scanner = new CanaryScanner(canary);
+            byte[] captured = wire.captured();
+            assertThat(captured.length).as("traffic between gateway and node was captured").isGreaterThan(1000);
+            assertThat(new String(captured, java.nio.charset.StandardCharsets.ISO_8859_1)).contains("application/veil-e2ee");
+            assertThat(scanner.contains(captured)).as("plaintext on the wire between gateway and node").isFalse();
+            assertThat(scanner.contains(Files.readString(log))).as("canary in the gateway's logs").isFalse();
+            assertThat(scanner.filesContaining(dataDir)).as("canary in the gateway's data directory").isEmpty();
+            assertThat(scanner.filesContaining(tmpDir)).as("canary in the gateway's temp files").isEmpty();
+            assertThat(scanner.contains(metrics)).isFalse();
+        }
+    }
+
+    private static String createKey(String origin) throws Exception {
+        HttpResponse<String> created = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(origin + "/admin/keys"))
+                .header("authorization", "Bearer " + GatewayFixture.ADMIN_TOKEN)
+                .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"e2ee\"}")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(created.statusCode()).isEqualTo(201);
+        return JSON.readTree(created.body()).path("key").asText();
+    }
+}
