@@ -195,7 +195,11 @@ class DemoCommandTest {
         JsonNode data = JSON.readTree(response.body()).path("data");
         List<String> ids = new ArrayList<>();
         data.forEach(m -> ids.add(m.path("id").asText()));
-        assertThat(ids).containsExactlyInAnyOrder("veil-demo-chat", "veil-demo-embed");
+        assertThat(ids).containsExactlyInAnyOrder("veil-demo-chat", "veil-demo-embed", "veil-demo-e2ee");
+        JsonNode e2ee = byId(data, "veil-demo-e2ee");
+        assertThat(e2ee.path("privacy").path("mode").asText()).isEqualTo("e2ee");
+        assertThat(e2ee.path("description").asText()).contains("SIMULATED");
+        assertThat(e2ee.path("privacy").path("routes").path(0).path("policy").path("tee").asText()).isEqualTo("simulated");
         for (JsonNode model : data) {
             String id = model.path("id").asText();
             assertThat(model.path("object").asText()).isEqualTo("model");
