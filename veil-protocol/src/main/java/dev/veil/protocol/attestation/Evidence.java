@@ -15,7 +15,13 @@ import java.util.Base64;
  * keys it binds, and the nonce it was made for.
  */
 public record Evidence(String format, String nodeKeyId, byte[] keyConfig, byte[] signingKey, byte[] nonce,
-                       byte[] reportData, byte[] raw, String measurement) {
+                       byte[] reportData, byte[] raw, String measurement, byte[] certificates) {
+
+    /** Evidence without accompanying certificates (simulated, or TDX whose quote carries its chain). */
+    public Evidence(String format, String nodeKeyId, byte[] keyConfig, byte[] signingKey, byte[] nonce,
+                    byte[] reportData, byte[] raw, String measurement) {
+        this(format, nodeKeyId, keyConfig, signingKey, nonce, reportData, raw, measurement, null);
+    }
 
     private static final JsonFactory JSON = new JsonFactory();
     private static final Base64.Encoder B64 = Base64.getUrlEncoder().withoutPadding();
@@ -36,6 +42,10 @@ public record Evidence(String format, String nodeKeyId, byte[] keyConfig, byte[]
         g.writeStringField("report_data", E2ee.hex(reportData));
         g.writeStringField("evidence", B64.encodeToString(raw));
         g.writeStringField("measurement", measurement);
+        if (certificates != null) {
+            // For SEV-SNP: the certificate table the host supplied (configfs-tsm auxblob), VCEK and its chain.
+            g.writeStringField("certificates", B64.encodeToString(certificates));
+        }
         g.writeBooleanField("simulated", simulated());
         g.writeEndObject();
     }
@@ -60,6 +70,7 @@ public record Evidence(String format, String nodeKeyId, byte[] keyConfig, byte[]
         String reportData = null;
         String raw = null;
         String measurement = null;
+        String certificates = null;
         if (p.currentToken() != JsonToken.START_OBJECT && p.nextToken() != JsonToken.START_OBJECT) {
             throw new AttestationException.InvalidEvidence("evidence is not a JSON object");
         }
@@ -76,6 +87,7 @@ public record Evidence(String format, String nodeKeyId, byte[] keyConfig, byte[]
                 case "report_data" -> reportData = text;
                 case "evidence" -> raw = text;
                 case "measurement" -> measurement = text;
+                case "certificates" -> certificates = text;
                 default -> p.skipChildren();
             }
         }
@@ -85,7 +97,8 @@ public record Evidence(String format, String nodeKeyId, byte[] keyConfig, byte[]
         }
         try {
             return new Evidence(format, nodeKeyId, B64D.decode(keyConfig), B64D.decode(signingKey), E2ee.unhex(nonce),
-                    E2ee.unhex(reportData), B64D.decode(raw), measurement);
+                    E2ee.unhex(reportData), B64D.decode(raw), measurement,
+                    certificates == null ? null : B64D.decode(certificates));
         } catch (IllegalArgumentException e) {
             throw new AttestationException.InvalidEvidence("evidence has a badly encoded field");
         }
