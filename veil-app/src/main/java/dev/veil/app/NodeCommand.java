@@ -54,13 +54,21 @@ final class NodeCommand implements Callable<Integer> {
                     + "engine inside the same trust boundary.")
     boolean allowRemoteEngine;
 
+    @picocli.CommandLine.Option(names = "--tsm-root", hidden = true,
+            description = "Where configfs-tsm is mounted (default /sys/kernel/config/tsm/report).")
+    String tsmRoot;
+
     @Override
     public Integer call() {
         NodeSettings settings;
         VeilNode node;
         try {
             settings = new NodeSettings(host, port, engine, models, identity, rotateEvery, null, 0, 0, allowRemoteEngine);
-            node = VeilNode.start(settings);
+            // In a SEV-SNP or TDX guest the kernel's configfs-tsm interface gives hardware evidence; elsewhere the
+            // node says plainly that its evidence is simulated.
+            var hardware = dev.veil.node.ConfigfsTsmEvidenceSource.detect(
+                    java.nio.file.Path.of(tsmRoot == null ? dev.veil.node.ConfigfsTsmEvidenceSource.DEFAULT_ROOT.toString() : tsmRoot));
+            node = hardware.isPresent() ? VeilNode.start(settings, hardware.get()) : VeilNode.start(settings);
         } catch (IllegalArgumentException e) {
             System.err.println("veil: " + e.getMessage());
             return 2;
