@@ -17,12 +17,12 @@ import picocli.CommandLine.TypeConversionException;
 
 /**
  * {@code veil node}: runs an enclave node in front of a local OpenAI-compatible engine. It attests its keys, decrypts
- * e2ee requests, runs them on the engine and encrypts the answers back (docs/e2ee.md). Without TEE hardware the
- * attestation is simulated, and the command says so.
+ * e2ee requests, runs them on the engine and encrypts the answers back (docs/e2ee.md). In a SEV-SNP or TDX guest the
+ * evidence comes from configfs-tsm; without TEE hardware the attestation is simulated, and the command says so.
  */
 @Command(name = "node", mixinStandardHelpOptions = true,
-        description = "Run a Veil node: e2ee in front of a local OpenAI-compatible engine (attestation is SIMULATED "
-                + "until hardware support lands).")
+        description = "Run a Veil node: e2ee in front of a local OpenAI-compatible engine. In a SEV-SNP or TDX guest "
+                + "its evidence comes from the hardware (configfs-tsm); elsewhere it is SIMULATED and says so.")
 final class NodeCommand implements Callable<Integer> {
 
     @Option(names = "--engine", required = true, paramLabel = "<url>",
