@@ -144,6 +144,29 @@ class E2eeEndToEndTest {
                             .isEqualTo("attestation_unknown_measurement");
                 }
 
+                // e2ee error paths around the canary: bad envelope headers, an unknown node key, a body that does not
+                // open at the node, and an attestation request naming the canary as model.
+                HttpClient http = HttpClient.newHttpClient();
+                for (String[] headers : new String[][] {
+                        {"Veil-E2EE", "v1", "Veil-Model", canary, "Veil-Node-Key", "0".repeat(32), "Veil-Stream", "false"},
+                        {"Veil-E2EE", canary, "Veil-Model", MODEL, "Veil-Node-Key", "0".repeat(32), "Veil-Stream", "false"},
+                        {"Veil-E2EE", "v1", "Veil-Model", MODEL, "Veil-Node-Key", "0".repeat(32), "Veil-Stream", "false"},
+                        {"Veil-E2EE", "v1", "Veil-Model", MODEL, "Veil-Node-Key", node.currentNodeKeyId(), "Veil-Stream", "false"}}) {
+                    HttpRequest.Builder bad = HttpRequest.newBuilder(URI.create(origin + "/v1/chat/completions"))
+                            .header("authorization", "Bearer " + key).header("content-type", "application/veil-e2ee")
+                            // Not the canary: an e2ee body is ciphertext the gateway forwards, so a client's own
+                            // plaintext in it would of course cross the wire.
+                            .POST(HttpRequest.BodyPublishers.ofString("0123456" + "x".repeat(80)));
+                    for (int i = 0; i < headers.length; i += 2) {
+                        bad.header(headers[i], headers[i + 1]);
+                    }
+                    HttpResponse<String> refused = http.send(bad.build(), HttpResponse.BodyHandlers.ofString());
+                    assertThat(refused.statusCode()).as(refused.body()).isBetween(400, 499);
+                    assertThat(refused.body()).contains("\"error\"");
+                }
+                assertThat(http.send(HttpRequest.newBuilder(URI.create(origin + "/v1/attestation?model=" + canary + "&nonce=" + canary))
+                        .header("authorization", "Bearer " + key).build(), HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(404);
+
                 // Billing came from the node's signed receipts.
                 Thread.sleep(500);
                 JsonNode usage = JSON.readTree(HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(origin + "/v1/usage"))
