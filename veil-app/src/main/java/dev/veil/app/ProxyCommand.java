@@ -40,6 +40,10 @@ final class ProxyCommand implements Callable<Integer> {
     @Option(names = "--allow-simulated", description = "Accept simulated attestation evidence (development only: it proves nothing).")
     boolean allowSimulated;
 
+    @Option(names = "--tdx-collateral", paramLabel = "<dir>",
+            description = "Intel collateral (tcb_info.json, qe_identity.json, CRLs; see docs/attestation.md) to accept TDX nodes.")
+    java.nio.file.Path tdxCollateral;
+
     @Override
     public Integer call() {
         return run(System.getenv(), System.out, System.err);
@@ -73,9 +77,17 @@ final class ProxyCommand implements Callable<Integer> {
             err.println("veil: " + e.getMessage());
             return 2;
         }
+        dev.veil.protocol.attestation.AttestationVerifier verifier;
+        try {
+            verifier = new dev.veil.protocol.attestation.AttestationVerifier(dev.veil.protocol.attestation.HardwareVerifiers
+                    .defaults(tdxCollateral == null ? null : dev.veil.protocol.attestation.tdx.TdxCollateral.load(tdxCollateral)));
+        } catch (Exception e) {
+            err.println("veil: --tdx-collateral: " + e.getMessage());
+            return 2;
+        }
         E2eeProxy proxy;
         try {
-            proxy = E2eeProxy.start(settings);
+            proxy = E2eeProxy.start(settings, verifier);
         } catch (IllegalArgumentException e) {
             err.println("veil: " + e.getMessage());
             return 2;

@@ -99,7 +99,8 @@ public final class VeilClient implements AutoCloseable {
                 .connectTimeout(b.connectTimeout)
                 .followRedirects(HttpClient.Redirect.NEVER)
                 .build();
-        this.verifier = b.verifier != null ? b.verifier : new AttestationVerifier();
+        this.verifier = b.verifier != null ? b.verifier
+                : new AttestationVerifier(dev.veil.protocol.attestation.HardwareVerifiers.defaults(null));
     }
 
     /** A new builder. {@link Builder#baseUrl} is required. */
@@ -534,8 +535,9 @@ public final class VeilClient implements AutoCloseable {
         }
 
         /**
-         * The evidence verifier (for hardware format verifiers). Default: {@code new AttestationVerifier()}, which
-         * knows only the {@code simulated} format.
+         * The evidence verifier. Default: SEV-SNP (certificates from the evidence, pinned AMD roots, debug refused)
+         * and the {@code simulated} format; TDX needs Intel collateral, so pass
+         * {@code new AttestationVerifier(HardwareVerifiers.defaults(TdxCollateral.load(dir)))} to accept TDX nodes.
          */
         public Builder verifier(AttestationVerifier verifier) {
             this.verifier = verifier;

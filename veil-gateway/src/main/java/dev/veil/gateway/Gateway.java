@@ -22,6 +22,8 @@ import dev.veil.gateway.nodes.NodeRegistry;
 import dev.veil.gateway.config.AttestationConfig;
 import dev.veil.protocol.attestation.AttestationPolicy;
 import dev.veil.protocol.attestation.AttestationVerifier;
+import dev.veil.protocol.attestation.HardwareVerifiers;
+import dev.veil.protocol.attestation.tdx.TdxCollateral;
 import java.util.Set;
 import dev.veil.gateway.config.RoutingConfig;
 import dev.veil.gateway.limits.KeyLimits;
@@ -114,7 +116,8 @@ public final class Gateway implements AutoCloseable {
                     catalog.upstreams().values().stream().filter(Upstream::node).toList(),
                     new AttestationPolicy(Set.copyOf(attestation.allowedFormats()), Set.copyOf(attestation.allowedMeasurements()),
                             attestation.allowSimulated()),
-                    new AttestationVerifier(), attestation.reattestIntervalMs());
+                    new AttestationVerifier(HardwareVerifiers.defaults(tdxCollateral(attestation))),
+                    attestation.reattestIntervalMs());
             InferenceRelay relay = new InferenceRelay(new InferenceRelay.Parts(clients, json, meter, rewriter, health,
                     routing, new PrivacyReceipt(jsonWriter, config.store().retentionDays()),
                     config.server().forwardHeaders(), nodes));
@@ -220,6 +223,18 @@ public final class Gateway implements AutoCloseable {
         String user = config.usernameEnv() == null ? null : env.get(config.usernameEnv());
         String password = config.passwordEnv() == null ? null : env.get(config.passwordEnv());
         return new StoreSettings(config.jdbcUrl(), user, password, config.poolSize());
+    }
+
+    private static TdxCollateral tdxCollateral(AttestationConfig attestation) {
+        if (attestation.tdxCollateralDir() == null) {
+            return null;
+        }
+        try {
+            return TdxCollateral.load(Path.of(attestation.tdxCollateralDir()));
+        } catch (Exception e) {
+            throw new IllegalStateException("attestation.tdx_collateral_dir: the Intel collateral could not be read ("
+                    + e.getMessage() + "); see docs/attestation.md for the files it needs", e);
+        }
     }
 
     private static int freePort(String host) {

@@ -55,8 +55,15 @@ public final class E2eeProxy implements AutoCloseable {
      * @throws IOException              when it cannot listen on the host and port (e.g. the port is in use)
      */
     public static E2eeProxy start(ProxySettings settings) throws IOException {
+        return start(settings, null);
+    }
+
+    /** As {@link #start(ProxySettings)} with a given evidence verifier (e.g. one that knows TDX collateral). */
+    public static E2eeProxy start(ProxySettings settings, dev.veil.protocol.attestation.AttestationVerifier verifier)
+            throws IOException {
         GatewayTarget target = GatewayTarget.parse(settings.gatewayUrl());
         VeilClient client = VeilClient.builder()
+                .verifier(verifier)
                 .baseUrl(target.origin())
                 .apiKey(settings.apiKey())
                 .policy(settings.policy())

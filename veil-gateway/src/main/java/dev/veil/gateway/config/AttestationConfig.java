@@ -10,9 +10,16 @@ import java.util.List;
  * @param allowedMeasurements measurements (hex) accepted; empty = any
  * @param allowSimulated      accept {@code simulated} evidence (no hardware TEE); default false
  * @param reattestIntervalMs  how often each node is re-attested with a fresh nonce; default 600000 (10 min)
+ * @param tdxCollateralDir    directory of Intel collateral (TCB info, QE identity, CRLs) for TDX nodes; without it
+ *                            TDX evidence is refused
  */
 public record AttestationConfig(List<String> allowedFormats, List<String> allowedMeasurements, boolean allowSimulated,
-                                long reattestIntervalMs) {
+                                long reattestIntervalMs, String tdxCollateralDir) {
+
+    public AttestationConfig(List<String> allowedFormats, List<String> allowedMeasurements, boolean allowSimulated,
+                             long reattestIntervalMs) {
+        this(allowedFormats, allowedMeasurements, allowSimulated, reattestIntervalMs, null);
+    }
 
     public static final long DEFAULT_REATTEST_INTERVAL_MS = 600_000;
 
@@ -22,6 +29,6 @@ public record AttestationConfig(List<String> allowedFormats, List<String> allowe
     }
 
     public static AttestationConfig defaults() {
-        return new AttestationConfig(List.of(), List.of(), false, DEFAULT_REATTEST_INTERVAL_MS);
+        return new AttestationConfig(List.of(), List.of(), false, DEFAULT_REATTEST_INTERVAL_MS, null);
     }
 }

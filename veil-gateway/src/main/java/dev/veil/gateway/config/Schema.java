@@ -138,7 +138,8 @@ final class Schema {
             f("allowed_formats", Type.list(Type.STRING), F.arrayNode()),
             f("allowed_measurements", Type.list(Type.STRING), F.arrayNode()),
             f("allow_simulated", Type.BOOLEAN, F.booleanNode(false)),
-            f("reattest_interval_ms", Type.LONG, F.numberNode(AttestationConfig.DEFAULT_REATTEST_INTERVAL_MS)));
+            f("reattest_interval_ms", Type.LONG, F.numberNode(AttestationConfig.DEFAULT_REATTEST_INTERVAL_MS)),
+            f("tdx_collateral_dir", Type.STRING));
 
     static final Obj STORE = obj("store", "username_env: NAME / password_env: NAME", Set.of("username", "user"),
             f("data_dir", Type.STRING, F.textNode(StoreConfig.DEFAULT_DATA_DIR)),
