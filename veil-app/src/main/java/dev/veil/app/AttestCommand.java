@@ -1,0 +1,254 @@
+package dev.veil.app;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.veil.protocol.attestation.Check;
+import dev.veil.protocol.attestation.Verdict;
+import dev.veil.protocol.attestation.snp.SnpPolicy;
+import dev.veil.protocol.attestation.snp.SnpVerifier;
+import dev.veil.protocol.attestation.tdx.TcbStatus;
+import dev.veil.protocol.attestation.tdx.TdxCollateral;
+import dev.veil.protocol.attestation.tdx.TdxPolicy;
+import dev.veil.protocol.attestation.tdx.TdxVerifier;
+import java.io.ByteArrayInputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code veil attest verify <file>}: verifies an AMD SEV-SNP report or an Intel TDX quote and prints each check,
+ * passed or failed, and why. Exit status 0 only when every check passed; 1 when the evidence was refused; 2 for a
+ * usage problem.
+ */
+@Command(name = "attest", mixinStandardHelpOptions = true, description = "Verify hardware attestation evidence.",
+        subcommands = AttestCommand.Verify.class)
+final class AttestCommand implements Runnable {
+
+    @Override
+    public void run() {
+        System.out.println("Usage: veil attest verify <file> [options] (see veil attest verify --help)");
+    }
+
+    @Command(name = "verify", mixinStandardHelpOptions = true,
+            description = "Verify a SEV-SNP report or TDX quote; print every check and the verdict.")
+    static final class Verify implements Callable<Integer> {
+
+        private static final Set<String> POLICY_FIELDS = Set.of("allow_debug", "allowed_measurements", "report_data",
+                "max_vmpl", "rtmr", "accepted_tcb_statuses", "collateral_optional");
+
+        @Parameters(index = "0", paramLabel = "<file>", description = "The report or quote (binary, or hex text).")
+        Path file;
+
+        @Option(names = "--format", description = "sev-snp or tdx (default: recognised from the file).")
+        String format;
+
+        @Option(names = "--certs", paramLabel = "<file>",
+                description = "SEV-SNP: the VCEK (or VLEK) and optionally ASK/ARK, PEM or DER; repeatable. AMD roots are pinned.")
+        List<Path> certs = new ArrayList<>();
+
+        @Option(names = "--collateral", paramLabel = "<dir>",
+                description = "TDX: Intel collateral (tcb_info.json, tcb_info_issuer_chain.pem, qe_identity.json, "
+                        + "pck_crl.der, root_ca_crl.der).")
+        Path collateral;
+
+        @Option(names = "--policy", paramLabel = "<file>", description = "YAML or JSON policy (see docs/attestation.md).")
+        Path policyFile;
+
+        @Option(names = "--at", paramLabel = "<time>", description = "Verify as of this instant (ISO-8601, default now).")
+        String at;
+
+        @Override
+        public Integer call() {
+            return run(System.out, System.err);
+        }
+
+        int run(PrintStream out, PrintStream err) {
+            byte[] evidence;
+            Instant when;
+            JsonNode policy;
+            try {
+                evidence = readEvidence(file);
+                when = at == null ? Instant.now() : Instant.parse(at);
+                policy = readPolicy(policyFile);
+            } catch (UsageException e) {
+                err.println("veil: " + e.getMessage());
+                return 2;
+            } catch (DateTimeParseException e) {
+                err.println("veil: --at must be an ISO-8601 instant, e.g. 2025-09-01T00:00:00Z");
+                return 2;
+            }
+            String kind = format != null ? format : detect(evidence);
+            Verdict verdict;
+            try {
+                verdict = switch (kind) {
+                    case "sev-snp" -> new SnpVerifier().verify(evidence, certificates(certs), snpPolicy(policy), when);
+                    case "tdx" -> new TdxVerifier().verify(evidence, collateral == null ? null : TdxCollateral.load(collateral),
+                            tdxPolicy(policy), when);
+                    default -> throw new UsageException("cannot tell the evidence format; pass --format sev-snp or --format tdx");
+                };
+            } catch (UsageException e) {
+                err.println("veil: " + e.getMessage());
+                return 2;
+            } catch (Exception e) {
+                err.println("veil: " + e.getMessage());
+                return 2;
+            }
+            print(out, kind, when, verdict);
+            return verdict.passed() ? 0 : 1;
+        }
+
+        private static void print(PrintStream out, String kind, Instant when, Verdict verdict) {
+            out.println("Evidence: " + kind + ", verified as of " + when);
+            for (Check check : verdict.checks()) {
+                out.println("  [" + (check.passed() ? " ok " : "FAIL") + "] " + check.name() + ": " + check.detail());
+            }
+            if (verdict.measurement() != null) {
+                out.println("  measurement: " + verdict.measurement());
+            }
+            if (verdict.reportData() != null) {
+                out.println("  report data: " + HexFormat.of().formatHex(verdict.reportData()));
+            }
+            out.println(verdict.passed() ? "VERDICT: PASSED (every check passed)"
+                    : "VERDICT: REFUSED (" + verdict.firstFailure().name() + ")");
+        }
+
+        static String detect(byte[] evidence) {
+            if (evidence.length == 0x4A0) {
+                int version = evidence[0] & 0xff;
+                if (version >= 2 && version <= 5) {
+                    return "sev-snp";
+                }
+            }
+            if (evidence.length > 8 && (evidence[0] == 4 || evidence[0] == 5) && evidence[1] == 0 && (evidence[4] & 0xff) == 0x81) {
+                return "tdx";
+            }
+            return "unknown";
+        }
+
+        private static byte[] readEvidence(Path file) throws UsageException {
+            try {
+                byte[] bytes = Files.readAllBytes(file);
+                String text = new String(bytes, StandardCharsets.US_ASCII).strip();
+                if (!text.isEmpty() && text.chars().allMatch(c -> Character.digit(c, 16) >= 0 || Character.isWhitespace(c))) {
+                    return HexFormat.of().parseHex(text.replaceAll("\\s", ""));
+                }
+                return bytes;
+            } catch (Exception e) {
+                throw new UsageException("cannot read " + file + " (" + e.getClass().getSimpleName() + ")");
+            }
+        }
+
+        private static List<X509Certificate> certificates(List<Path> files) throws UsageException {
+            List<X509Certificate> out = new ArrayList<>();
+            for (Path f : files) {
+                try {
+                    CertificateFactory factory = CertificateFactory.getInstance("X.509");
+                    for (var c : factory.generateCertificates(new ByteArrayInputStream(Files.readAllBytes(f)))) {
+                        out.add((X509Certificate) c);
+                    }
+                } catch (Exception e) {
+                    throw new UsageException("--certs " + f + " is not a PEM or DER certificate");
+                }
+            }
+            return out;
+        }
+
+        private static JsonNode readPolicy(Path file) throws UsageException {
+            if (file == null) {
+                return new ObjectMapper().createObjectNode();
+            }
+            try {
+                JsonNode node = new ObjectMapper(new YAMLFactory()).readTree(Files.readAllBytes(file));
+                if (node == null || !node.isObject()) {
+                    throw new UsageException("--policy " + file + " must be a mapping");
+                }
+                for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+                    String name = it.next();
+                    if (!POLICY_FIELDS.contains(name)) {
+                        throw new UsageException("--policy: unknown field '" + name + "'; known fields are " + POLICY_FIELDS);
+                    }
+                }
+                return node;
+            } catch (UsageException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new UsageException("--policy " + file + " is not valid YAML or JSON");
+            }
+        }
+
+        private static SnpPolicy snpPolicy(JsonNode p) {
+            SnpPolicy policy = p.path("allow_debug").asBoolean(false) ? SnpPolicy.defaults().allowingDebug() : SnpPolicy.defaults();
+            Set<String> measurements = strings(p.path("allowed_measurements"));
+            if (!measurements.isEmpty()) {
+                policy = policy.withAllowedMeasurements(measurements);
+            }
+            if (p.has("max_vmpl")) {
+                policy = policy.withMaxVmpl(p.path("max_vmpl").asInt()).withRequiredVmpl(-1);
+            }
+            if (p.hasNonNull("report_data")) {
+                policy = policy.withReportData(HexFormat.of().parseHex(p.path("report_data").asText()));
+            }
+            return policy;
+        }
+
+        private static TdxPolicy tdxPolicy(JsonNode p) throws UsageException {
+            TdxPolicy policy = TdxPolicy.DEFAULT.withDebugAllowed(p.path("allow_debug").asBoolean(false))
+                    .withCollateralOptional(p.path("collateral_optional").asBoolean(false));
+            Set<String> measurements = strings(p.path("allowed_measurements"));
+            if (!measurements.isEmpty()) {
+                policy = policy.withAllowedMrTd(measurements.toArray(String[]::new));
+            }
+            if (p.hasNonNull("report_data")) {
+                policy = policy.withReportData(HexFormat.of().parseHex(p.path("report_data").asText()));
+            }
+            Map<Integer, String> rtmrs = new HashMap<>();
+            p.path("rtmr").fields().forEachRemaining(e -> rtmrs.put(Integer.parseInt(e.getKey()), e.getValue().asText()));
+            for (Map.Entry<Integer, String> e : rtmrs.entrySet()) {
+                policy = policy.withRtmr(e.getKey(), e.getValue());
+            }
+            List<TcbStatus> statuses = new ArrayList<>();
+            for (String s : strings(p.path("accepted_tcb_statuses"))) {
+                try {
+                    statuses.add(TcbStatus.ofIntelName(s));
+                } catch (Exception e) {
+                    throw new UsageException("--policy: accepted_tcb_statuses: unknown status '" + s + "'");
+                }
+            }
+            if (!statuses.isEmpty()) {
+                policy = policy.withAcceptedTcbStatuses(statuses.get(0), statuses.subList(1, statuses.size()).toArray(TcbStatus[]::new));
+            }
+            return policy;
+        }
+
+        private static Set<String> strings(JsonNode array) {
+            Set<String> out = new HashSet<>();
+            array.forEach(n -> out.add(n.asText()));
+            return out;
+        }
+    }
+
+    /** A problem with the command line, not with the evidence. */
+    static final class UsageException extends Exception {
+        UsageException(String message) {
+            super(message, null, false, false);
+        }
+    }
+}

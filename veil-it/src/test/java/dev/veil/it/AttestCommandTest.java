@@ -1,0 +1,76 @@
+package dev.veil.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code veil attest verify} on the public sample evidence kept in veil-protocol's test resources. */
+@Timeout(120)
+class AttestCommandTest {
+
+    private static final Duration LIMIT = Duration.ofSeconds(30);
+    private static final Path SAMPLES = Path.of(System.getProperty("veil.repo"), "veil-protocol/src/test/resources");
+
+    @TempDir
+    Path work;
+
+    private CompatProcess.Result verify(String... args) throws Exception {
+        String[] all = new String[args.length + 2];
+        all[0] = "attest";
+        all[1] = "verify";
+        System.arraycopy(args, 0, all, 2, args.length);
+        return CompatProcess.run(work, LIMIT, all);
+    }
+
+    @Test
+    void aGenuineSevSnpReportPassesEveryCheck() throws Exception {
+        CompatProcess.Result r = verify(SAMPLES.resolve("snp/virtee-sev/report_milan.hex").toString(),
+                "--certs", SAMPLES.resolve("snp/virtee-sev/vcek_milan.der").toString(), "--at", "2025-09-01T00:00:00Z");
+        assertThat(r.exit()).as(r.stdout() + r.stderr()).isZero();
+        assertThat(r.stdout()).contains("[ ok ] report signature").contains("[ ok ] pinned AMD root")
+                .contains("VERDICT: PASSED").doesNotContain("FAIL");
+    }
+
+    @Test
+    void aDebugGuestAndATamperedReportAreRefusedWithTheReason() throws Exception {
+        CompatProcess.Result debug = verify(SAMPLES.resolve("snp/go-sev-guest/attestation.bin").toString(),
+                "--certs", SAMPLES.resolve("snp/go-sev-guest/vcek.testcer").toString(), "--at", "2025-09-01T00:00:00Z");
+        assertThat(debug.exit()).isEqualTo(1);
+        assertThat(debug.stdout()).contains("[FAIL] debug").contains("VERDICT: REFUSED");
+
+        byte[] report = Files.readAllBytes(SAMPLES.resolve("snp/go-sev-guest/attestation.bin"));
+        report[0x90] ^= 0x01; // one bit of MEASUREMENT
+        Path tampered = Files.write(work.resolve("tampered.bin"), report);
+        CompatProcess.Result refused = verify(tampered.toString(), "--certs",
+                SAMPLES.resolve("snp/go-sev-guest/vcek.testcer").toString(), "--at", "2025-09-01T00:00:00Z");
+        assertThat(refused.exit()).isEqualTo(1);
+        assertThat(refused.stdout()).contains("[FAIL] report signature");
+    }
+
+    @Test
+    void aTdxQuoteWithCollateralPassesAndWithoutItIsRefused() throws Exception {
+        String quote = SAMPLES.resolve("tdx/dcap-qvl/tdx_quote").toString();
+        CompatProcess.Result ok = verify(quote, "--collateral", SAMPLES.resolve("tdx/dcap-qvl/collateral-2025-06").toString(),
+                "--at", "2025-07-01T00:00:00Z");
+        assertThat(ok.exit()).as(ok.stdout() + ok.stderr()).isZero();
+        assertThat(ok.stdout()).contains("Evidence: tdx").contains("UpToDate").contains("VERDICT: PASSED");
+
+        CompatProcess.Result noCollateral = verify(quote, "--at", "2025-07-01T00:00:00Z");
+        assertThat(noCollateral.exit()).isEqualTo(1);
+        assertThat(noCollateral.stdout()).contains("FAIL").contains("VERDICT: REFUSED");
+    }
+
+    @Test
+    void usageErrorsExitWithTwo() throws Exception {
+        Path policy = Files.writeString(work.resolve("policy.yaml"), "allow_debugg: true\n");
+        CompatProcess.Result r = verify(SAMPLES.resolve("tdx/dcap-qvl/tdx_quote").toString(), "--policy", policy.toString());
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.stderr()).contains("allow_debugg");
+        assertThat(verify(work.resolve("missing.bin").toString()).exit()).isEqualTo(2);
+    }
+}
