@@ -3,6 +3,7 @@ package dev.veil.app;
 import dev.veil.app.demo.DemoConfig;
 import dev.veil.app.demo.DemoEngine;
 import dev.veil.gateway.Gateway;
+import dev.veil.gateway.batch.files.MasterKey;
 import dev.veil.gateway.config.VeilConfig;
 import dev.veil.node.NodeSettings;
 import dev.veil.node.VeilNode;
@@ -36,10 +37,23 @@ final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        Path masterKey = dataDir.resolve("master.key");
+        boolean newKey = false;
+        try {
+            if (!java.nio.file.Files.exists(masterKey)) {
+                MasterKey.writeNewKeyFile(masterKey);
+                newKey = true;
+            }
+        } catch (java.io.IOException e) {
+            System.err.println("veil: cannot write the demo master key in " + dataDir + " (" + e.getClass().getSimpleName()
+                    + "); try --data-dir <dir>");
+            return 1;
+        }
         DemoEngine engine = DemoEngine.start();
         VeilNode node = VeilNode.start(NodeSettings.of(engine.baseUrl(), Map.of(DemoConfig.E2EE_MODEL, "demo-chat"))
                 .withSoftwareIdentity("veil-demo-node/0.1.0"));
-        VeilConfig config = DemoConfig.build(engine.baseUrl(), node.baseUrl(), host, port, dataDir.toString());
+        VeilConfig config = DemoConfig.build(engine.baseUrl(), node.baseUrl(), host, port, dataDir.toString(),
+                masterKey.toString());
         Gateway gateway;
         try {
             gateway = Gateway.start(config, System.getenv());
@@ -52,12 +66,16 @@ final class DemoCommand implements Callable<Integer> {
         }
         IssuedKey key = ApiKeyIssuer.issue("demo", Instant.now());
         gateway.store().apiKeys().insert(key.record());
-        printWelcome(System.out, gateway, key.secret());
+        String batchNote = gateway.batchesEnabled()
+                ? (newKey ? "generated the demo master key " : "using the demo master key ") + masterKey
+                + " (mode 600): files and batch results are encrypted at rest with keys wrapped by it"
+                : null;
+        printWelcome(System.out, gateway, key.secret(), batchNote);
         ServeCommand.runUntilStopped(gateway, node, engine);
         return 0;
     }
 
-    static void printWelcome(PrintStream out, Gateway gateway, String secret) {
+    static void printWelcome(PrintStream out, Gateway gateway, String secret, String batchNote) {
         String base = "http://" + gateway.host() + ":" + gateway.port();
         out.println("Veil demo gateway on " + base + " (models served by the built-in DEMO engine, not a real model)");
         gateway.catalog().models().forEach(m -> out.println("  model " + m.id() + "  privacy mode: " + m.mode().wireName()
@@ -97,6 +115,13 @@ final class DemoCommand implements Callable<Integer> {
                 + "\", messages=[{\"role\": \"user\", \"content\": \"Hello\"}])");
         out.println("  print(reply.choices[0].message.content)");
         out.println();
+        if (batchNote != null) {
+            out.println("Batches (OpenAI Files and Batches API, " + batchNote + "):");
+            out.println("  ./veil batch submit requests.jsonl --model " + DemoConfig.CHAT_MODEL + " --gateway " + base
+                    + " --wait");
+            out.println("  ./veil batch results <batch_id> --gateway " + base);
+            out.println();
+        }
         out.println("Press Ctrl+C to stop.");
         out.flush();
     }

@@ -2,7 +2,12 @@ package dev.veil.gateway;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import dev.veil.gateway.admin.AdminApi;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.veil.gateway.auth.KeyAuthenticator;
+import dev.veil.gateway.batch.BatchApi;
+import dev.veil.gateway.batch.Batches;
+import dev.veil.gateway.batch.files.MasterKey;
+import dev.veil.gateway.batch.runner.BatchRunner;
 import dev.veil.gateway.config.StoreConfig;
 import dev.veil.gateway.config.VeilConfig;
 import dev.veil.gateway.http.ApiServer;
@@ -72,9 +77,11 @@ public final class Gateway implements AutoCloseable {
     private final ModelCatalog catalog;
     private final int port;
     private final String host;
+    private final Batches batches;
 
     private Gateway(Vertx vertx, Store store, MeteringWriter metering, UpstreamClients clients, WorkerExecutor jdbc,
-                    ModelCatalog catalog, String host, int port) {
+                    ModelCatalog catalog, String host, int port, Batches batches) {
+        this.batches = batches;
         this.vertx = vertx;
         this.store = store;
         this.metering = metering;
@@ -122,13 +129,29 @@ public final class Gateway implements AutoCloseable {
                     routing, new PrivacyReceipt(jsonWriter, config.store().retentionDays()),
                     config.server().forwardHeaders(), nodes));
             KeyAuthenticator authenticator = new KeyAuthenticator(store.apiKeys(), jdbc, KEY_CACHE_TTL);
+            RoutePlanner planner = new RoutePlanner(catalog, health, nodes);
+            PolicyRefusal refusal = new PolicyRefusal(jsonWriter);
+            RequestInspector inspector = new RequestInspector(json);
+            Optional<MasterKey> master = MasterKey.load(config.batch(), env);
+            Batches batches = null;
+            if (master.isPresent()) {
+                batches = Batches.create(new BatchRunner.Parts(vertx, store, null, config.batch(), routing, catalog,
+                        planner, refusal, limits, meter, inspector, rewriter, health, clients, json, Clock.systemUTC(),
+                        (int) Math.min(Integer.MAX_VALUE, config.server().maxBodyBytes())),
+                        master.get(), Path.of(config.store().dataDir()), jdbc, jsonWriter);
+            }
+            if (batches == null) {
+                LOG.warn("Files and Batches API disabled: no master key ({} unset, no batch.master_key_file); "
+                        + "it answers 503 batch_disabled", config.batch().masterKeyEnv());
+            }
+            BatchApi batchApi = new BatchApi(batches == null ? null : batches.apiParts(), authenticator, meter, jsonWriter,
+                    new ObjectMapper(json));
             String adminTokenEnv = config.server().adminTokenEnv();
             AdminApi admin = new AdminApi(Optional.ofNullable(env.get(adminTokenEnv)), adminTokenEnv, store.apiKeys(), jdbc,
                     authenticator, json);
-            ApiServer api = new ApiServer(new ApiServer.Parts(catalog, authenticator, new RequestInspector(json),
-                    new RoutePlanner(catalog, health, nodes), new PolicyRefusal(jsonWriter), limits, relay, meter,
-                    new ModelListWriter(jsonWriter), new UsageReport(jsonWriter), store.ledger(), admin, metrics, jdbc,
-                    config.server().maxBodyBytes(), nodes));
+            ApiServer api = new ApiServer(new ApiServer.Parts(catalog, authenticator, inspector, planner, refusal, limits,
+                    relay, meter, new ModelListWriter(jsonWriter), new UsageReport(jsonWriter), store.ledger(), admin,
+                    metrics, jdbc, config.server().maxBodyBytes(), nodes, batchApi));
             try {
                 // Admit nodes before taking traffic, so the first requests find them; a node that is down is retried
                 // on the schedule.
@@ -154,8 +177,11 @@ public final class Gateway implements AutoCloseable {
                     .onFailure(t -> LOG.warn("retention purge failed: {}", t.getClass().getName()));
             purge.run();
             vertx.setPeriodic(PURGE_INTERVAL.toMillis(), id -> purge.run());
+            if (batches != null) {
+                batches.start(vertx, jdbc);
+            }
             LOG.info("Veil gateway listening on http://{}:{} with {} model(s)", host, port, catalog.models().size());
-            return new Gateway(vertx, store, metering, clients, jdbc, catalog, host, port);
+            return new Gateway(vertx, store, metering, clients, jdbc, catalog, host, port, batches);
         } catch (RuntimeException e) {
             if (vertx != null) {
                 vertx.close();
@@ -202,8 +228,24 @@ public final class Gateway implements AutoCloseable {
         metering.flush();
     }
 
+    /** Whether the Files and Batches API is on (a master key was given). */
+    public boolean batchesEnabled() {
+        return batches != null;
+    }
+
+    /** Runs one batch sweep now (blocking): expired files and records are deleted. For tests and operations. */
+    public int sweepBatches() {
+        if (batches == null) {
+            throw new IllegalStateException("the batch API is disabled");
+        }
+        return batches.sweep();
+    }
+
     @Override
     public void close() {
+        if (batches != null) {
+            batches.close();
+        }
         try {
             vertx.close().await(10, TimeUnit.SECONDS);
         } catch (Exception e) {

@@ -285,6 +285,50 @@ class DemoCommandTest {
     }
 
     @Test
+    void theDemoServesTheBatchApiAndTheBatchCommandRoundTripsClientSealedResults() throws Exception {
+        Path masterKey = dataDir.resolve("store").resolve("master.key");
+        assertThat(Files.getPosixFilePermissions(masterKey)).containsExactlyInAnyOrder(
+                java.nio.file.attribute.PosixFilePermission.OWNER_READ, java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
+        assertThat(demo.stdout()).contains("demo master key").contains("veil batch submit");
+
+        Path input = dataDir.resolve("requests.jsonl");
+        Files.writeString(input, "{\"custom_id\":\"one\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\","
+                + "\"body\":{\"model\":\"placeholder\",\"max_tokens\":3,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}}\n"
+                + "{\"custom_id\":\"two\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\","
+                + "\"body\":{\"max_tokens\":3,\"messages\":[{\"role\":\"user\",\"content\":\"ho\"}]}}\n");
+        CompatProcess.Result keygen = CompatProcess.run(dataDir, Duration.ofSeconds(30), "batch", "keygen", "--out",
+                dataDir.resolve("mine.key").toString());
+        assertThat(keygen.exit()).as(keygen.stderr()).isZero();
+        assertThat(keygen.stdout()).contains("veil_client_public_key=");
+
+        CompatProcess.Result submit = CompatProcess.run(dataDir, Duration.ofSeconds(60), "batch", "submit", input.toString(),
+                "--model", "veil-demo-chat", "--gateway", origin, "--api-key", key, "--client-key",
+                dataDir.resolve("mine.key.pub").toString(), "--wait");
+        assertThat(submit.exit()).as(submit.stdout() + submit.stderr()).isZero();
+        assertThat(submit.stdout()).contains("status=completed").contains("requests=2 completed=2 failed=0");
+        assertThat(submit.stderr()).contains("[").contains("2/2");
+        String batchId = submit.stdout().lines().filter(l -> l.startsWith("batch_id=")).findFirst().orElseThrow().substring(9);
+
+        CompatProcess.Result noKey = CompatProcess.run(dataDir, Duration.ofSeconds(30), "batch", "results", batchId,
+                "--gateway", origin, "--api-key", key);
+        assertThat(noKey.exit()).isEqualTo(2);
+        assertThat(noKey.stderr()).contains("--client-key");
+        CompatProcess.Result results = CompatProcess.run(dataDir, Duration.ofSeconds(30), "batch", "results", batchId,
+                "--gateway", origin, "--api-key", key, "--client-key", dataDir.resolve("mine.key").toString());
+        assertThat(results.exit()).as(results.stderr()).isZero();
+        List<String> out = results.stdout().lines().filter(l -> !l.isBlank()).toList();
+        assertThat(out).hasSize(2);
+        for (String line : out) {
+            JsonNode n = JSON.readTree(line);
+            assertThat(n.path("response").path("status_code").asInt()).isEqualTo(200);
+            assertThat(n.path("response").path("body").path("object").asText()).isEqualTo("chat.completion");
+        }
+        CompatProcess.Result status = CompatProcess.run(dataDir, Duration.ofSeconds(30), "batch", "status", batchId,
+                "--gateway", origin, "--api-key", key);
+        assertThat(status.stdout()).contains("status=completed");
+    }
+
+    @Test
     void wrongKeyIsRefused() throws Exception {
         HttpResponse<String> response = send(HttpRequest.newBuilder(URI.create(origin + "/v1/models"))
                 .header("authorization", "Bearer " + key + "x").GET());

@@ -27,7 +27,9 @@ public final class FakeUpstream implements AutoCloseable {
     /** What the fake does with the next requests. */
     public enum Mode { OK, HTTP_ERROR, RESET_MID_STREAM, END_WITHOUT_DONE, SILENT,
         /** Streams {@link #FIREHOSE_EVENTS} large events as fast as the gateway reads them. */
-        FIREHOSE }
+        FIREHOSE,
+        /** Answers normally, but only after {@link #slowMillis(long)}. */
+        SLOW }
 
     public static final int FIREHOSE_EVENTS = 2_000;
     public static final int FIREHOSE_EVENT_BYTES = 8_192;
@@ -56,6 +58,7 @@ public final class FakeUpstream implements AutoCloseable {
     private volatile String errorBody = "{}";
     private volatile long gapMillis = 5;
     private volatile int extraChunks = 0;
+    private volatile long slowMillis = 500;
 
     private FakeUpstream(Vertx vertx, HttpServer server) {
         this.vertx = vertx;
@@ -123,6 +126,12 @@ public final class FakeUpstream implements AutoCloseable {
         return this;
     }
 
+    /** How long {@link Mode#SLOW} waits before answering. */
+    public FakeUpstream slowMillis(long millis) {
+        this.slowMillis = millis;
+        return this;
+    }
+
     /** Adds filler events to every stream, to make long streams. */
     public FakeUpstream extraChunks(int count) {
         this.extraChunks = count;
@@ -134,6 +143,7 @@ public final class FakeUpstream implements AutoCloseable {
         mode = Mode.OK;
         gapMillis = 5;
         extraChunks = 0;
+        slowMillis = 500;
         streamsCutByClient.set(0);
         streamsStarted.set(0);
         firehoseBlocked.set(0);
@@ -146,6 +156,7 @@ public final class FakeUpstream implements AutoCloseable {
             switch (mode) {
                 case SILENT -> { } // never answers
                 case HTTP_ERROR -> response.setStatusCode(errorStatus).putHeader("content-type", "application/json").end(errorBody);
+                case SLOW -> vertx.setTimer(Math.max(1, slowMillis), t -> answer(request.path(), body, response));
                 default -> answer(request.path(), body, response);
             }
         });

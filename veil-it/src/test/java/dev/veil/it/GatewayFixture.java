@@ -22,6 +22,8 @@ public final class GatewayFixture implements AutoCloseable {
 
     public static final String UPSTREAM_SECRET = "upstream-credential-0c1d";
     public static final String ADMIN_TOKEN = "admin-token-for-tests";
+    /** A fixed master key (base64url of 32 bytes) for fixtures with the batch API on. */
+    public static final String MASTER_KEY = "dmVpbC10ZXN0LW1hc3Rlci1rZXktMzItYnl0ZXMhISE";
 
     public final FakeUpstream upstream;
     public final Gateway gateway;
@@ -86,8 +88,20 @@ public final class GatewayFixture implements AutoCloseable {
 
     /** A fixture whose YAML ends with {@code extraYaml} (e.g. a {@code routing:} section). */
     public static GatewayFixture start(Path dataDir, long idleTimeoutMs, String extraYaml) {
+        return start(dataDir, idleTimeoutMs, extraYaml, Map.of());
+    }
+
+    /** A fixture with the Files and Batches API on ({@link #MASTER_KEY}); {@code extraYaml} as above. */
+    public static GatewayFixture withBatches(Path dataDir, String extraYaml) {
+        return start(dataDir, 3_000, extraYaml, Map.of("VEIL_MASTER_KEY", MASTER_KEY));
+    }
+
+    /** A fixture whose environment also holds {@code extraEnv}. */
+    public static GatewayFixture start(Path dataDir, long idleTimeoutMs, String extraYaml, Map<String, String> extraEnv) {
         FakeUpstream upstream = FakeUpstream.start();
-        Map<String, String> env = Map.of("FAKE_UPSTREAM_KEY", UPSTREAM_SECRET, "VEIL_ADMIN_TOKEN", ADMIN_TOKEN);
+        Map<String, String> env = new java.util.HashMap<>(Map.of("FAKE_UPSTREAM_KEY", UPSTREAM_SECRET,
+                "VEIL_ADMIN_TOKEN", ADMIN_TOKEN));
+        env.putAll(extraEnv);
         VeilConfig config = ConfigLoader.parse(yaml(upstream.baseUrl(), dataDir, idleTimeoutMs) + extraYaml, env);
         Gateway gateway = Gateway.start(config, env);
         IssuedKey key = ApiKeyIssuer.issue("it", Instant.now());

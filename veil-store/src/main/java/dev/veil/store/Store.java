@@ -35,6 +35,8 @@ public final class Store implements AutoCloseable {
     private final ApiKeyRepository apiKeys;
     private final RequestLogRepository requests;
     private final UsageLedgerRepository ledger;
+    private final BatchFileRepository batchFiles;
+    private final BatchRepository batches;
 
     private Store(HikariDataSource dataSource, String vendor) {
         this.dataSource = dataSource;
@@ -42,6 +44,8 @@ public final class Store implements AutoCloseable {
         this.apiKeys = new ApiKeyRepository(dataSource);
         this.requests = new RequestLogRepository(dataSource);
         this.ledger = new UsageLedgerRepository(dataSource);
+        this.batchFiles = new BatchFileRepository(dataSource);
+        this.batches = new BatchRepository(dataSource);
     }
 
     /**
@@ -135,6 +139,16 @@ public final class Store implements AutoCloseable {
     /** Daily usage totals per key and model, kept for billing. */
     public UsageLedgerRepository ledger() {
         return ledger;
+    }
+
+    /** Files of the Files API (metadata; the bytes are encrypted on disk) and their wrapped data keys. */
+    public BatchFileRepository batchFiles() {
+        return batchFiles;
+    }
+
+    /** Batches of the Batches API. */
+    public BatchRepository batches() {
+        return batches;
     }
 
     /** Closes the pool. Close any {@link MeteringWriter} first so it can flush. */

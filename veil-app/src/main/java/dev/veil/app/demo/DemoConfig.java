@@ -1,6 +1,7 @@
 package dev.veil.app.demo;
 
 import dev.veil.gateway.config.AttestationConfig;
+import dev.veil.gateway.config.BatchConfig;
 import dev.veil.gateway.config.ModelConfig;
 import dev.veil.gateway.config.PolicyConfig;
 import dev.veil.gateway.config.PriceConfig;
@@ -43,6 +44,12 @@ public final class DemoConfig {
      * attestation policy allows simulated evidence, which a production policy never should.
      */
     public static VeilConfig build(String engineBaseUrl, String nodeOrigin, String host, int port, String dataDir) {
+        return build(engineBaseUrl, nodeOrigin, host, port, dataDir, null);
+    }
+
+    /** As above, with the batch API's master key read from {@code masterKeyFile} (unless VEIL_MASTER_KEY is set). */
+    public static VeilConfig build(String engineBaseUrl, String nodeOrigin, String host, int port, String dataDir,
+                                   String masterKeyFile) {
         PolicyConfig retaining = new PolicyConfig(true, 30, false, "none", false, "local", null);
         PolicyConfig zeroRetention = new PolicyConfig(false, 0, true, "none", false, "local", null);
         // "simulated": no hardware TEE; labelled as simulated wherever the policy shows.
@@ -68,6 +75,7 @@ public final class DemoConfig {
                 new ServerConfig(host, port, ServerConfig.DEFAULT_MAX_BODY_BYTES, ServerConfig.DEFAULT_ADMIN_TOKEN_ENV, List.of()),
                 new StoreConfig(dataDir, null, null, null, StoreConfig.DEFAULT_POOL_SIZE, StoreConfig.DEFAULT_RETENTION_DAYS),
                 upstreams, models, null,
-                new AttestationConfig(List.of("simulated"), List.of(), true, AttestationConfig.DEFAULT_REATTEST_INTERVAL_MS));
+                new AttestationConfig(List.of("simulated"), List.of(), true, AttestationConfig.DEFAULT_REATTEST_INTERVAL_MS),
+                BatchConfig.defaults().withMasterKeyFile(masterKeyFile));
     }
 }

@@ -162,13 +162,25 @@ final class Schema {
             f("breaker_failures", Type.INT, F.numberNode(RoutingConfig.DEFAULT_BREAKER_FAILURES)),
             f("breaker_open_ms", Type.LONG, F.numberNode(RoutingConfig.DEFAULT_BREAKER_OPEN_MS)));
 
+    static final Obj BATCH = obj("batch", "master_key_env: NAME or master_key_file: PATH", Set.of("master_key"),
+            f("master_key_env", Type.STRING, F.textNode(BatchConfig.DEFAULT_MASTER_KEY_ENV)),
+            f("master_key_file", Type.STRING),
+            f("max_file_bytes", Type.LONG, F.numberNode(BatchConfig.DEFAULT_MAX_FILE_BYTES)),
+            f("max_lines", Type.INT, F.numberNode(BatchConfig.DEFAULT_MAX_LINES)),
+            f("output_ttl_hours", Type.INT, F.numberNode(BatchConfig.DEFAULT_OUTPUT_TTL_HOURS)),
+            f("concurrency", Type.INT, F.numberNode(BatchConfig.DEFAULT_CONCURRENCY)),
+            f("global_concurrency", Type.INT, F.numberNode(BatchConfig.DEFAULT_GLOBAL_CONCURRENCY)),
+            f("max_active_batches", Type.INT, F.numberNode(BatchConfig.DEFAULT_MAX_ACTIVE_BATCHES)),
+            f("chunk_lines", Type.INT, F.numberNode(BatchConfig.DEFAULT_CHUNK_LINES)));
+
     static final Obj ROOT = obj("configuration", GENERIC_SECRET_HINT, Set.of(),
             f("server", Type.object(SERVER), F.objectNode()),
             f("store", Type.object(STORE), F.objectNode()),
             f("upstreams", Type.list(Type.object(UPSTREAM)), F.arrayNode()),
             f("models", Type.list(Type.object(MODEL)), F.arrayNode()),
             f("routing", Type.object(ROUTING), F.objectNode()),
-            f("attestation", Type.object(ATTESTATION), F.objectNode()));
+            f("attestation", Type.object(ATTESTATION), F.objectNode()),
+            f("batch", Type.object(BATCH), F.objectNode()));
 
     /** Keys that are inline secrets wherever they appear (compared lower-case, '-' as '_'). */
     private static final Set<String> SECRET_KEYS = Set.of(

@@ -44,6 +44,35 @@ final class Validator {
         }
         routing(config.routing(), "routing");
         attestation(config.attestation(), "attestation");
+        batch(config.batch(), "batch");
+    }
+
+    private void batch(BatchConfig batch, String path) {
+        envName(batch.masterKeyEnv(), Problems.field(path, "master_key_env"), true);
+        if (batch.masterKeyFile() != null && batch.masterKeyFile().isBlank()) {
+            problems.add(Problems.field(path, "master_key_file"), "must not be empty; leave it out instead");
+        }
+        if (batch.maxFileBytes() < 1) {
+            problems.add(Problems.field(path, "max_file_bytes"), "must be at least 1");
+        }
+        if (batch.maxLines() < 1) {
+            problems.add(Problems.field(path, "max_lines"), "must be at least 1");
+        }
+        if (batch.outputTtlHours() < 1 || batch.outputTtlHours() > 24 * 30) {
+            problems.add(Problems.field(path, "output_ttl_hours"), "must be between 1 and 720 (30 days)");
+        }
+        if (batch.concurrency() < 1 || batch.concurrency() > 256) {
+            problems.add(Problems.field(path, "concurrency"), "must be between 1 and 256");
+        }
+        if (batch.globalConcurrency() < 1 || batch.globalConcurrency() > 4096) {
+            problems.add(Problems.field(path, "global_concurrency"), "must be between 1 and 4096");
+        }
+        if (batch.maxActiveBatches() < 1 || batch.maxActiveBatches() > 256) {
+            problems.add(Problems.field(path, "max_active_batches"), "must be between 1 and 256");
+        }
+        if (batch.chunkLines() < 1 || batch.chunkLines() > 10_000) {
+            problems.add(Problems.field(path, "chunk_lines"), "must be between 1 and 10000");
+        }
     }
 
     private static boolean declaresE2ee(PolicyConfig policy) {

@@ -13,17 +13,26 @@ import java.util.Optional;
  * @param models    the public models Veil serves, each with its routes to upstreams; empty by default
  * @param routing   retries, fallbacks and circuit breakers; defaults when left out
  * @param attestation the attestation policy nodes must satisfy; defaults (hardware only) when left out
+ * @param batch     the Files and Batches API; defaults when left out
  */
 public record VeilConfig(ServerConfig server, StoreConfig store, List<UpstreamConfig> upstreams,
-                         List<ModelConfig> models, RoutingConfig routing, AttestationConfig attestation) {
+                         List<ModelConfig> models, RoutingConfig routing, AttestationConfig attestation,
+                         BatchConfig batch) {
+
+    /** A configuration with default batch settings. */
+    public VeilConfig(ServerConfig server, StoreConfig store, List<UpstreamConfig> upstreams, List<ModelConfig> models,
+                      RoutingConfig routing, AttestationConfig attestation) {
+        this(server, store, upstreams, models, routing, attestation, null);
+    }
 
     /** A configuration with default routing and attestation settings. */
     public VeilConfig(ServerConfig server, StoreConfig store, List<UpstreamConfig> upstreams, List<ModelConfig> models) {
-        this(server, store, upstreams, models, null, null);
+        this(server, store, upstreams, models, null, null, null);
     }
 
     /** Applies defaults to the parts left {@code null} and makes the lists immutable. */
     public VeilConfig {
+        batch = batch == null ? BatchConfig.defaults() : batch;
         attestation = attestation == null ? AttestationConfig.defaults() : attestation;
         routing = routing == null ? RoutingConfig.defaults() : routing;
         server = server == null ? ServerConfig.defaults() : server;
@@ -34,7 +43,7 @@ public record VeilConfig(ServerConfig server, StoreConfig store, List<UpstreamCo
 
     /** A configuration with every default and no upstreams or models. */
     public static VeilConfig defaults() {
-        return new VeilConfig(null, null, null, null);
+        return new VeilConfig(null, null, null, null, null, null, null);
     }
 
     /** The upstream with this name, if any. */

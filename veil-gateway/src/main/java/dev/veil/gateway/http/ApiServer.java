@@ -3,6 +3,7 @@ package dev.veil.gateway.http;
 import dev.veil.gateway.admin.AdminApi;
 import dev.veil.gateway.auth.AuthenticationException;
 import dev.veil.gateway.auth.KeyAuthenticator;
+import dev.veil.gateway.batch.BatchApi;
 import dev.veil.gateway.metering.RequestMeter;
 import dev.veil.gateway.metering.UsageReport;
 import dev.veil.gateway.openai.Endpoint;
@@ -65,12 +66,14 @@ public final class ApiServer implements Handler<HttpServerRequest> {
     private final WorkerExecutor jdbc;
     private final long maxBodyBytes;
     private final E2eeRequests e2ee;
+    private final BatchApi batchApi;
 
     /** Everything the server needs, wired by {@code Gateway}. */
     public record Parts(ModelCatalog catalog, KeyAuthenticator authenticator, RequestInspector inspector,
                         RoutePlanner planner, PolicyRefusal refusal, KeyLimits limits, InferenceRelay relay, RequestMeter meter,
                         ModelListWriter modelList, UsageReport usageReport, UsageLedgerRepository ledger, AdminApi admin,
-                        GatewayMetrics metrics, WorkerExecutor jdbc, long maxBodyBytes, NodeRegistry nodes) {
+                        GatewayMetrics metrics, WorkerExecutor jdbc, long maxBodyBytes, NodeRegistry nodes,
+                        BatchApi batchApi) {
     }
 
     public ApiServer(Parts parts) {
@@ -90,6 +93,7 @@ public final class ApiServer implements Handler<HttpServerRequest> {
         this.jdbc = parts.jdbc();
         this.maxBodyBytes = parts.maxBodyBytes();
         this.e2ee = new E2eeRequests(parts.nodes());
+        this.batchApi = parts.batchApi();
     }
 
     @Override
@@ -139,10 +143,12 @@ public final class ApiServer implements Handler<HttpServerRequest> {
                     withKey(exchange, "models", HttpMethod.GET, key -> oneModel(exchange, key, path));
                 } else if (path.equals(ADMIN_KEYS) || path.startsWith(ADMIN_KEYS + "/")) {
                     admin(exchange, path);
+                } else if (BatchApi.serves(path)) {
+                    batchApi.handle(exchange);
                 } else {
                     exchange.endpoint("unknown");
                     error(exchange, new OpenAiError(404, "Unknown path. Veil serves /v1/chat/completions, /v1/completions, "
-                            + "/v1/embeddings, /v1/models, /v1/usage, /health and /metrics.", OpenAiError.INVALID_REQUEST,
+                            + "/v1/embeddings, /v1/models, /v1/usage, /v1/files, /v1/batches, /health and /metrics.", OpenAiError.INVALID_REQUEST,
                             null, "unknown_url"));
                 }
             }

@@ -11,12 +11,12 @@ import io.vertx.core.http.HttpServerRequest;
  * Reads a request body into request-scoped memory, refusing it as soon as it passes the size limit (by its declared
  * length before reading, or by counting while reading).
  */
-final class BodyReader {
+public final class BodyReader {
 
     private BodyReader() {
     }
 
-    static Future<byte[]> read(HttpServerRequest request, long limit) {
+    public static Future<byte[]> read(HttpServerRequest request, long limit) {
         String declared = request.getHeader("content-length");
         if (declared != null) {
             try {

@@ -6,6 +6,9 @@ import dev.veil.gateway.ops.GatewayMetrics;
 import dev.veil.gateway.routing.Route;
 import dev.veil.store.MeteringWriter;
 import dev.veil.store.RequestRecord;
+import dev.veil.gateway.openai.Usage;
+import dev.veil.store.ApiKeyRecord;
+import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -66,6 +69,28 @@ public final class RequestMeter {
                 route == null ? 0 : route.price().costMicros(usage));
         writer.record(record);
         limits.settle(exchange.key(), usage.totalTokens(), record.costMicros());
+    }
+
+    /**
+     * Meters one batch line that was routed (or refused by policy), like a live request: metrics labelled with the
+     * fixed endpoint label (e.g. {@code batch.chat.completions}), a request-log row and ledger increment, and the key's
+     * rate and budget settlement. Metadata only.
+     */
+    public void completeBatchLine(String requestId, ApiKeyRecord key, Instant startedAt, long startNanos,
+                                  String endpointLabel, String model, Route route, int status, Usage usage) {
+        long latencyNanos = System.nanoTime() - startNanos;
+        Usage u = usage == null ? Usage.NONE : usage;
+        metrics.observe(endpointLabel, model, route == null ? null : route.name(), status, latencyNanos, -1, u);
+        if (ACCESS.isDebugEnabled()) {
+            ACCESS.debug("request_id={} endpoint={} status={} latency_us={}", requestId, endpointLabel, status,
+                    TimeUnit.NANOSECONDS.toMicros(latencyNanos));
+        }
+        RequestRecord record = new RequestRecord(requestId, key.id(), startedAt.truncatedTo(ChronoUnit.SECONDS),
+                endpointLabel, model, route == null ? null : route.name(), route == null ? null : route.mode().wireName(),
+                status, TimeUnit.NANOSECONDS.toMillis(latencyNanos), null, u.promptTokens(), u.completionTokens(),
+                u.totalTokens(), route == null ? 0 : route.price().costMicros(u));
+        writer.record(record);
+        limits.settle(key, u.totalTokens(), record.costMicros());
     }
 
     private static boolean isMeteredEndpoint(String endpoint) {

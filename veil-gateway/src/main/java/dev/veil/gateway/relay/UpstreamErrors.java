@@ -12,17 +12,17 @@ import java.io.IOException;
  * never logged, metered or put in an exception. Errors about the operator's credential or the upstream's health get
  * Veil's own text.
  */
-final class UpstreamErrors {
+public final class UpstreamErrors {
 
     private static final int MAX_MESSAGE_CHARS = 2_000;
 
     private final JsonFactory json;
 
-    UpstreamErrors(JsonFactory json) {
+    public UpstreamErrors(JsonFactory json) {
         this.json = json;
     }
 
-    OpenAiError map(int upstreamStatus, byte[] body) {
+    public OpenAiError map(int upstreamStatus, byte[] body) {
         return switch (upstreamStatus) {
             case 401, 403 -> new OpenAiError(502,
                     "The upstream provider refused the gateway's credential. This is a gateway configuration problem; "

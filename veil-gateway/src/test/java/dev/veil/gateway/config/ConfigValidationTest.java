@@ -47,7 +47,7 @@ class ConfigValidationTest {
                 upstreams: [{name: a, base_url: "http://h/v1", timeout: 3}]
                 models: [{id: m, routes: [{upstream: a, wieght: 2, policy: {training: false}}]}]
                 """)).containsExactly(
-                "servr: unknown field; known fields are server, store, upstreams, models, routing, attestation",
+                "servr: unknown field; known fields are server, store, upstreams, models, routing, attestation, batch",
                 "server.prot: unknown field; known fields are host, port, max_body_bytes, admin_token_env, "
                         + "forward_headers",
                 "store.retention: unknown field; known fields are data_dir, jdbc_url, username_env, password_env, "

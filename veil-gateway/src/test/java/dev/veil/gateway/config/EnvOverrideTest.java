@@ -132,7 +132,7 @@ class EnvOverrideTest {
                 "VEIL_SERVER__PROT: no setting 'prot' in server; known fields are host, port, max_body_bytes, "
                         + "admin_token_env, forward_headers");
         assertThat(problems(BASE, Map.of("VEIL_NOPE__X", "1"))).containsExactly(
-                "VEIL_NOPE__X: no setting 'nope' in (top level); known fields are server, store, upstreams, models, routing, attestation");
+                "VEIL_NOPE__X: no setting 'nope' in (top level); known fields are server, store, upstreams, models, routing, attestation, batch");
         assertThat(problems(BASE, Map.of("VEIL_SERVER__PORT__X", "1"))).containsExactly(
                 "VEIL_SERVER__PORT__X: server.port is a single value; nothing is nested under 'x'");
         assertThat(problems(BASE, Map.of("VEIL_UPSTREAMS__FIRST__NAME", "1"))).containsExactly(

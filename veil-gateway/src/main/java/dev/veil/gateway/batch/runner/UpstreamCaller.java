@@ -1,0 +1,190 @@
+package dev.veil.gateway.batch.runner;
+
+import dev.veil.gateway.config.RoutingConfig;
+import dev.veil.gateway.http.Responses;
+import dev.veil.gateway.openai.InferenceRequest;
+import dev.veil.gateway.openai.RequestRewriter;
+import dev.veil.gateway.relay.UpstreamClients;
+import dev.veil.gateway.relay.UpstreamErrors;
+import dev.veil.gateway.routing.CircuitBreaker;
+import dev.veil.gateway.routing.Route;
+import dev.veil.gateway.routing.RouteHealth;
+import dev.veil.gateway.routing.Upstream;
+import dev.veil.protocol.OpenAiError;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
+import java.net.ConnectException;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Calls the upstream for one batch line, the way {@code InferenceRelay} does for a live request but without a client
+ * connection: attempts walk only the planner's candidates (each compliant with the effective policy), retrying and
+ * falling back on connect errors, timeouts, 429 and 5xx with exponential backoff and jitter, up to
+ * {@code routing.max_attempts}, skipping routes whose circuit breaker is open; other 4xx answers end at once. Only
+ * Veil's own headers go upstream (a batch has no client headers to forward). Runs on Vert.x event loops; never blocks.
+ */
+final class UpstreamCaller {
+
+    private static final long MAX_BACKOFF_MS = 2_000;
+
+    /** How a call ended: a 2xx answer ({@code body}), or an error for the error file. */
+    record Outcome(int status, byte[] body, Route route, OpenAiError error) {
+        boolean ok() {
+            return error == null;
+        }
+    }
+
+    private final Vertx vertx;
+    private final UpstreamClients clients;
+    private final RequestRewriter rewriter;
+    private final RouteHealth health;
+    private final RoutingConfig routing;
+    private final UpstreamErrors errors;
+
+    UpstreamCaller(Vertx vertx, UpstreamClients clients, RequestRewriter rewriter, RouteHealth health, RoutingConfig routing,
+                   UpstreamErrors errors) {
+        this.vertx = vertx;
+        this.clients = clients;
+        this.rewriter = rewriter;
+        this.health = health;
+        this.routing = routing;
+        this.errors = errors;
+    }
+
+    private static final class Attempts {
+        final InferenceRequest request;
+        final List<Route> candidates;
+        final byte[] body;
+        final Promise<Outcome> done = Promise.promise();
+        int next;
+        int made;
+        OpenAiError lastError;
+        Route lastRoute;
+
+        Attempts(InferenceRequest request, List<Route> candidates, byte[] body) {
+            this.request = request;
+            this.candidates = candidates;
+            this.body = body;
+        }
+    }
+
+    Future<Outcome> call(InferenceRequest request, List<Route> candidates, byte[] body) {
+        Attempts a = new Attempts(request, candidates, body);
+        vertx.runOnContext(v -> next(a));
+        return a.done.future();
+    }
+
+    private void next(Attempts a) {
+        while (a.next < a.candidates.size() && a.made < routing.maxAttempts()) {
+            Route route = a.candidates.get(a.next++);
+            CircuitBreaker breaker = health.breaker(route);
+            if (!breaker.tryAcquire()) {
+                continue;
+            }
+            a.made++;
+            send(a, route, breaker);
+            return;
+        }
+        OpenAiError error = a.lastError != null ? a.lastError : new OpenAiError(503,
+                "Every route that complies with this request's policy is failing and out of rotation; retry shortly.",
+                OpenAiError.UPSTREAM, null, "no_healthy_route");
+        a.done.tryComplete(new Outcome(error.httpStatus(), null, a.lastRoute, error));
+    }
+
+    private void send(Attempts a, Route route, CircuitBreaker breaker) {
+        a.lastRoute = route;
+        byte[] body;
+        try {
+            body = rewriter.rewrite(a.body, a.request, route.upstreamModel());
+        } catch (RuntimeException e) {
+            breaker.release();
+            a.done.tryFail(e);
+            return;
+        }
+        Upstream upstream = route.upstream();
+        RequestOptions options = new RequestOptions()
+                .setMethod(HttpMethod.POST)
+                .setHost(upstream.baseUrl().getHost())
+                .setPort(upstream.port())
+                .setSsl(upstream.ssl())
+                .setURI(upstream.basePath() + a.request.endpoint().upstreamPath())
+                .setConnectTimeout(upstream.connectTimeoutMs())
+                .setIdleTimeout(upstream.idleTimeoutMs())
+                .putHeader("content-type", Responses.JSON)
+                .putHeader("accept", Responses.JSON);
+        upstream.staticHeaders().forEach(options::putHeader);
+        upstream.bearerToken().ifPresent(token -> options.putHeader("authorization", "Bearer " + token));
+        long started = System.nanoTime();
+        clients.get(upstream.name()).request(options)
+                .compose(req -> req.send(Buffer.buffer(body)))
+                .compose(response -> response.body().map(bytes -> new Answer(response, bytes.getBytes())))
+                .onComplete(result -> {
+                    if (result.failed()) {
+                        breaker.failure();
+                        health.stats(route).failure();
+                        a.lastError = connectionError(result.cause());
+                        retry(a);
+                        return;
+                    }
+                    onAnswer(a, route, breaker, result.result(), started);
+                });
+    }
+
+    private record Answer(HttpClientResponse response, byte[] body) {
+    }
+
+    private void onAnswer(Attempts a, Route route, CircuitBreaker breaker, Answer answer, long started) {
+        int status = answer.response().statusCode();
+        if (status >= 200 && status < 300) {
+            breaker.success();
+            health.stats(route).latency((System.nanoTime() - started) / 1e6);
+            a.done.tryComplete(new Outcome(status, answer.body(), route, null));
+            return;
+        }
+        OpenAiError error = errors.map(status, answer.body());
+        if (status == 429 || status >= 500) {
+            breaker.failure();
+            health.stats(route).failure();
+            a.lastError = error;
+            retry(a);
+        } else {
+            breaker.success();
+            a.done.tryComplete(new Outcome(error.httpStatus(), null, route, error));
+        }
+    }
+
+    private void retry(Attempts a) {
+        boolean more = a.next < a.candidates.size() && a.made < routing.maxAttempts();
+        if (!more) {
+            next(a);
+            return;
+        }
+        long base = routing.backoffMs() << Math.min(10, a.made - 1);
+        long delay = Math.min(MAX_BACKOFF_MS, (long) (base * (0.5 + ThreadLocalRandom.current().nextDouble())));
+        if (delay <= 0) {
+            next(a);
+        } else {
+            vertx.setTimer(delay, id -> next(a));
+        }
+    }
+
+    private static OpenAiError connectionError(Throwable cause) {
+        if (cause instanceof TimeoutException) {
+            return new OpenAiError(504, "The upstream provider did not answer in time; retry later.",
+                    OpenAiError.UPSTREAM, null, "upstream_timeout");
+        }
+        if (cause instanceof ConnectException) {
+            return new OpenAiError(502, "The upstream provider could not be reached; retry later.",
+                    OpenAiError.UPSTREAM, null, "upstream_unavailable");
+        }
+        return new OpenAiError(502, "The connection to the upstream provider failed; retry later.",
+                OpenAiError.UPSTREAM, null, "upstream_connection_failed");
+    }
+}

@@ -1,0 +1,55 @@
+package dev.veil.gateway.config;
+
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The Files and Batches API ({@code batch:} in YAML). The API is on only when a master key is available: from the
+ * environment variable named by {@code masterKeyEnv} or from {@code masterKeyFile}; without one it answers 503
+ * {@code batch_disabled} and the rest of the gateway runs.
+ *
+ * @param masterKeyEnv      NAME of the environment variable holding the master key (base64url, 32 bytes); default
+ *                          {@value #DEFAULT_MASTER_KEY_ENV}
+ * @param masterKeyFile     a file holding the master key (base64url text, 32 bytes); used when the variable is unset
+ * @param maxFileBytes      largest upload accepted; default 200 MiB
+ * @param maxLines          most requests (lines) in one input file; default {@value #DEFAULT_MAX_LINES} (as OpenAI)
+ * @param outputTtlHours    hours output and error files (and unused inputs) are kept; default {@value #DEFAULT_OUTPUT_TTL_HOURS}
+ * @param concurrency       requests one batch runs at a time; default {@value #DEFAULT_CONCURRENCY}
+ * @param globalConcurrency batch requests the whole gateway runs at a time; default {@value #DEFAULT_GLOBAL_CONCURRENCY}
+ * @param maxActiveBatches  batches running at a time (others wait in {@code validating}); default {@value #DEFAULT_MAX_ACTIVE_BATCHES}
+ * @param chunkLines        lines per durable step (results written and progress committed together); default
+ *                          {@value #DEFAULT_CHUNK_LINES}
+ */
+public record BatchConfig(String masterKeyEnv, String masterKeyFile, long maxFileBytes, int maxLines, int outputTtlHours,
+                          int concurrency, int globalConcurrency, int maxActiveBatches, int chunkLines) {
+
+    public static final String DEFAULT_MASTER_KEY_ENV = "VEIL_MASTER_KEY";
+    public static final long DEFAULT_MAX_FILE_BYTES = 200L * 1024 * 1024;
+    public static final int DEFAULT_MAX_LINES = 50_000;
+    public static final int DEFAULT_OUTPUT_TTL_HOURS = 24;
+    public static final int DEFAULT_CONCURRENCY = 4;
+    public static final int DEFAULT_GLOBAL_CONCURRENCY = 32;
+    public static final int DEFAULT_MAX_ACTIVE_BATCHES = 4;
+    public static final int DEFAULT_CHUNK_LINES = 64;
+
+    public BatchConfig {
+        masterKeyEnv = masterKeyEnv == null ? DEFAULT_MASTER_KEY_ENV : masterKeyEnv;
+    }
+
+    public static BatchConfig defaults() {
+        return new BatchConfig(DEFAULT_MASTER_KEY_ENV, null, DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_LINES,
+                DEFAULT_OUTPUT_TTL_HOURS, DEFAULT_CONCURRENCY, DEFAULT_GLOBAL_CONCURRENCY, DEFAULT_MAX_ACTIVE_BATCHES,
+                DEFAULT_CHUNK_LINES);
+    }
+
+    /** The same settings with a master key file. */
+    public BatchConfig withMasterKeyFile(String file) {
+        return new BatchConfig(masterKeyEnv, file, maxFileBytes, maxLines, outputTtlHours, concurrency, globalConcurrency,
+                maxActiveBatches, chunkLines);
+    }
+
+    /** The master key text from {@code env}, if the variable is set. */
+    public Optional<String> masterKeyFromEnv(Map<String, String> env) {
+        return EnvRef.resolve(masterKeyEnv, env);
+    }
+}
