@@ -1,0 +1,509 @@
+package dev.veil.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.veil.node.NodeSettings;
+import dev.veil.node.VeilNode;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * The side-by-side run: starts the fake upstream (and a Veil node for e2ee) in this JVM on the load generator's core,
+ * nginx, Portkey and Veil each as its own process pinned to the gateway's core, warms them up, then runs every cell
+ * with the targets interleaved (direct, nginx, Portkey, Veil, rotated each repeat) and writes the table, the raw JSON
+ * and CSV.
+ */
+public final class Harness {
+
+    /** Durations and sizes of one run. */
+    public record Config(String mode, int repeats, long warmupNanos, long cellWarmNanos, long c1Nanos, long maxNanos,
+                         int maxConnections, long fixedNanos, List<Integer> rates, int streamWarm, int streamCount,
+                         int e2eeWarm, int e2eeCount, int slowStreams, int slowPerSecond, FakeMode slowMode) {
+
+        static Config full() {
+            return new Config("full", 3, secs(10), millis(700), secs(4), secs(4), 64, secs(4), List.of(500, 2000),
+                    5, 80, 5, 50, 5000, 2500, new FakeMode(0, 0, 9, 1000, 0, 0));
+        }
+
+        static Config quick() {
+            return new Config("quick", 3, secs(3), millis(300), secs(1), millis(1500), 64, millis(1500),
+                    List.of(500, 2000), 3, 20, 3, 15, 5000, 2500, new FakeMode(0, 0, 4, 1000, 0, 0));
+        }
+
+        String durations() {
+            return String.format(Locale.ROOT, "warm-up %d s per target then %d ms per cell; c=1 %.1f s, max rps %.1f s, "
+                            + "fixed rates %.1f s, %d streams, %d e2ee streams, %d slow streams of %d s",
+                    TimeUnit.NANOSECONDS.toSeconds(warmupNanos), TimeUnit.NANOSECONDS.toMillis(cellWarmNanos),
+                    c1Nanos / 1e9, maxNanos / 1e9, fixedNanos / 1e9, streamCount, e2eeCount, slowStreams,
+                    slowMode.streamMillis() / 1000);
+        }
+    }
+
+    static long secs(long s) {
+        return TimeUnit.SECONDS.toNanos(s);
+    }
+
+    static long millis(long ms) {
+        return TimeUnit.MILLISECONDS.toNanos(ms);
+    }
+
+    /** Where things are and how to pin them. */
+    public record Options(Path root, Path veilJar, Path portkeyDir, Path doc, Path resultsDir, int gatewayCpu,
+                          int loadCpu, boolean pin, List<String> veilJvm, List<String> skip, String command) {
+    }
+
+    static final FakeMode ZERO = new FakeMode(0, 20, 20, 2, 0, 0);
+    static final FakeMode L20 = new FakeMode(20, 20, 20, 2, 0, 0);
+    static final FakeMode STREAM = new FakeMode(0, 20, 20, 2, 0, 0);
+
+    private final Config cfg;
+    private final Options opt;
+    private final Results results = new Results();
+    private final Map<String, Double> rssPeak = new ConcurrentHashMap<>();
+    private volatile String memoryPhase;
+
+    public Harness(Config cfg, Options opt) {
+        this.cfg = cfg;
+        this.opt = opt;
+    }
+
+    static byte[] chatBody(String model, boolean stream) {
+        String json = "{\"model\":\"" + model + "\",\"messages\":[{\"role\":\"system\",\"content\":\"You are a helpful "
+                + "assistant. Answer briefly.\"},{\"role\":\"user\",\"content\":\"Say hello to the benchmark in one short "
+                + "sentence, please.\"}],\"temperature\":0.7,\"max_tokens\":64,\"user\":\"bench-user-42\""
+                + (stream ? ",\"stream\":true" : "") + "}";
+        return json.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static void log(String message) {
+        System.out.println("[bench " + java.time.LocalTime.now().withNano(0) + "] " + message);
+        System.out.flush();
+    }
+
+    public Results run() throws Exception {
+        long started = System.nanoTime();
+        Path work = Files.createTempDirectory("veil-bench-");
+        log("mode " + cfg.mode() + ", work folder " + work);
+        try (LoadGen load = new LoadGen();
+             FakeUpstream fake = FakeUpstream.start("127.0.0.1", 0);
+             Upstreams upstreams = new Upstreams()) {
+            log("starting the fake on the gateway's core and the nginx mock");
+            upstreams.start(work, opt.gatewayCpu(), opt.loadCpu(), opt.pin(), fake.port());
+            upstreams.notes().forEach(n -> results.note("setup", "upstreams", n));
+            String streamModel = STREAM.modelName();
+            VeilNode node = null;
+            try {
+                node = VeilNode.start(NodeSettings.of(fake.baseUrl(), Map.of(VeilTarget.E2EE_MODEL, streamModel)));
+            } catch (RuntimeException e) {
+                results.note("e2ee", "node", "the Veil node did not start: " + e.getMessage());
+            }
+            List<String> models = java.util.stream.Stream.of(ZERO.modelName(), L20.modelName(), STREAM.modelName(),
+                    cfg.slowMode().modelName(), Target.Up.FAKE_B.model(ZERO), Target.Up.FAKE_B.model(STREAM),
+                    Target.Up.MOCK.model(ZERO)).distinct().toList();
+            List<Target> targets = new ArrayList<>();
+            targets.add(new Target.Direct());
+            targets.add(new Target.Nginx());
+            targets.add(new Target.Portkey(opt.portkeyDir()));
+            targets.add(new VeilTarget(opt.veilJar(), opt.veilJvm(), models, node == null ? 0 : node.port()));
+            Target.Env env = new Target.Env(work, opt.gatewayCpu(), opt.loadCpu(), opt.pin(), upstreams.ports());
+            Thread sampler = null;
+            try {
+                for (Target t : targets) {
+                    if (opt.skip().contains(t.name())) {
+                        t.markUnavailable("skipped with --skip");
+                        continue;
+                    }
+                    log("starting " + t.label());
+                    t.startOrMark(env);
+                    if (!t.available()) {
+                        log(t.label() + " is n/a: " + t.unavailableReason());
+                    }
+                }
+                Thread.sleep(2000);
+                for (Target t : targets) {
+                    if (t.available()) {
+                        results.put("memory", "rss_idle_mb", t.name(), t.rssMb());
+                    }
+                }
+                sampler = startSampler(targets);
+                for (Target t : targets) {
+                    if (t.available()) {
+                        check(load, t);
+                    }
+                }
+                meta(targets, fake, work);
+                for (Target t : targets) {
+                    if (t.available()) {
+                        log("warming up " + t.label());
+                        load.closedLoop(t.dest(Target.Up.FAKE), chatBody(ZERO.modelName(), false), 16, 0, cfg.warmupNanos() / 2);
+                        load.streams(t.dest(Target.Up.FAKE), chatBody(streamModel, true), 0,
+                                (int) Math.max(5, cfg.warmupNanos() / 2 / millis(STREAM.streamMillis() + 2)), STREAM.chunks());
+                    }
+                }
+                memoryPhase = "load";
+                cellC1(load, targets, "c1", Target.Up.FAKE_B);
+                cellC1(load, targets, "c1x", Target.Up.FAKE);
+                cellMax(load, targets, work);
+                for (int rate : cfg.rates()) {
+                    cellRate(load, targets, rate);
+                }
+                cellStream(load, targets);
+                cellE2ee(load, targets, node);
+                memoryPhase = "streams";
+                cellSlow(load, targets);
+                memoryPhase = null;
+                log("resting 5 s for the 'after' memory figure");
+                Thread.sleep(5000);
+                for (Target t : targets) {
+                    if (t.available()) {
+                        results.put("memory", "rss_after_mb", t.name(), t.rssMb());
+                        results.put("memory", "rss_load_mb", t.name(), rssPeak.getOrDefault(t.name() + "|load", Double.NaN));
+                        results.put("memory", "rss_streams_mb", t.name(), rssPeak.getOrDefault(t.name() + "|streams", Double.NaN));
+                    }
+                }
+                for (Target t : targets) {
+                    if (!t.available()) {
+                        results.meta("unavailable." + t.name(), t.unavailableReason());
+                    }
+                }
+            } finally {
+                if (sampler != null) {
+                    sampler.interrupt();
+                }
+                for (Target t : targets) {
+                    t.close();
+                }
+                if (node != null) {
+                    node.close();
+                }
+            }
+        }
+        long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started);
+        results.meta("duration", String.format(Locale.ROOT, "%d min %02d s", seconds / 60, seconds % 60));
+        results.meta("finished", ZonedDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'")));
+        noise("end");
+        write();
+        log("done in " + results.meta("duration"));
+        return results;
+    }
+
+    // ------------------------------------------------------------------------------------------------ set-up
+
+    /** One whole answer and one stream must work, or the target is n/a with the reason. */
+    private void check(LoadGen load, Target t) {
+        for (Target.Up up : Target.Up.values()) {
+            LoadGen.Closed whole = load.closedLoop(t.dest(up), chatBody(up.model(ZERO), false), 1, 0, millis(300));
+            if (whole.ok() == 0) {
+                t.markUnavailable("no successful answer from " + up.prefix + ": " + whole.firstError());
+                log(t.label() + " failed its check: " + t.unavailableReason());
+                return;
+            }
+        }
+        LoadGen.Streams s = load.streams(t.dest(Target.Up.FAKE), chatBody(STREAM.modelName(), true), 0, 2, STREAM.chunks());
+        if (s.ok() == 0) {
+            t.markUnavailable("streaming failed: " + s.firstError());
+            log(t.label() + " failed its streaming check: " + t.unavailableReason());
+        } else if (s.exactFrames() < s.streams()) {
+            results.note("check", t.name(), "streaming check: " + s.firstError());
+        }
+    }
+
+    private Thread startSampler(List<Target> targets) {
+        Thread thread = new Thread(() -> {
+            while (!Thread.currentThread().isInterrupted()) {
+                String phase = memoryPhase;
+                if (phase != null) {
+                    for (Target t : targets) {
+                        if (t.available() && t.pid() > 0) {
+                            double mb = t.rssMb();
+                            rssPeak.merge(t.name() + "|" + phase, mb, Math::max);
+                        }
+                    }
+                }
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }, "rss-sampler");
+        thread.setDaemon(true);
+        thread.start();
+        return thread;
+    }
+
+    private void meta(List<Target> targets, FakeUpstream fake, Path work) {
+        results.meta("mode", cfg.mode() + (cfg.mode().equals("quick") ? ": short durations, proves every cell works; "
+                + "not for comparison" : ""));
+        results.meta("command", opt.command());
+        results.meta("repeats", cfg.repeats());
+        results.meta("durations", cfg.durations());
+        results.meta("max_connections", cfg.maxConnections());
+        results.meta("slow_streams", cfg.slowStreams());
+        results.meta("veil_jvm", String.join(" ", opt.veilJvm()));
+        String cpu = Target.firstLine(List.of("sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"));
+        results.meta("machine", cpu.trim() + ", " + Runtime.getRuntime().availableProcessors() + " CPU(s) visible to the "
+                + "harness, " + Target.firstLine(List.of("nproc", "--all")) + " online, "
+                + Target.firstLine(List.of("sh", "-c", "free -g | awk '/Mem:/{print $2\" GiB RAM\"}'")) + ", "
+                + Target.firstLine(List.of("uname", "-sr")) + ", JDK " + System.getProperty("java.version"));
+        results.meta("pinning", opt.pin() ? "the proxy under test (nginx, Portkey, Veil) on CPU " + opt.gatewayCpu()
+                + " with taskset; the load generator, the fake upstream, the nginx mock and the Veil node on CPU "
+                + opt.loadCpu() + "; for the first c=1 cell and the streaming cell a second fake process on CPU " + opt.gatewayCpu()
+                + " (with the proxy, as in the research note)"
+                : "not pinned (taskset unavailable or --no-pin)");
+        StringBuilder v = new StringBuilder();
+        for (Target t : targets) {
+            if (!t.name().equals("direct")) {
+                v.append(t.label()).append(": ").append(t.available() ? t.version() : "n/a (" + t.unavailableReason() + ")")
+                        .append("; ");
+            }
+        }
+        v.append("fake upstream: Vert.x, one event loop; zero-latency mock for max throughput: nginx `return 200`; "
+                + "max-throughput generator: ").append(Wrk.available() ? Target.firstLine(List.of("sh", "-c",
+                "wrk -v 2>&1 | head -1")).replaceAll(" \\[.*", "") + ", 1 thread" : "Java (wrk not installed)")
+                .append("; other cells: Vert.x client with HdrHistogram");
+        results.meta("versions", v.toString());
+        noise("start");
+    }
+
+    /** Records the load average and any other heavy process (a Maven build, a test JVM) at this point. */
+    private void noise(String when) {
+        String load = Target.firstLine(List.of("cat", "/proc/loadavg"));
+        List<String> heavy = new ArrayList<>();
+        long self = ProcessHandle.current().pid();
+        ProcessHandle.allProcesses().forEach(p -> {
+            if (p.pid() == self || p.parent().map(pp -> pp.pid() == self).orElse(false)) {
+                return;
+            }
+            String cmd = p.info().commandLine().orElse("");
+            if (cmd.contains("plexus-classworlds") || cmd.contains("surefire") || cmd.contains("failsafe")) {
+                heavy.add(cmd.contains("plexus-classworlds") ? "maven" : "test JVM");
+            }
+        });
+        String text = "load average at " + when + " " + String.join(" ", java.util.Arrays.copyOf(load.split(" "), 3))
+                + (heavy.isEmpty() ? ", no other Maven build or test JVM running"
+                : "; **other heavy processes running: " + heavy.size() + " (" + String.join(", ", heavy.stream().distinct().toList())
+                + ")**: figures are noisy");
+        Object before = results.meta("noise");
+        results.meta("noise", before == null ? text : before + "; " + text);
+        if (!heavy.isEmpty()) {
+            log("WARNING: " + text);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ cells
+
+    /** Runs {@code body} for each available target, repeats interleaved and rotated. */
+    private void interleaved(String cell, List<Target> targets, Consumer<Target> body) {
+        log("cell " + cell + " " + Target.firstLine(List.of("cat", "/proc/loadavg")));
+        for (int rep = 0; rep < cfg.repeats(); rep++) {
+            for (int i = 0; i < targets.size(); i++) {
+                Target t = targets.get((i + rep) % targets.size());
+                if (!t.available()) {
+                    continue;
+                }
+                try {
+                    body.accept(t);
+                } catch (RuntimeException e) {
+                    results.note(cell, t.name(), "run failed: " + e.getMessage());
+                    log(cell + " / " + t.label() + " failed: " + e);
+                }
+            }
+        }
+    }
+
+    private void cellC1(LoadGen load, List<Target> targets, String cell, Target.Up up) {
+        byte[] body = chatBody(up.model(ZERO), false);
+        interleaved(cell, targets, t -> {
+            LoadGen.Closed c = load.closedLoop(t.dest(up), body, 1, cfg.cellWarmNanos(), cfg.c1Nanos());
+            results.put(cell, "p50_us", t.name(), Stats.micros(c.latency(), 50));
+            results.put(cell, "p99_us", t.name(), Stats.micros(c.latency(), 99));
+            results.put(cell, "rps", t.name(), c.rps());
+            results.put(cell, "success_pct", t.name(), c.successPct());
+            results.note(cell, t.name(), c.firstError());
+        });
+    }
+
+    private void cellMax(LoadGen load, List<Target> targets, Path work) {
+        byte[] body = chatBody(Target.Up.MOCK.model(ZERO), false);
+        boolean wrk = Wrk.available();
+        results.meta("max_generator", wrk ? "wrk 1 thread" : "the Java load generator (wrk not installed)");
+        int seconds = (int) Math.max(1, Math.round(cfg.maxNanos() / 1e9));
+        interleaved("max", targets, t -> {
+            Dest dest = t.dest(Target.Up.MOCK);
+            if (wrk) {
+                try {
+                    Path script = Wrk.script(work, dest, body);
+                    Wrk.run(script, dest, cfg.maxConnections(), 1);
+                    Wrk.Result w = Wrk.run(script, dest, cfg.maxConnections(), seconds);
+                    results.put("max", "rps", t.name(), w.rps());
+                    results.put("max", "p50_us", t.name(), w.p50us());
+                    results.put("max", "p99_us", t.name(), w.p99us());
+                    results.put("max", "success_pct", t.name(), w.successPct());
+                    results.note("max", t.name(), w.firstError());
+                } catch (Exception e) {
+                    throw new IllegalStateException("wrk failed: " + e.getMessage(), e);
+                }
+                return;
+            }
+            LoadGen.Closed c = load.closedLoop(dest, body, cfg.maxConnections(), cfg.cellWarmNanos(), cfg.maxNanos());
+            results.put("max", "rps", t.name(), c.rps());
+            results.put("max", "p50_us", t.name(), Stats.micros(c.latency(), 50));
+            results.put("max", "p99_us", t.name(), Stats.micros(c.latency(), 99));
+            results.put("max", "success_pct", t.name(), c.successPct());
+            results.note("max", t.name(), c.firstError());
+        });
+    }
+
+    private void cellRate(LoadGen load, List<Target> targets, int rate) {
+        byte[] body = chatBody(L20.modelName(), false);
+        String cell = "r" + rate;
+        interleaved(cell, targets, t -> {
+            LoadGen.Open o = load.openLoop(t.dest(Target.Up.FAKE), body, rate, cfg.cellWarmNanos(), cfg.fixedNanos(), secs(10), 1000);
+            results.put(cell, "p50_us", t.name(), Stats.micros(o.latency(), 50));
+            results.put(cell, "p99_us", t.name(), Stats.micros(o.latency(), 99));
+            results.put(cell, "achieved_rps", t.name(), o.achievedRps());
+            results.put(cell, "success_pct", t.name(), o.successPct());
+            results.note(cell, t.name(), o.firstError());
+        });
+    }
+
+    private void putStreams(String cell, String target, LoadGen.Streams s, long gapNanos) {
+        results.put(cell, "ttft_p50_us", target, Stats.micros(s.ttft(), 50));
+        results.put(cell, "ttft_p99_us", target, Stats.micros(s.ttft(), 99));
+        results.put(cell, "gap_p50_us", target, Stats.micros(s.gap(), 50));
+        results.put(cell, "gap_p99_us", target, Stats.micros(s.gap(), 99));
+        results.put(cell, "exact_frames_pct", target, s.exactFramesPct());
+        results.put(cell, "success_pct", target, s.successPct());
+        results.note(cell, target, s.firstError());
+        double gapP50 = Stats.micros(s.gap(), 50);
+        if (!Double.isNaN(gapP50) && gapP50 < gapNanos / 1000.0 / 2) {
+            results.note(cell, target, String.format(Locale.ROOT, "chunks arrive bunched: gap p50 %.0f µs for %d µs sent",
+                    gapP50, gapNanos / 1000));
+        }
+    }
+
+    private void cellStream(LoadGen load, List<Target> targets) {
+        // The fake on the proxy's core, as for c=1: otherwise every proxied stream pays two extra idle-core wake-ups.
+        byte[] body = chatBody(Target.Up.FAKE_B.model(STREAM), true);
+        interleaved("stream", targets, t -> {
+            LoadGen.Streams s = load.streams(t.dest(Target.Up.FAKE_B), body, cfg.streamWarm(), cfg.streamCount(), STREAM.chunks());
+            putStreams("stream", t.name(), s, millis(STREAM.gapMs()));
+        });
+    }
+
+    private void cellE2ee(LoadGen load, List<Target> targets, VeilNode node) {
+        Target direct = targets.get(0);
+        VeilTarget veil = (VeilTarget) targets.get(3);
+        if (node == null || !veil.available()) {
+            results.note("e2ee", "veil", node == null ? "no Veil node" : "Veil is n/a");
+            return;
+        }
+        log("cell e2ee " + Target.firstLine(List.of("cat", "/proc/loadavg")));
+        byte[] plain = chatBody(STREAM.modelName(), true);
+        byte[] sealed = chatBody(VeilTarget.E2EE_MODEL, true);
+        try (E2eeStreams viaVeil = new E2eeStreams(veil.origin(), veil.apiKey());
+             E2eeStreams toNode = new E2eeStreams(node.baseUrl(), null)) {
+            // The SDK, the node and BouncyCastle's X25519 run in this JVM: JIT-compile them before measuring
+            // (cold, the first streams take tens of milliseconds more).
+            int warm = cfg.mode().equals("quick") ? 40 : 100;
+            toNode.run(VeilTarget.E2EE_MODEL, sealed, warm, 0, STREAM.chunks());
+            viaVeil.run(VeilTarget.E2EE_MODEL, sealed, warm, 0, STREAM.chunks());
+            for (int rep = 0; rep < cfg.repeats(); rep++) {
+                for (int i = 0; i < 3; i++) {
+                    switch ((i + rep) % 3) {
+                        case 0 -> putStreams("e2ee", "direct", load.streams(direct.dest(Target.Up.FAKE), plain, cfg.e2eeWarm(),
+                                cfg.e2eeCount(), STREAM.chunks()), millis(STREAM.gapMs()));
+                        case 1 -> putStreams("e2ee", "node", toNode.run(VeilTarget.E2EE_MODEL, sealed, cfg.e2eeWarm(),
+                                cfg.e2eeCount(), STREAM.chunks()), millis(STREAM.gapMs()));
+                        default -> putStreams("e2ee", "veil", viaVeil.run(VeilTarget.E2EE_MODEL, sealed, cfg.e2eeWarm(),
+                                cfg.e2eeCount(), STREAM.chunks()), millis(STREAM.gapMs()));
+                    }
+                }
+            }
+        } catch (RuntimeException e) {
+            results.note("e2ee", "veil", "run failed: " + e.getMessage());
+            log("e2ee failed: " + e);
+        }
+    }
+
+    private void cellSlow(LoadGen load, List<Target> targets) {
+        FakeMode mode = cfg.slowMode();
+        byte[] body = chatBody(mode.modelName(), true);
+        long timeout = millis(mode.streamMillis()) + secs(cfg.slowStreams() / cfg.slowPerSecond() + 20);
+        interleaved("slow", targets, t -> {
+            LoadGen.Slow s = load.slowStreams(t.dest(Target.Up.FAKE), body, cfg.slowStreams(), cfg.slowPerSecond(), mode.chunks(), timeout);
+            results.put("slow", "held", t.name(), s.maxOpen());
+            results.put("slow", "ok", t.name(), s.ok());
+            results.put("slow", "errors", t.name(), s.errors());
+            results.put("slow", "success_pct", t.name(), s.successPct());
+            results.note("slow", t.name(), s.firstError());
+            log(String.format(Locale.ROOT, "  %s: %d/%d streams ok, %d errors, %d held at once", t.label(), s.ok(),
+                    s.requested(), s.errors(), s.maxOpen()));
+            // Let closed connections settle before the next target.
+            try {
+                Thread.sleep(1000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+    }
+
+    // ------------------------------------------------------------------------------------------------ output
+
+    private void write() throws Exception {
+        Files.createDirectories(opt.resultsDir());
+        String stamp = ZonedDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+        Path json = opt.resultsDir().resolve("bench-" + stamp + "-" + cfg.mode() + ".json");
+        Path csv = opt.resultsDir().resolve("bench-" + stamp + "-" + cfg.mode() + ".csv");
+        results.meta("raw_json", relative(json));
+        results.meta("raw_csv", relative(csv));
+        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), sanitize(results.toMap()));
+        Files.writeString(csv, results.toCsv());
+        String table = new Report(results).markdown();
+        Report.replaceSection(opt.doc(), Report.BEGIN, Report.END, table);
+        log("wrote " + json + ", " + csv + " and the table in " + opt.doc());
+        System.out.println();
+        System.out.println(table);
+    }
+
+    private String relative(Path p) {
+        try {
+            return opt.root().toAbsolutePath().relativize(p.toAbsolutePath()).toString();
+        } catch (IllegalArgumentException e) {
+            return p.toString();
+        }
+    }
+
+    /** NaN is not JSON: write null instead. */
+    @SuppressWarnings("unchecked")
+    private static Object sanitize(Object o) {
+        if (o instanceof Double d) {
+            return d.isNaN() || d.isInfinite() ? null : d;
+        }
+        if (o instanceof Map<?, ?> m) {
+            Map<String, Object> out = new LinkedHashMap<>();
+            m.forEach((k, v) -> out.put(String.valueOf(k), sanitize(v)));
+            return out;
+        }
+        if (o instanceof List<?> l) {
+            List<Object> out = new ArrayList<>();
+            l.forEach(v -> out.add(sanitize(v)));
+            return out;
+        }
+        return o;
+    }
+
+}
