@@ -17,7 +17,7 @@ public final class Responses {
         if (response.ended() || response.closed()) {
             return;
         }
-        response.setStatusCode(status).putHeader("content-type", JSON).end(Buffer.buffer(body));
+        response.setStatusCode(status).putHeader(HeaderNames.CONTENT_TYPE, HeaderNames.APPLICATION_JSON).end(Buffer.buffer(body));
     }
 
     /** Ends the response with an OpenAI-shaped error. */

@@ -18,8 +18,13 @@ public final class PrivacyReceipt {
     static final String[] STORED_FIELDS = {"request_id", "key_id", "created_at", "endpoint", "model", "route", "mode",
             "status", "latency_ms", "ttft_ms", "prompt_tokens", "completion_tokens", "total_tokens", "cost_micros"};
 
+    /** Stands in for the request id while a route's receipt is rendered once; request ids are plain hex. */
+    private static final String PLACEHOLDER = "VEIL_REQUEST_ID_PLACEHOLDER";
+
     private final JsonWriter json;
     private final int retentionDays;
+    /** Per route, the receipt split around the request id: everything else is the same for every request. */
+    private final java.util.concurrent.ConcurrentHashMap<String, String[]> rendered = new java.util.concurrent.ConcurrentHashMap<>();
 
     public PrivacyReceipt(JsonWriter json, int retentionDays) {
         this.json = json;
@@ -28,6 +33,13 @@ public final class PrivacyReceipt {
 
     /** The receipt for a request served by {@code route}, as compact single-line JSON. */
     public String write(String requestId, Route route) {
+        // Keyed by name and mode, not the record: a route's plaintext view (tee) is a new instance per request.
+        String key = route.modelId() + '\u0000' + route.name() + '\u0000' + route.mode().ordinal();
+        String[] parts = rendered.computeIfAbsent(key, k -> render(PLACEHOLDER, route).split(PLACEHOLDER, 2));
+        return parts[0] + requestId + parts[1];
+    }
+
+    private String render(String requestId, Route route) {
         return new String(json.write(g -> {
             g.writeStartObject();
             g.writeNumberField("v", 1);

@@ -21,10 +21,39 @@ public final class UsageReader {
         this.json = json;
     }
 
-    /** The usage in a whole JSON document, or {@code null} when there is none (or the document is not JSON). */
+    private static final byte[] USAGE_KEY = "\"usage\"".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+    /**
+     * The usage in a whole JSON document, or {@code null} when there is none (or the document is not JSON).
+     * OpenAI-compatible servers put {@code usage} last, so the tail from its last occurrence is parsed first (as
+     * {@code {"usage":...}}); when that is not a well-formed top-level tail the whole document is scanned.
+     */
     public Usage read(byte[] document, int offset, int length) {
+        int at = lastIndexOf(document, offset, length, USAGE_KEY);
+        if (at > offset) {
+            byte[] tail = new byte[1 + offset + length - at];
+            tail[0] = '{';
+            System.arraycopy(document, at, tail, 1, tail.length - 1);
+            Found found = scan(tail, 0, tail.length, true);
+            if (found != null) {
+                return found.usage();
+            }
+        }
         Found found = scan(document, offset, length);
         return found == null ? null : found.usage();
+    }
+
+    private static int lastIndexOf(byte[] data, int offset, int length, byte[] needle) {
+        outer:
+        for (int i = offset + length - needle.length; i >= offset; i--) {
+            for (int k = 0; k < needle.length; k++) {
+                if (data[i + k] != needle[k]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
     }
 
     /**
@@ -32,6 +61,11 @@ public final class UsageReader {
      * of a stream). Returns {@code null} when the document has no non-null usage or is not a JSON object.
      */
     public Found scan(byte[] document, int offset, int length) {
+        return scan(document, offset, length, false);
+    }
+
+    /** With {@code exact}, the object must end the input (so a nested {@code "usage"} key cannot be mistaken). */
+    private Found scan(byte[] document, int offset, int length, boolean exact) {
         try (JsonParser p = json.createParser(document, offset, length)) {
             if (p.nextToken() != JsonToken.START_OBJECT) {
                 return null;
@@ -54,6 +88,9 @@ public final class UsageReader {
                 } else {
                     p.skipChildren();
                 }
+            }
+            if (exact && (p.currentToken() != JsonToken.END_OBJECT || p.nextToken() != null)) {
+                return null;
             }
             return usage == null ? null : new Found(usage, emptyChoices);
         } catch (IOException | RuntimeException e) {

@@ -51,6 +51,14 @@ public final class RoutePlanner {
      *                    {@code tee} (the gateway sees the plaintext)
      */
     public RoutePlan plan(Model primary, KeyPolicy key, RequestPolicy request, String e2eeNodeKey) {
+        if (e2eeNodeKey == null && primary.routes().size() == 1 && unconstrained(key, request)) {
+            // The common case on the hot path: one route, nothing asked of it. Same outcome as below, no allocation
+            // of constraint lists; anything unusual (a node not admitted, an open breaker) takes the full path.
+            Route only = primary.routes().get(0).forPlaintext();
+            if (nodes.admitted(only) && health.breaker(only).available()) {
+                return new RoutePlan(List.of(only), List.of());
+            }
+        }
         List<Constraint> constraints = new ArrayList<>(KeyConstraints.of(key));
         constraints.addAll(request.constraints());
         List<Route> candidates = new ArrayList<>();
@@ -101,6 +109,13 @@ public final class RoutePlanner {
             candidates.addAll(ranked);
         }
         return new RoutePlan(candidates, excluded);
+    }
+
+    private static boolean unconstrained(KeyPolicy key, RequestPolicy request) {
+        return key.minMode() == dev.veil.protocol.PrivacyMode.ANONYMIZED && key.allowedModels().isEmpty()
+                && key.allowedRoutes().isEmpty() && key.jurisdictions().isEmpty()
+                && request.constraints().isEmpty() && request.fallbackModels().isEmpty() && request.order().isEmpty()
+                && request.allowFallbacks();
     }
 
     /** The routes of {@code model} this key may be served by, for {@code /v1/models}. */

@@ -3,6 +3,7 @@ package dev.veil.gateway.relay;
 import com.fasterxml.jackson.core.JsonFactory;
 import dev.veil.gateway.config.RoutingConfig;
 import dev.veil.gateway.http.Exchange;
+import dev.veil.gateway.http.HeaderNames;
 import dev.veil.gateway.http.Responses;
 import dev.veil.gateway.metering.PrivacyReceipt;
 import dev.veil.gateway.metering.RequestMeter;
@@ -238,10 +239,10 @@ public final class InferenceRelay {
                 .setURI(upstream.basePath() + request.endpoint().upstreamPath())
                 .setConnectTimeout(upstream.connectTimeoutMs())
                 .setIdleTimeout(upstream.idleTimeoutMs())
-                .putHeader("content-type", Responses.JSON)
-                .putHeader("accept", request.stream() ? EVENT_STREAM : Responses.JSON);
+                .putHeader(HeaderNames.CONTENT_TYPE, HeaderNames.APPLICATION_JSON)
+                .putHeader(HeaderNames.ACCEPT, request.stream() ? EVENT_STREAM : HeaderNames.APPLICATION_JSON);
         upstream.staticHeaders().forEach(options::putHeader);
-        upstream.bearerToken().ifPresent(token -> options.putHeader("authorization", "Bearer " + token));
+        upstream.bearerToken().ifPresent(token -> options.putHeader(HeaderNames.AUTHORIZATION, "Bearer " + token));
         for (String name : forwardHeaders) {
             String value = client.getHeader(name);
             if (value != null) {
@@ -325,7 +326,7 @@ public final class InferenceRelay {
                 return;
             }
             HttpServerResponse response = a.exchange.response();
-            response.putHeader("x-veil-route", route.name());
+            response.putHeader(HeaderNames.VEIL_ROUTE, route.name());
             meter.complete(a.exchange, status);
             Responses.json(response, status, bytes.length > 0 ? bytes : new OpenAiError(status,
                     "The node refused the request.", OpenAiError.UPSTREAM, null, "node_error").toJson());
@@ -351,14 +352,14 @@ public final class InferenceRelay {
         a.delivering = true;
         Exchange exchange = a.exchange;
         HttpServerResponse response = exchange.response();
-        response.putHeader("x-veil-route", route.name());
-        response.putHeader("x-veil-privacy-mode", route.mode().wireName());
+        response.putHeader(HeaderNames.VEIL_ROUTE, route.name());
+        response.putHeader(HeaderNames.VEIL_MODE, route.mode().wireName());
         String receipt = receipts.write(exchange.requestId(), route);
-        response.putHeader("x-veil-receipt", receipt);
+        response.putHeader(HeaderNames.VEIL_RECEIPT, receipt);
         String contentType = upstream.getHeader("content-type");
         if (route.node()) {
             if (a.e2ee) {
-                response.putHeader("x-veil-privacy-mode", "e2ee");
+                response.putHeader(HeaderNames.VEIL_MODE, "e2ee");
                 nodeRelay.passThrough(exchange, route, upstream, receipt);
             } else {
                 nodeRelay.open(exchange, route, a.sealed, a.sealedFor, upstream, a.request.stream(), receipt);
@@ -393,7 +394,7 @@ public final class InferenceRelay {
             meter.complete(exchange, status);
             if (!response.closed() && !response.ended()) {
                 response.setStatusCode(status)
-                        .putHeader("content-type", contentType == null ? Responses.JSON : contentType)
+                        .putHeader(HeaderNames.CONTENT_TYPE, contentType == null ? HeaderNames.APPLICATION_JSON : contentType)
                         .end(bytes);
             }
         });
@@ -489,8 +490,8 @@ public final class InferenceRelay {
         }
         HttpServerResponse response = a.exchange.response();
         if (a.lastRoute != null) {
-            response.putHeader("x-veil-route", a.lastRoute.name());
-            response.putHeader("x-veil-privacy-mode", a.lastRoute.mode().wireName());
+            response.putHeader(HeaderNames.VEIL_ROUTE, a.lastRoute.name());
+            response.putHeader(HeaderNames.VEIL_MODE, a.lastRoute.mode().wireName());
         }
         meter.complete(a.exchange, error.httpStatus());
         Responses.error(response, error);
