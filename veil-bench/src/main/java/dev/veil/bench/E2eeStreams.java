@@ -23,7 +23,7 @@ public final class E2eeStreams implements AutoCloseable {
         this.client = VeilClient.builder().baseUrl(origin).apiKey(apiKey)
                 .policy(new AttestationPolicy(Set.of(), Set.of(), true))
                 .attestationTtl(Duration.ofHours(1))
-                .requestTimeout(Duration.ofSeconds(30))
+                .requestTimeout(Duration.ofSeconds(10))
                 .build();
     }
 
@@ -35,7 +35,13 @@ public final class E2eeStreams implements AutoCloseable {
         long exact = 0;
         long frames = 0;
         String firstError = null;
+        int failuresInARow = 0;
         for (int i = 0; i < warm + count; i++) {
+            if (failuresInARow >= 3) {
+                // Something is broken (each failure may have waited for the request timeout): stop, say why.
+                return new LoadGen.Streams(ttft, gap, count, ok, exact, (long) expectedChunks * count, frames,
+                        "stopped after 3 failed streams in a row: " + firstError);
+            }
             boolean measured = i >= warm;
             long t0 = System.nanoTime();
             long[] first = {-1};
@@ -64,6 +70,7 @@ public final class E2eeStreams implements AutoCloseable {
                         }
                     }
                 });
+                failuresInARow = done[0] ? 0 : failuresInARow + 1;
                 if (measured) {
                     frames += chunks[0];
                     if (done[0] && first[0] >= 0) {
@@ -79,7 +86,8 @@ public final class E2eeStreams implements AutoCloseable {
                     }
                 }
             } catch (Exception e) {
-                if (measured && firstError == null) {
+                failuresInARow++;
+                if (firstError == null) {
                     firstError = e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
                 }
             }

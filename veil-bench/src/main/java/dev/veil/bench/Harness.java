@@ -119,6 +119,12 @@ public final class Harness {
             targets.add(new VeilTarget(opt.veilJar(), opt.veilJvm(), models, node == null ? 0 : node.port()));
             Target.Env env = new Target.Env(work, opt.gatewayCpu(), opt.loadCpu(), opt.pin(), upstreams.ports());
             Thread sampler = null;
+            // Stop the peers' processes also when the run is interrupted (Ctrl-C, SIGTERM).
+            Thread cleanup = new Thread(() -> {
+                targets.forEach(Target::close);
+                upstreams.close();
+            }, "bench-cleanup");
+            Runtime.getRuntime().addShutdownHook(cleanup);
             try {
                 for (Target t : targets) {
                     if (opt.skip().contains(t.name())) {
@@ -153,6 +159,7 @@ public final class Harness {
                     }
                 }
                 memoryPhase = "load";
+                CpuAccount cpu = CpuAccount.start();
                 cellC1(load, targets, "c1", Target.Up.FAKE_B);
                 cellC1(load, targets, "c1x", Target.Up.FAKE);
                 cellMax(load, targets, work);
@@ -164,6 +171,12 @@ public final class Harness {
                 memoryPhase = "streams";
                 cellSlow(load, targets);
                 memoryPhase = null;
+                double foreign = cpu.foreignPercent();
+                results.meta("foreign_cpu_pct", foreign);
+                String verdict = String.format(Locale.ROOT, "other processes used %.1f %% of the machine's CPU during the "
+                        + "cells", foreign) + (foreign > 5 ? " (**noisy: compare with care**)" : " (quiet)");
+                results.meta("noise", results.meta("noise") + "; " + verdict);
+                log(verdict);
                 log("resting 5 s for the 'after' memory figure");
                 Thread.sleep(5000);
                 for (Target t : targets) {
@@ -187,6 +200,11 @@ public final class Harness {
                 }
                 if (node != null) {
                     node.close();
+                }
+                try {
+                    Runtime.getRuntime().removeShutdownHook(cleanup);
+                } catch (IllegalStateException e) {
+                    // already shutting down
                 }
             }
         }
@@ -257,7 +275,9 @@ public final class Harness {
         results.meta("machine", cpu.trim() + ", " + Runtime.getRuntime().availableProcessors() + " CPU(s) visible to the "
                 + "harness, " + Target.firstLine(List.of("nproc", "--all")) + " online, "
                 + Target.firstLine(List.of("sh", "-c", "free -g | awk '/Mem:/{print $2\" GiB RAM\"}'")) + ", "
-                + Target.firstLine(List.of("uname", "-sr")) + ", JDK " + System.getProperty("java.version"));
+                + Target.firstLine(List.of("uname", "-sr")) + ", JDK " + System.getProperty("java.version")
+                + "; Veil built from commit " + Target.firstLine(List.of("git", "-C", opt.root().toString(), "rev-parse",
+                "--short", "HEAD")) + " plus the working tree at build time");
         results.meta("pinning", opt.pin() ? "the proxy under test (nginx, Portkey, Veil) on CPU " + opt.gatewayCpu()
                 + " with taskset; the load generator, the fake upstream, the nginx mock and the Veil node on CPU "
                 + opt.loadCpu() + "; for the first c=1 cell and the streaming cell a second fake process on CPU " + opt.gatewayCpu()
@@ -419,8 +439,15 @@ public final class Harness {
             // The SDK, the node and BouncyCastle's X25519 run in this JVM: JIT-compile them before measuring
             // (cold, the first streams take tens of milliseconds more).
             int warm = cfg.mode().equals("quick") ? 40 : 100;
-            toNode.run(VeilTarget.E2EE_MODEL, sealed, warm, 0, STREAM.chunks());
-            viaVeil.run(VeilTarget.E2EE_MODEL, sealed, warm, 0, STREAM.chunks());
+            for (E2eeStreams path : List.of(toNode, viaVeil)) {
+                LoadGen.Streams w = path.run(VeilTarget.E2EE_MODEL, sealed, warm, 0, STREAM.chunks());
+                if (w.firstError() != null && w.firstError().startsWith("stopped")) {
+                    String who = path == toNode ? "node" : "veil";
+                    results.note("e2ee", who, "warm-up failed, cell skipped: " + w.firstError());
+                    log("e2ee warm-up through " + who + " failed: " + w.firstError());
+                    return;
+                }
+            }
             for (int rep = 0; rep < cfg.repeats(); rep++) {
                 for (int i = 0; i < 3; i++) {
                     switch ((i + rep) % 3) {
