@@ -73,7 +73,8 @@ public final class BenchMain {
         int gatewayCpu = 1;
         int loadCpu = 0;
         boolean pin = true;
-        List<String> jvm = List.of("-Xmx128m");
+        // The same JVM flags the ./veil launcher uses, plus the heap the targets state.
+        List<String> jvm = List.of("-Xmx128m", "--sun-misc-unsafe-memory-access=allow", "-XX:+ExitOnOutOfMemoryError");
         List<String> skip = List.of();
         String command = null;
         for (int i = 0; i < args.size(); i++) {

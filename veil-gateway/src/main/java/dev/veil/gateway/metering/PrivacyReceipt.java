@@ -14,10 +14,6 @@ import java.nio.charset.StandardCharsets;
  */
 public final class PrivacyReceipt {
 
-    /** The request-log fields Veil stores for a request; never content. */
-    static final String[] STORED_FIELDS = {"request_id", "key_id", "created_at", "endpoint", "model", "route", "mode",
-            "status", "latency_ms", "ttft_ms", "prompt_tokens", "completion_tokens", "total_tokens", "cost_micros"};
-
     /** Stands in for the request id while a route's receipt is rendered once; request ids are plain hex. */
     private static final String PLACEHOLDER = "VEIL_REQUEST_ID_PLACEHOLDER";
 
@@ -40,24 +36,19 @@ public final class PrivacyReceipt {
     }
 
     private String render(String requestId, Route route) {
+        // Compact on purpose: it rides on every response. docs/privacy.md lists the request-log fields in full.
         return new String(json.write(g -> {
             g.writeStartObject();
             g.writeNumberField("v", 1);
             g.writeStringField("request_id", requestId);
-            g.writeStringField("model", route.modelId());
             g.writeStringField("route", route.name());
             g.writeStringField("mode", route.mode().wireName());
             writeProviderPolicy(g, route.policy());
             g.writeObjectFieldStart("veil_stored");
             g.writeBooleanField("content", false);
             g.writeBooleanField("client_ip", false);
-            g.writeArrayFieldStart("request_log");
-            for (String field : STORED_FIELDS) {
-                g.writeString(field);
-            }
-            g.writeEndArray();
-            g.writeNumberField("request_log_retention_days", retentionDays);
-            g.writeStringField("usage_ledger", "daily totals per key and model: requests, tokens, cost");
+            g.writeStringField("metadata", "request_log");
+            g.writeNumberField("retention_days", retentionDays);
             g.writeEndObject();
             g.writeEndObject();
         }), StandardCharsets.UTF_8);
@@ -75,11 +66,9 @@ public final class PrivacyReceipt {
         } else {
             g.writeNumberField("retention_days", p.retentionDays());
         }
-        g.writeBooleanField("zero_retention", p.zeroRetention());
         g.writeStringField("tee", p.teeKind().wireName());
         g.writeBooleanField("e2ee", Boolean.TRUE.equals(p.e2ee()));
         g.writeStringField("jurisdiction", p.jurisdiction());
-        g.writeStringField("policy_url", p.policyUrl());
         g.writeEndObject();
     }
 }

@@ -21,6 +21,9 @@ public final class UpstreamClients implements AutoCloseable {
             HttpClientOptions options = new HttpClientOptions()
                     .setTcpNoDelay(true)
                     .setKeepAlive(true)
+                    // Idle pooled connections each hold buffers; after a burst of streams they must not pin the heap
+                    // for the default 60 s.
+                    .setKeepAliveTimeout(15)
                     .setSsl(upstream.ssl())
                     .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, upstream.connectTimeoutMs()))
                     .setDecompressionSupported(false);
