@@ -99,7 +99,7 @@ public final class ApiServer implements Handler<HttpServerRequest> {
     @Override
     public void handle(HttpServerRequest request) {
         Exchange exchange = new Exchange(request, newRequestId());
-        request.response().putHeader(HeaderNames.REQUEST_ID, exchange.requestId());
+        request.response().headers().add(HeaderNames.REQUEST_ID, exchange.requestId());
         try {
             dispatch(exchange);
         } catch (RuntimeException e) {

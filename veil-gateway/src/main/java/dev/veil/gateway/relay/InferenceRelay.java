@@ -239,10 +239,10 @@ public final class InferenceRelay {
                 .setURI(upstream.basePath() + request.endpoint().upstreamPath())
                 .setConnectTimeout(upstream.connectTimeoutMs())
                 .setIdleTimeout(upstream.idleTimeoutMs())
-                .putHeader(HeaderNames.CONTENT_TYPE, HeaderNames.APPLICATION_JSON)
-                .putHeader(HeaderNames.ACCEPT, request.stream() ? EVENT_STREAM : HeaderNames.APPLICATION_JSON);
+                .addHeader(HeaderNames.CONTENT_TYPE, HeaderNames.APPLICATION_JSON)
+                .addHeader(HeaderNames.ACCEPT, request.stream() ? EVENT_STREAM : HeaderNames.APPLICATION_JSON);
         upstream.staticHeaders().forEach(options::putHeader);
-        upstream.bearerToken().ifPresent(token -> options.putHeader(HeaderNames.AUTHORIZATION, "Bearer " + token));
+        upstream.bearerToken().ifPresent(token -> options.addHeader(HeaderNames.AUTHORIZATION, "Bearer " + token));
         for (String name : forwardHeaders) {
             String value = client.getHeader(name);
             if (value != null) {
@@ -352,10 +352,11 @@ public final class InferenceRelay {
         a.delivering = true;
         Exchange exchange = a.exchange;
         HttpServerResponse response = exchange.response();
-        response.putHeader(HeaderNames.VEIL_ROUTE, route.name());
-        response.putHeader(HeaderNames.VEIL_MODE, route.mode().wireName());
+        // add, not put: these are not set yet, and put first searches for an existing value (measured).
+        response.headers().add(HeaderNames.VEIL_ROUTE, route.name())
+                .add(HeaderNames.VEIL_MODE, route.mode().wireName());
         String receipt = receipts.write(exchange.requestId(), route);
-        response.putHeader(HeaderNames.VEIL_RECEIPT, receipt);
+        response.headers().add(HeaderNames.VEIL_RECEIPT, receipt);
         String contentType = upstream.getHeader("content-type");
         if (route.node()) {
             if (a.e2ee) {
