@@ -68,6 +68,7 @@ public final class BatchApi {
     private final Parts parts;
     private final KeyAuthenticator authenticator;
     private final RequestMeter meter;
+    private final dev.veil.gateway.http.Replies replies;
     private final BatchJson json;
     private final ObjectMapper mapper;
 
@@ -78,6 +79,7 @@ public final class BatchApi {
         this.parts = parts;
         this.authenticator = authenticator;
         this.meter = meter;
+        this.replies = new dev.veil.gateway.http.Replies(this.meter);
         this.mapper = mapper;
         this.json = new BatchJson(jsonWriter, mapper);
     }
@@ -760,36 +762,19 @@ public final class BatchApi {
     }
 
     private void methodNotAllowed(Exchange exchange, String allowed) {
-        exchange.response().putHeader("allow", allowed);
-        error(exchange, new OpenAiError(405, "This path accepts only " + allowed + ".", OpenAiError.INVALID_REQUEST, null,
-                "method_not_allowed"));
+        replies.methodNotAllowed(exchange, allowed);
     }
 
     private void failWith(Exchange exchange, Throwable failure) {
-        if (failure instanceof AuthenticationException e) {
-            error(exchange, e.error());
-        } else if (failure instanceof InvalidRequestException e) {
-            error(exchange, e.error());
-        } else {
-            fail(exchange, failure);
-        }
+        replies.failWith(exchange, failure);
     }
 
     private void error(Exchange exchange, OpenAiError error) {
-        HttpServerResponse response = exchange.response();
-        HttpServerRequest request = exchange.request();
-        if (!request.isEnded() && request.version() != HttpVersion.HTTP_2) {
-            response.putHeader("connection", "close");
-        }
-        meter.complete(exchange, error.httpStatus());
-        Responses.error(response, error);
+        replies.error(exchange, error);
     }
 
     private void fail(Exchange exchange, Throwable failure) {
-        LOG.error("request_id={} endpoint={} failed internally: {}", exchange.requestId(), exchange.endpoint(),
-                failure.getClass().getName());
-        error(exchange, new OpenAiError(500, "The gateway failed to handle this request; the request id identifies it in "
-                + "the gateway's logs.", OpenAiError.SERVER, null, "internal_error"));
+        replies.fail(exchange, failure);
     }
 
 }

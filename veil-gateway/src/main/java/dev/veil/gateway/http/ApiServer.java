@@ -58,6 +58,7 @@ public final class ApiServer implements Handler<HttpServerRequest> {
     private final KeyLimits limits;
     private final InferenceRelay relay;
     private final RequestMeter meter;
+    private final dev.veil.gateway.http.Replies replies;
     private final ModelListWriter modelList;
     private final UsageReport usageReport;
     private final UsageLedgerRepository ledger;
@@ -85,6 +86,7 @@ public final class ApiServer implements Handler<HttpServerRequest> {
         this.limits = parts.limits();
         this.relay = parts.relay();
         this.meter = parts.meter();
+        this.replies = new dev.veil.gateway.http.Replies(this.meter);
         this.modelList = parts.modelList();
         this.usageReport = parts.usageReport();
         this.ledger = parts.ledger();
@@ -369,43 +371,23 @@ public final class ApiServer implements Handler<HttpServerRequest> {
     }
 
     private void ok(Exchange exchange, byte[] body) {
-        meter.complete(exchange, 200);
-        Responses.json(exchange.response(), 200, body);
+        replies.ok(exchange, body);
     }
 
     private void methodNotAllowed(Exchange exchange, String allowed) {
-        exchange.response().putHeader("allow", allowed);
-        error(exchange, new OpenAiError(405, "This path accepts only " + allowed + ".", OpenAiError.INVALID_REQUEST, null,
-                "method_not_allowed"));
+        replies.methodNotAllowed(exchange, allowed);
     }
 
     private void failWith(Exchange exchange, Throwable failure) {
-        if (failure instanceof AuthenticationException e) {
-            error(exchange, e.error());
-        } else if (failure instanceof InvalidRequestException e) {
-            error(exchange, e.error());
-        } else {
-            fail(exchange, failure);
-        }
+        replies.failWith(exchange, failure);
     }
 
     private void error(Exchange exchange, OpenAiError error) {
-        var response = exchange.response();
-        HttpServerRequest request = exchange.request();
-        if (!request.isEnded() && request.version() != HttpVersion.HTTP_2) {
-            // The body was not (fully) read; closing keeps an HTTP/1 connection from reading it as the next request.
-            response.putHeader("connection", "close");
-        }
-        meter.complete(exchange, error.httpStatus());
-        Responses.error(response, error);
+        replies.error(exchange, error);
     }
 
     private void fail(Exchange exchange, Throwable failure) {
-        // Exception messages may quote input (parsers) or upstream text, so only the class is logged.
-        LOG.error("request_id={} endpoint={} failed internally: {}", exchange.requestId(), exchange.endpoint(),
-                failure.getClass().getName());
-        error(exchange, new OpenAiError(500, "The gateway failed to handle this request; the request id identifies it in "
-                + "the gateway's logs.", OpenAiError.SERVER, null, "internal_error"));
+        replies.fail(exchange, failure);
     }
 
     private static String newRequestId() {
