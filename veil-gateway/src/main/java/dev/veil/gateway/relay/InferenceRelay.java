@@ -25,13 +25,10 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
-import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.RequestOptions;
-import java.net.ConnectException;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
@@ -49,7 +46,6 @@ public final class InferenceRelay {
 
     private static final Logger LOG = LoggerFactory.getLogger(InferenceRelay.class);
     private static final String EVENT_STREAM = "text/event-stream";
-    private static final long MAX_BACKOFF_MS = 2_000;
 
     private final UpstreamClients clients;
     private final RequestMeter meter;
@@ -165,9 +161,7 @@ public final class InferenceRelay {
             send(a, route, breaker);
             return;
         }
-        OpenAiError error = a.lastError != null ? a.lastError : new OpenAiError(503,
-                "Every route that complies with this request's policy is failing and out of rotation; retry shortly.",
-                OpenAiError.UPSTREAM, null, "no_healthy_route");
+        OpenAiError error = a.lastError != null ? a.lastError : Attempting.noHealthyRoute();
         answerError(a, error);
     }
 
@@ -231,18 +225,8 @@ public final class InferenceRelay {
 
     private RequestOptions options(Route route, InferenceRequest request, HttpServerRequest client) {
         Upstream upstream = route.upstream();
-        RequestOptions options = new RequestOptions()
-                .setMethod(HttpMethod.POST)
-                .setHost(upstream.baseUrl().getHost())
-                .setPort(upstream.port())
-                .setSsl(upstream.ssl())
-                .setURI(upstream.basePath() + request.endpoint().upstreamPath())
-                .setConnectTimeout(upstream.connectTimeoutMs())
-                .setIdleTimeout(upstream.idleTimeoutMs())
-                .addHeader(HeaderNames.CONTENT_TYPE, HeaderNames.APPLICATION_JSON)
-                .addHeader(HeaderNames.ACCEPT, request.stream() ? EVENT_STREAM : HeaderNames.APPLICATION_JSON);
-        upstream.staticHeaders().forEach(options::putHeader);
-        upstream.bearerToken().ifPresent(token -> options.addHeader(HeaderNames.AUTHORIZATION, "Bearer " + token));
+        RequestOptions options = Attempting.post(upstream, request.endpoint().upstreamPath(),
+                request.stream() ? EVENT_STREAM : HeaderNames.APPLICATION_JSON);
         for (String name : forwardHeaders) {
             String value = client.getHeader(name);
             if (value != null) {
@@ -261,7 +245,7 @@ public final class InferenceRelay {
                 cause.getClass().getSimpleName());
         breaker.failure();
         health.stats(route).failure();
-        a.lastError = connectionError(cause);
+        a.lastError = Attempting.connectionError(cause);
         retry(a);
     }
 
@@ -339,8 +323,7 @@ public final class InferenceRelay {
             next(a);
             return;
         }
-        long base = routing.backoffMs() << Math.min(10, a.made - 1);
-        long delay = Math.min(MAX_BACKOFF_MS, (long) (base * (0.5 + ThreadLocalRandom.current().nextDouble())));
+        long delay = Attempting.backoffMillis(routing, a.made);
         if (delay <= 0) {
             next(a);
         } else {
@@ -384,7 +367,7 @@ public final class InferenceRelay {
         });
         upstream.body().onComplete(body -> {
             if (body.failed()) {
-                OpenAiError error = connectionError(body.cause());
+                OpenAiError error = Attempting.connectionError(body.cause());
                 meter.complete(exchange, response.closed() ? Exchange.CLIENT_CLOSED : error.httpStatus());
                 Responses.error(response, error);
                 return;
@@ -498,16 +481,4 @@ public final class InferenceRelay {
         Responses.error(response, error);
     }
 
-    private static OpenAiError connectionError(Throwable cause) {
-        if (cause instanceof TimeoutException) {
-            return new OpenAiError(504, "The upstream provider did not answer in time; retry later.",
-                    OpenAiError.UPSTREAM, null, "upstream_timeout");
-        }
-        if (cause instanceof ConnectException) {
-            return new OpenAiError(502, "The upstream provider could not be reached; retry later.",
-                    OpenAiError.UPSTREAM, null, "upstream_unavailable");
-        }
-        return new OpenAiError(502, "The connection to the upstream provider failed; retry later.",
-                OpenAiError.UPSTREAM, null, "upstream_connection_failed");
-    }
 }

@@ -1,7 +1,8 @@
 package dev.veil.gateway.batch.runner;
 
+import dev.veil.gateway.http.HeaderNames;
+import dev.veil.gateway.relay.Attempting;
 import dev.veil.gateway.config.RoutingConfig;
-import dev.veil.gateway.http.Responses;
 import dev.veil.gateway.openai.InferenceRequest;
 import dev.veil.gateway.openai.RequestRewriter;
 import dev.veil.gateway.relay.UpstreamClients;
@@ -16,12 +17,8 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientResponse;
-import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
-import java.net.ConnectException;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeoutException;
 
 /**
  * Calls the upstream for one batch line, the way {@code InferenceRelay} does for a live request but without a client
@@ -32,7 +29,6 @@ import java.util.concurrent.TimeoutException;
  */
 final class UpstreamCaller {
 
-    private static final long MAX_BACKOFF_MS = 2_000;
 
     /** How a call ended: a 2xx answer ({@code body}), or an error for the error file. */
     record Outcome(int status, byte[] body, Route route, OpenAiError error) {
@@ -92,9 +88,7 @@ final class UpstreamCaller {
             send(a, route, breaker);
             return;
         }
-        OpenAiError error = a.lastError != null ? a.lastError : new OpenAiError(503,
-                "Every route that complies with this request's policy is failing and out of rotation; retry shortly.",
-                OpenAiError.UPSTREAM, null, "no_healthy_route");
+        OpenAiError error = a.lastError != null ? a.lastError : Attempting.noHealthyRoute();
         a.done.tryComplete(new Outcome(error.httpStatus(), null, a.lastRoute, error));
     }
 
@@ -109,18 +103,7 @@ final class UpstreamCaller {
             return;
         }
         Upstream upstream = route.upstream();
-        RequestOptions options = new RequestOptions()
-                .setMethod(HttpMethod.POST)
-                .setHost(upstream.baseUrl().getHost())
-                .setPort(upstream.port())
-                .setSsl(upstream.ssl())
-                .setURI(upstream.basePath() + a.request.endpoint().upstreamPath())
-                .setConnectTimeout(upstream.connectTimeoutMs())
-                .setIdleTimeout(upstream.idleTimeoutMs())
-                .putHeader("content-type", Responses.JSON)
-                .putHeader("accept", Responses.JSON);
-        upstream.staticHeaders().forEach(options::putHeader);
-        upstream.bearerToken().ifPresent(token -> options.putHeader("authorization", "Bearer " + token));
+        RequestOptions options = Attempting.post(upstream, a.request.endpoint().upstreamPath(), HeaderNames.APPLICATION_JSON);
         long started = System.nanoTime();
         clients.get(upstream.name()).request(options)
                 .compose(req -> req.send(Buffer.buffer(body)))
@@ -129,7 +112,7 @@ final class UpstreamCaller {
                     if (result.failed()) {
                         breaker.failure();
                         health.stats(route).failure();
-                        a.lastError = connectionError(result.cause());
+                        a.lastError = Attempting.connectionError(result.cause());
                         retry(a);
                         return;
                     }
@@ -166,8 +149,7 @@ final class UpstreamCaller {
             next(a);
             return;
         }
-        long base = routing.backoffMs() << Math.min(10, a.made - 1);
-        long delay = Math.min(MAX_BACKOFF_MS, (long) (base * (0.5 + ThreadLocalRandom.current().nextDouble())));
+        long delay = Attempting.backoffMillis(routing, a.made);
         if (delay <= 0) {
             next(a);
         } else {
@@ -175,16 +157,4 @@ final class UpstreamCaller {
         }
     }
 
-    private static OpenAiError connectionError(Throwable cause) {
-        if (cause instanceof TimeoutException) {
-            return new OpenAiError(504, "The upstream provider did not answer in time; retry later.",
-                    OpenAiError.UPSTREAM, null, "upstream_timeout");
-        }
-        if (cause instanceof ConnectException) {
-            return new OpenAiError(502, "The upstream provider could not be reached; retry later.",
-                    OpenAiError.UPSTREAM, null, "upstream_unavailable");
-        }
-        return new OpenAiError(502, "The connection to the upstream provider failed; retry later.",
-                OpenAiError.UPSTREAM, null, "upstream_connection_failed");
-    }
 }
