@@ -4,6 +4,7 @@ import dev.veil.gateway.admin.AdminApi;
 import dev.veil.gateway.auth.AuthenticationException;
 import dev.veil.gateway.auth.KeyAuthenticator;
 import dev.veil.gateway.batch.BatchApi;
+import dev.veil.gateway.metering.RequestIds;
 import dev.veil.gateway.metering.RequestMeter;
 import dev.veil.gateway.metering.UsageReport;
 import dev.veil.gateway.openai.Endpoint;
@@ -35,7 +36,6 @@ import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
-import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -100,7 +100,7 @@ public final class ApiServer implements Handler<HttpServerRequest> {
 
     @Override
     public void handle(HttpServerRequest request) {
-        Exchange exchange = new Exchange(request, newRequestId());
+        Exchange exchange = new Exchange(request, RequestIds.next());
         request.response().headers().add(HeaderNames.REQUEST_ID, exchange.requestId());
         try {
             dispatch(exchange);
@@ -390,8 +390,4 @@ public final class ApiServer implements Handler<HttpServerRequest> {
         replies.fail(exchange, failure);
     }
 
-    private static String newRequestId() {
-        ThreadLocalRandom random = ThreadLocalRandom.current();
-        return "req_" + Long.toHexString(random.nextLong() | Long.MIN_VALUE) + Long.toHexString(random.nextLong() | Long.MIN_VALUE);
-    }
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.veil.gateway.batch.BatchMetadata;
 import dev.veil.gateway.batch.files.FileVault;
+import dev.veil.gateway.metering.RequestIds;
 import dev.veil.gateway.openai.Endpoint;
 import dev.veil.gateway.openai.InferenceRequest;
 import dev.veil.gateway.openai.InvalidRequestException;
@@ -30,7 +31,6 @@ import java.util.BitSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -386,7 +386,7 @@ final class BatchJob implements Runnable {
     }
 
     private Future<Done> start(Prepared line, ApiKeyRecord key) {
-        String requestId = newRequestId();
+        String requestId = RequestIds.next();
         Instant startedAt = Instant.now();
         long startNanos = System.nanoTime();
         return admit(key).compose(admission -> {
@@ -577,8 +577,4 @@ final class BatchJob implements Runnable {
         };
     }
 
-    private static String newRequestId() {
-        ThreadLocalRandom random = ThreadLocalRandom.current();
-        return "req_" + Long.toHexString(random.nextLong() | Long.MIN_VALUE) + Long.toHexString(random.nextLong() | Long.MIN_VALUE);
-    }
 }
