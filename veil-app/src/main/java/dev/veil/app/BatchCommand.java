@@ -65,7 +65,9 @@ final class BatchCommand implements Runnable {
         @Option(names = "--api-key", description = "API key (default: the VEIL_API_KEY environment variable).")
         String apiKey;
 
-        private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+        // Created on first use: picocli builds this mixin for every command line, `veil serve` included, and a JDK
+        // HttpClient loads about 300 classes (TLS among them) and starts a selector thread, held for the process's life.
+        private HttpClient http;
 
         String key() {
             String key = apiKey != null ? apiKey : System.getenv("VEIL_API_KEY");
@@ -100,6 +102,9 @@ final class BatchCommand implements Runnable {
 
         <T> HttpResponse<T> send(HttpRequest.Builder request, HttpResponse.BodyHandler<T> handler) {
             try {
+                if (http == null) {
+                    http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+                }
                 return http.send(request.build(), handler);
             } catch (IOException e) {
                 throw new Failure("cannot reach the gateway at " + gateway + " (" + e.getClass().getSimpleName() + ")", 1);
