@@ -73,8 +73,10 @@ public final class BenchMain {
         int gatewayCpu = 1;
         int loadCpu = 0;
         boolean pin = true;
-        // The same JVM flags the ./veil launcher uses, plus the heap the targets state.
-        List<String> jvm = List.of("-Xmx128m", "--sun-misc-unsafe-memory-access=allow", "-XX:+ExitOnOutOfMemoryError");
+        // The heap the targets state and the flags bin/jvm-flags gives the ./veil launcher on JDK 23+ (bench/run passes
+        // that script's output with --veil-jvm; this default is for running the harness jar by hand).
+        List<String> jvm = List.of("-Xmx128m", "-XX:+ExitOnOutOfMemoryError", "-XX:TrimNativeHeapInterval=5000",
+                "--sun-misc-unsafe-memory-access=allow");
         List<String> skip = List.of();
         String command = null;
         for (int i = 0; i < args.size(); i++) {

@@ -134,6 +134,18 @@ public final class Report {
         return verdict(s.median(), limitUs, true, "", Report::us);
     }
 
+    /** What each target answered during its warm-up, e.g. {@code nginx 512000 requests and 90000 streams}. */
+    private static String warmups(Map<String, Object> meta) {
+        StringBuilder b = new StringBuilder();
+        for (String target : List.of("direct", "nginx", "portkey", "veil")) {
+            Object done = meta.get("warmup." + target);
+            if (done != null) {
+                b.append(b.isEmpty() ? "" : "; ").append(target).append(' ').append(done);
+            }
+        }
+        return b.isEmpty() ? "?" : b.toString();
+    }
+
     /** The marked section: run metadata, the table, and the notes. */
     public String markdown() {
         StringBuilder b = new StringBuilder();
@@ -144,6 +156,7 @@ public final class Report {
         b.append("- **Command:** `").append(m.getOrDefault("command", "bench/run")).append("` — ")
                 .append(m.getOrDefault("duration", "?")).append(", ").append(m.getOrDefault("repeats", "?"))
                 .append(" interleaved repeats per cell, ").append(m.getOrDefault("durations", "")).append('\n');
+        b.append("- **Warm-up:** ").append(warmups(m)).append('\n');
         b.append("- **Pinning:** ").append(m.getOrDefault("pinning", "?")).append('\n');
         b.append("- **Peers:** ").append(m.getOrDefault("versions", "?")).append('\n');
         b.append("- **Noise:** ").append(m.getOrDefault("noise", "?")).append('\n');
