@@ -7,11 +7,18 @@ import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 import org.bouncycastle.crypto.hpke.HPKEContext;
 
-/** The response key and nonce base derived from a request's HPKE context and a response nonce (docs/e2ee.md §5). */
+/**
+ * The response key and nonce base derived from a request's HPKE context and a response nonce (docs/e2ee.md §5).
+ *
+ * <p>Not thread-safe: one instance serves one response, frame after frame, on one side. It keeps one AES-GCM
+ * {@link Cipher} for all frames, re-initialised with each frame's nonce: looking the cipher up per frame cost about
+ * as much as sealing a short frame.
+ */
 final class ResponseKeys {
 
     private final SecretKeySpec key;
     private final byte[] nonceBase;
+    private Cipher cipher;
 
     private ResponseKeys(byte[] key, byte[] nonceBase) {
         this.key = new SecretKeySpec(key, "AES");
@@ -30,7 +37,7 @@ final class ResponseKeys {
 
     byte[] seal(long index, int flags, byte[] plaintext) {
         try {
-            Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
+            Cipher cipher = cipher();
             cipher.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(E2ee.TAG_LENGTH * 8, nonce(index)));
             cipher.updateAAD(aad(index, flags));
             return cipher.doFinal(plaintext);
@@ -41,7 +48,7 @@ final class ResponseKeys {
 
     byte[] open(long index, int flags, byte[] ciphertext) throws AEADBadTagException {
         try {
-            Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
+            Cipher cipher = cipher();
             cipher.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(E2ee.TAG_LENGTH * 8, nonce(index)));
             cipher.updateAAD(aad(index, flags));
             return cipher.doFinal(ciphertext);
@@ -50,6 +57,13 @@ final class ResponseKeys {
         } catch (GeneralSecurityException e) {
             throw new AEADBadTagException("frame did not open");
         }
+    }
+
+    private Cipher cipher() throws GeneralSecurityException {
+        if (cipher == null) {
+            cipher = Cipher.getInstance("AES/GCM/NoPadding");
+        }
+        return cipher;
     }
 
     private byte[] nonce(long index) {
