@@ -80,6 +80,9 @@ public final class Harness {
     private final Results results = new Results();
     private final Map<String, Double> rssPeak = new ConcurrentHashMap<>();
     private volatile String memoryPhase;
+    /** The cell running now, so that the memory peak can be told per cell (where does the peak come from?). */
+    private volatile String currentCell = "start";
+    private final Map<String, Double> rssPeakByCell = new java.util.concurrent.ConcurrentSkipListMap<>();
 
     public Harness(Config cfg, Options opt) {
         this.cfg = cfg;
@@ -189,6 +192,9 @@ public final class Harness {
                         + "cells", foreign) + (foreign > 5 ? " (**noisy: compare with care**)" : " (quiet)");
                 results.meta("noise", results.meta("noise") + "; " + verdict);
                 log(verdict);
+                StringBuilder perCell = new StringBuilder("resident memory peak per cell (MiB):");
+                rssPeakByCell.forEach((cell, mb) -> perCell.append(String.format(Locale.ROOT, " %s %.0f;", cell, mb)));
+                results.note("memory", "veil", perCell.substring(0, perCell.length() - 1));
                 log("resting 5 s for the 'after' memory figure");
                 Thread.sleep(5000);
                 for (Target t : targets) {
@@ -259,6 +265,9 @@ public final class Harness {
                         if (t.available() && t.pid() > 0) {
                             double mb = t.rssMb();
                             rssPeak.merge(t.name() + "|" + phase, mb, Math::max);
+                            if (t.name().equals("veil")) {
+                                rssPeakByCell.merge(currentCell, mb, Math::max);
+                            }
                         }
                     }
                 }
@@ -340,6 +349,7 @@ public final class Harness {
     /** Runs {@code body} for each available target, repeats interleaved and rotated. */
     private void interleaved(String cell, List<Target> targets, Consumer<Target> body) {
         log("cell " + cell + " " + Target.firstLine(List.of("cat", "/proc/loadavg")));
+        currentCell = cell;
         for (int rep = 0; rep < cfg.repeats(); rep++) {
             for (int i = 0; i < targets.size(); i++) {
                 Target t = targets.get((i + rep) % targets.size());
@@ -444,6 +454,7 @@ public final class Harness {
             return;
         }
         log("cell e2ee " + Target.firstLine(List.of("cat", "/proc/loadavg")));
+        currentCell = "e2ee";
         byte[] plain = chatBody(STREAM.modelName(), true);
         byte[] sealed = chatBody(VeilTarget.E2EE_MODEL, true);
         try (E2eeStreams viaVeil = new E2eeStreams(veil.origin(), veil.apiKey());
