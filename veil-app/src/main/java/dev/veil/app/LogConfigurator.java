@@ -14,7 +14,7 @@ import ch.qos.logback.core.spi.ContextAwareBase;
  * Veil's logging set-up, found by logback through {@code META-INF/services}: one console appender on stderr, the root
  * level from {@code VEIL_LOG_LEVEL} (default {@code INFO}).
  *
- * <p>In code rather than {@code logback.xml} because reading XML loaded about 600 classes (logback's Joran and the
+ * <p>In code rather than {@code logback.xml} because reading XML loaded about 500 classes (logback's Joran and the
  * JDK's XML parser) that stayed in the gateway's metaspace for its whole life: resident memory the benchmark counts
  * (docs/benchmarks.md).
  *
