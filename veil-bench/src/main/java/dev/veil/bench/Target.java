@@ -194,6 +194,44 @@ public abstract class Target implements AutoCloseable {
         }
     }
 
+    /** The nginx binary: Debian's, or the one on the PATH. */
+    static String nginxBinary() {
+        return Files.isExecutable(Path.of("/usr/sbin/nginx")) ? "/usr/sbin/nginx" : "nginx";
+    }
+
+    /**
+     * Writes {@code dir/nginx.conf} for one pinned worker in the foreground, logs and temp folders inside {@code dir},
+     * long keep-alive, and the given {@code server}/{@code upstream} blocks inside {@code http}; returns the command
+     * that runs it.
+     */
+    static List<String> nginxCommand(String binary, Path dir, String httpBlocks) throws IOException {
+        for (String t : List.of("body", "proxy", "fastcgi", "uwsgi", "scgi")) {
+            Files.createDirectories(dir.resolve("tmp").resolve(t)).toFile().setWritable(true, false);
+        }
+        String conf = """
+                worker_processes 1;
+                worker_rlimit_nofile 30000;
+                daemon off;
+                master_process on;
+                pid %1$s/nginx.pid;
+                error_log %1$s/error.log warn;
+                events { worker_connections 15000; }
+                http {
+                  access_log off;
+                  keepalive_requests 1000000;
+                  keepalive_timeout 300s;
+                  client_body_temp_path %1$s/tmp/body;
+                  proxy_temp_path %1$s/tmp/proxy;
+                  fastcgi_temp_path %1$s/tmp/fastcgi;
+                  uwsgi_temp_path %1$s/tmp/uwsgi;
+                  scgi_temp_path %1$s/tmp/scgi;
+                %2$s}
+                """.formatted(dir, httpBlocks);
+        Path confFile = Files.writeString(dir.resolve("nginx.conf"), conf);
+        return List.of(binary, "-e", dir.resolve("error.log").toString(), "-p", dir.toString(), "-c",
+                confFile.toString());
+    }
+
     static int freePort() {
         try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
@@ -264,17 +302,13 @@ public abstract class Target implements AutoCloseable {
 
         @Override
         protected void start(Env env) throws Exception {
-            String binary = Files.isExecutable(Path.of("/usr/sbin/nginx")) ? "/usr/sbin/nginx" : "nginx";
+            String binary = nginxBinary();
             String v = firstLine(List.of(binary, "-v"));
             if (v.isEmpty()) {
                 throw new IllegalStateException("nginx is not installed (bench/run installs it with apt-get)");
             }
             version(v.replace("nginx version: ", ""));
             Path dir = Files.createDirectories(env.work().resolve("nginx"));
-            for (String t : List.of("body", "proxy", "fastcgi", "uwsgi", "scgi")) {
-                Path d = Files.createDirectories(dir.resolve("tmp").resolve(t));
-                d.toFile().setWritable(true, false);
-            }
             Map<Up, Integer> ports = new java.util.EnumMap<>(Up.class);
             StringBuilder servers = new StringBuilder();
             for (Up up : Up.values()) {
@@ -294,28 +328,7 @@ public abstract class Target implements AutoCloseable {
                           }
                         """.formatted(up.prefix, env.ports().get(up), port));
             }
-            String conf = """
-                    worker_processes 1;
-                    worker_rlimit_nofile 30000;
-                    daemon off;
-                    master_process on;
-                    pid %1$s/nginx.pid;
-                    error_log %1$s/error.log warn;
-                    events { worker_connections 15000; }
-                    http {
-                      access_log off;
-                      keepalive_requests 1000000;
-                      keepalive_timeout 300s;
-                      client_body_temp_path %1$s/tmp/body;
-                      proxy_temp_path %1$s/tmp/proxy;
-                      fastcgi_temp_path %1$s/tmp/fastcgi;
-                      uwsgi_temp_path %1$s/tmp/uwsgi;
-                      scgi_temp_path %1$s/tmp/scgi;
-                    %2$s}
-                    """.formatted(dir, servers);
-            Path confFile = Files.writeString(dir.resolve("nginx.conf"), conf);
-            launch(pinned(env, List.of(binary, "-e", dir.resolve("error.log").toString(), "-p", dir.toString(),
-                    "-c", confFile.toString())), Map.of(), dir.resolve("stdout.log"));
+            launch(pinned(env, nginxCommand(binary, dir, servers.toString())), Map.of(), dir.resolve("stdout.log"));
             for (int port : ports.values()) {
                 awaitPort(port, 15_000);
             }

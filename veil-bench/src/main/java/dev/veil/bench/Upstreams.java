@@ -92,46 +92,24 @@ final class Upstreams implements AutoCloseable {
 
         @Override
         protected void start(Env env) throws Exception {
-            String binary = Files.isExecutable(Path.of("/usr/sbin/nginx")) ? "/usr/sbin/nginx" : "nginx";
+            String binary = nginxBinary();
             if (firstLine(List.of(binary, "-v")).isEmpty()) {
                 throw new IllegalStateException("nginx is not installed");
             }
             Path dir = Files.createDirectories(env.work().resolve("nginx-mock"));
-            for (String t : List.of("body", "proxy", "fastcgi", "uwsgi", "scgi")) {
-                Files.createDirectories(dir.resolve("tmp").resolve(t)).toFile().setWritable(true, false);
-            }
             port = freePort();
             String json = "{\"id\":\"chatcmpl-bench0000000000000000000000\",\"object\":\"chat.completion\","
                     + "\"created\":1700000000,\"model\":\"mock\",\"choices\":[{\"index\":0,\"message\":{\"role\":"
                     + "\"assistant\",\"content\":\"Hello! How can I help you today?\",\"refusal\":null},\"logprobs\":null,"
                     + "\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":19,\"completion_tokens\":9,"
                     + "\"total_tokens\":28},\"system_fingerprint\":\"fp_bench\"}";
-            String conf = """
-                    worker_processes 1;
-                    worker_rlimit_nofile 30000;
-                    daemon off;
-                    master_process on;
-                    pid %1$s/nginx.pid;
-                    error_log %1$s/error.log warn;
-                    events { worker_connections 15000; }
-                    http {
-                      access_log off;
-                      keepalive_requests 1000000;
-                      keepalive_timeout 300s;
-                      client_body_temp_path %1$s/tmp/body;
-                      proxy_temp_path %1$s/tmp/proxy;
-                      fastcgi_temp_path %1$s/tmp/fastcgi;
-                      uwsgi_temp_path %1$s/tmp/uwsgi;
-                      scgi_temp_path %1$s/tmp/scgi;
+            String server = """
                       server {
-                        listen 127.0.0.1:%2$d backlog=8192;
-                        location / { default_type application/json; return 200 '%3$s'; }
+                        listen 127.0.0.1:%1$d backlog=8192;
+                        location / { default_type application/json; return 200 '%2$s'; }
                       }
-                    }
-                    """.formatted(dir, port, json);
-            Path confFile = Files.writeString(dir.resolve("nginx.conf"), conf);
-            launch(pinned(env, env.loadCpu(), List.of(binary, "-e", dir.resolve("error.log").toString(), "-p",
-                    dir.toString(), "-c", confFile.toString())), Map.of(), dir.resolve("stdout.log"));
+                    """.formatted(port, json);
+            launch(pinned(env, env.loadCpu(), nginxCommand(binary, dir, server)), Map.of(), dir.resolve("stdout.log"));
             awaitPort(port, 15_000);
         }
 
