@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.openai.client.OpenAIClient;
-import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.core.JsonValue;
 import com.openai.core.http.HttpResponse;
 import com.openai.errors.NotFoundException;
@@ -57,7 +56,7 @@ class BatchApiTest {
     @BeforeAll
     static void start() {
         fixture = GatewayFixture.withBatches(dataDir, "");
-        client = client(fixture.apiKey);
+        client = fixture.openAiClient(fixture.apiKey);
     }
 
     @AfterAll
@@ -73,11 +72,6 @@ class BatchApiTest {
     @BeforeEach
     void resetUpstream() {
         fixture.upstream.reset();
-    }
-
-    static OpenAIClient client(String apiKey) {
-        return OpenAIOkHttpClient.builder().baseUrl(fixture.baseUrl()).apiKey(apiKey).maxRetries(0)
-                .timeout(Duration.ofSeconds(30)).build();
     }
 
     static String chatLine(String customId, String text) {
@@ -279,7 +273,7 @@ class BatchApiTest {
         Batch batch = client.batches().create(BatchCreateParams.builder().inputFileId(upload(client, chatLine("n", "x")).id())
                 .endpoint(BatchCreateParams.Endpoint.V1_CHAT_COMPLETIONS)
                 .completionWindow(BatchCreateParams.CompletionWindow._24H).build());
-        OpenAIClient theirs = client(other.secret());
+        OpenAIClient theirs = fixture.openAiClient(other.secret());
         try {
             assertThatThrownBy(() -> theirs.files().retrieve(mine.id())).isInstanceOf(NotFoundException.class);
             assertThatThrownBy(() -> content(theirs, mine.id())).isInstanceOf(NotFoundException.class);

@@ -114,6 +114,12 @@ public final class GatewayFixture implements AutoCloseable {
         return gateway.baseUrl();
     }
 
+    /** The official openai-java client pointed at this gateway with {@code apiKey}; no retries, so a test sees each answer. */
+    public com.openai.client.OpenAIClient openAiClient(String apiKey) {
+        return com.openai.client.okhttp.OpenAIOkHttpClient.builder().baseUrl(baseUrl()).apiKey(apiKey).maxRetries(0)
+                .timeout(Duration.ofSeconds(30)).build();
+    }
+
     public String origin() {
         return "http://127.0.0.1:" + gateway.port();
     }

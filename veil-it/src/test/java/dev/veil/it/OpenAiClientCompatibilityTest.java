@@ -67,7 +67,7 @@ class OpenAiClientCompatibilityTest {
     @BeforeAll
     static void start() {
         fixture = GatewayFixture.start(dataDir);
-        client = client(fixture.apiKey);
+        client = fixture.openAiClient(fixture.apiKey);
     }
 
     @AfterAll
@@ -83,15 +83,6 @@ class OpenAiClientCompatibilityTest {
     @BeforeEach
     void resetUpstream() {
         fixture.upstream.reset();
-    }
-
-    private static OpenAIClient client(String apiKey) {
-        return OpenAIOkHttpClient.builder()
-                .baseUrl(fixture.baseUrl())
-                .apiKey(apiKey)
-                .maxRetries(0)
-                .timeout(Duration.ofSeconds(15))
-                .build();
     }
 
     private static ChatCompletionCreateParams.Builder chat(String message) {
@@ -447,7 +438,7 @@ class OpenAiClientCompatibilityTest {
 
     @Test
     void wrongApiKeyIsUnauthorized() {
-        OpenAIClient wrong = client("veil-sk-not-a-real-key");
+        OpenAIClient wrong = fixture.openAiClient("veil-sk-not-a-real-key");
         try {
             UnauthorizedException e = catchThrowableOfType(UnauthorizedException.class,
                     () -> wrong.chat().completions().create(chat("hi").build()));
