@@ -103,8 +103,9 @@ public final class Gateway implements AutoCloseable {
         Vertx vertx = null;
         try {
             // Up to 2,000 rows per transaction: at full load that cost the metering thread about 4.5 µs a request
-            // against about 5.9 µs with 500-row transactions (docs/benchmarks.md). On SQLite a full batch holds the one pooled
-            // connection for roughly 2,000 × 5 µs = 10 ms (estimated, not measured), which an API-key cache miss may wait for.
+            // against about 5.9 µs with 500-row transactions (docs/benchmarks.md). On SQLite a full batch holds the one
+            // pooled connection for roughly 2,000 × 5 µs = 10 ms (estimated, not measured), which an API-key cache miss
+            // may wait for.
             MeteringWriter metering = new MeteringWriter(store, 100_000, 2_000, Duration.ofMillis(200));
             vertx = Vertx.vertx();
             vertx.exceptionHandler(t -> LOG.error("unhandled failure on an event loop: {}", t.getClass().getName()));
