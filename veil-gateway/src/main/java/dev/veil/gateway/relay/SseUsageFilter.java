@@ -40,6 +40,8 @@ final class SseUsageFilter {
     /** Where the search for the pending event's end resumes; no boundary starts before it. */
     private int resumeAt;
     private boolean tooLarge;
+    /** Bytes looked at by the boundary search, for the test that scanning stays linear. */
+    private long bytesScanned;
     private Usage usage;
     private long dataEvents;
     private boolean sawDone;
@@ -98,6 +100,7 @@ final class SseUsageFilter {
             eventStart = eventEnd;
             i = eventEnd;
         }
+        bytesScanned += length - from;
         int completeEnd = eventStart;
         Buffer out;
         if (kept != null) {
@@ -153,6 +156,11 @@ final class SseUsageFilter {
         }
         chunk.getBytes(pending, pendingLength);
         pendingLength = needed;
+    }
+
+    /** How many bytes the boundary search has looked at so far (linear in the bytes accepted). */
+    long bytesScanned() {
+        return bytesScanned;
     }
 
     /** Whatever incomplete event is left when the upstream ends; forwarded as it is. */
