@@ -59,6 +59,7 @@ public final class FakeUpstream implements AutoCloseable {
     private volatile long gapMillis = 5;
     private volatile int extraChunks = 0;
     private volatile long slowMillis = 500;
+    private volatile java.util.function.BiConsumer<HttpServerRequest, Buffer> custom;
 
     private FakeUpstream(Vertx vertx, HttpServer server) {
         this.vertx = vertx;
@@ -138,7 +139,17 @@ public final class FakeUpstream implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Answers every next request with {@code handler} (given the request and its body, already recorded) instead of
+     * the OpenAI-like behaviour: for upstreams that misbehave in ways the modes do not cover. {@link #reset()} ends it.
+     */
+    public FakeUpstream custom(java.util.function.BiConsumer<HttpServerRequest, Buffer> handler) {
+        this.custom = handler;
+        return this;
+    }
+
     public void reset() {
+        custom = null;
         requests.clear();
         mode = Mode.OK;
         gapMillis = 5;
@@ -153,6 +164,11 @@ public final class FakeUpstream implements AutoCloseable {
         request.body().onSuccess(body -> {
             requests.add(new Recorded(request.method().name(), request.path(), copy(request.headers()), body.toString()));
             HttpServerResponse response = request.response();
+            java.util.function.BiConsumer<HttpServerRequest, Buffer> handler = custom;
+            if (handler != null) {
+                handler.accept(request, body);
+                return;
+            }
             switch (mode) {
                 case SILENT -> { } // never answers
                 case HTTP_ERROR -> response.setStatusCode(errorStatus).putHeader("content-type", "application/json").end(errorBody);

@@ -42,6 +42,11 @@ public final class GatewayFixture implements AutoCloseable {
 
     /** The YAML the fixture runs; {@code %s} are the upstream base URL and the data directory. */
     static String yaml(String upstreamBaseUrl, Path dataDir, long idleTimeoutMs) {
+        return yaml(upstreamBaseUrl, dataDir, idleTimeoutMs, "");
+    }
+
+    /** As above; {@code upstreamSettings} are extra YAML lines for the {@code fake} upstream (indented 4 spaces). */
+    static String yaml(String upstreamBaseUrl, Path dataDir, long idleTimeoutMs, String upstreamSettings) {
         return """
                 server:
                   host: 127.0.0.1
@@ -55,6 +60,7 @@ public final class GatewayFixture implements AutoCloseable {
                     api_key_env: FAKE_UPSTREAM_KEY
                     idle_timeout_ms: %d
                     connect_timeout_ms: 2000
+                %s
                   - name: nowhere
                     base_url: http://127.0.0.1:9/v1
                     connect_timeout_ms: 2000
@@ -75,7 +81,7 @@ public final class GatewayFixture implements AutoCloseable {
                   - id: test-unreachable
                     routes:
                       - upstream: nowhere
-                """.formatted(dataDir, upstreamBaseUrl, idleTimeoutMs);
+                """.formatted(dataDir, upstreamBaseUrl, idleTimeoutMs, upstreamSettings.stripTrailing());
     }
 
     public static GatewayFixture start(Path dataDir) {
@@ -98,11 +104,20 @@ public final class GatewayFixture implements AutoCloseable {
 
     /** A fixture whose environment also holds {@code extraEnv}. */
     public static GatewayFixture start(Path dataDir, long idleTimeoutMs, String extraYaml, Map<String, String> extraEnv) {
+        return start(dataDir, idleTimeoutMs, "", extraYaml, extraEnv);
+    }
+
+    /**
+     * A fixture whose {@code fake} upstream also has {@code upstreamSettings} (YAML lines such as
+     * {@code "    max_connections: 2\n"}), and whose YAML ends with {@code extraYaml}.
+     */
+    public static GatewayFixture start(Path dataDir, long idleTimeoutMs, String upstreamSettings, String extraYaml,
+                                       Map<String, String> extraEnv) {
         FakeUpstream upstream = FakeUpstream.start();
         Map<String, String> env = new java.util.HashMap<>(Map.of("FAKE_UPSTREAM_KEY", UPSTREAM_SECRET,
                 "VEIL_ADMIN_TOKEN", ADMIN_TOKEN));
         env.putAll(extraEnv);
-        VeilConfig config = ConfigLoader.parse(yaml(upstream.baseUrl(), dataDir, idleTimeoutMs) + extraYaml, env);
+        VeilConfig config = ConfigLoader.parse(yaml(upstream.baseUrl(), dataDir, idleTimeoutMs, upstreamSettings) + extraYaml, env);
         Gateway gateway = Gateway.start(config, env);
         IssuedKey key = ApiKeyIssuer.issue("it", Instant.now());
         gateway.store().apiKeys().insert(key.record());

@@ -132,7 +132,12 @@ final class Schema {
             f("connect_timeout_ms", Type.LONG, F.numberNode(UpstreamConfig.DEFAULT_CONNECT_TIMEOUT_MS)),
             f("idle_timeout_ms", Type.LONG, F.numberNode(UpstreamConfig.DEFAULT_IDLE_TIMEOUT_MS)),
             f("max_connections", Type.INT, F.numberNode(UpstreamConfig.DEFAULT_MAX_CONNECTIONS)),
-            f("node", Type.BOOLEAN, F.booleanNode(false)));
+            f("node", Type.BOOLEAN, F.booleanNode(false)),
+            f("pool_wait_timeout_ms", Type.LONG, F.numberNode(UpstreamConfig.DEFAULT_POOL_WAIT_TIMEOUT_MS)),
+            f("max_wait_queue", Type.INT, F.numberNode(UpstreamConfig.DEFAULT_MAX_WAIT_QUEUE)),
+            f("max_response_bytes", Type.LONG, F.numberNode(UpstreamConfig.DEFAULT_MAX_RESPONSE_BYTES)),
+            f("max_error_bytes", Type.LONG, F.numberNode(UpstreamConfig.DEFAULT_MAX_ERROR_BYTES)),
+            f("max_event_bytes", Type.LONG, F.numberNode(UpstreamConfig.DEFAULT_MAX_EVENT_BYTES)));
 
     static final Obj ATTESTATION = obj("attestation", GENERIC_SECRET_HINT, Set.of(),
             f("allowed_formats", Type.list(Type.STRING), F.arrayNode()),

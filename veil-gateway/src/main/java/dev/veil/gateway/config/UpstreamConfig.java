@@ -21,14 +21,34 @@ import java.util.Optional;
  * @param maxConnections   the connection pool size for this upstream; default {@value #DEFAULT_MAX_CONNECTIONS}
  * @param node             whether this is a Veil node (e2ee, attested) rather than a plain OpenAI-compatible server;
  *                         its base URL is then the node's origin plus {@code /v1}
+ * @param poolWaitTimeoutMs how long a request may wait for a pooled connection when all {@code maxConnections} are
+ *                         busy; a local wait, never counted as an upstream failure; default
+ *                         {@value #DEFAULT_POOL_WAIT_TIMEOUT_MS}
+ * @param maxWaitQueue     how many requests may wait for a pooled connection; the excess is answered 503 at once;
+ *                         default {@value #DEFAULT_MAX_WAIT_QUEUE}
+ * @param maxResponseBytes the largest whole (non-stream) answer read from this upstream; default
+ *                         {@value #DEFAULT_MAX_RESPONSE_BYTES}
+ * @param maxErrorBytes    how much of an error answer is read (only a prefix is needed to map it); default
+ *                         {@value #DEFAULT_MAX_ERROR_BYTES}
+ * @param maxEventBytes    the largest single server-sent event of a stream; default {@value #DEFAULT_MAX_EVENT_BYTES}
  */
 public record UpstreamConfig(String name, String baseUrl, String apiKeyEnv, Map<String, String> headers,
-                             long connectTimeoutMs, long idleTimeoutMs, int maxConnections, boolean node) {
+                             long connectTimeoutMs, long idleTimeoutMs, int maxConnections, boolean node,
+                             long poolWaitTimeoutMs, int maxWaitQueue, long maxResponseBytes, long maxErrorBytes,
+                             long maxEventBytes) {
 
-    /** A plain (non-node) upstream. */
+    /** A plain (non-node) upstream with default pool wait and size caps. */
     public UpstreamConfig(String name, String baseUrl, String apiKeyEnv, Map<String, String> headers,
                           long connectTimeoutMs, long idleTimeoutMs, int maxConnections) {
         this(name, baseUrl, apiKeyEnv, headers, connectTimeoutMs, idleTimeoutMs, maxConnections, false);
+    }
+
+    /** An upstream with default pool wait and size caps. */
+    public UpstreamConfig(String name, String baseUrl, String apiKeyEnv, Map<String, String> headers,
+                          long connectTimeoutMs, long idleTimeoutMs, int maxConnections, boolean node) {
+        this(name, baseUrl, apiKeyEnv, headers, connectTimeoutMs, idleTimeoutMs, maxConnections, node,
+                DEFAULT_POOL_WAIT_TIMEOUT_MS, DEFAULT_MAX_WAIT_QUEUE, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_ERROR_BYTES,
+                DEFAULT_MAX_EVENT_BYTES);
     }
 
     /** A Veil node at {@code origin} (e.g. {@code http://127.0.0.1:9000}). */
@@ -43,6 +63,20 @@ public record UpstreamConfig(String name, String baseUrl, String apiKeyEnv, Map<
     public static final long DEFAULT_IDLE_TIMEOUT_MS = 300_000;
     /** Default connection pool size. */
     public static final int DEFAULT_MAX_CONNECTIONS = 256;
+    /** Default wait for a pooled connection: 5 s. */
+    public static final long DEFAULT_POOL_WAIT_TIMEOUT_MS = 5_000;
+    /** Default number of requests that may wait for a pooled connection. */
+    public static final int DEFAULT_MAX_WAIT_QUEUE = 1_024;
+    /**
+     * Default cap of a whole answer: 32 MiB. Chat answers are kilobytes; the largest legitimate answers are embedding
+     * batches (2,048 inputs of 3,072 dimensions are about 33 MB as base64, several times that as JSON floats, which
+     * need a higher cap).
+     */
+    public static final long DEFAULT_MAX_RESPONSE_BYTES = 32L << 20;
+    /** Default cap of an error answer read: 64 KiB, far more than an OpenAI-shaped error needs. */
+    public static final long DEFAULT_MAX_ERROR_BYTES = 64L << 10;
+    /** Default cap of one server-sent event: 1 MiB; a token delta is tens of bytes, a final chunk a few kilobytes. */
+    public static final long DEFAULT_MAX_EVENT_BYTES = 1L << 20;
 
     /** Makes {@code headers} an immutable, order-preserving copy (empty when {@code null}). */
     public UpstreamConfig {

@@ -212,6 +212,26 @@ final class Validator {
         if (upstream.maxConnections() < 1) {
             problems.add(Problems.field(path, "max_connections"), "must be at least 1");
         }
+        upstreamLimits(upstream, path);
+    }
+
+    /** The pool wait and the size caps of an upstream's answers. */
+    private void upstreamLimits(UpstreamConfig upstream, String path) {
+        if (upstream.poolWaitTimeoutMs() < 1) {
+            problems.add(Problems.field(path, "pool_wait_timeout_ms"), "must be at least 1");
+        }
+        if (upstream.maxWaitQueue() < 0) {
+            problems.add(Problems.field(path, "max_wait_queue"), "must be 0 (no waiting) or more");
+        }
+        range(upstream.maxResponseBytes(), 1_024, 1L << 30, path, "max_response_bytes");
+        range(upstream.maxErrorBytes(), 1_024, 1L << 20, path, "max_error_bytes");
+        range(upstream.maxEventBytes(), 1_024, 64L << 20, path, "max_event_bytes");
+    }
+
+    private void range(long value, long min, long max, String path, String field) {
+        if (value < min || value > max) {
+            problems.add(Problems.field(path, field), "must be between " + min + " and " + max + " bytes");
+        }
     }
 
     private void baseUrl(String url, String path) {

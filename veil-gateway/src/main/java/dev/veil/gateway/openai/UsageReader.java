@@ -76,6 +76,7 @@ public final class UsageReader {
                 String field = p.currentName();
                 JsonToken value = p.nextToken();
                 if (field.equals("usage") && value == JsonToken.START_OBJECT) {
+                    // Out-of-range counts read as no usage: the stream is billed by its estimate instead.
                     usage = readUsageObject(p);
                 } else if (field.equals("choices") && value == JsonToken.START_ARRAY) {
                     emptyChoices = p.nextToken() == JsonToken.END_ARRAY;
@@ -98,23 +99,76 @@ public final class UsageReader {
         }
     }
 
+    /**
+     * Parses a whole answer once, checking that it is exactly one well-formed JSON object, and returns its top-level
+     * usage ({@code null} when it has none). This is the only parse of a whole answer on the relay path.
+     *
+     * @throws Malformed when the body is not one JSON object, or its usage counts are out of range
+     */
+    public Usage readChecked(byte[] document, int offset, int length) throws Malformed {
+        try (JsonParser p = json.createParser(document, offset, length)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                throw new Malformed("not a JSON object");
+            }
+            Usage usage = null;
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String field = p.currentName();
+                JsonToken value = p.nextToken();
+                if (value == JsonToken.START_OBJECT && field.equals("usage")) {
+                    usage = readUsageObject(p);
+                    if (usage == null) {
+                        throw new Malformed("usage counts out of range");
+                    }
+                } else {
+                    p.skipChildren();
+                }
+            }
+            if (p.currentToken() != JsonToken.END_OBJECT || p.nextToken() != null) {
+                throw new Malformed("not one JSON object");
+            }
+            return usage;
+        } catch (IOException | RuntimeException e) {
+            throw new Malformed("invalid JSON");
+        }
+    }
+
+    /** A whole answer that is not one well-formed JSON object with usage counts in range. Carries no content. */
+    public static final class Malformed extends Exception {
+        public Malformed(String what) {
+            super(what, null, false, false);
+        }
+    }
+
+    /**
+     * The usage object's counts, or {@code null} when one is out of range: negative, not an integer that fits a long,
+     * or above {@link Usage#MAX_TOKENS}. Counts beyond that are no real answer's; accepting them would let a broken or
+     * hostile upstream overflow the ledger and the limiter.
+     */
     private static Usage readUsageObject(JsonParser p) throws IOException {
         long prompt = 0;
         long completion = 0;
         long total = -1;
+        boolean inRange = true;
         while (p.nextToken() == JsonToken.FIELD_NAME) {
             String name = p.currentName();
             JsonToken v = p.nextToken();
             if (v == JsonToken.VALUE_NUMBER_INT) {
-                switch (name) {
-                    case "prompt_tokens" -> prompt = p.getLongValue();
-                    case "completion_tokens" -> completion = p.getLongValue();
-                    case "total_tokens" -> total = p.getLongValue();
-                    default -> { }
+                long count = p.getNumberType() == JsonParser.NumberType.BIG_INTEGER ? -1 : p.getLongValue();
+                boolean counted = switch (name) {
+                    case "prompt_tokens" -> { prompt = count; yield true; }
+                    case "completion_tokens" -> { completion = count; yield true; }
+                    case "total_tokens" -> { total = count; yield true; }
+                    default -> false;
+                };
+                if (counted && (count < 0 || count > Usage.MAX_TOKENS)) {
+                    inRange = false;
                 }
             } else {
                 p.skipChildren();
             }
+        }
+        if (!inRange) {
+            return null;
         }
         return new Usage(prompt, completion, total < 0 ? prompt + completion : total);
     }

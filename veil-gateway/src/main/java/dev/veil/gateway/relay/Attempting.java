@@ -4,6 +4,7 @@ import dev.veil.gateway.config.RoutingConfig;
 import dev.veil.gateway.http.HeaderNames;
 import dev.veil.gateway.routing.Upstream;
 import dev.veil.protocol.OpenAiError;
+import io.vertx.core.http.ConnectionPoolTooBusyException;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import java.net.ConnectException;
@@ -17,11 +18,23 @@ import java.util.concurrent.TimeoutException;
 public final class Attempting {
 
     private static final long MAX_BACKOFF_MS = 2_000;
+    /** The error code of a request refused because every pooled connection to the upstream is busy. */
+    public static final String UPSTREAM_BUSY = "upstream_busy";
+    /** The {@code Retry-After} (seconds) sent with {@link #UPSTREAM_BUSY}. */
+    public static final String BUSY_RETRY_AFTER_SECONDS = "1";
 
     private Attempting() {
     }
 
-    /** A POST to {@code upstream} for {@code endpointPath}, with only Veil's headers and the route's credential. */
+    /**
+     * A POST to {@code upstream} for {@code endpointPath}, with only Veil's headers and the route's credential.
+     *
+     * <p>Vert.x's request connect timeout bounds getting a connection from the pool, a queue wait included; it is set
+     * to the TCP connect timeout plus the pool wait, so a connect that fails on its own fails first with a
+     * {@link ConnectException} (the upstream's fault) and a bare {@link TimeoutException} here always means a local
+     * wait for a busy pool ({@link #poolBusy(Throwable)}). Its idle timeout covers the wait for the response head only
+     * (Vert.x cancels it when the head arrives); bodies are watched by {@link IdleWatch}.
+     */
     public static RequestOptions post(Upstream upstream, String endpointPath, CharSequence accept) {
         RequestOptions options = new RequestOptions()
                 .setMethod(HttpMethod.POST)
@@ -29,7 +42,7 @@ public final class Attempting {
                 .setPort(upstream.port())
                 .setSsl(upstream.ssl())
                 .setURI(upstream.basePath() + endpointPath)
-                .setConnectTimeout(upstream.connectTimeoutMs())
+                .setConnectTimeout(upstream.connectTimeoutMs() + upstream.poolWaitTimeoutMs())
                 .setIdleTimeout(upstream.idleTimeoutMs())
                 .addHeader(HeaderNames.CONTENT_TYPE, HeaderNames.APPLICATION_JSON)
                 .addHeader(HeaderNames.ACCEPT, accept);
@@ -51,8 +64,42 @@ public final class Attempting {
                 OpenAiError.UPSTREAM, null, "no_healthy_route");
     }
 
-    /** The error a connection that failed before an answer leaves: timeout 504, unreachable or broken 502. */
+    /**
+     * Whether getting a connection failed locally: the pool's wait queue was full, or the wait for a pooled connection
+     * expired. Only for failures of {@code HttpClient.request(...)}, which end before anything is sent. Such a failure
+     * says nothing about the upstream's health and never counts against its route.
+     */
+    public static boolean poolBusy(Throwable cause) {
+        return cause instanceof ConnectionPoolTooBusyException
+                || (cause instanceof TimeoutException && !(cause instanceof ConnectException));
+    }
+
+    /** The answer when every pooled connection to the upstream stayed busy; sent with {@code Retry-After}. */
+    public static OpenAiError upstreamBusy() {
+        return new OpenAiError(503, "The gateway's connections to the upstream provider are all busy; retry after "
+                + BUSY_RETRY_AFTER_SECONDS + " s.", OpenAiError.UPSTREAM, null, UPSTREAM_BUSY);
+    }
+
+    /** Whether {@code error} is {@link #upstreamBusy()}, which the client gets with {@code Retry-After}. */
+    public static boolean isBusy(OpenAiError error) {
+        return UPSTREAM_BUSY.equals(error.code());
+    }
+
+    /** The answer to a 2xx that is not what was asked for (wrong content type or encoding, not JSON, usage out of range). */
+    public static OpenAiError invalidResponse(String what) {
+        return new OpenAiError(502, "The upstream provider sent a malformed answer (" + what + "); retry later.",
+                OpenAiError.UPSTREAM, null, "upstream_invalid_response");
+    }
+
+    /**
+     * The error a connection that failed before an answer was complete leaves: timeout 504, unreachable or broken 502,
+     * an answer larger than the upstream's cap 502.
+     */
     public static OpenAiError connectionError(Throwable cause) {
+        if (cause instanceof BoundedBody.TooLarge) {
+            return new OpenAiError(502, "The upstream provider's answer exceeded the gateway's size limit for it.",
+                    OpenAiError.UPSTREAM, null, "upstream_response_too_large");
+        }
         if (cause instanceof TimeoutException) {
             return new OpenAiError(504, "The upstream provider did not answer in time; retry later.",
                     OpenAiError.UPSTREAM, null, "upstream_timeout");
@@ -63,5 +110,27 @@ public final class Attempting {
         }
         return new OpenAiError(502, "The connection to the upstream provider failed; retry later.",
                 OpenAiError.UPSTREAM, null, "upstream_connection_failed");
+    }
+
+    /**
+     * Why a 2xx answer's head is not acceptable, or {@code null}: a stream must be {@code text/event-stream}, a whole
+     * answer JSON (or untyped), and neither may carry a content encoding, which Veil never asks for.
+     */
+    public static String headProblem(boolean stream, String contentType, String contentEncoding) {
+        if (contentEncoding != null && !contentEncoding.isEmpty() && !contentEncoding.equalsIgnoreCase("identity")) {
+            return "an unrequested content-encoding";
+        }
+        if (stream) {
+            return contentType != null && regionMatches(contentType, "text/event-stream") ? null
+                    : "a stream answer that is not text/event-stream";
+        }
+        if (contentType == null || regionMatches(contentType, "application/json") || contentType.contains("+json")) {
+            return null;
+        }
+        return "a content type other than JSON";
+    }
+
+    private static boolean regionMatches(String value, String prefix) {
+        return value.regionMatches(true, 0, prefix, 0, prefix.length());
     }
 }

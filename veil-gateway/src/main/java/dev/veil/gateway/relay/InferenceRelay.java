@@ -25,6 +25,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.RequestOptions;
@@ -204,7 +205,11 @@ public final class InferenceRelay {
         long started = System.nanoTime();
         clients.get(route.upstream().name()).request(options).onComplete(created -> {
             if (created.failed()) {
-                onFailure(a, route, breaker, created.cause());
+                if (Attempting.poolBusy(created.cause())) {
+                    onPoolBusy(a, route, breaker);
+                } else {
+                    onFailure(a, route, breaker, created.cause());
+                }
                 return;
             }
             HttpClientRequest upstreamRequest = created.result();
@@ -237,15 +242,34 @@ public final class InferenceRelay {
     }
 
     private void onFailure(Attempts a, Route route, CircuitBreaker breaker, Throwable cause) {
+        LOG.debug("request_id={} route={} attempt failed: {}", a.exchange.requestId(), route.name(),
+                cause.getClass().getSimpleName());
+        attemptFailed(a, route, breaker, Attempting.connectionError(cause));
+    }
+
+    /** The attempt failed because of the upstream: it counts against the route, and the next candidate is tried. */
+    private void attemptFailed(Attempts a, Route route, CircuitBreaker breaker, OpenAiError error) {
         a.inFlight = null;
         if (a.clientGone) {
             return;
         }
-        LOG.debug("request_id={} route={} attempt failed: {}", a.exchange.requestId(), route.name(),
-                cause.getClass().getSimpleName());
         breaker.failure();
         health.stats(route).failure();
-        a.lastError = Attempting.connectionError(cause);
+        a.lastError = error;
+        retry(a);
+    }
+
+    /**
+     * Every pooled connection to the upstream stayed busy (or the wait queue was full): a local condition that says
+     * nothing about the upstream's health, so it never counts against the route; another candidate may have room.
+     */
+    private void onPoolBusy(Attempts a, Route route, CircuitBreaker breaker) {
+        breaker.release();
+        if (a.clientGone) {
+            return;
+        }
+        LOG.debug("request_id={} route={} upstream connections busy", a.exchange.requestId(), route.name());
+        a.lastError = Attempting.upstreamBusy();
         retry(a);
     }
 
@@ -253,9 +277,27 @@ public final class InferenceRelay {
         a.inFlight = null;
         int status = upstream.statusCode();
         if (status >= 200 && status < 300) {
-            breaker.success();
-            health.stats(route).latency((System.nanoTime() - started) / 1e6);
-            deliver(a, route, upstream, status);
+            if (route.node()) {
+                breaker.success();
+                health.stats(route).latency((System.nanoTime() - started) / 1e6);
+                deliver(a, route, upstream, status, null);
+                return;
+            }
+            String problem = Attempting.headProblem(a.request.stream(), upstream.getHeader(HeaderNames.CONTENT_TYPE),
+                    upstream.getHeader(HttpHeaders.CONTENT_ENCODING));
+            if (problem != null) {
+                upstream.request().reset();
+                attemptFailed(a, route, breaker, Attempting.invalidResponse(problem));
+                return;
+            }
+            double latencyMs = (System.nanoTime() - started) / 1e6;
+            if (a.request.stream()) {
+                breaker.success();
+                health.stats(route).latency(latencyMs);
+                deliver(a, route, upstream, status, null);
+            } else {
+                readWhole(a, route, breaker, upstream, status, latencyMs);
+            }
             return;
         }
         if (route.node()) {
@@ -270,11 +312,14 @@ public final class InferenceRelay {
             // The upstream is healthy; the request itself was refused. Trying elsewhere would not help.
             breaker.success();
         }
-        upstream.body().onComplete(body -> {
-            OpenAiError error = upstreamErrors.map(status, body.succeeded() ? body.result().getBytes() : new byte[0]);
+        Upstream from = route.upstream();
+        a.inFlight = upstream.request();
+        BoundedBody.prefix(a.vertx, upstream, from.maxErrorBytes(), from.idleTimeoutMs()).onComplete(body -> {
+            a.inFlight = null;
             if (a.clientGone) {
                 return;
             }
+            OpenAiError error = upstreamErrors.map(status, body.succeeded() ? body.result().getBytes() : new byte[0]);
             if (retryable) {
                 a.lastError = error;
                 retry(a);
@@ -298,11 +343,16 @@ public final class InferenceRelay {
         } else {
             breaker.success();
         }
-        upstream.body().onComplete(body -> {
+        Upstream from = route.upstream();
+        a.inFlight = upstream.request();
+        BoundedBody.prefix(a.vertx, upstream, from.maxErrorBytes(), from.idleTimeoutMs()).onComplete(body -> {
+            a.inFlight = null;
             if (a.clientGone) {
                 return;
             }
-            byte[] bytes = body.succeeded() ? body.result().getBytes() : new byte[0];
+            // A cut error body is not valid JSON any more: the client then gets Veil's own error.
+            byte[] bytes = body.succeeded() && body.result().length() < from.maxErrorBytes()
+                    ? body.result().getBytes() : new byte[0];
             if (!a.e2ee && (status == 421 || status == 429 || status >= 500)) {
                 a.lastError = new OpenAiError(status == 421 ? 503 : 502, "The node could not serve the request ("
                         + status + "); retry shortly.", OpenAiError.UPSTREAM, null, "node_error");
@@ -331,7 +381,46 @@ public final class InferenceRelay {
         }
     }
 
-    private void deliver(Attempts a, Route route, HttpClientResponse upstream, int status) {
+    /**
+     * Reads a whole answer within the upstream's size cap and idle timeout, and checks in the same pass that it is one
+     * JSON object with usage counts in range; only then does it count as the route's success and go to the client.
+     * Anything else is the upstream's failure, and the next candidate is tried (nothing reached the client yet).
+     */
+    private void readWhole(Attempts a, Route route, CircuitBreaker breaker, HttpClientResponse upstream, int status,
+                           double latencyMs) {
+        Upstream from = route.upstream();
+        a.inFlight = upstream.request();
+        BoundedBody.whole(a.vertx, upstream, from.maxResponseBytes(), from.idleTimeoutMs()).onComplete(body -> {
+            a.inFlight = null;
+            if (a.clientGone) {
+                return;
+            }
+            if (body.failed()) {
+                LOG.debug("request_id={} route={} answer unreadable: {}", a.exchange.requestId(), route.name(),
+                        body.cause().getClass().getSimpleName());
+                attemptFailed(a, route, breaker, Attempting.connectionError(body.cause()));
+                return;
+            }
+            Buffer bytes = body.result();
+            byte[] raw = bytes.getBytes();
+            Usage usage;
+            try {
+                usage = usageReader.readChecked(raw, 0, raw.length);
+            } catch (UsageReader.Malformed e) {
+                LOG.debug("request_id={} route={} malformed answer: {}", a.exchange.requestId(), route.name(),
+                        e.getMessage());
+                attemptFailed(a, route, breaker, Attempting.invalidResponse(e.getMessage()));
+                return;
+            }
+            breaker.success();
+            health.stats(route).latency(latencyMs);
+            a.exchange.usage(usage);
+            deliver(a, route, upstream, status, bytes);
+        });
+    }
+
+    /** Delivers a 2xx answer; {@code whole} is the already read and checked body of a non-stream answer. */
+    private void deliver(Attempts a, Route route, HttpClientResponse upstream, int status, Buffer whole) {
         a.delivering = true;
         Exchange exchange = a.exchange;
         HttpServerResponse response = exchange.response();
@@ -350,47 +439,42 @@ public final class InferenceRelay {
             }
             return;
         }
-        if (a.request.stream() && contentType != null && contentType.startsWith(EVENT_STREAM)) {
+        if (whole == null) {
             relayStream(exchange, a.request, route, upstream, receipt);
         } else {
-            relayWhole(exchange, upstream, status, contentType);
-        }
-    }
-
-    private void relayWhole(Exchange exchange, HttpClientResponse upstream, int status, String contentType) {
-        HttpServerResponse response = exchange.response();
-        response.closeHandler(v -> {
-            if (!response.ended()) {
-                meter.complete(exchange, Exchange.CLIENT_CLOSED);
-                upstream.request().reset();
-            }
-        });
-        upstream.body().onComplete(body -> {
-            if (body.failed()) {
-                OpenAiError error = Attempting.connectionError(body.cause());
-                meter.complete(exchange, response.closed() ? Exchange.CLIENT_CLOSED : error.httpStatus());
-                Responses.error(response, error);
-                return;
-            }
-            Buffer bytes = body.result();
-            byte[] raw = bytes.getBytes();
-            exchange.usage(usageReader.read(raw, 0, raw.length));
             meter.complete(exchange, status);
             if (!response.closed() && !response.ended()) {
                 response.setStatusCode(status)
                         .putHeader(HeaderNames.CONTENT_TYPE, contentType == null ? HeaderNames.APPLICATION_JSON : contentType)
-                        .end(bytes);
+                        .end(whole);
             }
-        });
+        }
+    }
+
+    /** One streamed answer's state, so that whichever way it ends (done, failure, timeout, cap) it ends once. */
+    private static final class StreamState {
+        boolean over;
     }
 
     private void relayStream(Exchange exchange, InferenceRequest request, Route route, HttpClientResponse upstream,
                              String receipt) {
         HttpServerResponse response = exchange.response();
-        SseUsageFilter filter = new SseUsageFilter(usageReader, request.clientWantsUsage());
+        Upstream from = route.upstream();
+        SseUsageFilter filter = new SseUsageFilter(usageReader, request.clientWantsUsage(), from.maxEventBytes());
+        StreamState state = new StreamState();
+        IdleWatch watch = IdleWatch.start(Vertx.currentContext().owner(), from.idleTimeoutMs(), () -> {
+            if (!state.over) {
+                LOG.debug("request_id={} upstream stream went silent", exchange.requestId());
+                failStream(exchange, route, filter, state, 504, "The upstream went silent mid-stream past its idle "
+                        + "timeout; the response is incomplete.", "upstream_timeout");
+                upstream.request().reset();
+            }
+        });
         response.closeHandler(v -> {
             if (!response.ended()) {
                 // The client left mid-stream: bill what was generated so far, then stop the generation.
+                state.over = true;
+                watch.stop();
                 exchange.usage(usageOrEstimate(filter));
                 meter.complete(exchange, Exchange.CLIENT_CLOSED);
                 upstream.request().reset();
@@ -401,25 +485,43 @@ public final class InferenceRelay {
                 .putHeader("content-type", "text/event-stream; charset=utf-8")
                 .putHeader("cache-control", "no-cache");
         upstream.handler(chunk -> {
+            if (state.over) {
+                return;
+            }
+            watch.touch();
             exchange.firstToken();
             Buffer out = filter.accept(chunk);
             if (out.length() > 0 && !response.closed()) {
                 response.write(out);
                 if (response.writeQueueFull()) {
+                    // The client is slow: its silence, not the upstream's, so the idle watch waits too.
                     upstream.pause();
-                    response.drainHandler(v -> upstream.resume());
+                    watch.suspend();
+                    response.drainHandler(v -> {
+                        watch.resume();
+                        upstream.resume();
+                    });
                 }
+            }
+            if (filter.tooLarge()) {
+                failStream(exchange, route, filter, state, 502, "An event of the upstream's stream exceeded the "
+                        + "gateway's size limit for one event; the response is incomplete.", "upstream_event_too_large");
+                upstream.request().reset();
             }
         });
         upstream.exceptionHandler(failure -> {
             LOG.debug("request_id={} upstream stream failed: {}", exchange.requestId(), failure.getClass().getSimpleName());
-            exchange.usage(usageOrEstimate(filter));
-            meter.complete(exchange, 502);
-            health.stats(route).failure();
-            endStreamWithError(exchange, "The upstream connection failed mid-stream; the response is incomplete.",
-                    failure instanceof TimeoutException ? "upstream_timeout" : "upstream_stream_interrupted");
+            boolean timeout = failure instanceof TimeoutException;
+            failStream(exchange, route, filter, state, timeout ? 504 : 502,
+                    "The upstream connection failed mid-stream; the response is incomplete.",
+                    timeout ? "upstream_timeout" : "upstream_stream_interrupted");
         });
         upstream.endHandler(v -> {
+            if (state.over) {
+                return;
+            }
+            state.over = true;
+            watch.stop();
             Buffer rest = filter.finish();
             if (rest.length() > 0 && !response.closed()) {
                 response.write(rest);
@@ -439,6 +541,23 @@ public final class InferenceRelay {
                 response.end(": veil-receipt " + receipt + "\n\n");
             }
         });
+    }
+
+    /**
+     * Ends a stream the upstream broke (failure, silence, an oversized event): bills what was generated, counts it
+     * against the route, and ends the client's stream with an error event. The caller resets the upstream when needed.
+     */
+    private void failStream(Exchange exchange, Route route, SseUsageFilter filter, StreamState state, int meteredStatus,
+                            String message, String code) {
+        if (state.over) {
+            return;
+        }
+        state.over = true;
+        exchange.usage(usageOrEstimate(filter));
+        meter.complete(exchange, meteredStatus);
+        health.breaker(route).failure();
+        health.stats(route).failure();
+        endStreamWithError(exchange, message, code);
     }
 
     private void recordThroughput(Exchange exchange, Route route, Usage usage) {
@@ -464,7 +583,8 @@ public final class InferenceRelay {
         if (response.closed() || response.ended()) {
             return;
         }
-        OpenAiError error = new OpenAiError(502, message, OpenAiError.UPSTREAM, null, code);
+        OpenAiError error = new OpenAiError("upstream_timeout".equals(code) ? 504 : 502, message, OpenAiError.UPSTREAM,
+                null, code);
         response.end(Buffer.buffer("data: ").appendBytes(error.toJson()).appendString("\n\n"));
     }
 
@@ -476,6 +596,9 @@ public final class InferenceRelay {
         if (a.lastRoute != null) {
             response.putHeader(HeaderNames.VEIL_ROUTE, a.lastRoute.name());
             response.putHeader(HeaderNames.VEIL_MODE, a.lastRoute.mode().wireName());
+        }
+        if (Attempting.isBusy(error)) {
+            response.putHeader(HttpHeaders.RETRY_AFTER, Attempting.BUSY_RETRY_AFTER_SECONDS);
         }
         meter.complete(a.exchange, error.httpStatus());
         Responses.error(response, error);

@@ -15,6 +15,7 @@ import dev.veil.protocol.e2ee.Receipt;
 import dev.veil.protocol.e2ee.ResponseOpener;
 import dev.veil.protocol.e2ee.SealedRequest;
 import dev.veil.protocol.e2ee.SignedReceipt;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpServerResponse;
@@ -48,7 +49,16 @@ final class NodeRelay {
         VerifiedNode node = nodes.verified(route.upstream().name()).orElse(null);
         Usage[] billed = {null};
         boolean[] broken = {false};
+        IdleWatch watch = IdleWatch.start(Vertx.currentContext().owner(), route.upstream().idleTimeoutMs(), () -> {
+            LOG.debug("request_id={} node answer went silent", exchange.requestId());
+            meter.complete(exchange, 504);
+            upstream.request().reset();
+            if (!response.ended() && !response.closed()) {
+                response.reset();
+            }
+        });
         response.closeHandler(v -> {
+            watch.stop();
             if (!response.ended()) {
                 meter.complete(exchange, Exchange.CLIENT_CLOSED);
                 upstream.request().reset();
@@ -57,6 +67,7 @@ final class NodeRelay {
         response.setStatusCode(200).setChunked(true).putHeader("content-type", E2ee.CONTENT_TYPE)
                 .putHeader("x-veil-receipt", veilReceipt);
         upstream.handler(chunk -> {
+            watch.touch();
             exchange.firstToken();
             if (!broken[0]) {
                 try {
@@ -75,11 +86,16 @@ final class NodeRelay {
                 response.write(chunk);
                 if (response.writeQueueFull()) {
                     upstream.pause();
-                    response.drainHandler(v -> upstream.resume());
+                    watch.suspend();
+                    response.drainHandler(v -> {
+                        watch.resume();
+                        upstream.resume();
+                    });
                 }
             }
         });
         upstream.exceptionHandler(failure -> {
+            watch.stop();
             meter.complete(exchange, 502);
             if (!response.ended() && !response.closed()) {
                 // Cutting the body short is the signal: the client detects the truncation and fails closed.
@@ -87,6 +103,7 @@ final class NodeRelay {
             }
         });
         upstream.endHandler(v -> {
+            watch.stop();
             exchange.usage(billed[0]);
             meter.complete(exchange, billed[0] != null ? 200 : 502);
             if (!response.closed() && !response.ended()) {
@@ -102,7 +119,15 @@ final class NodeRelay {
         ResponseOpener opener = sealed.responseOpener();
         Buffer whole = Buffer.buffer();
         boolean[] done = {false};
+        IdleWatch watch = IdleWatch.start(Vertx.currentContext().owner(), route.upstream().idleTimeoutMs(), () -> {
+            if (!done[0]) {
+                done[0] = true;
+                fail(exchange, stream, new E2eeException.Truncated());
+                upstream.request().reset();
+            }
+        });
         response.closeHandler(v -> {
+            watch.stop();
             if (!response.ended()) {
                 meter.complete(exchange, Exchange.CLIENT_CLOSED);
                 upstream.request().reset();
@@ -112,6 +137,7 @@ final class NodeRelay {
             if (done[0]) {
                 return;
             }
+            watch.touch();
             exchange.firstToken();
             try {
                 for (ResponseOpener.Part part : opener.accept(chunk.getBytes())) {
@@ -130,9 +156,15 @@ final class NodeRelay {
                                     response.write(Buffer.buffer(data.data()));
                                     if (response.writeQueueFull()) {
                                         upstream.pause();
-                                        response.drainHandler(v -> upstream.resume());
+                                        watch.suspend();
+                                        response.drainHandler(v -> {
+                                            watch.resume();
+                                            upstream.resume();
+                                        });
                                     }
                                 }
+                            } else if (whole.length() + data.data().length > route.upstream().maxResponseBytes()) {
+                                throw new E2eeException.Malformed("answer larger than the upstream's max_response_bytes");
                             } else {
                                 whole.appendBytes(data.data());
                             }
@@ -146,17 +178,20 @@ final class NodeRelay {
                 }
             } catch (E2eeException e) {
                 done[0] = true;
+                watch.stop();
                 fail(exchange, stream, e);
                 upstream.request().reset();
             }
         });
         upstream.exceptionHandler(failure -> {
+            watch.stop();
             if (!done[0]) {
                 done[0] = true;
                 fail(exchange, stream, new E2eeException.Truncated());
             }
         });
         upstream.endHandler(v -> {
+            watch.stop();
             if (done[0]) {
                 return;
             }

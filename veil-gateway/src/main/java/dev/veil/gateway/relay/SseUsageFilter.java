@@ -5,39 +5,86 @@ import dev.veil.gateway.openai.UsageReader;
 import io.vertx.core.buffer.Buffer;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
  * Watches a server-sent event stream on its way to the client, one event at a time: it records the usage from the
  * upstream's final usage chunk and drops that chunk when the client did not ask for it. Events are forwarded as soon as
  * they are complete, never aggregated; only an incomplete trailing event waits for its next bytes.
+ *
+ * <p>Linear in the bytes seen: an incomplete event is kept in one growable buffer (appended to, not re-copied per
+ * chunk) and the search for its end resumes where it stopped. A chunk of whole events is passed on as it is. One event
+ * may not exceed {@code maxEventBytes}: past it {@link #tooLarge()} turns true, the incomplete event is dropped and
+ * nothing more is accepted, so memory stays bounded whatever the upstream sends.
  */
 final class SseUsageFilter {
 
+    /** The default cap of one event: 1 MiB. */
+    static final int DEFAULT_MAX_EVENT_BYTES = 1 << 20;
+
     private static final byte[] USAGE = "\"usage\"".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] DONE = "[DONE]".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] EMPTY = new byte[0];
+    /** The longest event boundary minus one: a boundary may start this far before the end of what was scanned. */
+    private static final int BOUNDARY_LOOKBACK = 3;
+    /** A pending buffer larger than this is given back once its large event is over. */
+    private static final int SHRINK_ABOVE = 64 * 1024;
 
     private final UsageReader usageReader;
     private final boolean forwardUsageChunk;
+    private final int maxEventBytes;
 
-    private byte[] pending = new byte[0];
+    /** The incomplete trailing event: {@code pending[0, pendingLength)}. */
+    private byte[] pending = EMPTY;
+    private int pendingLength;
+    /** Where the search for the pending event's end resumes; no boundary starts before it. */
+    private int resumeAt;
+    private boolean tooLarge;
+    /** Bytes looked at by the boundary search, for the test that scanning stays linear. */
+    private long bytesScanned;
     private Usage usage;
     private long dataEvents;
     private boolean sawDone;
 
     SseUsageFilter(UsageReader usageReader, boolean forwardUsageChunk) {
+        this(usageReader, forwardUsageChunk, DEFAULT_MAX_EVENT_BYTES);
+    }
+
+    SseUsageFilter(UsageReader usageReader, boolean forwardUsageChunk, int maxEventBytes) {
         this.usageReader = usageReader;
         this.forwardUsageChunk = forwardUsageChunk;
+        this.maxEventBytes = maxEventBytes;
     }
 
     /** Takes the next upstream bytes and returns what may go to the client now (possibly empty). */
     Buffer accept(Buffer chunk) {
-        byte[] data = pending.length == 0 ? chunk.getBytes() : concat(pending, chunk.getBytes());
-        int completeEnd = 0;
+        if (tooLarge || chunk.length() == 0) {
+            return Buffer.buffer();
+        }
+        boolean fresh = pendingLength == 0;
+        byte[] data;
+        int length;
+        int from;
+        if (fresh) {
+            data = chunk.getBytes();
+            length = data.length;
+            from = 0;
+        } else {
+            append(chunk);
+            data = pending;
+            length = pendingLength;
+            from = resumeAt;
+        }
         int eventStart = 0;
         ByteArrayOutputStream kept = null;
-        int i = 0;
-        while (i < data.length) {
-            int boundary = boundaryLength(data, i);
+        int i = from;
+        while (i < length) {
+            byte b = data[i];
+            if (b != '\n' && b != '\r') {
+                i++;
+                continue;
+            }
+            int boundary = boundaryLength(data, i, length);
             if (boundary == 0) {
                 i++;
                 continue;
@@ -45,30 +92,92 @@ final class SseUsageFilter {
             int eventEnd = i + boundary;
             boolean forward = inspectEvent(data, eventStart, i);
             if (!forward && kept == null) {
-                kept = new ByteArrayOutputStream(data.length);
+                kept = new ByteArrayOutputStream(length);
                 kept.write(data, 0, eventStart);
             } else if (forward && kept != null) {
                 kept.write(data, eventStart, eventEnd - eventStart);
             }
             eventStart = eventEnd;
-            completeEnd = eventEnd;
             i = eventEnd;
         }
-        pending = completeEnd == data.length ? new byte[0] : slice(data, completeEnd, data.length);
+        bytesScanned += length - from;
+        int completeEnd = eventStart;
+        Buffer out;
         if (kept != null) {
-            return Buffer.buffer(kept.toByteArray());
-        }
-        if (completeEnd == data.length && data.length == chunk.length() && pending.length == 0) {
+            out = Buffer.buffer(kept.toByteArray());
+        } else if (fresh && completeEnd == length) {
             return chunk;
+        } else {
+            out = completeEnd == 0 ? Buffer.buffer() : Buffer.buffer(Arrays.copyOf(data, completeEnd));
         }
-        return Buffer.buffer(slice(data, 0, completeEnd));
+        keepTail(data, completeEnd, length, fresh);
+        return out;
+    }
+
+    /** Keeps {@code data[from, length)}, the incomplete trailing event, for the next chunk. */
+    private void keepTail(byte[] data, int from, int length, boolean fresh) {
+        int tail = length - from;
+        if (tail > maxEventBytes) {
+            tooLarge = true;
+            pending = EMPTY;
+            pendingLength = 0;
+            return;
+        }
+        if (tail == 0) {
+            pendingLength = 0;
+            resumeAt = 0;
+            if (pending.length > SHRINK_ABOVE) {
+                pending = EMPTY;
+            }
+            return;
+        }
+        if (fresh) {
+            if (pending.length >= tail) {
+                System.arraycopy(data, from, pending, 0, tail);
+            } else {
+                pending = Arrays.copyOfRange(data, from, length);
+            }
+        } else if (from > 0) {
+            // A boundary was found in the new bytes, so the tail is at most one chunk long: moving it is linear.
+            if (pending.length > SHRINK_ABOVE && tail <= SHRINK_ABOVE) {
+                pending = Arrays.copyOfRange(pending, from, length);
+            } else {
+                System.arraycopy(pending, from, pending, 0, tail);
+            }
+        }
+        pendingLength = tail;
+        resumeAt = Math.max(0, tail - BOUNDARY_LOOKBACK);
+    }
+
+    private void append(Buffer chunk) {
+        int needed = pendingLength + chunk.length();
+        if (needed > pending.length) {
+            pending = Arrays.copyOf(pending, Math.max(needed, Math.min(pending.length * 2, maxEventBytes + chunk.length())));
+        }
+        chunk.getBytes(pending, pendingLength);
+        pendingLength = needed;
+    }
+
+    /** How many bytes the boundary search has looked at so far (linear in the bytes accepted). */
+    long bytesScanned() {
+        return bytesScanned;
     }
 
     /** Whatever incomplete event is left when the upstream ends; forwarded as it is. */
     Buffer finish() {
-        Buffer rest = Buffer.buffer(pending);
-        pending = new byte[0];
+        Buffer rest = pendingLength == 0 ? Buffer.buffer() : Buffer.buffer(Arrays.copyOf(pending, pendingLength));
+        pending = EMPTY;
+        pendingLength = 0;
+        resumeAt = 0;
         return rest;
+    }
+
+    /**
+     * Whether one event exceeded the cap: the stream cannot be relayed faithfully any more, and nothing more is
+     * accepted.
+     */
+    boolean tooLarge() {
+        return tooLarge;
     }
 
     /** The usage of the final usage chunk, or {@code null} when the upstream sent none. */
@@ -129,16 +238,16 @@ final class SseUsageFilter {
         return -1;
     }
 
-    /** Length of an event boundary (blank line) starting at {@code i}, or 0. */
-    private static int boundaryLength(byte[] d, int i) {
+    /** Length of an event boundary (blank line) starting at {@code i} in {@code d[0, length)}, or 0. */
+    private static int boundaryLength(byte[] d, int i, int length) {
         if (d[i] == '\n') {
-            if (i + 1 < d.length && d[i + 1] == '\n') {
+            if (i + 1 < length && d[i + 1] == '\n') {
                 return 2;
             }
-            if (i + 2 < d.length && d[i + 1] == '\r' && d[i + 2] == '\n') {
+            if (i + 2 < length && d[i + 1] == '\r' && d[i + 2] == '\n') {
                 return 3;
             }
-        } else if (d[i] == '\r' && i + 3 < d.length && d[i + 1] == '\n' && d[i + 2] == '\r' && d[i + 3] == '\n') {
+        } else if (d[i] == '\r' && i + 3 < length && d[i + 1] == '\n' && d[i + 2] == '\r' && d[i + 3] == '\n') {
             return 4;
         }
         return 0;
@@ -167,18 +276,5 @@ final class SseUsageFilter {
             return i;
         }
         return -1;
-    }
-
-    private static byte[] concat(byte[] a, byte[] b) {
-        byte[] out = new byte[a.length + b.length];
-        System.arraycopy(a, 0, out, 0, a.length);
-        System.arraycopy(b, 0, out, a.length, b.length);
-        return out;
-    }
-
-    private static byte[] slice(byte[] data, int from, int to) {
-        byte[] out = new byte[to - from];
-        System.arraycopy(data, from, out, 0, out.length);
-        return out;
     }
 }

@@ -25,9 +25,12 @@ public final class UpstreamClients implements AutoCloseable {
                     // for the default 60 s.
                     .setKeepAliveTimeout(15)
                     .setSsl(upstream.ssl())
+                    // The TCP (and TLS) connect: its failure is the upstream's (ConnectException).
                     .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, upstream.connectTimeoutMs()))
                     .setDecompressionSupported(false);
-            PoolOptions pool = new PoolOptions().setHttp1MaxSize(upstream.maxConnections());
+            // A bounded queue: past it a request is refused at once (upstream_busy) rather than piling up in memory.
+            PoolOptions pool = new PoolOptions().setHttp1MaxSize(upstream.maxConnections())
+                    .setMaxWaitQueueSize(upstream.maxWaitQueue());
             clients.put(upstream.name(), vertx.createHttpClient(options, pool));
         }
     }

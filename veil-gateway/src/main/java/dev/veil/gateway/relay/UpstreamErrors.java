@@ -22,6 +22,12 @@ public final class UpstreamErrors {
         this.json = json;
     }
 
+    /** The JSON factory errors are read with. */
+    public JsonFactory json() {
+        return json;
+    }
+
+    /** Maps an upstream error status and (a prefix of) its body to the error the client gets. */
     public OpenAiError map(int upstreamStatus, byte[] body) {
         return switch (upstreamStatus) {
             case 401, 403 -> new OpenAiError(502,

@@ -32,7 +32,8 @@ public final class ModelCatalog {
             Optional<String> token = Optional.ofNullable(u.apiKeyEnv()).map(env::get).filter(v -> !v.isBlank());
             upstreams.put(u.name(), new Upstream(u.name(), URI.create(u.baseUrl()), token,
                     u.headers() == null ? Map.of() : Map.copyOf(u.headers()), u.connectTimeoutMs(), u.idleTimeoutMs(),
-                    u.maxConnections(), u.node()));
+                    u.maxConnections(), u.node(), u.poolWaitTimeoutMs(), u.maxWaitQueue(), u.maxResponseBytes(),
+                    u.maxErrorBytes(), (int) u.maxEventBytes()));
         }
         long created = Instant.now().getEpochSecond();
         Map<String, Model> models = new LinkedHashMap<>();

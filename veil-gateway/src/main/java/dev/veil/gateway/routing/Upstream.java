@@ -16,9 +16,16 @@ import java.util.Optional;
  * @param idleTimeoutMs  the longest silence allowed while waiting for or reading a response
  * @param maxConnections the connection pool size
  * @param node           whether this is an attested Veil node spoken to with e2ee
+ * @param poolWaitTimeoutMs how long a request may wait for a pooled connection (a local wait, not an upstream failure)
+ * @param maxWaitQueue   how many requests may wait for a pooled connection
+ * @param maxResponseBytes the largest whole answer read
+ * @param maxErrorBytes  how much of an error answer is read
+ * @param maxEventBytes  the largest single server-sent event
  */
 public record Upstream(String name, URI baseUrl, Optional<String> bearerToken, Map<String, String> staticHeaders,
-                       long connectTimeoutMs, long idleTimeoutMs, int maxConnections, boolean node) {
+                       long connectTimeoutMs, long idleTimeoutMs, int maxConnections, boolean node,
+                       long poolWaitTimeoutMs, int maxWaitQueue, long maxResponseBytes, long maxErrorBytes,
+                       int maxEventBytes) {
 
     /** Whether the connection uses TLS. */
     public boolean ssl() {

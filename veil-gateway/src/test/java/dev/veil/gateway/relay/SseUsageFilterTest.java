@@ -99,4 +99,76 @@ class SseUsageFilterTest {
         assertThat(filter.usage()).isNull();
         assertThat(filter.dataEvents()).isEqualTo(2);
     }
+
+    @Test
+    void everySplitPointGivesTheSameOutputWithLfAndCrlf() {
+        for (String stream : List.of(STREAM, STREAM.replace("\n", "\r\n"))) {
+            byte[] bytes = stream.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            for (int a = 0; a <= bytes.length; a++) {
+                for (int b = a; b <= bytes.length; b += 7) {
+                    SseUsageFilter filter = filter(true);
+                    Buffer out = Buffer.buffer();
+                    out.appendBuffer(filter.accept(Buffer.buffer(java.util.Arrays.copyOfRange(bytes, 0, a))));
+                    out.appendBuffer(filter.accept(Buffer.buffer(java.util.Arrays.copyOfRange(bytes, a, b))));
+                    out.appendBuffer(filter.accept(Buffer.buffer(java.util.Arrays.copyOfRange(bytes, b, bytes.length))));
+                    out.appendBuffer(filter.finish());
+                    assertThat(out.toString()).as("split at %d and %d", a, b).isEqualTo(stream);
+                    assertThat(filter.usage()).isEqualTo(new Usage(11, 2, 13));
+                    assertThat(filter.sawDone()).isTrue();
+                }
+            }
+        }
+    }
+
+    @Test
+    void aLargeEventInManySmallChunksIsScannedOnceAndPassedWhole() {
+        String big = "data: {\"choices\":[{\"delta\":{\"content\":\"" + "x".repeat(4 << 20) + "\"}}]}\n\n";
+        byte[] bytes = (big + CHUNK1 + DONE).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        SseUsageFilter filter = new SseUsageFilter(new UsageReader(RequestInspector.strictFactory()), false, 8 << 20);
+        Buffer out = Buffer.buffer();
+        for (int at = 0; at < bytes.length; at += 1_024) {
+            out.appendBuffer(filter.accept(Buffer.buffer(java.util.Arrays.copyOfRange(bytes, at, Math.min(bytes.length, at + 1_024)))));
+        }
+        out.appendBuffer(filter.finish());
+        assertThat(out.length()).isEqualTo(bytes.length);
+        assertThat(filter.sawDone()).isTrue();
+        assertThat(filter.dataEvents()).isEqualTo(2);
+        // Re-scanning the pending event from its start on every chunk (the old behaviour) looks at ~8 GB here.
+        assertThat(filter.bytesScanned()).isLessThan(2L * bytes.length);
+    }
+
+    @Test
+    void anEventOverTheCapStopsTheFilterAndKeepsNothing() {
+        SseUsageFilter filter = new SseUsageFilter(new UsageReader(RequestInspector.strictFactory()), false, 4_096);
+        assertThat(filter.accept(Buffer.buffer(CHUNK1)).toString()).isEqualTo(CHUNK1);
+        String endless = "data: {\"choices\":[{\"delta\":{\"content\":\"" + "y".repeat(1_000);
+        assertThat(filter.accept(Buffer.buffer(endless)).length()).isZero();
+        assertThat(filter.tooLarge()).isFalse();
+        for (int i = 0; i < 3; i++) {
+            filter.accept(Buffer.buffer("z".repeat(1_000)));
+        }
+        assertThat(filter.tooLarge()).isFalse();
+        assertThat(filter.accept(Buffer.buffer("z".repeat(1_000))).length()).isZero();
+        assertThat(filter.tooLarge()).isTrue();
+        assertThat(filter.accept(Buffer.buffer(CHUNK2)).length()).as("nothing more is accepted").isZero();
+        assertThat(filter.finish().length()).isZero();
+    }
+
+    @Test
+    void anEventJustUnderTheCapPasses() {
+        String event = "data: {\"choices\":[{\"delta\":{\"content\":\"" + "w".repeat(3_000) + "\"}}]}\n\n";
+        SseUsageFilter filter = new SseUsageFilter(new UsageReader(RequestInspector.strictFactory()), false, event.length());
+        assertThat(filter.accept(Buffer.buffer(event.substring(0, 100))).length()).isZero();
+        assertThat(filter.accept(Buffer.buffer(event.substring(100))).toString()).isEqualTo(event);
+        assertThat(filter.tooLarge()).isFalse();
+    }
+
+    @Test
+    void usageCountsOutOfRangeAreNotRecorded() {
+        String overflow = "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":9000000000000000000,"
+                + "\"completion_tokens\":9000000000000000000}}\n\n";
+        SseUsageFilter filter = filter(true);
+        filter.accept(Buffer.buffer(CHUNK1 + overflow + DONE));
+        assertThat(filter.usage()).isNull();
+    }
 }

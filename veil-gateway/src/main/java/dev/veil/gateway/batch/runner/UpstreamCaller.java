@@ -1,7 +1,9 @@
 package dev.veil.gateway.batch.runner;
 
 import dev.veil.gateway.http.HeaderNames;
+import dev.veil.gateway.openai.UsageReader;
 import dev.veil.gateway.relay.Attempting;
+import dev.veil.gateway.relay.BoundedBody;
 import dev.veil.gateway.config.RoutingConfig;
 import dev.veil.gateway.openai.InferenceRequest;
 import dev.veil.gateway.openai.RequestRewriter;
@@ -17,6 +19,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.RequestOptions;
 import java.util.List;
 
@@ -25,7 +28,9 @@ import java.util.List;
  * connection: attempts walk only the planner's candidates (each compliant with the effective policy), retrying and
  * falling back on connect errors, timeouts, 429 and 5xx with exponential backoff and jitter, up to
  * {@code routing.max_attempts}, skipping routes whose circuit breaker is open; other 4xx answers end at once. Only
- * Veil's own headers go upstream (a batch has no client headers to forward). Runs on Vert.x event loops; never blocks.
+ * Veil's own headers go upstream (a batch has no client headers to forward). Answers are read within the upstream's
+ * size caps and idle timeout and checked as the live relay checks them; a wait for a busy connection pool is retried
+ * without counting against the route. Runs on Vert.x event loops; never blocks.
  */
 final class UpstreamCaller {
 
@@ -43,6 +48,7 @@ final class UpstreamCaller {
     private final RouteHealth health;
     private final RoutingConfig routing;
     private final UpstreamErrors errors;
+    private final UsageReader usageReader;
 
     UpstreamCaller(Vertx vertx, UpstreamClients clients, RequestRewriter rewriter, RouteHealth health, RoutingConfig routing,
                    UpstreamErrors errors) {
@@ -52,6 +58,7 @@ final class UpstreamCaller {
         this.health = health;
         this.routing = routing;
         this.errors = errors;
+        this.usageReader = new UsageReader(errors.json());
     }
 
     private static final class Attempts {
@@ -105,38 +112,73 @@ final class UpstreamCaller {
         Upstream upstream = route.upstream();
         RequestOptions options = Attempting.post(upstream, a.request.endpoint().upstreamPath(), HeaderNames.APPLICATION_JSON);
         long started = System.nanoTime();
-        clients.get(upstream.name()).request(options)
-                .compose(req -> req.send(Buffer.buffer(body)))
-                .compose(response -> response.body().map(bytes -> new Answer(response, bytes.getBytes())))
-                .onComplete(result -> {
-                    if (result.failed()) {
-                        breaker.failure();
-                        health.stats(route).failure();
-                        a.lastError = Attempting.connectionError(result.cause());
-                        retry(a);
-                        return;
-                    }
-                    onAnswer(a, route, breaker, result.result(), started);
-                });
+        clients.get(upstream.name()).request(options).onComplete(created -> {
+            if (created.failed()) {
+                if (Attempting.poolBusy(created.cause())) {
+                    // A local wait for a busy pool: not the upstream's failure.
+                    breaker.release();
+                    a.lastError = Attempting.upstreamBusy();
+                    retry(a);
+                } else {
+                    failed(a, route, breaker, Attempting.connectionError(created.cause()));
+                }
+                return;
+            }
+            created.result().send(Buffer.buffer(body)).onComplete(sent -> {
+                if (sent.failed()) {
+                    failed(a, route, breaker, Attempting.connectionError(sent.cause()));
+                } else {
+                    onResponse(a, route, breaker, sent.result(), started);
+                }
+            });
+        });
     }
 
-    private record Answer(HttpClientResponse response, byte[] body) {
-    }
-
-    private void onAnswer(Attempts a, Route route, CircuitBreaker breaker, Answer answer, long started) {
-        int status = answer.response().statusCode();
-        if (status >= 200 && status < 300) {
-            breaker.success();
-            health.stats(route).latency((System.nanoTime() - started) / 1e6);
-            a.done.tryComplete(new Outcome(status, answer.body(), route, null));
+    private void onResponse(Attempts a, Route route, CircuitBreaker breaker, HttpClientResponse response, long started) {
+        Upstream upstream = route.upstream();
+        int status = response.statusCode();
+        if (status < 200 || status >= 300) {
+            BoundedBody.prefix(vertx, response, upstream.maxErrorBytes(), upstream.idleTimeoutMs()).onComplete(prefix ->
+                    onError(a, route, breaker, status, prefix.succeeded() ? prefix.result().getBytes() : new byte[0]));
             return;
         }
-        OpenAiError error = errors.map(status, answer.body());
+        String problem = Attempting.headProblem(false, response.getHeader(HeaderNames.CONTENT_TYPE),
+                response.getHeader(HttpHeaders.CONTENT_ENCODING));
+        if (problem != null) {
+            response.request().reset();
+            failed(a, route, breaker, Attempting.invalidResponse(problem));
+            return;
+        }
+        BoundedBody.whole(vertx, response, upstream.maxResponseBytes(), upstream.idleTimeoutMs()).onComplete(read -> {
+            if (read.failed()) {
+                failed(a, route, breaker, Attempting.connectionError(read.cause()));
+                return;
+            }
+            byte[] bytes = read.result().getBytes();
+            try {
+                usageReader.readChecked(bytes, 0, bytes.length);
+            } catch (UsageReader.Malformed e) {
+                failed(a, route, breaker, Attempting.invalidResponse(e.getMessage()));
+                return;
+            }
+            breaker.success();
+            health.stats(route).latency((System.nanoTime() - started) / 1e6);
+            a.done.tryComplete(new Outcome(status, bytes, route, null));
+        });
+    }
+
+    /** The attempt failed because of the upstream: it counts against the route; the next candidate is tried. */
+    private void failed(Attempts a, Route route, CircuitBreaker breaker, OpenAiError error) {
+        breaker.failure();
+        health.stats(route).failure();
+        a.lastError = error;
+        retry(a);
+    }
+
+    private void onError(Attempts a, Route route, CircuitBreaker breaker, int status, byte[] prefix) {
+        OpenAiError error = errors.map(status, prefix);
         if (status == 429 || status >= 500) {
-            breaker.failure();
-            health.stats(route).failure();
-            a.lastError = error;
-            retry(a);
+            failed(a, route, breaker, error);
         } else {
             breaker.success();
             a.done.tryComplete(new Outcome(error.httpStatus(), null, route, error));
