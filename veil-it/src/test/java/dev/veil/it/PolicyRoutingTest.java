@@ -83,7 +83,7 @@ class PolicyRoutingTest {
                 + "upstreams:\n" + upstreams
                 + "  - {name: fallback, base_url: " + fallbackFake.baseUrl() + "}\n"
                 + "models:\n  - id: pm\n    routes:\n" + routes
-                + "  - id: pm-fallback\n    routes:\n      - {name: fallback-eu, upstream: fallback, policy: {trains: false, zdr: true, jurisdiction: EU}}\n";
+                + "  - id: pm-fallback\n    routes:\n      - {name: fallback-eu, upstream: fallback, model: up-fallback-eu, policy: {trains: false, zdr: true, jurisdiction: EU}}\n";
         gateway = Gateway.start(ConfigLoader.parse(yaml, Map.of()), Map.of());
     }
 
@@ -211,6 +211,13 @@ class PolicyRoutingTest {
         assertThat(fakes.get("anon-us").requests()).isEmpty();
         assertThat(fakes.get("private-us").requests()).isEmpty();
         assertThat(fakes.get("private-eu").requests().size() + fakes.get("tee-eu").requests().size()).isEqualTo(2);
+        // No "model" in the body: each attempt still names its own route's upstream model.
+        for (String route : new String[] {"private-eu", "tee-eu"}) {
+            for (FakeUpstream.Recorded seen : fakes.get(route).requests()) {
+                assertThat(seen.json().path("model").asText()).isEqualTo("up-" + route);
+            }
+        }
+        assertThat(fallbackFake.lastRequest().json().path("model").asText()).isEqualTo("up-fallback-eu");
     }
 
     @Test

@@ -17,6 +17,9 @@ import java.util.Set;
 /**
  * Validates an inference request body in one streaming pass and extracts what routing needs, without building a tree
  * and without keeping any content. Error messages name the field and never quote the body.
+ *
+ * <p>The body must be strict UTF-8 ({@link StrictUtf8}); it is checked before parsing, so every later reader (the
+ * rewriter, an upstream) gets text that decodes one way only.
  */
 public final class RequestInspector {
 
@@ -52,6 +55,10 @@ public final class RequestInspector {
             throw InvalidRequestException.invalid(
                     "The request body is empty; send a JSON object with at least \"model\" and \"" + endpoint.contentField() + "\".",
                     null, "missing_body");
+        }
+        int invalidUtf8 = StrictUtf8.firstInvalid(body);
+        if (invalidUtf8 >= 0) {
+            throw notUtf8(FieldLocator.topLevelFieldAt(json, body, invalidUtf8), invalidUtf8);
         }
         String model = null;
         boolean stream = false;
@@ -173,6 +180,13 @@ public final class RequestInspector {
 
     private static InvalidRequestException wrongType(String param, String expected) {
         return InvalidRequestException.invalid("Invalid type for \"" + param + "\": expected " + expected + ".", param, "invalid_type");
+    }
+
+    private static InvalidRequestException notUtf8(String param, int offset) {
+        String holder = param == null ? "it" : "\"" + param + "\"";
+        return InvalidRequestException.invalid("The request body is not valid UTF-8: " + holder + " holds an invalid byte "
+                + "sequence at byte " + offset + " (overlong forms, encoded UTF-16 surrogates and code points above "
+                + "U+10FFFF are refused). Send text as UTF-8; write a lone surrogate as a \\u escape.", param, "invalid_utf8");
     }
 
     private static InvalidRequestException malformed(JsonParseException e) {

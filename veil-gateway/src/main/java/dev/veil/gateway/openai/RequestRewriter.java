@@ -1,19 +1,25 @@
 package dev.veil.gateway.openai;
 
 import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.util.Set;
 import dev.veil.gateway.policy.RequestPolicyReader;
 
 /**
  * Rewrites a validated request body for the upstream in one streaming pass: the public model id becomes the route's
- * upstream model name, fields that identify the caller are dropped, and streams ask for the final usage chunk. Every
- * other member (tools, response_format, images, logprobs, fields Veil does not know) is copied token for token.
+ * upstream model name, fields that identify the caller are dropped, and streams ask for the final usage chunk.
+ *
+ * <p>Every other member (tools, response_format, images, logprobs, fields Veil does not know) is copied as the
+ * client's own bytes: the parser only finds where each top-level member starts and ends, nothing is decoded and
+ * re-encoded. So numbers keep their text ({@code 0.30000000000000000000000000001} and {@code 1e400} reach the
+ * upstream as sent, not as a rounded double or {@code "Infinity"}), string escapes stay as written, and copying costs
+ * an array copy rather than a re-serialisation.
  */
 public final class RequestRewriter {
 
@@ -22,6 +28,10 @@ public final class RequestRewriter {
      * {@code user} is OpenAI's end-user id; {@code safety_identifier} is its successor.
      */
     public static final Set<String> IDENTITY_FIELDS = Set.of("user", "safety_identifier");
+
+    private static final byte[] MODEL_NAME = ascii("\"model\":");
+    private static final byte[] STREAM_OPTIONS_NAME = ascii("\"stream_options\":");
+    private static final byte[] INCLUDE_USAGE_TRUE = ascii("\"include_usage\":true");
 
     private final JsonFactory json;
 
@@ -43,36 +53,51 @@ public final class RequestRewriter {
     /**
      * As {@link #rewrite(byte[], InferenceRequest, String)}; {@code askForUsage} false leaves {@code stream_options}
      * as the client sent it (a Veil node asks its engine for usage itself and signs the counts).
+     *
+     * <p>A body without {@code model} (OpenRouter's {@code models}-only form) gets one, naming {@code upstreamModel}:
+     * every upstream needs it, and each candidate route has its own.
      */
     public byte[] rewrite(byte[] body, InferenceRequest request, String upstreamModel, boolean askForUsage) {
         boolean injectUsage = askForUsage && request.stream();
-        ByteArrayOutputStream out = new ByteArrayOutputStream(body.length + 48);
-        try (JsonParser p = json.createParser(body); JsonGenerator g = json.createGenerator(out)) {
+        byte[] model = quoted(upstreamModel);
+        Members out = new Members(body, body.length + model.length + 48);
+        try (JsonParser p = json.createParser(body)) {
             p.nextToken();
-            g.writeStartObject();
+            out.open();
+            boolean wroteModel = false;
             boolean wroteStreamOptions = false;
-            while (p.nextToken() == JsonToken.FIELD_NAME) {
+            JsonToken t = p.nextToken();
+            while (t == JsonToken.FIELD_NAME) {
+                int start = tokenStart(p);
                 String field = p.currentName();
-                p.nextToken();
-                if (field.equals("model")) {
-                    g.writeStringField("model", upstreamModel);
-                } else if (IDENTITY_FIELDS.contains(field) || RequestPolicyReader.FIELDS.contains(field)) {
-                    // Identity never leaves; routing fields are Veil's business, not the provider's.
-                    p.skipChildren();
-                } else if (field.equals("stream_options") && injectUsage) {
-                    writeStreamOptionsWithUsage(p, g);
+                JsonToken value = p.nextToken();
+                if (field.equals("stream_options") && injectUsage) {
+                    writeStreamOptionsWithUsage(p, value, body, out);
                     wroteStreamOptions = true;
-                } else {
-                    g.writeFieldName(field);
-                    g.copyCurrentStructure(p);
+                    t = p.nextToken();
+                    continue;
                 }
+                p.skipChildren();
+                JsonToken next = p.nextToken();
+                int end = valueEnd(body, tokenStart(p));
+                if (field.equals("model")) {
+                    out.member(MODEL_NAME, model);
+                    wroteModel = true;
+                } else if (!IDENTITY_FIELDS.contains(field) && !RequestPolicyReader.FIELDS.contains(field)) {
+                    // Identity never leaves; routing fields are Veil's business, not the provider's. All else is copied.
+                    out.copy(start, end);
+                }
+                t = next;
+            }
+            if (!wroteModel) {
+                out.member(MODEL_NAME, model);
             }
             if (injectUsage && !wroteStreamOptions) {
-                g.writeObjectFieldStart("stream_options");
-                g.writeBooleanField("include_usage", true);
-                g.writeEndObject();
+                out.open(STREAM_OPTIONS_NAME);
+                out.member(INCLUDE_USAGE_TRUE);
+                out.close();
             }
-            g.writeEndObject();
+            out.close();
         } catch (IOException e) {
             // The inspector accepted this body, so this is a bug, not bad input; the message carries no content.
             throw new UncheckedIOException("request rewrite failed on an accepted body", e);
@@ -80,21 +105,124 @@ public final class RequestRewriter {
         return out.toByteArray();
     }
 
-    private static void writeStreamOptionsWithUsage(JsonParser p, JsonGenerator g) throws IOException {
-        g.writeObjectFieldStart("stream_options");
-        if (p.currentToken() == JsonToken.START_OBJECT) {
-            while (p.nextToken() == JsonToken.FIELD_NAME) {
+    /**
+     * Copies the client's {@code stream_options} members except {@code include_usage}, then asks for usage. A
+     * {@code null} value (which the inspector accepts) becomes an object asking for usage only. Leaves the parser on
+     * the value's last token.
+     */
+    private static void writeStreamOptionsWithUsage(JsonParser p, JsonToken value, byte[] body, Members out) throws IOException {
+        out.open(STREAM_OPTIONS_NAME);
+        if (value == JsonToken.START_OBJECT) {
+            JsonToken t = p.nextToken();
+            while (t == JsonToken.FIELD_NAME) {
+                int start = tokenStart(p);
                 String name = p.currentName();
                 p.nextToken();
-                if (name.equals("include_usage")) {
-                    p.skipChildren();
-                } else {
-                    g.writeFieldName(name);
-                    g.copyCurrentStructure(p);
+                p.skipChildren();
+                JsonToken next = p.nextToken();
+                if (!name.equals("include_usage")) {
+                    out.copy(start, valueEnd(body, tokenStart(p)));
                 }
+                t = next;
             }
         }
-        g.writeBooleanField("include_usage", true);
-        g.writeEndObject();
+        out.member(INCLUDE_USAGE_TRUE);
+        out.close();
+    }
+
+    private static byte[] quoted(String text) {
+        byte[] escaped = JsonStringEncoder.getInstance().quoteAsUTF8(text);
+        byte[] quoted = new byte[escaped.length + 2];
+        quoted[0] = '"';
+        System.arraycopy(escaped, 0, quoted, 1, escaped.length);
+        quoted[quoted.length - 1] = '"';
+        return quoted;
+    }
+
+    private static int tokenStart(JsonParser p) {
+        return (int) p.currentTokenLocation().getByteOffset();
+    }
+
+    /**
+     * Where the member before the token at {@code nextToken} ends: JSON allows only whitespace and one comma between
+     * a value and the next field name or closing brace.
+     */
+    private static int valueEnd(byte[] body, int nextToken) {
+        int i = skipWhitespaceBackwards(body, nextToken);
+        if (i > 0 && body[i - 1] == ',') {
+            i = skipWhitespaceBackwards(body, i - 1);
+        }
+        return i;
+    }
+
+    private static int skipWhitespaceBackwards(byte[] body, int end) {
+        int i = end;
+        while (i > 0 && (body[i - 1] == ' ' || body[i - 1] == '\n' || body[i - 1] == '\r' || body[i - 1] == '\t')) {
+            i--;
+        }
+        return i;
+    }
+
+    private static byte[] ascii(String text) {
+        return text.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /** The output body: object members separated by commas, copied from the client's body or written by Veil. */
+    private static final class Members {
+        private final byte[] body;
+        private final ByteArrayOutputStream out;
+        private boolean first;
+
+        Members(byte[] body, int capacity) {
+            this.body = body;
+            this.out = new ByteArrayOutputStream(capacity);
+        }
+
+        /** Opens the top-level object. */
+        void open() {
+            out.write('{');
+            first = true;
+        }
+
+        /** Opens a member whose value is an object ({@code name} ends with the colon); {@link #close()} ends it. */
+        void open(byte[] name) {
+            separate();
+            out.writeBytes(name);
+            out.write('{');
+            first = true;
+        }
+
+        void close() {
+            out.write('}');
+            first = false;
+        }
+
+        /** A member copied as the client's bytes. */
+        void copy(int from, int to) {
+            separate();
+            out.write(body, from, to - from);
+        }
+
+        void member(byte[] name, byte[] value) {
+            separate();
+            out.writeBytes(name);
+            out.writeBytes(value);
+        }
+
+        void member(byte[] nameAndValue) {
+            separate();
+            out.writeBytes(nameAndValue);
+        }
+
+        private void separate() {
+            if (!first) {
+                out.write(',');
+            }
+            first = false;
+        }
+
+        byte[] toByteArray() {
+            return out.toByteArray();
+        }
     }
 }
