@@ -486,7 +486,7 @@ public final class BatchApi {
             if (file.clientSealed()) {
                 response.putHeader("x-veil-client-sealed", "v1");
             }
-            new FileDownload(parts.vertx(), context, parts.io(), response, () -> parts.vault().read(file, dataKey),
+            new FileDownload(parts.vertx(), context, parts.io(), exchange.request(), () -> parts.vault().read(file, dataKey),
                     parts.config().downloadIdleTimeoutMs(), exchange.requestId(), file.id()).start();
         });
     }

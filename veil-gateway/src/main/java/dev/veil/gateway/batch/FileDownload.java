@@ -4,6 +4,8 @@ import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import java.io.InputStream;
 import java.util.concurrent.Callable;
@@ -34,6 +36,7 @@ final class FileDownload {
     private final Context context;
     private final WorkerExecutor io;
     private final HttpServerResponse response;
+    private final HttpConnection connection;
     private final Callable<InputStream> opener;
     private final long idleTimeoutMs;
     private final String requestId;
@@ -50,12 +53,13 @@ final class FileDownload {
      * @param opener   opens the decrypting stream; called on a worker
      * @param idleTimeoutMs how long the client may take nothing before it is disconnected
      */
-    FileDownload(Vertx vertx, Context context, WorkerExecutor io, HttpServerResponse response, Callable<InputStream> opener,
+    FileDownload(Vertx vertx, Context context, WorkerExecutor io, HttpServerRequest request, Callable<InputStream> opener,
                  long idleTimeoutMs, String requestId, String fileId) {
         this.vertx = vertx;
         this.context = context;
         this.io = io;
-        this.response = response;
+        this.response = request.response();
+        this.connection = request.connection();
         this.opener = opener;
         this.idleTimeoutMs = idleTimeoutMs;
         this.requestId = requestId;
@@ -86,7 +90,7 @@ final class FileDownload {
                         result.cause().getClass().getSimpleName());
                 finish();
                 // Ends the connection, so the client sees a truncated body rather than a complete-looking one.
-                response.reset();
+                abort();
             } else if (result.result() == null) {
                 finish();
                 if (!response.ended() && !response.closed()) {
@@ -124,7 +128,21 @@ final class FileDownload {
         LOG.debug("request_id={} file_id={} download closed: the client took nothing for {} ms", requestId, fileId,
                 idleTimeoutMs);
         finish();
-        response.reset();
+        abort();
+    }
+
+    /**
+     * Drops the download at once. An HTTP/2 stream is reset (the connection's other streams go on). An HTTP/1.1
+     * connection is closed at the socket: Vert.x's own close (and {@code reset()}) first flushes what is queued, which a
+     * client that reads nothing never lets happen, so it would hold the connection and its buffers for ever.
+     */
+    private void abort() {
+        // HTTP/1.x responses have no stream id (-1).
+        if (response.streamId() < 0 && connection instanceof io.vertx.core.net.impl.ConnectionBase base) {
+            base.channel().close();
+        } else {
+            response.reset();
+        }
     }
 
     /** On a worker: the next piece of plaintext, or null at the end of the file. */
