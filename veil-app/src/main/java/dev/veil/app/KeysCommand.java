@@ -276,8 +276,10 @@ final class KeysCommand implements Runnable {
 
         @Override
         void prepare() {
-            if (name.isBlank() || name.length() > 100) {
-                throw new UsageException("--name: must be 1 to 100 characters");
+            String problem = ApiKeyIssuer.nameProblem(name);
+            if (problem != null) {
+                throw new UsageException("--name: " + problem + " (1 to " + ApiKeyIssuer.MAX_NAME_LENGTH
+                        + " printable characters)");
             }
             policy = policyOptions.policy();
         }

@@ -141,7 +141,7 @@ public final class Gateway implements AutoCloseable {
             if (master.isPresent()) {
                 batches = Batches.create(new BatchRunner.Parts(vertx, store, null, config.batch(), routing, catalog,
                         planner, refusal, limits, meter, inspector, rewriter, health, clients, json, Clock.systemUTC(),
-                        (int) Math.min(Integer.MAX_VALUE, config.server().maxBodyBytes())),
+                        config.batch().effectiveMaxLineBytes(config.server().maxBodyBytes())),
                         master.get(), Path.of(config.store().dataDir()), jdbc, jsonWriter);
             }
             if (batches == null) {

@@ -46,6 +46,7 @@ import org.junit.jupiter.api.io.TempDir;
 class BatchApiTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final long DOWNLOAD_IDLE_MS = 2_000;
 
     @TempDir
     static Path dataDir;
@@ -55,7 +56,7 @@ class BatchApiTest {
 
     @BeforeAll
     static void start() {
-        fixture = GatewayFixture.withBatches(dataDir, "");
+        fixture = GatewayFixture.withBatches(dataDir, "batch:\n  download_idle_timeout_ms: " + DOWNLOAD_IDLE_MS + "\n");
         client = fixture.openAiClient(fixture.apiKey);
     }
 
@@ -339,6 +340,147 @@ class BatchApiTest {
                 return files.noneMatch(p -> fixture.gateway.store().batchFiles().find(p.getFileName().toString()).isEmpty());
             }
         });
+    }
+
+    @Test
+    void clientsThatNeverReadADownloadHoldNoWorkerAndAreDisconnected(@TempDir Path tmp) throws Exception {
+        // Larger than what the kernel buffers of a connection can hold (a few MiB each way), so the download stalls.
+        Path big = tmp.resolve("big.jsonl");
+        try (var w = Files.newBufferedWriter(big)) {
+            for (int i = 0; i < 120_000; i++) {
+                w.write(chatLine("big-" + i, "some words to make the line longer, number " + i));
+                w.write('\n');
+            }
+        }
+        long size = Files.size(big);
+        assertThat(size).isGreaterThan(20_000_000L);
+        java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        String bigId = BatchProcessTest.upload(http, fixture.origin(), fixture.apiKey, big, "big.jsonl");
+
+        // More stalled downloads than the gateway has download workers (4): clients that never read a byte.
+        List<java.net.Socket> stalled = new ArrayList<>();
+        try {
+            for (int i = 0; i < 6; i++) {
+                java.net.Socket socket = new java.net.Socket();
+                socket.setReceiveBufferSize(4096);
+                socket.connect(new java.net.InetSocketAddress("127.0.0.1", fixture.gateway.port()), 5_000);
+                socket.getOutputStream().write(("GET /v1/files/" + bigId + "/content HTTP/1.1\r\nhost: 127.0.0.1\r\n"
+                        + "authorization: Bearer " + fixture.apiKey + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                socket.getOutputStream().flush();
+                stalled.add(socket);
+            }
+            Thread.sleep(500); // let every stalled download start and fill its buffers
+
+            // Another key's download completes meanwhile (it waited a minute when stalled clients held the workers).
+            IssuedKey other = ApiKeyIssuer.issue("downloader", Instant.now());
+            fixture.gateway.store().apiKeys().insert(other.record());
+            OpenAIClient theirs = fixture.openAiClient(other.secret());
+            try {
+                String small = chatLine("s", "small file") + "\n";
+                FileObject file = upload(theirs, small);
+                var response = http.send(HttpRequest.newBuilder(URI.create(fixture.origin() + "/v1/files/" + file.id()
+                                + "/content")).header("authorization", "Bearer " + other.secret())
+                        .timeout(Duration.ofSeconds(20)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+                assertThat(response.statusCode()).isEqualTo(200);
+                assertThat(response.body()).isEqualTo(small);
+            } finally {
+                theirs.close();
+            }
+
+            // The stalled clients are disconnected after batch.download_idle_timeout_ms without progress: reading
+            // after that drains what was buffered and then ends, short of the whole file.
+            Thread.sleep(DOWNLOAD_IDLE_MS + 1_500);
+            for (java.net.Socket socket : stalled) {
+                socket.setSoTimeout(30_000);
+                long received = 0;
+                byte[] buffer = new byte[64 * 1024];
+                try (var in = socket.getInputStream()) {
+                    int n;
+                    while ((n = in.read(buffer)) >= 0) {
+                        received += n;
+                    }
+                } catch (java.net.SocketTimeoutException e) {
+                    throw new AssertionError("a stalled download was never closed (" + received + " of " + size
+                            + " bytes received)", e);
+                } catch (java.io.IOException e) {
+                    // reset by the gateway: also an end
+                }
+                assertThat(received).as("a stalled download ends early").isLessThan(size);
+            }
+        } finally {
+            for (java.net.Socket socket : stalled) {
+                socket.close();
+            }
+        }
+        // The owner can still download the whole file.
+        var whole = http.send(HttpRequest.newBuilder(URI.create(fixture.origin() + "/v1/files/" + bigId + "/content"))
+                .header("authorization", "Bearer " + fixture.apiKey).timeout(Duration.ofSeconds(60)).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofInputStream());
+        assertThat(whole.statusCode()).isEqualTo(200);
+        try (var in = whole.body()) {
+            assertThat(in.transferTo(java.io.OutputStream.nullOutputStream())).isEqualTo(size);
+        }
+    }
+
+    @Test
+    void aLineOverTheLineCapFailsAloneWithAClearError() throws Exception {
+        // The fixture's server.max_body_bytes (64 KiB) caps batch lines below the 8 MiB default of batch.max_line_bytes.
+        String jsonl = chatLine("too-long", "x".repeat(100_000)) + "\n" + chatLine("fine", "short") + "\n";
+        Batch done = await(client, client.batches().create(BatchCreateParams.builder().inputFileId(upload(client, jsonl).id())
+                .endpoint(BatchCreateParams.Endpoint.V1_CHAT_COMPLETIONS)
+                .completionWindow(BatchCreateParams.CompletionWindow._24H).build()).id());
+        assertThat(done.status().asString()).isEqualTo("completed");
+        assertThat(done.requestCounts().orElseThrow().completed()).isEqualTo(1);
+        assertThat(done.requestCounts().orElseThrow().failed()).isEqualTo(1);
+        List<JsonNode> errors = lines(content(client, done.errorFileId().orElseThrow()));
+        assertThat(errors).singleElement().satisfies(e -> {
+            assertThat(e.path("error").path("code").asText()).isEqualTo("request_too_large");
+            assertThat(e.path("error").path("line").asInt()).isEqualTo(1);
+            assertThat(e.path("error").path("message").asText()).contains("65536").doesNotContain("xxxx");
+        });
+        assertThat(fixture.upstream.requests()).hasSize(1);
+    }
+
+    /** A multipart upload of one line with the given extra form fields. */
+    private static java.net.http.HttpResponse<String> uploadWithFields(String... fields) {
+        String boundary = "b0undary";
+        StringBuilder body = new StringBuilder("--" + boundary + "\r\ncontent-disposition: form-data; name=\"purpose\"\r\n\r\n"
+                + "batch\r\n");
+        for (int i = 0; i < fields.length; i += 2) {
+            body.append("--").append(boundary).append("\r\ncontent-disposition: form-data; name=\"").append(fields[i])
+                    .append("\"\r\n\r\n").append(fields[i + 1]).append("\r\n");
+        }
+        body.append("--").append(boundary).append("\r\ncontent-disposition: form-data; name=\"file\"; filename=\"x.jsonl\"\r\n"
+                + "content-type: application/jsonl\r\n\r\n").append(chatLine("e", "x")).append("\n\r\n--").append(boundary)
+                .append("--\r\n");
+        return fixture.send(HttpRequest.newBuilder(URI.create(fixture.origin() + "/v1/files"))
+                .header("authorization", "Bearer " + fixture.apiKey)
+                .header("content-type", "multipart/form-data; boundary=" + boundary)
+                .POST(HttpRequest.BodyPublishers.ofString(body.toString())));
+    }
+
+    @Test
+    void expiryOutsideOpenAisRangeIsA400NamingTheParameter() throws Exception {
+        for (String seconds : List.of("99999999999999999999", "9223372036854775807", "59", "2592001", "3600.5", "soon")) {
+            var refused = uploadWithFields("expires_after[anchor]", "created_at", "expires_after[seconds]", seconds);
+            assertThat(refused.statusCode()).as(seconds).isEqualTo(400);
+            assertThat(JSON.readTree(refused.body()).path("error").path("param").asText()).isEqualTo("expires_after[seconds]");
+        }
+        var anchor = uploadWithFields("expires_after[anchor]", "last_active_at", "expires_after[seconds]", "3600");
+        assertThat(JSON.readTree(anchor.body()).path("error").path("param").asText()).isEqualTo("expires_after[anchor]");
+        var accepted = uploadWithFields("expires_after[anchor]", "created_at", "expires_after[seconds]", "3600");
+        assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(200);
+        JsonNode file = JSON.readTree(accepted.body());
+        assertThat(file.path("expires_at").asLong() - file.path("created_at").asLong()).isEqualTo(3600);
+
+        for (String seconds : List.of("9223372036854775807", "1e30", "3600.5", "\"3600\"", "60")) {
+            var batch = fixture.post("/v1/batches", "{\"input_file_id\":\"" + upload(client, chatLine("o", "x")).id()
+                    + "\",\"endpoint\":\"/v1/chat/completions\",\"completion_window\":\"24h\","
+                    + "\"output_expires_after\":{\"anchor\":\"created_at\",\"seconds\":" + seconds + "}}");
+            assertThat(batch.statusCode()).as(seconds).isEqualTo(400);
+            assertThat(JSON.readTree(batch.body()).path("error").path("param").asText())
+                    .isEqualTo("output_expires_after.seconds");
+        }
     }
 
     @Test

@@ -31,7 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Batches in a real gateway process: no plaintext byte on disk or in logs while a batch runs and after (a canary in
  * every line, with positive controls); a kill -9 mid-batch and a restart that resumes with every custom_id exactly
- * once; 50,000 lines streamed through a gateway with a 96 MiB heap.
+ * once and every served line billed exactly once; 50,000 lines streamed through a gateway with a 96 MiB heap.
  */
 class BatchProcessTest {
 
@@ -113,6 +113,7 @@ class BatchProcessTest {
                 String output = download(origin, key, done.path("output_file_id").asText());
                 Set<String> ids = new HashSet<>();
                 int count = 0;
+                long servedTokens = 0;
                 for (String line : output.split("\n")) {
                     if (line.isBlank()) {
                         continue;
@@ -120,6 +121,7 @@ class BatchProcessTest {
                     count++;
                     JsonNode n = JSON.readTree(line);
                     ids.add(n.path("custom_id").asText());
+                    servedTokens += n.path("response").path("body").path("usage").path("total_tokens").asLong();
                     assertThat(n.path("response").path("body").path("choices").path(0).path("message").path("content").asText())
                             .startsWith("echo: " + canary);
                 }
@@ -130,6 +132,12 @@ class BatchProcessTest {
                 assertThat(scanner.contains(output)).isTrue();
                 assertThat(upstream.requests().size()).as("some lines may be called again after the kill, never lost")
                         .isBetween(lines, lines + 2 * 32 + 8);
+                // Billing: every served line exactly once, although the kill made some lines run twice upstream. The
+                // metering of a chunk commits with its progress, so no flush is needed and none could help.
+                JsonNode usage = get(origin, key, "/v1/usage").path("totals");
+                assertThat(usage.path("requests").asLong()).as("ledger requests = lines served").isEqualTo(lines);
+                assertThat(servedTokens).isPositive();
+                assertThat(usage.path("total_tokens").asLong()).as("ledger tokens = tokens served").isEqualTo(servedTokens);
                 assertThat(gateway.stop()).isIn(0, 143);
             }
         }

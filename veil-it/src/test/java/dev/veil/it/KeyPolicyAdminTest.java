@@ -24,6 +24,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -158,6 +159,13 @@ class KeyPolicyAdminTest {
             "{\"preset\":7}                                             | preset                   | invalid_type",
             "{\"preset\":\"internal\",\"policy\":{\"preset\":\"regulated\"}} | preset              | invalid_value",
             "{\"name\":\"n\",\"nmae\":\"SECRET\"}                       | nmae                     | unknown_parameter",
+            "{\"name\":\"SECRET\\u0000x\"}                               | name                     | invalid_value",
+            "{\"name\":\"SECRET\\nline\"}                                | name                     | invalid_value",
+            "{\"name\":\"SECRET\\u001b[31m\"}                            | name                     | invalid_value",
+            "{\"name\":\"x\\u202eSECRET\"}                               | name                     | invalid_value",
+            "{\"name\":\"\\ud800SECRET\"}                                | name                     | invalid_value",
+            "{\"policy\":{\"allowed_models\":[\"SECRET\\u0007\"]}}          | policy.allowed_models[0] | invalid_value",
+            "{\"policy\":{\"allowed_routes\":[\"a\",\"SECRET\\r\"]}}      | policy.allowed_routes[1] | invalid_value",
     })
     void badInputIsAnOpenAiShaped400NamingTheField(String body, String param, String code) throws Exception {
         int before = fixture.gateway.store().apiKeys().list().size();
@@ -203,6 +211,18 @@ class KeyPolicyAdminTest {
         assertThat(bad.statusCode()).as(bad.body()).isEqualTo(400);
         assertThat(JSON.readTree(bad.body()).path("error").path("param").asText()).isEqualTo("policy.rpm");
         assertThat(listed(id).path("policy")).as("unchanged by a refused PATCH").isEqualTo(expected);
+
+        for (String path : List.of("/admin/keys/key%00x", "/admin/keys/key_" + "a".repeat(300), "/admin/keys/a/b",
+                "/admin/keys/key%0d%0aSECRET")) {
+            HttpResponse<String> patchedBadId = fixture.send(admin(path).method("PATCH",
+                    HttpRequest.BodyPublishers.ofString("{\"preset\":\"internal\"}")));
+            HttpResponse<String> revokedBadId = fixture.send(admin(path).DELETE());
+            for (HttpResponse<String> r : List.of(patchedBadId, revokedBadId)) {
+                assertThat(r.statusCode()).as(path + " " + r.body()).isEqualTo(400);
+                assertThat(JSON.readTree(r.body()).path("error").path("param").asText()).isEqualTo("id");
+                assertThat(r.body()).doesNotContain("SECRET");
+            }
+        }
 
         HttpResponse<String> unknown = fixture.send(admin("/admin/keys/key_doesnotexist").method("PATCH",
                 HttpRequest.BodyPublishers.ofString("{\"preset\":\"internal\"}")));

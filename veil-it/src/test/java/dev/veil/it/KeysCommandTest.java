@@ -62,6 +62,20 @@ class KeysCommandTest {
     }
 
     @Test
+    void aNameWithControlCharactersIsRefusedNamingTheOption() throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("bad-name"));
+        Path store = dir.resolve("store");
+        for (String name : new String[] {"bell\u0007name", "two\nlines", "x".repeat(101)}) {
+            CompatProcess.Result result = CompatProcess.run(dir, CLI_TIMEOUT, "keys", "create", "--name", name,
+                    "--data-dir", store.toString());
+            assertThat(result.exit()).as(result.stderr()).isEqualTo(2);
+            assertThat(result.stderr()).contains("veil: --name:");
+            assertThat(result.stdout()).doesNotContain("VEIL_API_KEY");
+        }
+        assertThat(store).as("no store is created for a refused name").doesNotExist();
+    }
+
+    @Test
     void createListRevokeFromTheCommandLine() throws Exception {
         Path dir = Files.createDirectories(tmp.resolve("cli"));
         String dataDir = dir.resolve("store").toString();

@@ -328,11 +328,9 @@ public final class KeyPolicyJson {
                 throw invalidType(itemPath, "a string");
             }
             String item = p.getText();
-            if (item.isBlank()) {
-                throw invalidValue(itemPath, "must not be empty");
-            }
-            if (item.length() > MAX_ENTRY_LENGTH) {
-                throw invalidValue(itemPath, "must be at most " + MAX_ENTRY_LENGTH + " characters");
+            String problem = Labels.problem(item, MAX_ENTRY_LENGTH);
+            if (problem != null) {
+                throw invalidValue(itemPath, problem);
             }
             values.add(item);
         }

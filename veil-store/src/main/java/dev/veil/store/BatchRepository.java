@@ -23,9 +23,13 @@ public final class BatchRepository {
             "failed_at", "expired_at", "cancelling_at", "cancelled_at");
 
     private final DataSource dataSource;
+    private final RequestLogRepository requests;
+    private final UsageLedgerRepository ledger;
 
-    BatchRepository(DataSource dataSource) {
+    BatchRepository(DataSource dataSource, RequestLogRepository requests, UsageLedgerRepository ledger) {
         this.dataSource = dataSource;
+        this.requests = requests;
+        this.ledger = ledger;
     }
 
     /**
@@ -219,12 +223,20 @@ public final class BatchRepository {
     }
 
     /**
-     * Commits one chunk of progress in one transaction: the resume point and counters of the batch, and the part counts
-     * and sizes of its output and error files. Parts on disk beyond these counts are not part of the files.
+     * Commits one chunk of progress in one transaction: the resume point and counters of the batch, the part counts
+     * and sizes of its output and error files, and the metering of the chunk's lines (their request_log rows and
+     * usage_ledger increments). Parts on disk beyond these counts are not part of the files. Because the metering
+     * commits with the progress, a crash either keeps both (the lines are not run again) or neither (the lines are run
+     * again on resume and metered then): every line that is in a result file is billed exactly once.
+     *
+     * @param metered the request records of the lines this chunk ran (new request ids: none was written before)
      */
     public void commitProgress(String batchId, long nextLine, long completed, long failed, String outputFileId,
-                               int outputParts, long outputBytes, String errorFileId, int errorParts, long errorBytes) {
+                               int outputParts, long outputBytes, String errorFileId, int errorParts, long errorBytes,
+                               List<RequestRecord> metered) {
         Jdbc.inTransaction(dataSource, "commit progress of batch " + batchId, connection -> {
+            requests.insertBatch(connection, metered);
+            ledger.addAll(connection, LedgerEntry.aggregate(metered));
             try (PreparedStatement s = connection.prepareStatement(
                     "UPDATE batches SET next_line = ?, completed = ?, failed = ? WHERE id = ?")) {
                 s.setLong(1, nextLine);

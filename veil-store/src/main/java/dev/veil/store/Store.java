@@ -45,7 +45,7 @@ public final class Store implements AutoCloseable {
         this.requests = new RequestLogRepository(dataSource);
         this.ledger = new UsageLedgerRepository(dataSource);
         this.batchFiles = new BatchFileRepository(dataSource);
-        this.batches = new BatchRepository(dataSource);
+        this.batches = new BatchRepository(dataSource, requests, ledger);
     }
 
     /**

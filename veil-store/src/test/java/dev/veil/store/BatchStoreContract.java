@@ -29,6 +29,36 @@ interface BatchStoreContract {
     }
 
     @Test
+    default void aChunksMeteringCommitsWithItsProgressOrNotAtAll() {
+        store().batchFiles().insert(input("file-in", "key_a", T), key("file-in"));
+        store().batchFiles().markProcessed("file-in", 10, null);
+        BatchRepository batches = store().batches();
+        assertThat(batches.create(batch("batch_m", "key_a", "file-in", T))).isTrue();
+        batches.attachOutputs("batch_m", new BatchFileRecord("file-o", "key_a", BatchFileRecord.PURPOSE_OUTPUT,
+                BatchFileRecord.PENDING, null, 0, 0, false, "batch_m", T, null), key("file-o"),
+                new BatchFileRecord("file-e", "key_a", BatchFileRecord.PURPOSE_OUTPUT, BatchFileRecord.PENDING, null, 0, 0,
+                        false, "batch_m", T, null), key("file-e"));
+        java.time.Instant at = java.time.Instant.ofEpochMilli(T);
+        java.time.LocalDate day = java.time.LocalDate.ofInstant(at, java.time.ZoneOffset.UTC);
+        batches.commitProgress("batch_m", 2, 2, 0, "file-o", 1, 100, "file-e", 0, 0,
+                List.of(TestData.request("req_1", "key_a", at), TestData.request("req_2", "key_a", at)));
+        assertThat(store().requests().recentForKey("key_a", 10)).extracting(RequestRecord::requestId)
+                .containsExactlyInAnyOrder("req_1", "req_2");
+        assertThat(store().ledger().forKey("key_a", day, day)).singleElement()
+                .satisfies(e -> assertThat(List.of(e.requests(), e.promptTokens(), e.costMicros())).containsExactly(2L, 20L, 600L));
+
+        // A commit that fails (here: a request id written before) keeps nothing: no progress, no row, no ledger change.
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> batches.commitProgress("batch_m", 4, 4, 0, "file-o", 2,
+                200, "file-e", 0, 0, List.of(TestData.request("req_3", "key_a", at), TestData.request("req_1", "key_a", at))))
+                .isInstanceOf(StoreException.class);
+        assertThat(batches.find("batch_m").orElseThrow().nextLine()).isEqualTo(2);
+        assertThat(store().batchFiles().find("file-o").orElseThrow().parts()).isEqualTo(1);
+        assertThat(store().requests().count()).isEqualTo(2);
+        assertThat(store().ledger().forKey("key_a", day, day)).singleElement()
+                .satisfies(e -> assertThat(e.requests()).isEqualTo(2L));
+    }
+
+    @Test
     default void filesAreStoredWithTheirKeysAndBecomeReadableWhenUploaded() {
         BatchFileRepository files = store().batchFiles();
         files.insert(input("file-1", "key_a", T), key("file-1"));
@@ -107,7 +137,7 @@ interface BatchStoreContract {
         BatchFileRecord err = new BatchFileRecord("file-err", "key_a", BatchFileRecord.PURPOSE_OUTPUT, BatchFileRecord.PENDING,
                 null, 0, 0, true, "batch_1", T, null);
         batches.attachOutputs("batch_1", out, key("file-out"), err, key("file-err"));
-        batches.commitProgress("batch_1", 64, 60, 4, "file-out", 1, 6000, "file-err", 1, 400);
+        batches.commitProgress("batch_1", 64, 60, 4, "file-out", 1, 6000, "file-err", 1, 400, List.of());
 
         BatchRecord b = batches.find("batch_1").orElseThrow();
         assertThat(b.status()).isEqualTo(BatchRecord.IN_PROGRESS);

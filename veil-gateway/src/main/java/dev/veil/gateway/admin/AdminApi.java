@@ -42,8 +42,6 @@ public final class AdminApi {
     public record Reply(int status, byte[] body) {
     }
 
-    static final int MAX_NAME_LENGTH = 100;
-
     private final Optional<byte[]> adminToken;
     private final String adminTokenEnv;
     private final ApiKeyRepository keys;
@@ -132,6 +130,7 @@ public final class AdminApi {
     public Future<Reply> updatePolicy(String id, byte[] body) {
         KeyPolicy policy;
         try {
+            checkId(id);
             KeyRequest request = parse(body, false);
             if (request.policy() == null) {
                 throw new InvalidRequestException(OpenAiError.invalidRequest(
@@ -158,6 +157,11 @@ public final class AdminApi {
 
     /** {@code DELETE /admin/keys/{id}}: revokes the key at once on this gateway. */
     public Future<Reply> revoke(String id) {
+        try {
+            checkId(id);
+        } catch (InvalidRequestException e) {
+            return Future.failedFuture(e);
+        }
         return jdbc.<Boolean>executeBlocking(() -> keys.revoke(id, Instant.now()), false).compose(revoked -> {
             authenticator.invalidateAll();
             if (!revoked) {
@@ -171,6 +175,14 @@ public final class AdminApi {
                 g.writeEndObject();
             })));
         });
+    }
+
+    /** Refuses a path id that no key can have (control or other characters, absurd length) before any lookup. */
+    private static void checkId(String id) throws InvalidRequestException {
+        if (!ApiKeyIssuer.plausibleId(id)) {
+            throw invalid("The path does not name a key id (key_ followed by hex characters); GET /admin/keys lists "
+                    + "the keys.", "id", "invalid_value");
+        }
     }
 
     private static InvalidRequestException keyNotFound() {
@@ -238,9 +250,10 @@ public final class AdminApi {
                             throw invalid("Invalid type for \"name\": expected a string.", "name", "invalid_type");
                         }
                         name = p.getText();
-                        if (name.isBlank() || name.length() > MAX_NAME_LENGTH) {
-                            throw invalid("\"name\" must be 1 to " + MAX_NAME_LENGTH + " characters.", "name",
-                                    "invalid_value");
+                        String problem = ApiKeyIssuer.nameProblem(name);
+                        if (problem != null) {
+                            throw invalid("\"name\" " + problem + " (1 to " + ApiKeyIssuer.MAX_NAME_LENGTH
+                                    + " printable characters).", "name", "invalid_value");
                         }
                     }
                     case "preset" -> {

@@ -23,16 +23,12 @@ import dev.veil.store.BatchRecord;
 import dev.veil.store.Store;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
-import io.vertx.core.http.HttpVersion;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -40,8 +36,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,8 +43,8 @@ import org.slf4j.LoggerFactory;
  * The OpenAI Files and Batches API on vertx-core: {@code /v1/files}, {@code /v1/files/{id}},
  * {@code /v1/files/{id}/content}, {@code /v1/batches}, {@code /v1/batches/{id}}, {@code /v1/batches/{id}/cancel}, and
  * Veil's {@code /v1/receipts/key}. A key sees only its own files and batches (others are 404, as unknown ones).
- * Uploads stream through the encrypting writer; downloads stream through the decrypting reader on a worker thread with
- * backpressure; everything touching the store runs on the JDBC pool. Without a master key every call answers 503
+ * Uploads stream through the encrypting writer; downloads stream through the decrypting reader a piece at a time on a
+ * worker, with backpressure and no worker held while the client is slow ({@link FileDownload}); everything touching the store runs on the JDBC pool. Without a master key every call answers 503
  * {@code batch_disabled}.
  */
 public final class BatchApi {
@@ -333,13 +327,22 @@ public final class BatchApi {
                 refused = OpenAiError.invalidRequest("Missing required parameter: \"file\".", "file",
                         "missing_required_parameter");
             }
+            Long requestedTtl = null;
+            if (refused == null) {
+                try {
+                    requestedTtl = ExpiresAfter.fromForm(upload.fields.get("expires_after[anchor]"),
+                            upload.fields.get("expires_after[seconds]"));
+                } catch (InvalidRequestException e) {
+                    refused = e.error();
+                }
+            }
             if (refused != null) {
                 abandon.run();
                 error(exchange, refused);
                 return;
             }
             upload.finished = true;
-            Long ttl = fileTtl(upload.fields.get("expires_after[seconds]"));
+            Long ttl = fileTtl(requestedTtl);
             String name = upload.filename;
             sink.finish().compose(bytes -> {
                 long now = parts.clock().millis();
@@ -359,17 +362,9 @@ public final class BatchApi {
         request.resume();
     }
 
-    /** {@code expires_after[anchor]=created_at} and {@code expires_after[seconds]}: never longer than the configured TTL. */
-    private Long fileTtl(String seconds) {
-        if (seconds == null) {
-            return null;
-        }
-        try {
-            long ms = Math.max(3600, Long.parseLong(seconds.trim())) * 1000;
-            return Math.min(ms, parts.config().outputTtlHours() * 3_600_000L);
-        } catch (NumberFormatException e) {
-            return null;
-        }
+    /** A requested time to live (validated by {@link ExpiresAfter}) never lengthens the configured one. */
+    private Long fileTtl(Long requestedMs) {
+        return requestedMs == null ? null : Math.min(requestedMs, parts.config().outputTtlHours() * 3_600_000L);
     }
 
     private void shredLater(String fileId) {
@@ -466,7 +461,10 @@ public final class BatchApi {
         return new JsonWriter(mapper.getFactory()).write(body);
     }
 
-    /** Streams a file's content: decrypted on an I/O worker, written with backpressure, never whole in memory. */
+    /**
+     * Streams a file's content through a {@link FileDownload}: decrypted a piece at a time on an I/O worker, written
+     * with backpressure, never whole in memory, and no worker held while the client is slow.
+     */
     private void content(Exchange exchange, ApiKeyRecord key, String id) {
         HttpServerResponse response = exchange.response();
         Context context = parts.vertx().getOrCreateContext();
@@ -488,54 +486,9 @@ public final class BatchApi {
             if (file.clientSealed()) {
                 response.putHeader("x-veil-client-sealed", "v1");
             }
-            parts.io().executeBlocking(() -> {
-                stream(file, dataKey, response, context);
-                return null;
-            }, false).onComplete(r -> {
-                if (r.failed()) {
-                    LOG.warn("request_id={} file_id={} download ended early: {}", exchange.requestId(), file.id(),
-                            r.cause().getClass().getSimpleName());
-                    context.runOnContext(v -> response.reset());
-                } else {
-                    context.runOnContext(v -> {
-                        if (!response.ended() && !response.closed()) {
-                            response.end();
-                        }
-                    });
-                }
-            });
+            new FileDownload(parts.vertx(), context, parts.io(), exchange.request(), () -> parts.vault().read(file, dataKey),
+                    parts.config().downloadIdleTimeoutMs(), exchange.requestId(), file.id()).start();
         });
-    }
-
-    private void stream(BatchFileRecord file, byte[] dataKey, HttpServerResponse response, Context context)
-            throws IOException, InterruptedException {
-        byte[] buffer = new byte[64 * 1024];
-        try (InputStream in = parts.vault().read(file, dataKey)) {
-            int n;
-            while ((n = in.read(buffer)) > 0) {
-                if (response.closed()) {
-                    throw new IOException("client left");
-                }
-                Buffer chunk = Buffer.buffer(n).appendBytes(buffer, 0, n);
-                CountDownLatch writable = new CountDownLatch(1);
-                context.runOnContext(v -> {
-                    if (response.closed()) {
-                        writable.countDown();
-                        return;
-                    }
-                    response.write(chunk);
-                    if (response.writeQueueFull()) {
-                        response.drainHandler(x -> writable.countDown());
-                        response.closeHandler(x -> writable.countDown());
-                    } else {
-                        writable.countDown();
-                    }
-                });
-                if (!writable.await(60, TimeUnit.SECONDS)) {
-                    throw new IOException("client stopped reading");
-                }
-            }
-        }
     }
 
     // ---- batches ----
@@ -589,18 +542,7 @@ public final class BatchApi {
         }
         JsonNode metadata = node.get("metadata");
         BatchMetadata read = BatchMetadata.read(metadata, mapper);
-        Long ttl = null;
-        JsonNode expires = node.get("output_expires_after");
-        if (expires != null && !expires.isNull()) {
-            JsonNode seconds = expires.get("seconds");
-            JsonNode anchor = expires.get("anchor");
-            if (!expires.isObject() || seconds == null || !seconds.canConvertToLong() || seconds.longValue() < 3600
-                    || seconds.longValue() > 2_592_000 || (anchor != null && !"created_at".equals(anchor.asText()))) {
-                throw invalid("\"output_expires_after\" must be {\"anchor\": \"created_at\", \"seconds\": 3600..2592000}.",
-                        "output_expires_after", "invalid_value");
-            }
-            ttl = seconds.longValue() * 1000;
-        }
+        Long ttl = ExpiresAfter.fromJson(node.get("output_expires_after"), "output_expires_after");
         return new NewBatch(input, endpoint, metadata == null || metadata.isNull() ? null : metadata, read, ttl);
     }
 

@@ -19,9 +19,15 @@ import java.util.Optional;
  * @param maxActiveBatches  batches running at a time (others wait in {@code validating}); default {@value #DEFAULT_MAX_ACTIVE_BATCHES}
  * @param chunkLines        lines per durable step (results written and progress committed together); default
  *                          {@value #DEFAULT_CHUNK_LINES}
+ * @param maxLineBytes      longest input line (one request) a batch reads; a longer line fails alone with
+ *                          {@code request_too_large} and is never held whole. Never more than
+ *                          {@code server.max_body_bytes}; default {@value #DEFAULT_MAX_LINE_BYTES} (8 MiB)
+ * @param downloadIdleTimeoutMs a file download whose client takes nothing for this long is closed; default
+ *                          {@value #DEFAULT_DOWNLOAD_IDLE_TIMEOUT_MS}
  */
 public record BatchConfig(String masterKeyEnv, String masterKeyFile, long maxFileBytes, int maxLines, int outputTtlHours,
-                          int concurrency, int globalConcurrency, int maxActiveBatches, int chunkLines) {
+                          int concurrency, int globalConcurrency, int maxActiveBatches, int chunkLines,
+                          long maxLineBytes, long downloadIdleTimeoutMs) {
 
     public static final String DEFAULT_MASTER_KEY_ENV = "VEIL_MASTER_KEY";
     public static final long DEFAULT_MAX_FILE_BYTES = 200L * 1024 * 1024;
@@ -31,6 +37,8 @@ public record BatchConfig(String masterKeyEnv, String masterKeyFile, long maxFil
     public static final int DEFAULT_GLOBAL_CONCURRENCY = 32;
     public static final int DEFAULT_MAX_ACTIVE_BATCHES = 4;
     public static final int DEFAULT_CHUNK_LINES = 64;
+    public static final long DEFAULT_MAX_LINE_BYTES = 8L * 1024 * 1024;
+    public static final long DEFAULT_DOWNLOAD_IDLE_TIMEOUT_MS = 60_000;
 
     public BatchConfig {
         masterKeyEnv = masterKeyEnv == null ? DEFAULT_MASTER_KEY_ENV : masterKeyEnv;
@@ -39,13 +47,18 @@ public record BatchConfig(String masterKeyEnv, String masterKeyFile, long maxFil
     public static BatchConfig defaults() {
         return new BatchConfig(DEFAULT_MASTER_KEY_ENV, null, DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_LINES,
                 DEFAULT_OUTPUT_TTL_HOURS, DEFAULT_CONCURRENCY, DEFAULT_GLOBAL_CONCURRENCY, DEFAULT_MAX_ACTIVE_BATCHES,
-                DEFAULT_CHUNK_LINES);
+                DEFAULT_CHUNK_LINES, DEFAULT_MAX_LINE_BYTES, DEFAULT_DOWNLOAD_IDLE_TIMEOUT_MS);
     }
 
     /** The same settings with a master key file. */
     public BatchConfig withMasterKeyFile(String file) {
         return new BatchConfig(masterKeyEnv, file, maxFileBytes, maxLines, outputTtlHours, concurrency, globalConcurrency,
-                maxActiveBatches, chunkLines);
+                maxActiveBatches, chunkLines, maxLineBytes, downloadIdleTimeoutMs);
+    }
+
+    /** The line cap a batch applies: {@code max_line_bytes}, and never more than the server's body limit. */
+    public int effectiveMaxLineBytes(long maxBodyBytes) {
+        return (int) Math.min(Integer.MAX_VALUE - 64, Math.min(maxLineBytes, maxBodyBytes));
     }
 
     /** The master key text from {@code env}, if the variable is set. */

@@ -176,7 +176,9 @@ final class Schema {
             f("concurrency", Type.INT, F.numberNode(BatchConfig.DEFAULT_CONCURRENCY)),
             f("global_concurrency", Type.INT, F.numberNode(BatchConfig.DEFAULT_GLOBAL_CONCURRENCY)),
             f("max_active_batches", Type.INT, F.numberNode(BatchConfig.DEFAULT_MAX_ACTIVE_BATCHES)),
-            f("chunk_lines", Type.INT, F.numberNode(BatchConfig.DEFAULT_CHUNK_LINES)));
+            f("chunk_lines", Type.INT, F.numberNode(BatchConfig.DEFAULT_CHUNK_LINES)),
+            f("max_line_bytes", Type.LONG, F.numberNode(BatchConfig.DEFAULT_MAX_LINE_BYTES)),
+            f("download_idle_timeout_ms", Type.LONG, F.numberNode(BatchConfig.DEFAULT_DOWNLOAD_IDLE_TIMEOUT_MS)));
 
     static final Obj ROOT = obj("configuration", GENERIC_SECRET_HINT, Set.of(),
             f("server", Type.object(SERVER), F.objectNode()),

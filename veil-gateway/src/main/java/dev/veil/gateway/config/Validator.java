@@ -73,6 +73,12 @@ final class Validator {
         if (batch.chunkLines() < 1 || batch.chunkLines() > 10_000) {
             problems.add(Problems.field(path, "chunk_lines"), "must be between 1 and 10000");
         }
+        if (batch.maxLineBytes() < 1024 || batch.maxLineBytes() > Integer.MAX_VALUE / 2) {
+            problems.add(Problems.field(path, "max_line_bytes"), "must be between 1024 and 1073741823 (1 GiB)");
+        }
+        if (batch.downloadIdleTimeoutMs() < 100 || batch.downloadIdleTimeoutMs() > 3_600_000) {
+            problems.add(Problems.field(path, "download_idle_timeout_ms"), "must be between 100 and 3600000 (1 hour)");
+        }
     }
 
     private static boolean declaresE2ee(PolicyConfig policy) {

@@ -73,10 +73,13 @@ public final class RequestMeter {
 
     /**
      * Meters one batch line that was routed (or refused by policy), like a live request: metrics labelled with the
-     * fixed endpoint label (e.g. {@code batch.chat.completions}), a request-log row and ledger increment, and the key's
-     * rate and budget settlement. Metadata only.
+     * fixed endpoint label (e.g. {@code batch.chat.completions}) and the key's rate and budget settlement. Metadata
+     * only. The request-log row (and ledger increment) is returned, not queued: the batch commits it in the same
+     * transaction as the progress of the line's chunk, so a crash can neither lose nor repeat it.
+     *
+     * @return the line's request record, for {@code BatchRepository.commitProgress}
      */
-    public void completeBatchLine(String requestId, ApiKeyRecord key, Instant startedAt, long startNanos,
+    public RequestRecord completeBatchLine(String requestId, ApiKeyRecord key, Instant startedAt, long startNanos,
                                   String endpointLabel, String model, Route route, int status, Usage usage) {
         long latencyNanos = System.nanoTime() - startNanos;
         Usage u = usage == null ? Usage.NONE : usage;
@@ -89,8 +92,8 @@ public final class RequestMeter {
                 endpointLabel, model, route == null ? null : route.name(), route == null ? null : route.mode().wireName(),
                 status, TimeUnit.NANOSECONDS.toMillis(latencyNanos), null, u.promptTokens(), u.completionTokens(),
                 u.totalTokens(), route == null ? 0 : route.price().costMicros(u));
-        writer.record(record);
         limits.settle(key, u.totalTokens(), record.costMicros());
+        return record;
     }
 
     private static boolean isMeteredEndpoint(String endpoint) {

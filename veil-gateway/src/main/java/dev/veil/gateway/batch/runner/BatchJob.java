@@ -21,6 +21,7 @@ import dev.veil.protocol.batch.ClientSealing;
 import dev.veil.store.ApiKeyRecord;
 import dev.veil.store.BatchFileRecord;
 import dev.veil.store.BatchRecord;
+import dev.veil.store.RequestRecord;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import java.io.IOException;
@@ -40,7 +41,7 @@ import org.slf4j.LoggerFactory;
  * integrity, repeated custom ids), then works through the input in chunks of {@code batch.chunk_lines} lines: each
  * line is checked, routed under the key's and the batch's policy, and called with retries; its result goes into a new
  * encrypted part of the output or error file; when the chunk is done the parts are forced to disk and the progress
- * (next line, counters, part counts) is committed in one transaction. A restart deletes parts beyond the committed
+ * (next line, counters, part counts) is committed in one transaction with the metering of the chunk's lines. A restart deletes parts beyond the committed
  * counts and resumes at the committed line, so no result is ever in a file twice. Logs carry ids and classes only.
  */
 final class BatchJob implements Runnable {
@@ -203,6 +204,8 @@ final class BatchJob implements Runnable {
     private final class Chunk {
         final PartWriter out;
         final PartWriter err;
+        /** The lines' metering, committed with the chunk's progress. */
+        final List<RequestRecord> metered = new ArrayList<>();
         long completed;
         long failed;
 
@@ -292,7 +295,7 @@ final class BatchJob implements Runnable {
                 completed += chunk.completed;
                 failed += chunk.failed;
                 parts.store().batches().commitProgress(batchId, line, completed, failed, outFile.id(), outParts, outBytes,
-                        errFile.id(), errParts, errBytes);
+                        errFile.id(), errParts, errBytes, chunk.metered);
                 if (done < chunkLines.size()) {
                     // Cancelled mid-chunk: the rest was never started.
                     target = BatchRecord.CANCELLED;
@@ -372,8 +375,8 @@ final class BatchJob implements Runnable {
                 status = 502;
             }
         }
-        parts.meter().completeBatchLine(done.requestId(), key, done.startedAt(), done.startNanos(), label,
-                line.model().id(), done.route(), status, usage);
+        chunk.metered.add(parts.meter().completeBatchLine(done.requestId(), key, done.startedAt(), done.startNanos(),
+                label, line.model().id(), done.route(), status, usage));
         if (written != null) {
             chunk.out.write(written);
             chunk.completed++;

@@ -6,8 +6,8 @@ import java.util.Arrays;
 
 /**
  * Splits a byte stream into lines ({@code \n}, an optional {@code \r} before it dropped) without decoding them, one
- * line in memory at a time. A line longer than the cap is skipped to its end and reported as too long, so one bad line
- * cannot exhaust memory.
+ * line in memory at a time. A line longer than the cap is skipped to its end (read through a 64 KiB buffer, never kept)
+ * and reported as {@link #TOO_LONG}, so one bad line cannot exhaust memory; the lines after it read normally.
  */
 final class LineReader {
 
@@ -57,7 +57,8 @@ final class LineReader {
                     overflow = true;
                 } else {
                     if (length + n > line.length) {
-                        line = Arrays.copyOf(line, Math.max(line.length * 2, length + n));
+                        // Doubling, but never past the cap: a line is held in at most cap bytes.
+                        line = Arrays.copyOf(line, (int) Math.min(cap, Math.max(2L * line.length, length + n)));
                     }
                     System.arraycopy(buffer, start, line, length, n);
                     length += n;
