@@ -41,8 +41,10 @@ public final class ProcessProbe implements AutoCloseable {
                 return;
             }
             Sample s = sample();
-            synchronized (samples) {
-                samples.add(s);
+            if (s.rssMb() > 0) { // 0: the process was exiting between the check and the read
+                synchronized (samples) {
+                    samples.add(s);
+                }
             }
             try {
                 Thread.sleep(intervalMs);

@@ -115,7 +115,8 @@ public final class SoakReport {
                         seconds(t.closeMedianSeconds()), seconds(t.closeMaxSeconds()), t.openAtEnd(),
                         seconds(t.oldestOpenSeconds()), t.connectFailures() > 0 ? String.format(Locale.ROOT,
                                 "; %,d connects failed", t.connectFailures()) : ""),
-                hostileVerdict(t)));
+                f.veilExit() != null ? "each closed within " + (int) HOSTILE_LIMIT_SECONDS + " s: not measured "
+                        + "(Veil exited, which closed them all)" : hostileVerdict(t)));
         b.append('\n');
         reasons(b, "Unexpected outcomes by reason (the last upstream attempt's fault in brackets)",
                 l.unexpectedReasons());
