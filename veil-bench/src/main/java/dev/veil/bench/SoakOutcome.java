@@ -118,6 +118,9 @@ public final class SoakOutcome {
     public static String describe(Throwable t) {
         String name = t.getClass().getSimpleName();
         String message = t.getMessage() == null ? "" : t.getMessage();
+        if (name.contains("ConnectTimeout")) {
+            return "connect timed out";
+        }
         if (name.contains("Timeout") || message.contains("timeout period")) {
             return "no byte within the client's idle timeout";
         }

@@ -90,6 +90,8 @@ class SoakLogicTest {
                 .isEqualTo("connection refused");
         assertThat(SoakOutcome.describe(new java.util.concurrent.TimeoutException("The timeout period of 20000ms")))
                 .isEqualTo("no byte within the client's idle timeout");
+        assertThat(SoakOutcome.describe(new io.netty.channel.ConnectTimeoutException("connection timed out after 10000 ms")))
+                .isEqualTo("connect timed out");
     }
 
     @Test
