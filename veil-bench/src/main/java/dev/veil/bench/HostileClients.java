@@ -64,7 +64,8 @@ public final class HostileClients implements AutoCloseable {
      * oldest still-open one was at the end, in seconds.
      */
     public record Tally(long opened, long closedByGateway, long connectFailures, long openAtEnd, long maxOpen,
-                        double closeMedianSeconds, double closeMaxSeconds, double oldestOpenSeconds) {
+                        double closeMedianSeconds, double closeMaxSeconds, double oldestOpenSeconds,
+                        double activeSeconds) {
     }
 
     private final Vertx vertx;
@@ -78,6 +79,7 @@ public final class HostileClients implements AutoCloseable {
     private final Map<Kind, State> states = new EnumMap<>(Kind.class);
     private long timerId = -1;
     private long trickleId = -1;
+    private long startedAt;
 
     /** One kind's bookkeeping; touched only on the event loop. */
     private static final class State {
@@ -129,6 +131,7 @@ public final class HostileClients implements AutoCloseable {
         if (kinds.isEmpty() || perSecond <= 0) {
             return;
         }
+        startedAt = System.nanoTime();
         vertx.runOnContext(v -> {
             timerId = vertx.setPeriodic(Math.max(1, 1000 / perSecond), id -> kinds.forEach(this::openOne));
             trickleId = vertx.setPeriodic(TRICKLE_MS, id -> trickle());
@@ -196,7 +199,8 @@ public final class HostileClients implements AutoCloseable {
                 for (Conn c : st.open) {
                     oldest = Math.max(oldest, now - c.openedAt);
                 }
-                tallies.put(k, tally(st.opened, st.connectFailures, st.open.size(), st.maxOpen, st.closeNanos, oldest));
+                tallies.put(k, tally(st.opened, st.connectFailures, st.open.size(), st.maxOpen, st.closeNanos, oldest,
+                        now - startedAt));
                 for (Conn c : new ArrayList<>(st.open)) {
                     c.closedByUs = true;
                     c.socket.close();
@@ -212,13 +216,13 @@ public final class HostileClients implements AutoCloseable {
     }
 
     static Tally tally(long opened, long connectFailures, long openAtEnd, long maxOpen, List<Long> closeNanos,
-                       long oldestOpenNanos) {
+                       long oldestOpenNanos, long activeNanos) {
         List<Long> sorted = new ArrayList<>(closeNanos);
         Collections.sort(sorted);
         double median = sorted.isEmpty() ? Double.NaN : sorted.get(sorted.size() / 2) / 1e9;
         double max = sorted.isEmpty() ? Double.NaN : sorted.get(sorted.size() - 1) / 1e9;
         return new Tally(opened, sorted.size(), connectFailures, openAtEnd, maxOpen, median, max,
-                openAtEnd == 0 ? Double.NaN : oldestOpenNanos / 1e9);
+                openAtEnd == 0 ? Double.NaN : oldestOpenNanos / 1e9, activeNanos / 1e9);
     }
 
     @Override

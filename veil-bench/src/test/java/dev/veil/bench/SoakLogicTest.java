@@ -106,8 +106,10 @@ class SoakLogicTest {
                 Map.of("HTTP 503 no_healthy_route (last attempt: no fault)", 50L, "connection closed (last attempt: "
                         + "fault reset)", 10L), Map.of("error event after fault stall", 40L), 21, 40, 22, 45, 70, 90);
         Map<String, HostileClients.Tally> hostile = new LinkedHashMap<>();
-        hostile.put("slowloris", HostileClients.tally(200, 0, 200, 200, List.of(), 150_000_000_000L));
-        hostile.put("big-body", HostileClients.tally(30, 0, 0, 10, List.of(2_000_000_000L, 4_000_000_000L), 0));
+        hostile.put("slowloris", HostileClients.tally(200, 0, 200, 200, List.of(), 150_000_000_000L, 180_000_000_000L));
+        hostile.put("big-body", HostileClients.tally(30, 0, 0, 10, List.of(2_000_000_000L, 4_000_000_000L), 0,
+                180_000_000_000L));
+        hostile.put("no-read", HostileClients.tally(20, 0, 20, 20, List.of(), 40_000_000_000L, 40_000_000_000L));
         SoakReport.Figures f = new SoakReport.Figures(meta, load, samples, new ProcessProbe.Sample(0, 140, 30),
                 new ProcessProbe.Sample(30, 200, 35), null, hostile, 20);
         String md = SoakReport.markdown(f);
@@ -121,6 +123,7 @@ class SoakLogicTest {
                 .contains("hostile `slowloris`")
                 .contains("| 200 / 0 (—, —) / 200 (150.0 s) | each closed within 60 s: **missed** |")
                 .contains("| 30 / 2 (4.0 s, 4.0 s) / 0 (—) | each closed within 60 s: **met** |")
+                .contains("| 20 / 0 (—, —) / 20 (40.0 s) | each closed within 60 s: not measured (ran less than 60 s) |")
                 .contains("| Veil ran to the end | yes | yes: **met** |");
         assertThat(SoakReport.growth(samples.subList(0, 2), ProcessProbe.Sample::rssMb)).isEqualTo(0.2);
 
