@@ -10,6 +10,8 @@ import java.util.List;
  * {@code java -jar veil-bench-all.jar <command>}:
  * <ul>
  *   <li>{@code run [--quick] [options]}: the side-by-side harness (bench/run calls it);</li>
+ *   <li>{@code soak [--minutes N | --smoke] [options]}: the soak run with faults and hostile clients (bench/soak calls
+ *       it);</li>
  *   <li>{@code fake [--port N]}: the fake upstream alone, until interrupted;</li>
  *   <li>{@code jmh-report <jmh.json> <doc.md> [command]}: the JMH table into the doc (bench/jmh calls it).</li>
  * </ul>
@@ -28,6 +30,7 @@ public final class BenchMain {
         List<String> rest = new ArrayList<>(Arrays.asList(args).subList(1, args.length));
         switch (args[0]) {
             case "run" -> run(rest);
+            case "soak" -> soak(rest);
             case "fake" -> fake(rest);
             case "jmh-report" -> {
                 if (rest.size() < 2) {
@@ -52,6 +55,11 @@ public final class BenchMain {
                 usage: veil-bench run [--quick] [--root DIR] [--veil-jar JAR] [--portkey-dir DIR] [--doc FILE]
                                       [--results DIR] [--gateway-cpu N] [--load-cpu N] [--no-pin]
                                       [--veil-jvm "-Xmx128m ..."] [--skip nginx,portkey] [--command TEXT]
+                       veil-bench soak [--minutes N | --seconds N | --smoke] [--rate R] [--fault-percent P]
+                                       [--faults all|reset,slow,stall,reset-mid,5xx,429,endless,endless-error,malformed|none]
+                                       [--hostile all|slowloris,big-body,no-read|none] [--hostile-rate N] [--hostile-max N]
+                                       [--root DIR] [--veil-jar JAR] [--doc FILE] [--no-doc] [--results DIR]
+                                       [--gateway-cpu N] [--load-cpu N] [--no-pin] [--veil-jvm "..."] [--command TEXT]
                        veil-bench fake [--port N]
                        veil-bench jmh-report JMH.json DOC.md [COMMAND]""");
     }
@@ -115,6 +123,85 @@ public final class BenchMain {
                 gatewayCpu, loadCpu, pin, jvm, skip,
                 command != null ? command : "bench/run" + (quick ? " --quick" : ""));
         new Harness(quick ? Harness.Config.quick() : Harness.Config.full(), options).run();
+    }
+
+    private static void soak(List<String> args) throws Exception {
+        Path root = Path.of(".").toAbsolutePath().normalize();
+        Path veilJar = null;
+        Path doc = null;
+        Path results = null;
+        int gatewayCpu = 1;
+        int loadCpu = 0;
+        boolean pin = true;
+        boolean writeDoc = true;
+        List<String> jvm = List.of("-Xmx128m", "-XX:+ExitOnOutOfMemoryError", "-XX:TrimNativeHeapInterval=5000",
+                "--sun-misc-unsafe-memory-access=allow");
+        String command = null;
+        long seconds = 300;
+        int rate = 200;
+        int faultPercent = 20;
+        String faults = "all";
+        String hostile = "all";
+        int hostileRate = 2;
+        int hostileMax = 200;
+        boolean smoke = false;
+        for (int i = 0; i < args.size(); i++) {
+            String a = args.get(i);
+            switch (a) {
+                case "--minutes" -> seconds = Math.round(Double.parseDouble(value(args, i++, a)) * 60);
+                case "--seconds" -> seconds = Long.parseLong(value(args, i++, a));
+                case "--smoke" -> smoke = true;
+                case "--rate" -> rate = Integer.parseInt(value(args, i++, a));
+                case "--fault-percent" -> faultPercent = Integer.parseInt(value(args, i++, a));
+                case "--faults" -> faults = value(args, i++, a);
+                case "--hostile" -> hostile = value(args, i++, a);
+                case "--hostile-rate" -> hostileRate = Integer.parseInt(value(args, i++, a));
+                case "--hostile-max" -> hostileMax = Integer.parseInt(value(args, i++, a));
+                case "--root" -> root = Path.of(value(args, i++, a)).toAbsolutePath().normalize();
+                case "--veil-jar" -> veilJar = Path.of(value(args, i++, a));
+                case "--doc" -> doc = Path.of(value(args, i++, a));
+                case "--no-doc" -> writeDoc = false;
+                case "--results" -> results = Path.of(value(args, i++, a));
+                case "--gateway-cpu" -> gatewayCpu = Integer.parseInt(value(args, i++, a));
+                case "--load-cpu" -> loadCpu = Integer.parseInt(value(args, i++, a));
+                case "--no-pin" -> pin = false;
+                case "--veil-jvm" -> jvm = List.of(value(args, i++, a).trim().split("\\s+"));
+                case "--command" -> command = value(args, i++, a);
+                default -> throw new IllegalArgumentException("unknown option " + a);
+            }
+        }
+        if (smoke) {
+            seconds = Math.min(seconds, 40);
+            hostileMax = Math.min(hostileMax, 40);
+        }
+        if (seconds < 10 || rate < 1 || hostileRate < 0 || hostileMax < 1) {
+            throw new IllegalArgumentException("the soak needs at least 10 s, a rate of at least 1 request a second, "
+                    + "a hostile rate of at least 0 and a hostile maximum of at least 1");
+        }
+        FaultPlan.of(faultPercent, faults, 1); // fails early, naming the known faults, on a typo
+        java.util.Set<HostileClients.Kind> kinds = java.util.EnumSet.noneOf(HostileClients.Kind.class);
+        if (hostile.equals("all")) {
+            kinds.addAll(java.util.EnumSet.allOf(HostileClients.Kind.class));
+        } else if (!hostile.equals("none") && !hostile.isBlank()) {
+            for (String id : hostile.split(",")) {
+                kinds.add(HostileClients.Kind.byId(id));
+            }
+        }
+        if (veilJar == null) {
+            try (var files = Files.list(root.resolve("veil-app/target"))) {
+                veilJar = files.filter(p -> p.getFileName().toString().endsWith("-all.jar")).findFirst().orElse(null);
+            } catch (java.io.IOException e) {
+                veilJar = null;
+            }
+        }
+        if (pin && Target.firstLine(List.of("taskset", "--version")).isEmpty()) {
+            System.out.println("[soak] taskset not found: running unpinned");
+            pin = false;
+        }
+        new Soak(new Soak.Options(root, veilJar, doc != null ? doc : root.resolve("docs/benchmarks.md"),
+                results != null ? results : root.resolve("bench/results"), gatewayCpu, loadCpu, pin, jvm,
+                command != null ? command : "bench/soak", seconds, rate, 50, faultPercent, faults, kinds, hostileRate,
+                hostileMax, writeDoc)).run();
     }
 
     private static void fake(List<String> args) throws Exception {

@@ -20,7 +20,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code chat.completion} after a fixed latency, or real {@code chat.completion.chunk} server-sent events with a
  * configurable time to first token, chunk count and gap, ending with the usage chunk when the request asked for it
  * ({@code stream_options.include_usage}) and {@code data: [DONE]}; and error injection. It reads the body with a byte
- * scan, not a JSON parser, so that it stays cheap on the load generator's core.
+ * scan, not a JSON parser, so that it stays cheap on the load generator's core. For the soak run it also injects the
+ * faults of a {@link FaultPlan} (resets, stalls, error statuses, never-ending and malformed bodies) and records each
+ * attempt's fault in a {@link FaultLog}.
  */
 public final class FakeUpstream implements AutoCloseable {
 
@@ -34,15 +36,31 @@ public final class FakeUpstream implements AutoCloseable {
     private final Map<String, Answers> answers = new ConcurrentHashMap<>();
     private final AtomicLong requests = new AtomicLong();
     private final AtomicLong streamsOpen = new AtomicLong();
+    private final FaultPlan faults;
+    private final FaultLog faultLog;
+    private final Map<Fault, AtomicLong> injected = new java.util.EnumMap<>(Fault.class);
 
-    private FakeUpstream(Vertx vertx, boolean ownsVertx, HttpServer server) {
+    private FakeUpstream(Vertx vertx, boolean ownsVertx, HttpServer server, FaultPlan faults, FaultLog faultLog) {
         this.vertx = vertx;
         this.ownsVertx = ownsVertx;
         this.server = server;
+        this.faults = faults;
+        this.faultLog = faultLog;
+        for (Fault f : Fault.values()) {
+            injected.put(f, new AtomicLong());
+        }
     }
 
     /** Starts on {@code host:port} (0 picks a free port) with its own single event loop. */
     public static FakeUpstream start(String host, int port) {
+        return start(host, port, FaultPlan.NONE, null);
+    }
+
+    /**
+     * As {@link #start(String, int)}, injecting the faults of {@code faults} and recording every attempt's fault in
+     * {@code faultLog} (may be null) under its {@link FaultLog#HEADER}.
+     */
+    public static FakeUpstream start(String host, int port, FaultPlan faults, FaultLog faultLog) {
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1)
                 .setInternalBlockingPoolSize(1).setBlockedThreadCheckInterval(TimeUnit.HOURS.toMillis(1)));
         FakeUpstream[] self = new FakeUpstream[1];
@@ -55,7 +73,7 @@ public final class FakeUpstream implements AutoCloseable {
             vertx.close();
             throw new IllegalStateException("the fake upstream could not listen on " + host + ":" + port, e);
         }
-        self[0] = new FakeUpstream(vertx, true, server);
+        self[0] = new FakeUpstream(vertx, true, server, faults, faultLog);
         return self[0];
     }
 
@@ -78,6 +96,13 @@ public final class FakeUpstream implements AutoCloseable {
         return streamsOpen.get();
     }
 
+    /** How many answers got each fault so far ({@link Fault#NONE}: the normal answers). */
+    public Map<Fault, Long> injected() {
+        Map<Fault, Long> counts = new java.util.EnumMap<>(Fault.class);
+        injected.forEach((f, n) -> counts.put(f, n.get()));
+        return counts;
+    }
+
     private void handle(HttpServerRequest request) {
         String path = request.path();
         if (path.equals("/health")) {
@@ -90,16 +115,26 @@ public final class FakeUpstream implements AutoCloseable {
                     .end("{\"error\":{\"message\":\"unknown path\",\"type\":\"invalid_request_error\"}}");
             return;
         }
-        request.body().onSuccess(body -> answer(request.response(), body.getBytes()))
+        request.body().onSuccess(body -> answer(request, body.getBytes()))
                 .onFailure(t -> request.response().reset());
     }
 
-    private void answer(HttpServerResponse response, byte[] body) {
+    private void answer(HttpServerRequest request, byte[] body) {
+        HttpServerResponse response = request.response();
         requests.incrementAndGet();
         String model = stringValue(body, MODEL_KEY);
         Answers a = answers.computeIfAbsent(model == null ? "fake" : model, Answers::new);
         FakeMode mode = a.mode;
         boolean stream = trueValue(body, STREAM_KEY);
+        Fault fault = faults.percent() == 0 ? Fault.NONE : faults.decide(ThreadLocalRandom.current());
+        injected.get(fault).incrementAndGet();
+        if (faultLog != null) {
+            faultLog.record(request.getHeader(FaultLog.HEADER), fault);
+        }
+        if (fault != Fault.NONE) {
+            inject(fault, request, a, stream, trueValue(body, USAGE_KEY));
+            return;
+        }
         if (mode.errorPercent() > 0 && ThreadLocalRandom.current().nextInt(100) < mode.errorPercent()) {
             later(mode.latencyMs(), () -> response.setStatusCode(mode.errorStatus())
                     .putHeader("content-type", "application/json").end(a.error));
@@ -128,6 +163,12 @@ public final class FakeUpstream implements AutoCloseable {
         int n = a.mode.chunks();
         response.write(a.chunks[index]);
         if (index + 1 < n) {
+            if (response.writeQueueFull()) {
+                // The reader is behind (a client that stopped reading, through a proxy that passes backpressure on):
+                // wait, as a real server's blocked socket write would, instead of queueing the rest in memory.
+                response.drainHandler(v -> later(a.mode.gapMs(), () -> sendChunk(response, a, index + 1, usage)));
+                return;
+            }
             later(a.mode.gapMs(), () -> sendChunk(response, a, index + 1, usage));
             return;
         }
@@ -136,6 +177,93 @@ public final class FakeUpstream implements AutoCloseable {
         }
         response.end(a.done);
         streamsOpen.decrementAndGet();
+    }
+
+    // ------------------------------------------------------------------------------------------------ faults
+
+    private static final long STALL_LIMIT_MS = 120_000;
+    private static final Buffer FILLER = Buffer.buffer("a".repeat(64 * 1024));
+    private static final Buffer HTML = Buffer.buffer("<html><head><title>502 Bad Gateway</title></head><body><h1>"
+            + "Bad Gateway</h1><p>The upstream is down for maintenance.</p></body></html>\n");
+
+    /** Answers with {@code fault} instead of the normal answer (see {@link Fault} for what each does). */
+    private void inject(Fault fault, HttpServerRequest request, Answers a, boolean stream, boolean usage) {
+        HttpServerResponse response = request.response();
+        switch (fault) {
+            case RESET -> request.connection().close();
+            case SLOW_FIRST_BYTE -> later(faults.slowMillis(), () -> {
+                if (!response.closed()) {
+                    normal(response, a, stream, usage);
+                }
+            });
+            case STALL, RESET_MID -> {
+                response.setChunked(true).putHeader("content-type", stream ? "text/event-stream" : "application/json");
+                if (stream) {
+                    response.write(a.chunks[0]);
+                    response.write(a.chunks[Math.min(1, a.chunks.length - 1)]);
+                } else {
+                    response.write(a.whole.slice(0, a.whole.length() / 2));
+                }
+                if (fault == Fault.RESET_MID) {
+                    later(5, () -> request.connection().close());
+                } else {
+                    // Silence until the gateway gives up; the harness's own bound, so that nothing leaks here.
+                    later(STALL_LIMIT_MS, () -> request.connection().close());
+                }
+            }
+            case ERROR_5XX -> {
+                int status = new int[] {500, 502, 503}[ThreadLocalRandom.current().nextInt(3)];
+                response.setStatusCode(status).putHeader("content-type", "application/json").end(a.error);
+            }
+            case RATE_LIMITED -> response.setStatusCode(429).putHeader("retry-after", "1")
+                    .putHeader("content-type", "application/json").end(a.error);
+            case ENDLESS_BODY -> {
+                response.setChunked(true).putHeader("content-type", stream ? "text/event-stream" : "application/json");
+                response.write(stream ? "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\""
+                        : "{\"id\":\"chatcmpl-endless\",\"object\":\"chat.completion\",\"choices\":[{\"index\":0,"
+                        + "\"message\":{\"role\":\"assistant\",\"content\":\"");
+                pump(response, 0);
+            }
+            case ENDLESS_ERROR -> {
+                response.setStatusCode(500).setChunked(true).putHeader("content-type", "application/json");
+                response.write("{\"error\":{\"type\":\"server_error\",\"message\":\"");
+                pump(response, 0);
+            }
+            case MALFORMED -> response.putHeader("content-type", "text/html").end(HTML);
+            default -> normal(response, a, stream, usage);
+        }
+    }
+
+    /**
+     * Writes filler for as long as the peer reads it (backpressure: at most one write queue ahead), up to
+     * {@link FaultPlan#ENDLESS_CAP_BYTES}; stops when the peer closes.
+     */
+    private void pump(HttpServerResponse response, long sent) {
+        long total = sent;
+        while (!response.closed() && !response.writeQueueFull() && total < FaultPlan.ENDLESS_CAP_BYTES) {
+            response.write(FILLER);
+            total += FILLER.length();
+        }
+        if (response.closed()) {
+            return;
+        }
+        if (total >= FaultPlan.ENDLESS_CAP_BYTES) {
+            response.end();
+            return;
+        }
+        long now = total;
+        response.drainHandler(v -> pump(response, now));
+    }
+
+    /** The normal answer, as without faults (used after a slow first byte). */
+    private void normal(HttpServerResponse response, Answers a, boolean stream, boolean usage) {
+        if (!stream) {
+            response.putHeader("content-type", "application/json").end(a.whole);
+            return;
+        }
+        streamsOpen.incrementAndGet();
+        response.setChunked(true).putHeader("content-type", "text/event-stream").putHeader("cache-control", "no-cache");
+        sendChunk(response, a, 0, usage);
     }
 
     private void later(long millis, Runnable action) {

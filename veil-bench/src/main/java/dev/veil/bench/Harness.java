@@ -292,13 +292,7 @@ public final class Harness {
         results.meta("max_connections", cfg.maxConnections());
         results.meta("slow_streams", cfg.slowStreams());
         results.meta("veil_jvm", String.join(" ", opt.veilJvm()));
-        String cpu = Target.firstLine(List.of("sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"));
-        results.meta("machine", cpu.trim() + ", " + Runtime.getRuntime().availableProcessors() + " CPU(s) visible to the "
-                + "harness, " + Target.firstLine(List.of("nproc", "--all")) + " online, "
-                + Target.firstLine(List.of("sh", "-c", "free -g | awk '/Mem:/{print $2\" GiB RAM\"}'")) + ", "
-                + Target.firstLine(List.of("uname", "-sr")) + ", JDK " + System.getProperty("java.version")
-                + "; Veil built from commit " + Target.firstLine(List.of("git", "-C", opt.root().toString(), "rev-parse",
-                "--short", "HEAD")) + " plus the working tree at build time");
+        results.meta("machine", machine(opt.root()));
         results.meta("pinning", opt.pin() ? "the proxy under test (nginx, Portkey, Veil) on CPU " + opt.gatewayCpu()
                 + " with taskset; the load generator, the fake upstream, the nginx mock and the Veil node on CPU "
                 + opt.loadCpu() + "; for the first c=1 cell and the streaming cell a second fake process on CPU " + opt.gatewayCpu()
@@ -319,8 +313,29 @@ public final class Harness {
         noise("start");
     }
 
+    /** The machine, the JDK and the commit Veil was built from, for the line above a table. */
+    static String machine(Path root) {
+        String cpu = Target.firstLine(List.of("sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"));
+        return cpu.trim() + ", " + Runtime.getRuntime().availableProcessors() + " CPU(s) visible to the "
+                + "harness, " + Target.firstLine(List.of("nproc", "--all")) + " online, "
+                + Target.firstLine(List.of("sh", "-c", "free -g | awk '/Mem:/{print $2\" GiB RAM\"}'")) + ", "
+                + Target.firstLine(List.of("uname", "-sr")) + ", JDK " + System.getProperty("java.version")
+                + "; Veil built from commit " + Target.firstLine(List.of("git", "-C", root.toString(), "rev-parse",
+                "--short", "HEAD")) + " plus the working tree at build time";
+    }
+
     /** Records the load average and any other heavy process (a Maven build, a test JVM) at this point. */
     private void noise(String when) {
+        String text = noiseText(when);
+        Object before = results.meta("noise");
+        results.meta("noise", before == null ? text : before + "; " + text);
+        if (text.contains("**")) {
+            log("WARNING: " + text);
+        }
+    }
+
+    /** The load average and any other heavy process (a Maven build, a test JVM) at this point, as one phrase. */
+    static String noiseText(String when) {
         String load = Target.firstLine(List.of("cat", "/proc/loadavg"));
         List<String> heavy = new ArrayList<>();
         long self = ProcessHandle.current().pid();
@@ -333,15 +348,10 @@ public final class Harness {
                 heavy.add(cmd.contains("plexus-classworlds") ? "maven" : "test JVM");
             }
         });
-        String text = "load average at " + when + " " + String.join(" ", java.util.Arrays.copyOf(load.split(" "), 3))
+        return "load average at " + when + " " + String.join(" ", java.util.Arrays.copyOf(load.split(" "), 3))
                 + (heavy.isEmpty() ? ", no other Maven build or test JVM running"
                 : "; **other heavy processes running: " + heavy.size() + " (" + String.join(", ", heavy.stream().distinct().toList())
                 + ")**: figures are noisy");
-        Object before = results.meta("noise");
-        results.meta("noise", before == null ? text : before + "; " + text);
-        if (!heavy.isEmpty()) {
-            log("WARNING: " + text);
-        }
     }
 
     // ------------------------------------------------------------------------------------------------ cells
@@ -539,7 +549,7 @@ public final class Harness {
 
     /** NaN is not JSON: write null instead. */
     @SuppressWarnings("unchecked")
-    private static Object sanitize(Object o) {
+    static Object sanitize(Object o) {
         if (o instanceof Double d) {
             return d.isNaN() || d.isInfinite() ? null : d;
         }

@@ -10,6 +10,7 @@ import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -218,8 +219,7 @@ public final class LoadGen implements AutoCloseable {
         final long drainNanos;
         final CompletableFuture<Open> done;
         final Histogram latency = Stats.histogram();
-        long t0;
-        long next;
+        Schedule schedule;
         long outstandingMeasured;
         long outstanding;
         long ok;
@@ -242,16 +242,12 @@ public final class LoadGen implements AutoCloseable {
         }
 
         void start() {
-            t0 = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1);
+            schedule = new Schedule(periodNanos, total);
             timerId = vertx.setPeriodic(1, id -> tick());
         }
 
         void tick() {
-            long now = System.nanoTime();
-            while (next < total && t0 + (long) (next * periodNanos) <= now) {
-                send(next++);
-            }
-            if (next >= total && timerId >= 0) {
+            if (schedule.sendDue(this::send) && timerId >= 0) {
                 vertx.cancelTimer(timerId);
                 timerId = -1;
                 vertx.setTimer(Math.max(1, TimeUnit.NANOSECONDS.toMillis(drainNanos)), id -> finish());
@@ -262,7 +258,7 @@ public final class LoadGen implements AutoCloseable {
         }
 
         void send(long i) {
-            long intended = t0 + (long) (i * periodNanos);
+            long intended = schedule.intended(i);
             boolean measured = i >= warmCount;
             outstanding++;
             if (measured) {
@@ -283,7 +279,7 @@ public final class LoadGen implements AutoCloseable {
                         }
                     }
                 }
-                if (next >= total && outstanding == 0) {
+                if (schedule.allSent() && outstanding == 0) {
                     finish();
                 }
             });
@@ -300,6 +296,47 @@ public final class LoadGen implements AutoCloseable {
                 firstError = timeouts + " requests unanswered " + TimeUnit.NANOSECONDS.toSeconds(drainNanos) + " s after the last send";
             }
             done.complete(new Open(latency, scheduled, ok, errors, timeouts, ok / (measureNanos / 1e9), firstError));
+        }
+    }
+
+    /** A fixed-rate schedule for the open-loop runs: request {@code i} is due at {@code t0 + i × period}. */
+    static final class Schedule {
+        private final long t0 = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1);
+        private final double periodNanos;
+        private long total;
+        private long next;
+
+        Schedule(double periodNanos, long total) {
+            this.periodNanos = periodNanos;
+            this.total = total;
+        }
+
+        /** The intended send time of request {@code i}: its latency counts from here. */
+        long intended(long i) {
+            return t0 + (long) (i * periodNanos);
+        }
+
+        /** Sends every request due by now, in order; returns whether all have been sent. */
+        boolean sendDue(java.util.function.LongConsumer send) {
+            long now = System.nanoTime();
+            while (next < total && intended(next) <= now) {
+                send.accept(next++);
+            }
+            return next >= total;
+        }
+
+        boolean allSent() {
+            return next >= total;
+        }
+
+        /** Sends nothing more. */
+        void stop() {
+            total = next;
+        }
+
+        /** Requests sent so far. */
+        long sent() {
+            return next;
         }
     }
 
@@ -556,6 +593,256 @@ public final class LoadGen implements AutoCloseable {
                 firstError = unfinished + " streams unfinished at the time limit";
             }
             done.complete(new Slow(n, ok, errors + unfinished, maxOpen, (maxOpenAt - t0) / 1e9, firstError));
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ soak
+
+    /** Largest body or single event a soak client keeps: what a correct answer needs, with room to spare. */
+    static final int SOAK_BODY_CAP = 1 << 20;
+
+    /**
+     * What the soak's well-behaved clients send: {@code rate} requests a second for {@code durationNanos}, a seeded
+     * {@code streamPercent} % of them streams (expecting {@code expectedChunks} chunks), the rest whole requests; each
+     * carries its id in {@link FaultLog#HEADER}. A request without a byte for {@code idleTimeoutMs} fails; what is
+     * still open {@code drainNanos} after the last send counts as unanswered.
+     */
+    public record SoakSpec(Dest dest, byte[] wholeBody, byte[] streamBody, int streamPercent, int expectedChunks,
+                           int rate, long durationNanos, long idleTimeoutMs, long drainNanos, int maxConnections) {
+    }
+
+    /**
+     * The soak's outcomes ({@link SoakOutcome}): counts per class and per reason, latency of the successful whole
+     * requests and time to first chunk and to {@code [DONE]} of the successful streams, all from the intended send
+     * times.
+     */
+    public record SoakLoad(long scheduled, long sent, long ok, long expected, long unexpected, long whole, long streams,
+                           Map<String, Long> unexpectedReasons, Map<String, Long> expectedReasons,
+                           Histogram wholeLatency, Histogram streamTtft, Histogram streamTotal, double seconds) {
+        /** Share of the requests that must succeed (all but the expected errors) that did. */
+        public double successPct() {
+            return pct(ok, ok + unexpected);
+        }
+    }
+
+    /**
+     * Runs the soak's well-behaved clients (see {@link SoakSpec}). {@code lastFault} tells, once a request is over,
+     * the fault of its last upstream attempt ({@link FaultLog#take}); {@code abort} is polled every millisecond and
+     * ends the sending early (the gateway died). {@code progress} gets a one-line summary every ten seconds.
+     */
+    public SoakLoad soak(SoakSpec spec, java.util.function.Function<String, Fault> lastFault,
+                         java.util.function.BooleanSupplier abort, Consumer<String> progress) {
+        HttpClientAgent client = client(spec.maxConnections());
+        try {
+            return runOnLoop(done -> new SoakRun(client, spec, lastFault, abort, progress, done).start(),
+                    spec.durationNanos() + spec.drainNanos() + TimeUnit.SECONDS.toNanos(60));
+        } finally {
+            client.close();
+        }
+    }
+
+    /** A body read up to a cap: what a soak client keeps of an answer. */
+    private record Capped(int status, byte[] body, boolean truncated, String failure) {
+    }
+
+    /** Reads {@code resp}'s body up to {@code cap} bytes; beyond that it closes the connection. */
+    private static Future<Capped> readCapped(HttpClientResponse resp, int cap) {
+        io.vertx.core.Promise<Capped> promise = io.vertx.core.Promise.promise();
+        Buffer kept = Buffer.buffer();
+        resp.handler(b -> {
+            if (kept.length() + b.length() > cap) {
+                if (promise.tryComplete(new Capped(resp.statusCode(), kept.getBytes(), true, null))) {
+                    resp.request().connection().close();
+                }
+            } else {
+                kept.appendBuffer(b);
+            }
+        });
+        resp.exceptionHandler(t -> promise.tryComplete(new Capped(resp.statusCode(), kept.getBytes(), false,
+                SoakOutcome.describe(t))));
+        resp.endHandler(v -> promise.tryComplete(new Capped(resp.statusCode(), kept.getBytes(), false, null)));
+        return promise.future();
+    }
+
+    private final class SoakRun {
+        final HttpClientAgent client;
+        final SoakSpec spec;
+        final java.util.function.Function<String, Fault> lastFault;
+        final java.util.function.BooleanSupplier abort;
+        final Consumer<String> progress;
+        final CompletableFuture<SoakLoad> done;
+        final java.util.SplittableRandom mix = new java.util.SplittableRandom(42);
+        final Map<String, Long> unexpectedReasons = new java.util.TreeMap<>();
+        final Map<String, Long> expectedReasons = new java.util.TreeMap<>();
+        final Histogram wholeLatency = Stats.histogram();
+        final Histogram streamTtft = Stats.histogram();
+        final Histogram streamTotal = Stats.histogram();
+        final Buffer wholeBody;
+        final Buffer streamBody;
+        Schedule schedule;
+        long planned;
+        long started;
+        long lastProgress;
+        long outstanding;
+        long ok;
+        long expected;
+        long unexpected;
+        long whole;
+        long streams;
+        long timerId = -1;
+        boolean draining;
+        boolean finished;
+
+        SoakRun(HttpClientAgent client, SoakSpec spec, java.util.function.Function<String, Fault> lastFault,
+                java.util.function.BooleanSupplier abort, Consumer<String> progress, CompletableFuture<SoakLoad> done) {
+            this.client = client;
+            this.spec = spec;
+            this.lastFault = lastFault;
+            this.abort = abort;
+            this.progress = progress;
+            this.done = done;
+            this.wholeBody = Buffer.buffer(spec.wholeBody());
+            this.streamBody = Buffer.buffer(spec.streamBody());
+        }
+
+        void start() {
+            started = System.nanoTime();
+            lastProgress = started;
+            planned = (long) (spec.durationNanos() / (1e9 / spec.rate()));
+            schedule = new Schedule(1e9 / spec.rate(), planned);
+            timerId = vertx.setPeriodic(1, id -> tick());
+        }
+
+        void tick() {
+            long now = System.nanoTime();
+            if (now - lastProgress >= TimeUnit.SECONDS.toNanos(10)) {
+                lastProgress = now;
+                progress.accept(String.format(java.util.Locale.ROOT, "%d s: %d sent, %d ok, %d expected errors, "
+                                + "%d unexpected, %d in flight", TimeUnit.NANOSECONDS.toSeconds(now - started),
+                        schedule.sent(), ok, expected, unexpected, outstanding));
+            }
+            if (!draining && abort.getAsBoolean()) {
+                schedule.stop();
+            }
+            if (draining) {
+                return;
+            }
+            if (schedule.sendDue(this::send)) {
+                draining = true;
+                long drain = abort.getAsBoolean() ? TimeUnit.SECONDS.toNanos(5) : spec.drainNanos();
+                vertx.setTimer(Math.max(1, TimeUnit.NANOSECONDS.toMillis(drain)), id -> finish());
+                if (outstanding == 0) {
+                    finish();
+                }
+            }
+        }
+
+        void send(long i) {
+            long intended = schedule.intended(i);
+            boolean stream = mix.nextInt(100) < spec.streamPercent();
+            String id = "soak-" + i;
+            RequestOptions options = spec.dest().options(stream, spec.idleTimeoutMs()).putHeader(FaultLog.HEADER, id);
+            outstanding++;
+            if (stream) {
+                streams++;
+                sendStream(options, id, intended);
+            } else {
+                whole++;
+                client.request(options).compose(req -> req.send(wholeBody))
+                        .compose(resp -> readCapped(resp, SOAK_BODY_CAP))
+                        .onComplete(ar -> {
+                            Capped c = ar.succeeded() ? ar.result() : new Capped(0, null, false,
+                                    SoakOutcome.describe(ar.cause()));
+                            SoakOutcome.Verdict v = SoakOutcome.whole(c.failure(), c.status(), c.body(), c.truncated(),
+                                    lastFault.apply(id));
+                            if (v.kind() == SoakOutcome.Kind.OK) {
+                                Stats.record(wholeLatency, System.nanoTime() - intended);
+                            }
+                            ended(v);
+                        });
+            }
+        }
+
+        void sendStream(RequestOptions options, String id, long intended) {
+            client.request(options).compose(req -> req.send(streamBody)).onComplete(ar -> {
+                if (ar.failed()) {
+                    ended(SoakOutcome.stream(SoakOutcome.describe(ar.cause()), 0, null, 0, spec.expectedChunks(), false,
+                            false, lastFault.apply(id)));
+                    return;
+                }
+                HttpClientResponse resp = ar.result();
+                if (resp.statusCode() != 200) {
+                    readCapped(resp, SOAK_BODY_CAP).onComplete(c -> ended(SoakOutcome.stream(null, resp.statusCode(),
+                            c.result().body(), 0, spec.expectedChunks(), false, false, lastFault.apply(id))));
+                    return;
+                }
+                OneStream s = new OneStream();
+                boolean[] over = new boolean[1];
+                java.util.function.Consumer<String> finish = failure -> {
+                    if (over[0]) {
+                        return;
+                    }
+                    over[0] = true;
+                    SoakOutcome.Verdict v = SoakOutcome.stream(failure, 200, null, s.chunks, spec.expectedChunks(),
+                            s.sawDone, s.sawError, lastFault.apply(id));
+                    if (v.kind() == SoakOutcome.Kind.OK) {
+                        Stats.record(streamTtft, s.first - intended);
+                        Stats.record(streamTotal, System.nanoTime() - intended);
+                    }
+                    ended(v);
+                };
+                resp.handler(b -> {
+                    if (over[0]) {
+                        return;
+                    }
+                    s.feed(b);
+                    if (s.splitter.pending() > SOAK_BODY_CAP) {
+                        finish.accept("one event over the client's cap");
+                        resp.request().connection().close();
+                    }
+                });
+                resp.exceptionHandler(t -> finish.accept(SoakOutcome.describe(t)));
+                resp.endHandler(v -> finish.accept(null));
+            });
+        }
+
+        void ended(SoakOutcome.Verdict v) {
+            outstanding--;
+            if (finished) {
+                return;
+            }
+            switch (v.kind()) {
+                case OK -> ok++;
+                case EXPECTED -> {
+                    expected++;
+                    expectedReasons.merge(v.reason(), 1L, Long::sum);
+                }
+                default -> {
+                    unexpected++;
+                    unexpectedReasons.merge(v.reason(), 1L, Long::sum);
+                }
+            }
+            if (draining && outstanding == 0) {
+                finish();
+            }
+        }
+
+        void finish() {
+            if (finished) {
+                return;
+            }
+            finished = true;
+            if (timerId >= 0) {
+                vertx.cancelTimer(timerId);
+            }
+            if (outstanding > 0) {
+                unexpected += outstanding;
+                unexpectedReasons.merge("unanswered " + TimeUnit.NANOSECONDS.toSeconds(spec.drainNanos())
+                        + " s after the last send", outstanding, Long::sum);
+            }
+            double seconds = (System.nanoTime() - started) / 1e9;
+            done.complete(new SoakLoad(planned, schedule.sent(), ok, expected, unexpected, whole, streams,
+                    unexpectedReasons, expectedReasons, wholeLatency, streamTtft, streamTotal, seconds));
         }
     }
 

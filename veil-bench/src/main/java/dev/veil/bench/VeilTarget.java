@@ -18,10 +18,21 @@ public final class VeilTarget extends Target {
     /** The public model id the e2ee cell asks for; the node maps it to a streaming fake mode. */
     public static final String E2EE_MODEL = "e2ee-chat";
 
+    /** Writes the gateway's veil.yaml for the run; the store and the port are the target's. */
+    @FunctionalInterface
+    public interface ConfigWriter {
+        /**
+         * @param env  the run's folder, cores and upstream ports
+         * @param port the port Veil listens on
+         * @param data the store's data folder
+         * @return the whole configuration file
+         */
+        String yaml(Env env, int port, Path data);
+    }
+
     private final Path jar;
     private final List<String> jvmFlags;
-    private final List<String> fakeModels;
-    private final int nodePort;
+    private final ConfigWriter config;
     private String apiKey;
     private int port;
 
@@ -32,11 +43,48 @@ public final class VeilTarget extends Target {
      * @param nodePort   the port of the Veil node serving {@link #E2EE_MODEL}, or 0 for none
      */
     public VeilTarget(Path jar, List<String> jvmFlags, List<String> fakeModels, int nodePort) {
+        this(jar, jvmFlags, benchConfig(List.copyOf(fakeModels), nodePort));
+    }
+
+    /** Veil with the configuration {@code config} writes (the soak run's routes and timeouts, say). */
+    public VeilTarget(Path jar, List<String> jvmFlags, ConfigWriter config) {
         super("veil", "Veil");
         this.jar = jar;
         this.jvmFlags = List.copyOf(jvmFlags);
-        this.fakeModels = List.copyOf(fakeModels);
-        this.nodePort = nodePort;
+        this.config = config;
+    }
+
+    /** The side-by-side run's configuration: each fake model routed to its upstream, the e2ee model to the node. */
+    private static ConfigWriter benchConfig(List<String> fakeModels, int nodePort) {
+        return (env, port, data) -> {
+            StringBuilder yaml = new StringBuilder();
+            yaml.append("server: {host: 127.0.0.1, port: ").append(port).append("}\n");
+            yaml.append("store: {data_dir: \"").append(data).append("\"}\n");
+            yaml.append("attestation: {allowed_formats: [simulated], allow_simulated: true}\n");
+            yaml.append("upstreams:\n");
+            for (Up up : Up.values()) {
+                yaml.append("  - {name: ").append(up.prefix).append(", base_url: \"").append(env.baseUrl(up))
+                        .append("\", max_connections: 8000, idle_timeout_ms: 120000}\n");
+            }
+            if (nodePort > 0) {
+                yaml.append("  - {name: node, base_url: \"http://127.0.0.1:").append(nodePort).append("/v1\", node: true}\n");
+            }
+            yaml.append("models:\n");
+            for (String model : fakeModels) {
+                yaml.append("  - id: ").append(model).append('\n');
+                yaml.append("    routes:\n");
+                String upstream = model.substring(0, model.indexOf('-'));
+                yaml.append("      - {upstream: ").append(upstream).append(", model: ").append(model)
+                        .append(", policy: {trains: false, retention_days: 0, zdr: true}}\n");
+            }
+            if (nodePort > 0) {
+                yaml.append("  - id: ").append(E2EE_MODEL).append('\n');
+                yaml.append("    routes:\n");
+                yaml.append("      - {name: node, upstream: node, policy: {trains: false, retention_days: 0, zdr: true, "
+                        + "tee: simulated, e2ee: true}}\n");
+            }
+            return yaml.toString();
+        };
     }
 
     @Override
@@ -48,33 +96,7 @@ public final class VeilTarget extends Target {
         Path dir = Files.createDirectories(env.work().resolve("veil"));
         Path data = Files.createDirectories(dir.resolve("data"));
         port = freePort();
-        StringBuilder yaml = new StringBuilder();
-        yaml.append("server: {host: 127.0.0.1, port: ").append(port).append("}\n");
-        yaml.append("store: {data_dir: \"").append(data).append("\"}\n");
-        yaml.append("attestation: {allowed_formats: [simulated], allow_simulated: true}\n");
-        yaml.append("upstreams:\n");
-        for (Up up : Up.values()) {
-            yaml.append("  - {name: ").append(up.prefix).append(", base_url: \"").append(env.baseUrl(up))
-                    .append("\", max_connections: 8000, idle_timeout_ms: 120000}\n");
-        }
-        if (nodePort > 0) {
-            yaml.append("  - {name: node, base_url: \"http://127.0.0.1:").append(nodePort).append("/v1\", node: true}\n");
-        }
-        yaml.append("models:\n");
-        for (String model : fakeModels) {
-            yaml.append("  - id: ").append(model).append('\n');
-            yaml.append("    routes:\n");
-            String upstream = model.substring(0, model.indexOf('-'));
-            yaml.append("      - {upstream: ").append(upstream).append(", model: ").append(model)
-                    .append(", policy: {trains: false, retention_days: 0, zdr: true}}\n");
-        }
-        if (nodePort > 0) {
-            yaml.append("  - id: ").append(E2EE_MODEL).append('\n');
-            yaml.append("    routes:\n");
-            yaml.append("      - {name: node, upstream: node, policy: {trains: false, retention_days: 0, zdr: true, "
-                    + "tee: simulated, e2ee: true}}\n");
-        }
-        Path config = Files.writeString(dir.resolve("veil.yaml"), yaml.toString());
+        Path config = Files.writeString(dir.resolve("veil.yaml"), this.config.yaml(env, port, data));
 
         Process keys = new ProcessBuilder(java, "-jar", jar.toString(), "keys", "create", "--name", "bench",
                 "--data-dir", data.toString()).redirectErrorStream(true).start();

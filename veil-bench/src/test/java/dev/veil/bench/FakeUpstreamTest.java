@@ -35,4 +35,36 @@ class FakeUpstreamTest {
             assertThat(failing.firstError()).isEqualTo("HTTP 503");
         }
     }
+
+    @Test
+    @Timeout(30)
+    void soakClientsClassifyTheFakesNormalAndFaultyAnswers() {
+        FaultLog log = new FaultLog();
+        try (FakeUpstream steady = FakeUpstream.start("127.0.0.1", 0, FaultPlan.NONE, log);
+             FakeUpstream malformed = FakeUpstream.start("127.0.0.1", 0, FaultPlan.of(100, "malformed", 1), log);
+             LoadGen load = new LoadGen()) {
+            FakeMode mode = new FakeMode(1, 1, 4, 1, 0, 0);
+            LoadGen.SoakLoad ok = load.soak(spec(steady, mode), log::take, () -> false, line -> { });
+            assertThat(ok.unexpectedReasons()).isEmpty();
+            assertThat(ok.ok()).isEqualTo(ok.sent()).isEqualTo(ok.scheduled()).isEqualTo(50);
+            assertThat(ok.whole()).isPositive();
+            assertThat(ok.streams()).isPositive();
+
+            LoadGen.SoakLoad bad = load.soak(spec(malformed, mode), log::take, () -> false, line -> { });
+            assertThat(bad.ok()).isZero();
+            assertThat(bad.unexpected()).isEqualTo(50);
+            assertThat(bad.unexpectedReasons().keySet()).containsExactlyInAnyOrder(
+                    "200 that is not a chat completion (last attempt: fault malformed)",
+                    "stream ended without [DONE] or an error event (last attempt: fault malformed)");
+            assertThat(malformed.injected().get(Fault.MALFORMED)).isEqualTo(50);
+            assertThat(log.size()).isZero();
+        }
+    }
+
+    private static LoadGen.SoakSpec spec(FakeUpstream fake, FakeMode mode) {
+        Dest dest = new Dest("direct", "127.0.0.1", fake.port(), "/v1/chat/completions", Map.of());
+        return new LoadGen.SoakSpec(dest, Harness.chatBody(mode.modelName(), false),
+                Harness.chatBody(mode.modelName(), true), 50, mode.chunks(), 100, 500_000_000L, 5_000,
+                3_000_000_000L, 64);
+    }
 }
