@@ -118,6 +118,8 @@ class ConfigValidationTest {
         "store: {pool_size: 0}               | store.pool_size: must be at least 1",
         "store: {jdbc_url: 'postgres://x'}   | store.jdbc_url: must be a JDBC URL starting with 'jdbc:' (e.g. "
                 + "jdbc:postgresql://db:5432/veil), or be left out for SQLite in data_dir",
+        "batch: {max_line_bytes: 100}        | batch.max_line_bytes: must be between 1024 and 1073741823 (1 GiB)",
+        "batch: {download_idle_timeout_ms: 0} | batch.download_idle_timeout_ms: must be between 100 and 3600000 (1 hour)",
     })
     void scalarRangeChecksNameTheirPath(String yaml, String problem) {
         assertThat(problems(yaml)).containsExactly(problem);
