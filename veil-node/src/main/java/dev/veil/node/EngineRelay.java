@@ -31,7 +31,7 @@ final class EngineRelay {
     private static final String EVENT_STREAM = "text/event-stream";
     private static final long CONNECT_TIMEOUT_MS = 5_000;
     /** An engine silent this long is given up on; long enough for a big prompt's prefill. */
-    private static final long IDLE_TIMEOUT_MS = 10 * 60_000;
+    static final long IDLE_TIMEOUT_MS = 10 * 60_000;
     /** The largest whole answer, or single stream event, sealed as one frame: well under the protocol's limit. */
     private static final int MAX_WHOLE_ANSWER = 32 * 1024 * 1024;
     private static final byte[] EMPTY = new byte[0];

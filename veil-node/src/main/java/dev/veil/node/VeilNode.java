@@ -82,7 +82,10 @@ public final class VeilNode implements AutoCloseable {
                             .setTcpNoDelay(true)
                             .setKeepAlive(true)
                             .setSsl(engine.ssl())
-                            .setDecompressionSupported(false),
+                            .setDecompressionSupported(false)
+                            // The request idle timeout ends when the answer's head arrives; this one closes an engine
+                            // connection silent mid-answer too (also while the reader holds a stream back that long).
+                            .setReadIdleTimeout((int) TimeUnit.MILLISECONDS.toSeconds(EngineRelay.IDLE_TIMEOUT_MS)),
                     new PoolOptions().setHttp1MaxSize(ENGINE_MAX_CONNECTIONS));
             ObjectMapper json = new ObjectMapper();
             EngineRelay relay = new EngineRelay(client, engine, signingKey, json, Clock.systemUTC());

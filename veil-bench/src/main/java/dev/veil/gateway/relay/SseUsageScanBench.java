@@ -36,6 +36,18 @@ public class SseUsageScanBench {
         return Buffer.buffer(("data: " + json + "\n\n").getBytes(StandardCharsets.UTF_8));
     }
 
+    /** A 256 KiB event (one huge delta) arriving in 4 KiB reads, then [DONE]. */
+    static final Buffer[] LARGE_EVENT_READS = split(event(HEAD + "\"choices\":[{\"index\":0,\"delta\":{\"content\":\""
+            + "x".repeat(256 * 1024) + "\"}}]}"), 4 * 1024);
+
+    static Buffer[] split(Buffer whole, int size) {
+        Buffer[] parts = new Buffer[(whole.length() + size - 1) / size];
+        for (int i = 0; i < parts.length; i++) {
+            parts[i] = whole.getBuffer(i * size, Math.min(whole.length(), (i + 1) * size));
+        }
+        return parts;
+    }
+
     UsageReader reader;
     SseUsageFilter filter;
 
@@ -69,5 +81,16 @@ public class SseUsageScanBench {
         bytes += f.accept(USAGE).length();
         bytes += f.accept(DONE).length();
         return bytes + f.usage().totalTokens();
+    }
+
+    /** One large event in many reads: the pending bytes must be appended and scanned once, not re-copied per read. */
+    @Benchmark
+    public long largeEventInReads() {
+        SseUsageFilter f = new SseUsageFilter(reader, false);
+        long bytes = 0;
+        for (Buffer read : LARGE_EVENT_READS) {
+            bytes += f.accept(read).length();
+        }
+        return bytes + f.accept(DONE).length();
     }
 }

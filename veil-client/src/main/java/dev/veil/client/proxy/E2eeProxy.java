@@ -77,7 +77,10 @@ public final class E2eeProxy implements AutoCloseable {
                             .setKeepAlive(true)
                             .setSsl(target.ssl())
                             .setConnectTimeout(10_000)
-                            .setDecompressionSupported(false),
+                            .setDecompressionSupported(false)
+                            // The request idle timeout ends when the answer's head arrives; this one closes a gateway
+                            // connection silent mid-answer too, as long as the proxy's request idle timeout.
+                            .setReadIdleTimeout(ProxyHandler.IDLE_TIMEOUT_SECONDS),
                     new PoolOptions().setHttp1MaxSize(64));
             ProxyHandler handler = new ProxyHandler(client, workers, gateway, target, settings.apiKey());
             HttpServer server = vertx.createHttpServer(new HttpServerOptions()

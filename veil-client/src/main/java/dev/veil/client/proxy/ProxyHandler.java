@@ -29,6 +29,8 @@ final class ProxyHandler implements Handler<HttpServerRequest> {
     private static final Logger LOG = LoggerFactory.getLogger(ProxyHandler.class);
     static final long MAX_REQUEST_BYTES = 16L * 1024 * 1024;
     static final int MAX_FORWARDED_BYTES = 16 * 1024 * 1024;
+    /** The longest silence from the gateway, before and during its answer. */
+    static final int IDLE_TIMEOUT_SECONDS = 300;
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String MODELS = "/v1/models";
 
@@ -160,7 +162,7 @@ final class ProxyHandler implements Handler<HttpServerRequest> {
                 .setSsl(target.ssl())
                 .setURI(target.basePath() + uri)
                 .setConnectTimeout(10_000)
-                .setIdleTimeout(300_000)
+                .setIdleTimeout(IDLE_TIMEOUT_SECONDS * 1_000L)
                 .putHeader("authorization", "Bearer " + apiKey);
     }
 
