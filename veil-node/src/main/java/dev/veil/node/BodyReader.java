@@ -25,6 +25,9 @@ final class BodyReader {
         }
     }
 
+    /** The first allocation for a body; it doubles as bytes arrive, up to the limit. */
+    static final int INITIAL_CAPACITY = 4096;
+
     private BodyReader() {
     }
 
@@ -42,7 +45,8 @@ final class BodyReader {
             }
         }
         Promise<byte[]> promise = Promise.promise();
-        Buffer body = Buffer.buffer(expected < 0 ? 1024 : (int) expected);
+        // Grows with what arrives; never sized by the declared length, which a client can state and not send.
+        Buffer body = Buffer.buffer(INITIAL_CAPACITY);
         request.handler(chunk -> {
             if (body.length() + chunk.length() > limit) {
                 request.handler(null);

@@ -13,6 +13,9 @@ import io.vertx.core.http.HttpServerRequest;
  */
 public final class BodyReader {
 
+    /** The first allocation for a body; it doubles as bytes arrive, up to the limit. */
+    static final int INITIAL_CAPACITY = 4096;
+
     private BodyReader() {
     }
 
@@ -29,7 +32,8 @@ public final class BodyReader {
             }
         }
         Promise<byte[]> promise = Promise.promise();
-        Buffer body = Buffer.buffer(declared == null ? 1024 : (int) Math.min(limit, Long.parseLong(declared.trim())));
+        // Grows with what arrives; never sized by the declared length, which a client can state and not send.
+        Buffer body = Buffer.buffer(INITIAL_CAPACITY);
         request.handler(chunk -> {
             if (body.length() + chunk.length() > limit) {
                 request.handler(null);
