@@ -42,11 +42,17 @@ public final class GatewayFixture implements AutoCloseable {
 
     /** The YAML the fixture runs; {@code %s} are the upstream base URL and the data directory. */
     static String yaml(String upstreamBaseUrl, Path dataDir, long idleTimeoutMs) {
+        return yaml(upstreamBaseUrl, dataDir, idleTimeoutMs, "");
+    }
+
+    /** As above, with {@code serverYaml} (lines indented by two spaces) added to the {@code server:} section. */
+    static String yaml(String upstreamBaseUrl, Path dataDir, long idleTimeoutMs, String serverYaml) {
         return """
                 server:
                   host: 127.0.0.1
                   port: 0
                   max_body_bytes: 65536
+                """ + serverYaml + """
                 store:
                   data_dir: %s
                 upstreams:
@@ -76,6 +82,17 @@ public final class GatewayFixture implements AutoCloseable {
                     routes:
                       - upstream: nowhere
                 """.formatted(dataDir, upstreamBaseUrl, idleTimeoutMs);
+    }
+
+    /** A fixture whose {@code server:} section also holds {@code serverYaml} (lines indented by two spaces). */
+    public static GatewayFixture withServer(Path dataDir, long idleTimeoutMs, String serverYaml) {
+        FakeUpstream upstream = FakeUpstream.start();
+        Map<String, String> env = Map.of("FAKE_UPSTREAM_KEY", UPSTREAM_SECRET, "VEIL_ADMIN_TOKEN", ADMIN_TOKEN);
+        VeilConfig config = ConfigLoader.parse(yaml(upstream.baseUrl(), dataDir, idleTimeoutMs, serverYaml), env);
+        Gateway gateway = Gateway.start(config, env);
+        IssuedKey key = ApiKeyIssuer.issue("it", Instant.now());
+        gateway.store().apiKeys().insert(key.record());
+        return new GatewayFixture(upstream, gateway, key, dataDir);
     }
 
     public static GatewayFixture start(Path dataDir) {
