@@ -64,6 +64,7 @@ public final class GatewayFixture implements AutoCloseable {
                   - name: nowhere
                     base_url: http://127.0.0.1:9/v1
                     connect_timeout_ms: 2000
+                    idle_timeout_ms: %d
                 models:
                   - id: test-chat
                     routes:
@@ -81,7 +82,7 @@ public final class GatewayFixture implements AutoCloseable {
                   - id: test-unreachable
                     routes:
                       - upstream: nowhere
-                """.formatted(dataDir, upstreamBaseUrl, idleTimeoutMs);
+                """.formatted(dataDir, upstreamBaseUrl, idleTimeoutMs, idleTimeoutMs);
     }
 
     /** A fixture whose {@code server:} section also holds {@code serverYaml} (lines indented by two spaces). */

@@ -205,7 +205,13 @@ final class NodeServer implements Handler<HttpServerRequest> {
     }
 
     private void attestation(NodeExchange exchange) {
-        String nonceHex = exchange.request().getParam("nonce");
+        String nonceHex;
+        try {
+            nonceHex = exchange.request().getParam("nonce");
+        } catch (IllegalArgumentException e) {
+            // Vert.x refuses a malformed percent-encoding in the query: the client's mistake, not a 500.
+            nonceHex = null;
+        }
         if (nonceHex == null || !NONCE.matcher(nonceHex).matches()) {
             Replies.error(exchange, NodeErrors.invalidNonce());
             return;

@@ -55,6 +55,13 @@ public final class VeilNode implements AutoCloseable {
         this.port = port;
     }
 
+    /** Idle timeout of the gateway's connections to this node: longer than the engine relay's (10 min). */
+    static final long CLIENT_IDLE_TIMEOUT_MS = 11 * 60_000;
+    /** Longest request line accepted. */
+    static final int MAX_REQUEST_LINE_BYTES = 8 * 1024;
+    /** Largest request header block accepted. */
+    static final int MAX_HEADER_BYTES = 16 * 1024;
+
     /** Starts a node with simulated attestation (no hardware TEE) and returns once it listens. */
     public static VeilNode start(NodeSettings settings) {
         return start(settings, new SimulatedEvidenceSource(settings.softwareIdentity()));
@@ -98,7 +105,12 @@ public final class VeilNode implements AutoCloseable {
                     .setPort(port)
                     .setTcpNoDelay(true)
                     .setCompressionSupported(false)
-                    .setIdleTimeout(0);
+                    // Counts reads and writes; above the engine relay's own idle timeout, so a slow first token from
+                    // the engine ends as an e2ee error event rather than a cut connection.
+                    .setIdleTimeout((int) CLIENT_IDLE_TIMEOUT_MS)
+                    .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
+                    .setMaxInitialLineLength(MAX_REQUEST_LINE_BYTES)
+                    .setMaxHeaderSize(MAX_HEADER_BYTES);
             int instances = Math.max(1, Runtime.getRuntime().availableProcessors());
             vertx.deployVerticle(() -> new ServerVerticle(handler, options), new DeploymentOptions().setInstances(instances))
                     .await(30, TimeUnit.SECONDS);

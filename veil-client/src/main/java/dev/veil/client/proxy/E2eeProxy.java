@@ -35,6 +35,8 @@ import java.util.concurrent.TimeoutException;
 public final class E2eeProxy implements AutoCloseable {
 
     private static final int WORKERS = 16;
+    /** Idle timeout of local client connections (reads and writes count): above the 5 min towards the gateway. */
+    static final int CLIENT_IDLE_TIMEOUT_MS = 6 * 60_000;
 
     private final Vertx vertx;
     private final VeilClient client;
@@ -83,7 +85,13 @@ public final class E2eeProxy implements AutoCloseable {
             HttpServer server = vertx.createHttpServer(new HttpServerOptions()
                             .setHost(settings.host())
                             .setPort(settings.port())
-                            .setTcpNoDelay(true))
+                            .setTcpNoDelay(true)
+                            // Counts reads and writes; above the 5 min idle timeout towards the gateway, so a slow
+                            // first token ends as an error event from the proxy rather than a cut connection.
+                            .setIdleTimeout(CLIENT_IDLE_TIMEOUT_MS)
+                            .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
+                            .setMaxInitialLineLength(8 * 1024)
+                            .setMaxHeaderSize(16 * 1024))
                     .requestHandler(handler)
                     .listen()
                     .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);

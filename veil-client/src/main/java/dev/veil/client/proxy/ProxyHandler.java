@@ -205,17 +205,22 @@ final class ProxyHandler implements Handler<HttpServerRequest> {
         if (response.ended() || response.closed() || response.headWritten()) {
             return;
         }
-        if (!request.isEnded() && request.version() != HttpVersion.HTTP_2) {
+        boolean unreadInput = !request.isEnded() && request.version() != HttpVersion.HTTP_2;
+        if (unreadInput) {
             // The body was not (fully) read; closing keeps an HTTP/1 connection from reading it as the next request.
             response.putHeader("connection", "close");
         }
-        json(response, error.httpStatus(), error.toJson());
+        io.vertx.core.Future<Void> written = json(response, error.httpStatus(), error.toJson());
+        if (unreadInput) {
+            // Vert.x does not close by itself while the request is paused: close once the answer is written.
+            written.onComplete(done -> request.connection().close());
+        }
     }
 
-    static void json(HttpServerResponse response, int status, byte[] body) {
+    static io.vertx.core.Future<Void> json(HttpServerResponse response, int status, byte[] body) {
         if (response.ended() || response.closed()) {
-            return;
+            return io.vertx.core.Future.succeededFuture();
         }
-        response.setStatusCode(status).putHeader("content-type", "application/json").end(Buffer.buffer(body));
+        return response.setStatusCode(status).putHeader("content-type", "application/json").end(Buffer.buffer(body));
     }
 }

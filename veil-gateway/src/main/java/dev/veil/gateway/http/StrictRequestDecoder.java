@@ -40,6 +40,7 @@ final class StrictRequestDecoder extends VertxHttpRequestDecoder {
     static final String UNSUPPORTED_CODING = "unsupported_transfer_encoding";
 
     private final ConnectionGuard guard;
+    private boolean refused;
 
     StrictRequestDecoder(HttpServerOptions options, ConnectionGuard guard) {
         super(options);
@@ -48,12 +49,26 @@ final class StrictRequestDecoder extends VertxHttpRequestDecoder {
 
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf buffer, List<Object> out) throws Exception {
+        if (refused) {
+            buffer.skipBytes(buffer.readableBytes());
+            return;
+        }
         int before = out.size();
         super.decode(ctx, buffer, out);
         for (int i = before; i < out.size(); i++) {
             Object message = out.get(i);
             if (message instanceof HttpRequest request) {
                 guard.headersComplete(request);
+                if (request.decoderResult().cause() instanceof FramingException) {
+                    // Its framing cannot be trusted, so neither can anything after its headers: Vert.x answers it and
+                    // closes the connection; until then no further byte may reach it as a body or a next request.
+                    refused = true;
+                    while (out.size() > i + 1) {
+                        io.netty.util.ReferenceCountUtil.release(out.remove(out.size() - 1));
+                    }
+                    buffer.skipBytes(buffer.readableBytes());
+                    return;
+                }
             }
             if (message instanceof LastHttpContent) {
                 guard.bodyComplete();
@@ -72,6 +87,11 @@ final class StrictRequestDecoder extends VertxHttpRequestDecoder {
     @Override
     protected boolean isContentAlwaysEmpty(HttpMessage message) {
         HttpHeaders headers = message.headers();
+        if (headers.contains(HttpHeaderNames.UPGRADE, "h2c", true) && !validH2cUpgrade(headers)) {
+            // Vert.x would answer a bare 400 and leave the connection open; an Upgrade is optional (RFC 9110 §7.8),
+            // so the request is served as the HTTP/1.1 request it also is.
+            headers.remove(HttpHeaderNames.UPGRADE);
+        }
         if (headers.contains(HttpHeaderNames.TRANSFER_ENCODING)) {
             List<String> codings = headers.getAll(HttpHeaderNames.TRANSFER_ENCODING);
             if (codings.size() != 1 || !"chunked".equalsIgnoreCase(codings.get(0).trim())) {
@@ -81,6 +101,44 @@ final class StrictRequestDecoder extends VertxHttpRequestDecoder {
             }
         }
         return super.isContentAlwaysEmpty(message);
+    }
+
+    /**
+     * What Vert.x needs to switch to HTTP/2: {@code Connection} naming exactly the tokens {@code upgrade} and
+     * {@code HTTP2-Settings}, and an {@code HTTP2-Settings} header holding valid base64url-encoded settings.
+     */
+    static boolean validH2cUpgrade(HttpHeaders headers) {
+        String connection = headers.get(HttpHeaderNames.CONNECTION);
+        String settings = headers.get("http2-settings");
+        if (connection == null || settings == null) {
+            return false;
+        }
+        boolean upgrade = false;
+        boolean http2Settings = false;
+        for (String token : connection.split(",")) {
+            String t = token.trim().toLowerCase(java.util.Locale.ROOT);
+            upgrade |= t.equals("upgrade");
+            http2Settings |= t.equals("http2-settings");
+        }
+        if (!upgrade || !http2Settings) {
+            return false;
+        }
+        try {
+            byte[] bytes = java.util.Base64.getUrlDecoder().decode(settings.trim());
+            if (bytes.length % 6 != 0) {
+                return false;
+            }
+            io.netty.handler.codec.http2.Http2Settings parsed = new io.netty.handler.codec.http2.Http2Settings();
+            for (int i = 0; i < bytes.length; i += 6) {
+                char id = (char) ((bytes[i] & 0xff) << 8 | (bytes[i + 1] & 0xff));
+                long value = (bytes[i + 2] & 0xffL) << 24 | (bytes[i + 3] & 0xffL) << 16 | (bytes[i + 4] & 0xffL) << 8
+                        | (bytes[i + 5] & 0xffL);
+                parsed.put(id, Long.valueOf(value));
+            }
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
     }
 
     @Override
