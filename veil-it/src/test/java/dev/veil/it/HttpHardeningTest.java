@@ -192,11 +192,14 @@ class HttpHardeningTest {
     @Test
     void transferCodingsOtherThanChunkedAreRefused() throws Exception {
         for (String coding : List.of("xchunked", "chunked, identity", "gzip, chunked", "identity")) {
-            String body = "{}";
+            // With chunked among the codings the body is framed as chunks; otherwise by a Content-Length.
+            boolean chunked = coding.contains("chunked") && !coding.equals("xchunked");
+            String body = chunked ? "0\r\n\r\n" : "{}";
+            String length = chunked ? "" : "content-length: " + body.length() + "\r\n";
             try (Socket socket = connect()) {
                 socket.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\nauthorization: Bearer "
-                        + fixture.apiKey + "\r\ncontent-type: application/json\r\ncontent-length: " + body.length()
-                        + "\r\ntransfer-encoding: " + coding + "\r\n\r\n" + body
+                        + fixture.apiKey + "\r\ncontent-type: application/json\r\n" + length
+                        + "transfer-encoding: " + coding + "\r\n\r\n" + body
                         + "GET /health HTTP/1.1\r\nhost: x\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
                 String answer = readAll(socket);
                 assertThat(answer).as(coding).startsWith("HTTP/1.1 400");

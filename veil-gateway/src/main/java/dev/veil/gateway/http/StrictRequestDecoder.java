@@ -59,9 +59,18 @@ final class StrictRequestDecoder extends VertxHttpRequestDecoder {
             Object message = out.get(i);
             if (message instanceof HttpRequest request) {
                 guard.headersComplete(request);
-                if (request.decoderResult().cause() instanceof FramingException) {
-                    // Its framing cannot be trusted, so neither can anything after its headers: Vert.x answers it and
-                    // closes the connection; until then no further byte may reach it as a body or a next request.
+                if (!request.decoderResult().isSuccess()) {
+                    // Netty refuses some framing itself (Content-Length with chunked, chunked not last) before the
+                    // check above runs; name the specific problem all the same.
+                    String problem = request.decoderResult().cause() instanceof FramingException ? null
+                            : request.decoderResult().cause() instanceof io.netty.handler.codec.http.ContentLengthNotAllowedException
+                            ? CONFLICTING_LENGTH : framingProblem(request.headers());
+                    if (problem != null) {
+                        refuse(request, problem);
+                    }
+                    // A refused request's framing cannot be trusted, so neither can anything after its headers: Vert.x
+                    // answers it and closes the connection; until then no further byte may reach it as a body or as
+                    // a next request.
                     refused = true;
                     while (out.size() > i + 1) {
                         io.netty.util.ReferenceCountUtil.release(out.remove(out.size() - 1));
@@ -92,15 +101,23 @@ final class StrictRequestDecoder extends VertxHttpRequestDecoder {
             // so the request is served as the HTTP/1.1 request it also is.
             headers.remove(HttpHeaderNames.UPGRADE);
         }
-        if (headers.contains(HttpHeaderNames.TRANSFER_ENCODING)) {
-            List<String> codings = headers.getAll(HttpHeaderNames.TRANSFER_ENCODING);
-            if (codings.size() != 1 || !"chunked".equalsIgnoreCase(codings.get(0).trim())) {
-                refuse(message, UNSUPPORTED_CODING);
-            } else if (headers.contains(HttpHeaderNames.CONTENT_LENGTH)) {
-                refuse(message, CONFLICTING_LENGTH);
-            }
+        String problem = framingProblem(headers);
+        if (problem != null) {
+            refuse(message, problem);
         }
         return super.isContentAlwaysEmpty(message);
+    }
+
+    /** The code of what is wrong with a request's framing headers, or {@code null}. */
+    static String framingProblem(HttpHeaders headers) {
+        if (!headers.contains(HttpHeaderNames.TRANSFER_ENCODING)) {
+            return null;
+        }
+        List<String> codings = headers.getAll(HttpHeaderNames.TRANSFER_ENCODING);
+        if (codings.size() != 1 || !"chunked".equalsIgnoreCase(codings.get(0).trim())) {
+            return UNSUPPORTED_CODING;
+        }
+        return headers.contains(HttpHeaderNames.CONTENT_LENGTH) ? CONFLICTING_LENGTH : null;
     }
 
     /**
@@ -149,8 +166,7 @@ final class StrictRequestDecoder extends VertxHttpRequestDecoder {
     }
 
     private static void refuse(HttpMessage message, String code) {
-        if (message.decoderResult().isSuccess()) {
-            message.setDecoderResult(DecoderResult.failure(new FramingException(code)));
-        }
+        // Netty 4.2.13 refuses some of these itself; the specific code tells the client what to fix.
+        message.setDecoderResult(DecoderResult.failure(new FramingException(code)));
     }
 }
