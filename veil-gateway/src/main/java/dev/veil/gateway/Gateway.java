@@ -12,10 +12,11 @@ import dev.veil.gateway.config.StoreConfig;
 import dev.veil.gateway.config.VeilConfig;
 import dev.veil.gateway.config.ServerConfig;
 import dev.veil.gateway.http.ApiServer;
-import dev.veil.gateway.http.InvalidRequests;
-import dev.veil.gateway.http.StrictHttpTransport;
 import dev.veil.gateway.json.JsonWriter;
+import dev.veil.gateway.metering.RequestIds;
 import dev.veil.gateway.metering.RequestMeter;
+import dev.veil.http.InvalidRequests;
+import dev.veil.http.StrictHttpTransport;
 import dev.veil.gateway.metering.UsageReport;
 import dev.veil.gateway.openai.ModelListWriter;
 import dev.veil.gateway.openai.RequestInspector;
@@ -315,7 +316,7 @@ public final class Gateway implements AutoCloseable {
         @Override
         public Future<HttpServer> start() {
             return vertx.createHttpServer(options).requestHandler(api)
-                    .invalidRequestHandler(new InvalidRequests("gateway")).listen();
+                    .invalidRequestHandler(new InvalidRequests("gateway", RequestIds::next)).listen();
         }
     }
 }

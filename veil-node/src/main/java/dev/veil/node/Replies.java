@@ -1,6 +1,7 @@
 package dev.veil.node;
 
 import dev.veil.protocol.OpenAiError;
+import dev.veil.http.LingeringClose;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;
@@ -36,8 +37,8 @@ final class Replies {
         }
         Future<Void> written = json(exchange, error.httpStatus(), error.toJson());
         if (unreadInput) {
-            // Vert.x does not close by itself while the request is paused: close once the answer is written.
-            written.onComplete(done -> request.connection().close());
+            // Vert.x does not close by itself while the request is paused: close once the answer is on the wire.
+            written.onComplete(done -> LingeringClose.after(request));
         }
     }
 }

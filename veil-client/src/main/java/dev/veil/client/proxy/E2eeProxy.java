@@ -7,6 +7,8 @@ import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import dev.veil.http.InvalidRequests;
+import dev.veil.http.StrictHttpTransport;
 import io.vertx.core.http.PoolOptions;
 import java.io.IOException;
 import java.util.concurrent.ExecutionException;
@@ -71,7 +73,8 @@ public final class E2eeProxy implements AutoCloseable {
                 .policy(settings.policy())
                 .attestationTtl(settings.attestationTtl())
                 .build();
-        Vertx vertx = Vertx.vertx();
+        // The transport puts request-header (10 s) and request-body (60 s) timeouts on each accepted connection.
+        Vertx vertx = Vertx.builder().withTransport(StrictHttpTransport.nio(10_000, 60_000, uri -> false)).build();
         try {
             WorkerExecutor workers = vertx.createSharedWorkerExecutor("veil-proxy-attest", WORKERS, 2, TimeUnit.MINUTES);
             HttpClient gateway = vertx.createHttpClient(new HttpClientOptions()
@@ -93,6 +96,7 @@ public final class E2eeProxy implements AutoCloseable {
                             .setMaxInitialLineLength(8 * 1024)
                             .setMaxHeaderSize(16 * 1024))
                     .requestHandler(handler)
+                    .invalidRequestHandler(new InvalidRequests("proxy", () -> "proxy_" + java.util.UUID.randomUUID()))
                     .listen()
                     .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
             return new E2eeProxy(vertx, client, server, settings.host());

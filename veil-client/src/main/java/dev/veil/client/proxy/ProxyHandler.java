@@ -3,6 +3,7 @@ package dev.veil.client.proxy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.veil.client.VeilClient;
+import dev.veil.http.BoundedBody;
 import dev.veil.protocol.OpenAiError;
 import io.vertx.core.Handler;
 import io.vertx.core.WorkerExecutor;
@@ -81,7 +82,7 @@ final class ProxyHandler implements Handler<HttpServerRequest> {
             methodNotAllowed(request, "POST");
             return;
         }
-        BodyReader.read(request, MAX_REQUEST_BYTES).onComplete(read -> {
+        BoundedBody.read(request, MAX_REQUEST_BYTES).onComplete(read -> {
             if (read.failed()) {
                 error(request, ProxyErrors.of(read.cause(), target.origin()));
                 return;
@@ -212,8 +213,8 @@ final class ProxyHandler implements Handler<HttpServerRequest> {
         }
         io.vertx.core.Future<Void> written = json(response, error.httpStatus(), error.toJson());
         if (unreadInput) {
-            // Vert.x does not close by itself while the request is paused: close once the answer is written.
-            written.onComplete(done -> request.connection().close());
+            // Vert.x does not close by itself while the request is paused: close once the answer is on the wire.
+            written.onComplete(done -> dev.veil.http.LingeringClose.after(request));
         }
     }
 

@@ -3,6 +3,7 @@ package dev.veil.gateway.http;
 import dev.veil.gateway.auth.AuthenticationException;
 import dev.veil.gateway.metering.RequestMeter;
 import dev.veil.gateway.openai.InvalidRequestException;
+import dev.veil.http.LingeringClose;
 import dev.veil.protocol.OpenAiError;
 import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.http.HttpServerRequest;

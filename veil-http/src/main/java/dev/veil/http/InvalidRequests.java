@@ -1,11 +1,12 @@
-package dev.veil.gateway.http;
+package dev.veil.http;
 
-import dev.veil.gateway.metering.RequestIds;
 import dev.veil.protocol.OpenAiError;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.vertx.core.Handler;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;
+import java.util.function.Supplier;
 
 /**
  * Answers requests the HTTP decoder refused (Vert.x's invalid-request handler) in OpenAI's error shape instead of a bare
@@ -14,17 +15,25 @@ import io.vertx.core.http.HttpServerRequest;
 public final class InvalidRequests implements Handler<HttpServerRequest> {
 
     private final String product;
+    private final Supplier<String> requestIds;
 
-    /** @param product how the server names itself in messages, e.g. "gateway" */
-    public InvalidRequests(String product) {
+    /**
+     * @param product    how the server names itself in messages, e.g. "gateway"
+     * @param requestIds the server's request ids, for the {@code x-request-id} header
+     */
+    public InvalidRequests(String product, Supplier<String> requestIds) {
         this.product = product;
+        this.requestIds = requestIds;
     }
 
     @Override
     public void handle(HttpServerRequest request) {
         OpenAiError error = error(request.decoderResult().cause());
-        request.response().putHeader(HeaderNames.REQUEST_ID, RequestIds.next()).putHeader("connection", "close");
-        Responses.error(request.response(), error);
+        request.response().setStatusCode(error.httpStatus())
+                .putHeader("x-request-id", requestIds.get())
+                .putHeader("content-type", "application/json")
+                .putHeader("connection", "close")
+                .end(Buffer.buffer(error.toJson()));
     }
 
     OpenAiError error(Throwable cause) {

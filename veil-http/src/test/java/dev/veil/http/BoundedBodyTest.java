@@ -1,4 +1,4 @@
-package dev.veil.gateway.http;
+package dev.veil.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -18,11 +18,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * {@link BodyReader} over real loopback HTTP: a declared {@code Content-Length} is a claim, not an allocation. Before the
+ * {@link BoundedBody} (the gateway's, the node's and the proxy's body reader) over real loopback HTTP: a declared {@code Content-Length} is a claim, not an allocation. Before the
  * fix, each request declaring 16 MiB made the reader allocate 16 MiB up front (48 of them: 768 MiB).
  */
 @Timeout(60)
-class BodyReaderTest {
+class BoundedBodyTest {
 
     private static final long LIMIT = 16L * 1024 * 1024;
     private static final int CONNECTIONS = 48;
@@ -36,7 +36,7 @@ class BodyReaderTest {
         vertx = Vertx.vertx();
         server = vertx.createHttpServer().requestHandler(request -> {
             started.incrementAndGet();
-            BodyReader.read(request, LIMIT)
+            BoundedBody.read(request, LIMIT)
                     .onSuccess(body -> request.response().end("read " + body.length))
                     .onFailure(t -> request.response().setStatusCode(400).end());
         }).listen(0, "127.0.0.1").await(10, TimeUnit.SECONDS);

@@ -1,4 +1,4 @@
-package dev.veil.gateway.http;
+package dev.veil.http;
 
 import dev.veil.protocol.OpenAiError;
 import io.netty.buffer.ByteBuf;

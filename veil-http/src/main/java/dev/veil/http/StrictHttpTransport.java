@@ -1,4 +1,4 @@
-package dev.veil.gateway.http;
+package dev.veil.http;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
