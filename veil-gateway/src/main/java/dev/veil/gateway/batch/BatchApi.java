@@ -395,7 +395,7 @@ public final class BatchApi {
         dev.veil.gateway.http.QueryParams query;
         try {
             query = dev.veil.gateway.http.QueryParams.of(request);
-            limit = limit(query.get("limit"), 10_000, 10_000);
+            limit = query.intValue("limit", 10_000, 1, 10_000);
         } catch (InvalidRequestException e) {
             error(exchange, e.error());
             return;
@@ -687,7 +687,7 @@ public final class BatchApi {
         dev.veil.gateway.http.QueryParams query;
         try {
             query = dev.veil.gateway.http.QueryParams.of(request);
-            limit = limit(query.get("limit"), 20, 100);
+            limit = query.intValue("limit", 20, 1, 100);
         } catch (InvalidRequestException e) {
             error(exchange, e.error());
             return;
@@ -724,21 +724,6 @@ public final class BatchApi {
                 reply(exchange, 200, json.batch(shown((BatchRecord) result)));
             }
         }).onFailure(t -> failWith(exchange, t));
-    }
-
-    private static int limit(String text, int byDefault, int max) throws InvalidRequestException {
-        if (text == null) {
-            return byDefault;
-        }
-        try {
-            int n = Integer.parseInt(text.trim());
-            if (n < 1 || n > max) {
-                throw invalid("\"limit\" must be between 1 and " + max + ".", "limit", "invalid_value");
-            }
-            return n;
-        } catch (NumberFormatException e) {
-            throw invalid("\"limit\" must be a whole number.", "limit", "invalid_value");
-        }
     }
 
     // ---- plumbing ----
