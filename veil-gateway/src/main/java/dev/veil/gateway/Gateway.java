@@ -10,9 +10,13 @@ import dev.veil.gateway.batch.files.MasterKey;
 import dev.veil.gateway.batch.runner.BatchRunner;
 import dev.veil.gateway.config.StoreConfig;
 import dev.veil.gateway.config.VeilConfig;
+import dev.veil.gateway.config.ServerConfig;
 import dev.veil.gateway.http.ApiServer;
 import dev.veil.gateway.json.JsonWriter;
+import dev.veil.gateway.metering.RequestIds;
 import dev.veil.gateway.metering.RequestMeter;
+import dev.veil.http.InvalidRequests;
+import dev.veil.http.StrictHttpTransport;
 import dev.veil.gateway.metering.UsageReport;
 import dev.veil.gateway.openai.ModelListWriter;
 import dev.veil.gateway.openai.RequestInspector;
@@ -107,7 +111,11 @@ public final class Gateway implements AutoCloseable {
             // pooled connection for roughly 2,000 × 5 µs = 10 ms (estimated, not measured), which an API-key cache miss
             // may wait for.
             MeteringWriter metering = new MeteringWriter(store, 100_000, 2_000, Duration.ofMillis(200));
-            vertx = Vertx.vertx();
+            ServerConfig server = config.server();
+            // The transport puts the request-header and request-body timeouts on each client connection it accepts.
+            // Uploads to /v1/files stream to disk and may be large: for them the body timeout bounds each pause.
+            vertx = Vertx.builder().withTransport(StrictHttpTransport.nio(server.requestHeaderTimeoutMs(),
+                    server.requestBodyTimeoutMs(), uri -> uri.startsWith("/v1/files"))).build();
             vertx.exceptionHandler(t -> LOG.error("unhandled failure on an event loop: {}", t.getClass().getName()));
             WorkerExecutor jdbc = vertx.createSharedWorkerExecutor("veil-jdbc", config.store().poolSize());
             ModelCatalog catalog = ModelCatalog.from(config, env);
@@ -171,7 +179,11 @@ public final class Gateway implements AutoCloseable {
                     .setPort(port)
                     .setTcpNoDelay(true)
                     .setCompressionSupported(false)
-                    .setIdleTimeout(0);
+                    // Counts reads and writes: a stream that is sending is never idle; see server.idle_timeout_ms.
+                    .setIdleTimeout((int) Math.min(Integer.MAX_VALUE, server.idleTimeoutMs()))
+                    .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
+                    .setMaxInitialLineLength(server.maxRequestLineBytes())
+                    .setMaxHeaderSize(server.maxHeaderBytes());
             int instances = Math.max(1, Runtime.getRuntime().availableProcessors());
             vertx.deployVerticle(() -> new ServerVerticle(api, options), new DeploymentOptions().setInstances(instances))
                     .await(30, TimeUnit.SECONDS);
@@ -303,7 +315,8 @@ public final class Gateway implements AutoCloseable {
 
         @Override
         public Future<HttpServer> start() {
-            return vertx.createHttpServer(options).requestHandler(api).listen();
+            return vertx.createHttpServer(options).requestHandler(api)
+                    .invalidRequestHandler(new InvalidRequests("gateway", RequestIds::next)).listen();
         }
     }
 }

@@ -47,11 +47,21 @@ public final class GatewayFixture implements AutoCloseable {
 
     /** As above; {@code upstreamSettings} are extra YAML lines for the {@code fake} upstream (indented 4 spaces). */
     static String yaml(String upstreamBaseUrl, Path dataDir, long idleTimeoutMs, String upstreamSettings) {
+        return yaml(upstreamBaseUrl, dataDir, idleTimeoutMs, "", upstreamSettings);
+    }
+
+    /**
+     * As above, with {@code serverYaml} (lines indented by two spaces) added to the {@code server:} section and
+     * {@code upstreamSettings} (indented 4 spaces) to the {@code fake} upstream.
+     */
+    static String yaml(String upstreamBaseUrl, Path dataDir, long idleTimeoutMs, String serverYaml,
+                       String upstreamSettings) {
         return """
                 server:
                   host: 127.0.0.1
                   port: 0
                   max_body_bytes: 65536
+                """ + serverYaml + """
                 store:
                   data_dir: %s
                 upstreams:
@@ -64,6 +74,7 @@ public final class GatewayFixture implements AutoCloseable {
                   - name: nowhere
                     base_url: http://127.0.0.1:9/v1
                     connect_timeout_ms: 2000
+                    idle_timeout_ms: %d
                 models:
                   - id: test-chat
                     routes:
@@ -81,7 +92,18 @@ public final class GatewayFixture implements AutoCloseable {
                   - id: test-unreachable
                     routes:
                       - upstream: nowhere
-                """.formatted(dataDir, upstreamBaseUrl, idleTimeoutMs, upstreamSettings.stripTrailing());
+                """.formatted(dataDir, upstreamBaseUrl, idleTimeoutMs, upstreamSettings.stripTrailing(), idleTimeoutMs);
+    }
+
+    /** A fixture whose {@code server:} section also holds {@code serverYaml} (lines indented by two spaces). */
+    public static GatewayFixture withServer(Path dataDir, long idleTimeoutMs, String serverYaml) {
+        FakeUpstream upstream = FakeUpstream.start();
+        Map<String, String> env = Map.of("FAKE_UPSTREAM_KEY", UPSTREAM_SECRET, "VEIL_ADMIN_TOKEN", ADMIN_TOKEN);
+        VeilConfig config = ConfigLoader.parse(yaml(upstream.baseUrl(), dataDir, idleTimeoutMs, serverYaml, ""), env);
+        Gateway gateway = Gateway.start(config, env);
+        IssuedKey key = ApiKeyIssuer.issue("it", Instant.now());
+        gateway.store().apiKeys().insert(key.record());
+        return new GatewayFixture(upstream, gateway, key, dataDir);
     }
 
     public static GatewayFixture start(Path dataDir) {

@@ -74,7 +74,7 @@ final class NodeExchange {
         }
     }
 
-    private static String newRequestId() {
+    static String newRequestId() {
         ThreadLocalRandom random = ThreadLocalRandom.current();
         return "node_" + Long.toHexString(random.nextLong() | Long.MIN_VALUE)
                 + Long.toHexString(random.nextLong() | Long.MIN_VALUE);

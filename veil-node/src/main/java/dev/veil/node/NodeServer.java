@@ -3,6 +3,7 @@ package dev.veil.node;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.veil.http.BoundedBody;
 import dev.veil.protocol.OpenAiError;
 import dev.veil.protocol.e2ee.E2ee;
 import dev.veil.protocol.e2ee.E2eeException;
@@ -151,7 +152,7 @@ final class NodeServer implements Handler<HttpServerRequest> {
             return;
         }
         RequestMeta meta = new RequestMeta(exchange.path(), model, stream);
-        BodyReader.read(request, maxBodyBytes).onComplete(read -> {
+        BoundedBody.read(request, maxBodyBytes).onComplete(read -> {
             try {
                 if (read.failed()) {
                     bodyFailed(exchange, read.cause());
@@ -193,9 +194,9 @@ final class NodeServer implements Handler<HttpServerRequest> {
     }
 
     private void bodyFailed(NodeExchange exchange, Throwable cause) {
-        if (cause instanceof BodyReader.TooLarge) {
+        if (cause instanceof BoundedBody.TooLarge) {
             Replies.error(exchange, NodeErrors.tooLarge(maxBodyBytes));
-        } else if (cause instanceof BodyReader.BadLength) {
+        } else if (cause instanceof BoundedBody.BadLength) {
             Replies.error(exchange, NodeErrors.malformed("The Content-Length header is not a number.", "Content-Length"));
         } else {
             // The client's connection failed while sending: nobody to answer.
@@ -205,7 +206,13 @@ final class NodeServer implements Handler<HttpServerRequest> {
     }
 
     private void attestation(NodeExchange exchange) {
-        String nonceHex = exchange.request().getParam("nonce");
+        String nonceHex;
+        try {
+            nonceHex = exchange.request().getParam("nonce");
+        } catch (IllegalArgumentException e) {
+            // Vert.x refuses a malformed percent-encoding in the query: the client's mistake, not a 500.
+            nonceHex = null;
+        }
         if (nonceHex == null || !NONCE.matcher(nonceHex).matches()) {
             Replies.error(exchange, NodeErrors.invalidNonce());
             return;

@@ -10,6 +10,8 @@ import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import dev.veil.http.InvalidRequests;
+import dev.veil.http.StrictHttpTransport;
 import io.vertx.core.http.PoolOptions;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -55,6 +57,17 @@ public final class VeilNode implements AutoCloseable {
         this.port = port;
     }
 
+    /** Idle timeout of the gateway's connections to this node: longer than the engine relay's (10 min). */
+    static final long CLIENT_IDLE_TIMEOUT_MS = 11 * 60_000;
+    /** Time a connection has to deliver a request's complete headers. */
+    static final long REQUEST_HEADER_TIMEOUT_MS = 10_000;
+    /** Time a request's whole body has to arrive once its headers are in. */
+    static final long REQUEST_BODY_TIMEOUT_MS = 60_000;
+    /** Longest request line accepted. */
+    static final int MAX_REQUEST_LINE_BYTES = 8 * 1024;
+    /** Largest request header block accepted. */
+    static final int MAX_HEADER_BYTES = 16 * 1024;
+
     /** Starts a node with simulated attestation (no hardware TEE) and returns once it listens. */
     public static VeilNode start(NodeSettings settings) {
         return start(settings, new SimulatedEvidenceSource(settings.softwareIdentity()));
@@ -72,7 +85,9 @@ public final class VeilNode implements AutoCloseable {
             LOG.warn("the engine at {} is not on this host: decrypted requests leave the node in {}", engine.host(),
                     engine.ssl() ? "TLS" : "CLEAR TEXT");
         }
-        Vertx vertx = Vertx.vertx();
+        // The transport puts request-header (10 s) and request-body (60 s) timeouts on each accepted connection.
+        Vertx vertx = Vertx.builder().withTransport(StrictHttpTransport.nio(REQUEST_HEADER_TIMEOUT_MS,
+                REQUEST_BODY_TIMEOUT_MS, uri -> false)).build();
         try {
             vertx.exceptionHandler(t -> LOG.error("unhandled failure on an event loop: {}", t.getClass().getName()));
             SigningKey signingKey = SigningKey.generate();
@@ -101,7 +116,12 @@ public final class VeilNode implements AutoCloseable {
                     .setPort(port)
                     .setTcpNoDelay(true)
                     .setCompressionSupported(false)
-                    .setIdleTimeout(0);
+                    // Counts reads and writes; above the engine relay's own idle timeout, so a slow first token from
+                    // the engine ends as an e2ee error event rather than a cut connection.
+                    .setIdleTimeout((int) CLIENT_IDLE_TIMEOUT_MS)
+                    .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
+                    .setMaxInitialLineLength(MAX_REQUEST_LINE_BYTES)
+                    .setMaxHeaderSize(MAX_HEADER_BYTES);
             int instances = Math.max(1, Runtime.getRuntime().availableProcessors());
             vertx.deployVerticle(() -> new ServerVerticle(handler, options), new DeploymentOptions().setInstances(instances))
                     .await(30, TimeUnit.SECONDS);
@@ -191,7 +211,8 @@ public final class VeilNode implements AutoCloseable {
 
         @Override
         public Future<HttpServer> start() {
-            return vertx.createHttpServer(options).requestHandler(handler).listen();
+            return vertx.createHttpServer(options).requestHandler(handler)
+                    .invalidRequestHandler(new InvalidRequests("node", NodeExchange::newRequestId)).listen();
         }
     }
 }

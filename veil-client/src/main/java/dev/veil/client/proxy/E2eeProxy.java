@@ -7,6 +7,8 @@ import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import dev.veil.http.InvalidRequests;
+import dev.veil.http.StrictHttpTransport;
 import io.vertx.core.http.PoolOptions;
 import java.io.IOException;
 import java.util.concurrent.ExecutionException;
@@ -35,6 +37,8 @@ import java.util.concurrent.TimeoutException;
 public final class E2eeProxy implements AutoCloseable {
 
     private static final int WORKERS = 16;
+    /** Idle timeout of local client connections (reads and writes count): above the 5 min towards the gateway. */
+    static final int CLIENT_IDLE_TIMEOUT_MS = 6 * 60_000;
 
     private final Vertx vertx;
     private final VeilClient client;
@@ -69,7 +73,8 @@ public final class E2eeProxy implements AutoCloseable {
                 .policy(settings.policy())
                 .attestationTtl(settings.attestationTtl())
                 .build();
-        Vertx vertx = Vertx.vertx();
+        // The transport puts request-header (10 s) and request-body (60 s) timeouts on each accepted connection.
+        Vertx vertx = Vertx.builder().withTransport(StrictHttpTransport.nio(10_000, 60_000, uri -> false)).build();
         try {
             WorkerExecutor workers = vertx.createSharedWorkerExecutor("veil-proxy-attest", WORKERS, 2, TimeUnit.MINUTES);
             HttpClient gateway = vertx.createHttpClient(new HttpClientOptions()
@@ -86,8 +91,15 @@ public final class E2eeProxy implements AutoCloseable {
             HttpServer server = vertx.createHttpServer(new HttpServerOptions()
                             .setHost(settings.host())
                             .setPort(settings.port())
-                            .setTcpNoDelay(true))
+                            .setTcpNoDelay(true)
+                            // Counts reads and writes; above the 5 min idle timeout towards the gateway, so a slow
+                            // first token ends as an error event from the proxy rather than a cut connection.
+                            .setIdleTimeout(CLIENT_IDLE_TIMEOUT_MS)
+                            .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
+                            .setMaxInitialLineLength(8 * 1024)
+                            .setMaxHeaderSize(16 * 1024))
                     .requestHandler(handler)
+                    .invalidRequestHandler(new InvalidRequests("proxy", () -> "proxy_" + java.util.UUID.randomUUID()))
                     .listen()
                     .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
             return new E2eeProxy(vertx, client, server, settings.host());

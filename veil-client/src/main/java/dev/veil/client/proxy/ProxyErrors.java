@@ -2,6 +2,7 @@ package dev.veil.client.proxy;
 
 import dev.veil.client.GatewayException;
 import dev.veil.client.NoEvidenceException;
+import dev.veil.http.BoundedBody;
 import dev.veil.protocol.OpenAiError;
 import dev.veil.protocol.attestation.AttestationException;
 import dev.veil.protocol.e2ee.E2eeException;
@@ -20,8 +21,14 @@ final class ProxyErrors {
     }
 
     static OpenAiError of(Throwable failure, String gateway) {
-        if (failure instanceof BodyReader.Refused refused) {
-            return refused.error;
+        if (failure instanceof BoundedBody.TooLarge) {
+            return new OpenAiError(413, "The request body is larger than the proxy's limit of "
+                    + ProxyHandler.MAX_REQUEST_BYTES + " bytes; send a smaller request.", OpenAiError.INVALID_REQUEST,
+                    null, "request_too_large");
+        }
+        if (failure instanceof BoundedBody.BadLength) {
+            return OpenAiError.invalidRequest("The Content-Length header is not a number.", null,
+                    "invalid_content_length");
         }
         if (failure instanceof AttestationException.SimulatedNotAllowed e) {
             return new OpenAiError(502, "The node's attestation evidence is simulated (no hardware TEE); start the "

@@ -3,6 +3,7 @@ package dev.veil.client.proxy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.veil.client.VeilClient;
+import dev.veil.http.BoundedBody;
 import dev.veil.protocol.OpenAiError;
 import io.vertx.core.Handler;
 import io.vertx.core.WorkerExecutor;
@@ -83,7 +84,7 @@ final class ProxyHandler implements Handler<HttpServerRequest> {
             methodNotAllowed(request, "POST");
             return;
         }
-        BodyReader.read(request, MAX_REQUEST_BYTES).onComplete(read -> {
+        BoundedBody.read(request, MAX_REQUEST_BYTES).onComplete(read -> {
             if (read.failed()) {
                 error(request, ProxyErrors.of(read.cause(), target.origin()));
                 return;
@@ -207,17 +208,22 @@ final class ProxyHandler implements Handler<HttpServerRequest> {
         if (response.ended() || response.closed() || response.headWritten()) {
             return;
         }
-        if (!request.isEnded() && request.version() != HttpVersion.HTTP_2) {
+        boolean unreadInput = !request.isEnded() && request.version() != HttpVersion.HTTP_2;
+        if (unreadInput) {
             // The body was not (fully) read; closing keeps an HTTP/1 connection from reading it as the next request.
             response.putHeader("connection", "close");
         }
-        json(response, error.httpStatus(), error.toJson());
+        io.vertx.core.Future<Void> written = json(response, error.httpStatus(), error.toJson());
+        if (unreadInput) {
+            // Vert.x does not close by itself while the request is paused: close once the answer is on the wire.
+            written.onComplete(done -> dev.veil.http.LingeringClose.after(request));
+        }
     }
 
-    static void json(HttpServerResponse response, int status, byte[] body) {
+    static io.vertx.core.Future<Void> json(HttpServerResponse response, int status, byte[] body) {
         if (response.ended() || response.closed()) {
-            return;
+            return io.vertx.core.Future.succeededFuture();
         }
-        response.setStatusCode(status).putHeader("content-type", "application/json").end(Buffer.buffer(body));
+        return response.setStatusCode(status).putHeader("content-type", "application/json").end(Buffer.buffer(body));
     }
 }

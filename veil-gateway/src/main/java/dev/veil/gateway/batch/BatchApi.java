@@ -387,15 +387,17 @@ public final class BatchApi {
     private void listFiles(Exchange exchange, ApiKeyRecord key) {
         HttpServerRequest request = exchange.request();
         int limit;
+        dev.veil.gateway.http.QueryParams query;
         try {
-            limit = limit(request.getParam("limit"), 10_000, 10_000);
+            query = dev.veil.gateway.http.QueryParams.of(request);
+            limit = query.intValue("limit", 10_000, 1, 10_000);
         } catch (InvalidRequestException e) {
             error(exchange, e.error());
             return;
         }
-        String purpose = request.getParam("purpose");
-        boolean ascending = "asc".equals(request.getParam("order"));
-        String after = request.getParam("after");
+        String purpose = query.get("purpose");
+        boolean ascending = "asc".equals(query.get("order"));
+        String after = query.get("after");
         blocking(() -> {
             List<BatchFileRecord> rows = parts.store().batchFiles().listForKey(key.id(), purpose, after, limit + 1, ascending);
             List<BatchJson.NamedFile> out = new ArrayList<>();
@@ -624,13 +626,15 @@ public final class BatchApi {
     private void listBatches(Exchange exchange, ApiKeyRecord key) {
         HttpServerRequest request = exchange.request();
         int limit;
+        dev.veil.gateway.http.QueryParams query;
         try {
-            limit = limit(request.getParam("limit"), 20, 100);
+            query = dev.veil.gateway.http.QueryParams.of(request);
+            limit = query.intValue("limit", 20, 1, 100);
         } catch (InvalidRequestException e) {
             error(exchange, e.error());
             return;
         }
-        String after = request.getParam("after");
+        String after = query.get("after");
         blocking(() -> {
             List<BatchRecord> rows = parts.store().batches().listForKey(key.id(), after, limit + 1);
             List<BatchJson.Shown> out = rows.subList(0, Math.min(limit, rows.size())).stream().map(this::shown).toList();
@@ -662,21 +666,6 @@ public final class BatchApi {
                 reply(exchange, 200, json.batch(shown((BatchRecord) result)));
             }
         }).onFailure(t -> failWith(exchange, t));
-    }
-
-    private static int limit(String text, int byDefault, int max) throws InvalidRequestException {
-        if (text == null) {
-            return byDefault;
-        }
-        try {
-            int n = Integer.parseInt(text.trim());
-            if (n < 1 || n > max) {
-                throw invalid("\"limit\" must be between 1 and " + max + ".", "limit", "invalid_value");
-            }
-            return n;
-        } catch (NumberFormatException e) {
-            throw invalid("\"limit\" must be a whole number.", "limit", "invalid_value");
-        }
     }
 
     // ---- plumbing ----

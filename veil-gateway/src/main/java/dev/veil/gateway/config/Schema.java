@@ -159,7 +159,12 @@ final class Schema {
             f("port", Type.INT, F.numberNode(ServerConfig.DEFAULT_PORT)),
             f("max_body_bytes", Type.LONG, F.numberNode(ServerConfig.DEFAULT_MAX_BODY_BYTES)),
             f("admin_token_env", Type.STRING, F.textNode(ServerConfig.DEFAULT_ADMIN_TOKEN_ENV)),
-            f("forward_headers", Type.list(Type.STRING), F.arrayNode()));
+            f("forward_headers", Type.list(Type.STRING), F.arrayNode()),
+            f("request_header_timeout_ms", Type.LONG, F.numberNode(ServerConfig.DEFAULT_REQUEST_HEADER_TIMEOUT_MS)),
+            f("request_body_timeout_ms", Type.LONG, F.numberNode(ServerConfig.DEFAULT_REQUEST_BODY_TIMEOUT_MS)),
+            f("idle_timeout_ms", Type.LONG, F.numberNode(ServerConfig.DEFAULT_IDLE_TIMEOUT_MS)),
+            f("max_request_line_bytes", Type.INT, F.numberNode(ServerConfig.DEFAULT_MAX_REQUEST_LINE_BYTES)),
+            f("max_header_bytes", Type.INT, F.numberNode(ServerConfig.DEFAULT_MAX_HEADER_BYTES)));
 
     static final Obj ROUTING = obj("routing", GENERIC_SECRET_HINT, Set.of(),
             f("max_attempts", Type.INT, F.numberNode(RoutingConfig.DEFAULT_MAX_ATTEMPTS)),

@@ -16,9 +16,24 @@ import java.util.Optional;
  *                       {@value #DEFAULT_ADMIN_TOKEN_ENV}; the admin API is disabled while that variable is unset
  * @param forwardHeaders extra client request header names allowed through to upstreams, lower-cased; empty by
  *                       default; never any of {@link #NEVER_FORWARDED}
+ * @param requestHeaderTimeoutMs time a client connection has to deliver a request's complete headers (counted from
+ *                       the connection's start or the request's first byte); default
+ *                       {@value #DEFAULT_REQUEST_HEADER_TIMEOUT_MS}; then the connection is closed
+ * @param requestBodyTimeoutMs time a request's whole body has to arrive once its headers are in (file uploads: the
+ *                       longest pause between two reads); default {@value #DEFAULT_REQUEST_BODY_TIMEOUT_MS}; then a
+ *                       408 and the connection is closed
+ * @param idleTimeoutMs  a client connection on which nothing is read or written for this long is closed; 0 turns it
+ *                       off; default {@value #DEFAULT_IDLE_TIMEOUT_MS}; at least every upstream's idle timeout, so a
+ *                       stream waiting for its first token is never cut first
+ * @param maxRequestLineBytes the longest request line (method, target, version); default
+ *                       {@value #DEFAULT_MAX_REQUEST_LINE_BYTES}; longer gets 414
+ * @param maxHeaderBytes the largest header block of a request; default {@value #DEFAULT_MAX_HEADER_BYTES}; larger
+ *                       gets 431
  */
 public record ServerConfig(String host, int port, long maxBodyBytes, String adminTokenEnv,
-                           List<String> forwardHeaders) {
+                           List<String> forwardHeaders,
+                           long requestHeaderTimeoutMs, long requestBodyTimeoutMs, long idleTimeoutMs,
+                           int maxRequestLineBytes, int maxHeaderBytes) {
 
     /** Default bind address: loopback only. */
     public static final String DEFAULT_HOST = "127.0.0.1";
@@ -28,6 +43,16 @@ public record ServerConfig(String host, int port, long maxBodyBytes, String admi
     public static final long DEFAULT_MAX_BODY_BYTES = 16L * 1024 * 1024;
     /** Default name of the environment variable holding the admin token. */
     public static final String DEFAULT_ADMIN_TOKEN_ENV = "VEIL_ADMIN_TOKEN";
+    /** Default time for a request's complete headers: 10 s. */
+    public static final long DEFAULT_REQUEST_HEADER_TIMEOUT_MS = 10_000;
+    /** Default time for a request's whole body: 60 s. */
+    public static final long DEFAULT_REQUEST_BODY_TIMEOUT_MS = 60_000;
+    /** Default idle timeout of client connections: 10 min, above the upstreams' default of 5 min. */
+    public static final long DEFAULT_IDLE_TIMEOUT_MS = 600_000;
+    /** Default longest request line: 8 KiB. */
+    public static final int DEFAULT_MAX_REQUEST_LINE_BYTES = 8 * 1024;
+    /** Default largest request header block: 16 KiB. */
+    public static final int DEFAULT_MAX_HEADER_BYTES = 16 * 1024;
 
     /**
      * Request headers that are never forwarded to an upstream, whatever {@code forward_headers} says: credentials,
@@ -42,6 +67,13 @@ public record ServerConfig(String host, int port, long maxBodyBytes, String admi
         host = host == null ? DEFAULT_HOST : host;
         adminTokenEnv = adminTokenEnv == null ? DEFAULT_ADMIN_TOKEN_ENV : adminTokenEnv;
         forwardHeaders = normalizeHeaderNames(forwardHeaders);
+    }
+
+    /** A listener with the default timeouts and limits. */
+    public ServerConfig(String host, int port, long maxBodyBytes, String adminTokenEnv, List<String> forwardHeaders) {
+        this(host, port, maxBodyBytes, adminTokenEnv, forwardHeaders, DEFAULT_REQUEST_HEADER_TIMEOUT_MS,
+                DEFAULT_REQUEST_BODY_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_MAX_REQUEST_LINE_BYTES,
+                DEFAULT_MAX_HEADER_BYTES);
     }
 
     /** The listener with every default. */

@@ -45,6 +45,36 @@ final class Validator {
         routing(config.routing(), "routing");
         attestation(config.attestation(), "attestation");
         batch(config.batch(), "batch");
+        clientTimeouts(config, "server");
+    }
+
+    /** The client connection's timeouts and request size limits (docs/configuration.md, "Timeouts and limits"). */
+    private void clientTimeouts(VeilConfig config, String path) {
+        ServerConfig server = config.server();
+        if (server.requestHeaderTimeoutMs() < 1) {
+            problems.add(Problems.field(path, "request_header_timeout_ms"), "must be at least 1");
+        }
+        if (server.requestBodyTimeoutMs() < 1) {
+            problems.add(Problems.field(path, "request_body_timeout_ms"), "must be at least 1");
+        }
+        if (server.idleTimeoutMs() < 0) {
+            problems.add(Problems.field(path, "idle_timeout_ms"), "must be 0 (off) or more");
+        } else if (server.idleTimeoutMs() > 0) {
+            for (UpstreamConfig upstream : config.upstreams()) {
+                if (upstream.idleTimeoutMs() > server.idleTimeoutMs()) {
+                    problems.add(Problems.field(path, "idle_timeout_ms"), "must be at least every upstream's "
+                            + "idle_timeout_ms (upstream '" + upstream.name() + "' waits " + upstream.idleTimeoutMs()
+                            + " ms), or a stream waiting for its first token is cut; raise it or set 0 (off)");
+                    break;
+                }
+            }
+        }
+        if (server.maxRequestLineBytes() < 256) {
+            problems.add(Problems.field(path, "max_request_line_bytes"), "must be at least 256");
+        }
+        if (server.maxHeaderBytes() < 1024) {
+            problems.add(Problems.field(path, "max_header_bytes"), "must be at least 1024");
+        }
     }
 
     private void batch(BatchConfig batch, String path) {

@@ -32,7 +32,6 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
-import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
@@ -248,8 +247,14 @@ public final class ApiServer implements Handler<HttpServerRequest> {
 
     /** {@code GET /v1/attestation?model=&nonce=}: live evidence, for the client's nonce, of the nodes serving a model. */
     private void attestation(Exchange exchange, ApiKeyRecord key) {
-        HttpServerRequest request = exchange.request();
-        String modelId = request.getParam("model");
+        QueryParams query;
+        try {
+            query = QueryParams.of(exchange.request());
+        } catch (InvalidRequestException e) {
+            error(exchange, e.error());
+            return;
+        }
+        String modelId = query.get("model");
         Model model = modelId == null ? null
                 : visibleModels(key).stream().filter(m -> m.id().equals(modelId)).findFirst().orElse(null);
         if (model == null) {
@@ -257,13 +262,20 @@ public final class ApiServer implements Handler<HttpServerRequest> {
                     OpenAiError.INVALID_REQUEST, "model", "model_not_found"));
             return;
         }
-        byte[] nonce = E2eeRequests.nonce(request.getParam("nonce"));
+        byte[] nonce = E2eeRequests.nonce(query.get("nonce"));
         if (nonce == null) {
             error(exchange, OpenAiError.invalidRequest("nonce must be 32 random bytes written as 64 hex characters.",
                     "nonce", "invalid_nonce"));
             return;
         }
         exchange.model(model.id());
+        if (model.routes().stream().noneMatch(Route::node)) {
+            // Nothing to wait for: no attested node serves this model, so retrying cannot help (not a 503).
+            error(exchange, OpenAiError.invalidRequest("This model is not served by attested nodes on this gateway, so it "
+                    + "has no attestation evidence and cannot be used with e2ee; pick a model whose routes are Veil nodes.",
+                    "model", "model_not_attested"));
+            return;
+        }
         e2ee.evidence(model, nonce).onComplete(result -> {
             if (result.failed() || result.result() == null) {
                 error(exchange, new OpenAiError(503, "No node serving this model could produce attestation evidence right "
@@ -291,7 +303,13 @@ public final class ApiServer implements Handler<HttpServerRequest> {
     }
 
     private void oneModel(Exchange exchange, ApiKeyRecord key, String path) {
-        String id = URLDecoder.decode(path.substring(MODELS_PREFIX.length()), StandardCharsets.UTF_8);
+        String id;
+        try {
+            id = QueryParams.pathSegment(path.substring(MODELS_PREFIX.length()), "model");
+        } catch (InvalidRequestException e) {
+            error(exchange, e.error());
+            return;
+        }
         Model model = visibleModels(key).stream().filter(m -> m.id().equals(id)).findFirst().orElse(null);
         if (model == null) {
             error(exchange, new OpenAiError(404, "The model does not exist on this gateway; GET /v1/models lists them.",
@@ -306,8 +324,8 @@ public final class ApiServer implements Handler<HttpServerRequest> {
         HttpServerRequest request = exchange.request();
         UsageReport.Range range;
         try {
-            range = usageReport.range(request.getParam("start_date"), request.getParam("end_date"),
-                    LocalDate.now(ZoneOffset.UTC));
+            QueryParams query = QueryParams.of(request);
+            range = usageReport.range(query.get("start_date"), query.get("end_date"), LocalDate.now(ZoneOffset.UTC));
         } catch (InvalidRequestException e) {
             error(exchange, e.error());
             return;

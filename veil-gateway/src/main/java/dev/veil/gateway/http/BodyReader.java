@@ -1,15 +1,14 @@
 package dev.veil.gateway.http;
 
 import dev.veil.gateway.openai.InvalidRequestException;
+import dev.veil.http.BoundedBody;
 import dev.veil.protocol.OpenAiError;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;
 
 /**
- * Reads a request body into request-scoped memory, refusing it as soon as it passes the size limit (by its declared
- * length before reading, or by counting while reading).
+ * Reads a request body into request-scoped memory with {@link BoundedBody} (never pre-sized from the declared length),
+ * turning its refusals into the gateway's OpenAI errors.
  */
 public final class BodyReader {
 
@@ -17,35 +16,17 @@ public final class BodyReader {
     }
 
     public static Future<byte[]> read(HttpServerRequest request, long limit) {
-        String declared = request.getHeader("content-length");
-        if (declared != null) {
-            try {
-                if (Long.parseLong(declared.trim()) > limit) {
-                    return Future.failedFuture(tooLarge(limit));
-                }
-            } catch (NumberFormatException e) {
+        return BoundedBody.read(request, limit).recover(failure -> {
+            if (failure instanceof BoundedBody.TooLarge) {
+                return Future.failedFuture(new InvalidRequestException(new OpenAiError(413,
+                        "The request body is larger than this gateway's limit of " + limit
+                                + " bytes; send a smaller request.", OpenAiError.INVALID_REQUEST, null, "request_too_large")));
+            }
+            if (failure instanceof BoundedBody.BadLength) {
                 return Future.failedFuture(new InvalidRequestException(OpenAiError.invalidRequest(
                         "The Content-Length header is not a number.", null, "invalid_content_length")));
             }
-        }
-        Promise<byte[]> promise = Promise.promise();
-        Buffer body = Buffer.buffer(declared == null ? 1024 : (int) Math.min(limit, Long.parseLong(declared.trim())));
-        request.handler(chunk -> {
-            if (body.length() + chunk.length() > limit) {
-                request.handler(null);
-                promise.tryFail(tooLarge(limit));
-                return;
-            }
-            body.appendBuffer(chunk);
+            return Future.failedFuture(failure);
         });
-        request.endHandler(v -> promise.tryComplete(body.getBytes()));
-        request.exceptionHandler(promise::tryFail);
-        return promise.future();
-    }
-
-    private static InvalidRequestException tooLarge(long limit) {
-        return new InvalidRequestException(new OpenAiError(413,
-                "The request body is larger than this gateway's limit of " + limit + " bytes; send a smaller request.",
-                OpenAiError.INVALID_REQUEST, null, "request_too_large"));
     }
 }

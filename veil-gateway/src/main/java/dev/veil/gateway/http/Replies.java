@@ -3,7 +3,9 @@ package dev.veil.gateway.http;
 import dev.veil.gateway.auth.AuthenticationException;
 import dev.veil.gateway.metering.RequestMeter;
 import dev.veil.gateway.openai.InvalidRequestException;
+import dev.veil.http.LingeringClose;
 import dev.veil.protocol.OpenAiError;
+import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
@@ -37,7 +39,10 @@ public final class Replies {
 
     /** Answers a failed future: its OpenAI error when it carries one, else a 500. */
     public void failWith(Exchange exchange, Throwable failure) {
-        if (failure instanceof AuthenticationException e) {
+        if (failure instanceof HttpClosedException) {
+            // The client left (or a request timeout closed its connection) before the body was read: nobody to answer.
+            meter.complete(exchange, Exchange.CLIENT_CLOSED);
+        } else if (failure instanceof AuthenticationException e) {
             error(exchange, e.error());
         } else if (failure instanceof InvalidRequestException e) {
             error(exchange, e.error());
@@ -49,12 +54,17 @@ public final class Replies {
     public void error(Exchange exchange, OpenAiError error) {
         HttpServerResponse response = exchange.response();
         HttpServerRequest request = exchange.request();
-        if (!request.isEnded() && request.version() != HttpVersion.HTTP_2) {
+        boolean unreadInput = !request.isEnded() && request.version() != HttpVersion.HTTP_2;
+        if (unreadInput) {
             // The body was not (fully) read; closing keeps an HTTP/1 connection from reading it as the next request.
             response.putHeader("connection", "close");
         }
         meter.complete(exchange, error.httpStatus());
-        Responses.error(response, error);
+        var written = Responses.error(response, error);
+        if (unreadInput) {
+            // Vert.x does not close by itself while the request is paused: close once the answer is on the wire.
+            written.onComplete(done -> LingeringClose.after(request));
+        }
     }
 
     public void fail(Exchange exchange, Throwable failure) {

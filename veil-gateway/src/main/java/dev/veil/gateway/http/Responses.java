@@ -1,6 +1,7 @@
 package dev.veil.gateway.http;
 
 import dev.veil.protocol.OpenAiError;
+import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
 
@@ -12,16 +13,17 @@ public final class Responses {
     private Responses() {
     }
 
-    /** Ends the response with a JSON body, unless the client is already gone. */
-    public static void json(HttpServerResponse response, int status, byte[] body) {
+    /** Ends the response with a JSON body, unless the client is already gone; completes once it is written. */
+    public static Future<Void> json(HttpServerResponse response, int status, byte[] body) {
         if (response.ended() || response.closed()) {
-            return;
+            return Future.succeededFuture();
         }
-        response.setStatusCode(status).putHeader(HeaderNames.CONTENT_TYPE, HeaderNames.APPLICATION_JSON).end(Buffer.buffer(body));
+        return response.setStatusCode(status).putHeader(HeaderNames.CONTENT_TYPE, HeaderNames.APPLICATION_JSON)
+                .end(Buffer.buffer(body));
     }
 
-    /** Ends the response with an OpenAI-shaped error. */
-    public static void error(HttpServerResponse response, OpenAiError error) {
-        json(response, error.httpStatus(), error.toJson());
+    /** Ends the response with an OpenAI-shaped error; completes once it is written. */
+    public static Future<Void> error(HttpServerResponse response, OpenAiError error) {
+        return json(response, error.httpStatus(), error.toJson());
     }
 }

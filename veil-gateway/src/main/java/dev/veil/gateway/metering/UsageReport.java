@@ -16,6 +16,8 @@ public final class UsageReport {
 
     static final int DEFAULT_DAYS = 30;
     static final int MAX_DAYS = 366;
+    static final LocalDate EARLIEST = LocalDate.of(1970, 1, 1);
+    static final LocalDate LATEST = LocalDate.of(9999, 12, 31);
 
     private final JsonWriter json;
 
@@ -83,11 +85,18 @@ public final class UsageReport {
     }
 
     private static LocalDate parse(String value, String param) throws InvalidRequestException {
+        LocalDate date;
         try {
-            return LocalDate.parse(value);
+            date = LocalDate.parse(value);
         } catch (DateTimeParseException e) {
             throw new InvalidRequestException(OpenAiError.invalidRequest(
                     param + " must be a date written as yyyy-MM-dd.", param, "invalid_value"));
         }
+        // Four-digit years only: the range arithmetic below stays far from LocalDate's limits (year 999999999).
+        if (date.isBefore(EARLIEST) || date.isAfter(LATEST)) {
+            throw new InvalidRequestException(OpenAiError.invalidRequest(
+                    param + " must be a date between " + EARLIEST + " and " + LATEST + ".", param, "invalid_value"));
+        }
+        return date;
     }
 }

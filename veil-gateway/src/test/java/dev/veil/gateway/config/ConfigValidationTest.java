@@ -49,7 +49,8 @@ class ConfigValidationTest {
                 """)).containsExactly(
                 "servr: unknown field; known fields are server, store, upstreams, models, routing, attestation, batch",
                 "server.prot: unknown field; known fields are host, port, max_body_bytes, admin_token_env, "
-                        + "forward_headers",
+                        + "forward_headers, request_header_timeout_ms, request_body_timeout_ms, idle_timeout_ms, "
+                        + "max_request_line_bytes, max_header_bytes",
                 "store.retention: unknown field; known fields are data_dir, jdbc_url, username_env, password_env, "
                         + "pool_size, retention_days",
                 "upstreams[0].timeout: unknown field; known fields are name, base_url, api_key_env, headers, "
@@ -284,5 +285,35 @@ class ConfigValidationTest {
                           server.port: must be between 0 and 65535 (0 picks a free port)
                           store.pool_size: must be at least 1
                           models[0].routes[0].upstream: unknown upstream 'ghost' (known: none)""");
+    }
+
+    @Test
+    void clientTimeoutsAndLimitsAreValidated() {
+        assertThat(problems(UPSTREAMS + """
+                server: {request_header_timeout_ms: 0, request_body_timeout_ms: -1, idle_timeout_ms: -5,
+                         max_request_line_bytes: 10, max_header_bytes: 10}
+                """)).containsExactly(
+                "server.request_header_timeout_ms: must be at least 1",
+                "server.request_body_timeout_ms: must be at least 1",
+                "server.idle_timeout_ms: must be 0 (off) or more",
+                "server.max_request_line_bytes: must be at least 256",
+                "server.max_header_bytes: must be at least 1024");
+    }
+
+    @Test
+    void theClientIdleTimeoutMayNotCutAStreamBeforeItsUpstreamWould() {
+        assertThat(problems("""
+                server: {idle_timeout_ms: 60000}
+                upstreams:
+                  - {name: slow, base_url: "http://127.0.0.1:8000/v1", idle_timeout_ms: 120000}
+                """)).containsExactly("server.idle_timeout_ms: must be at least every upstream's idle_timeout_ms "
+                + "(upstream 'slow' waits 120000 ms), or a stream waiting for its first token is cut; raise it or "
+                + "set 0 (off)");
+        assertThat(ConfigLoader.parse("server: {idle_timeout_ms: 0}\n" + UPSTREAMS, Map.of()).server().idleTimeoutMs())
+                .isZero();
+        ServerConfig defaults = ConfigLoader.parse(UPSTREAMS, Map.of()).server();
+        assertThat(defaults.requestHeaderTimeoutMs()).isEqualTo(10_000);
+        assertThat(defaults.requestBodyTimeoutMs()).isEqualTo(60_000);
+        assertThat(defaults.idleTimeoutMs()).isEqualTo(600_000);
     }
 }

@@ -1,4 +1,4 @@
-package dev.veil.node;
+package dev.veil.http;
 
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -7,42 +7,50 @@ import io.vertx.core.http.HttpServerRequest;
 
 /**
  * Reads a request body into memory, refusing it as soon as it passes the size limit: by its declared length before
- * reading anything, or by counting while reading.
+ * reading anything, or by counting while reading. The buffer grows with what arrives; it is never sized by the declared
+ * {@code Content-Length}, which a client can state and not send. Each server maps the two failures to its own answer.
  */
-final class BodyReader {
+public final class BoundedBody {
 
-    /** The body is over the limit. */
-    static final class TooLarge extends Exception {
+    /** The first allocation for a body; it doubles as bytes arrive, up to the limit. */
+    static final int INITIAL_CAPACITY = 4096;
+
+    /** The body is (or was declared) over the limit. */
+    public static final class TooLarge extends Exception {
         TooLarge() {
             super("request body over the limit", null, false, false);
         }
     }
 
-    /** The Content-Length header is not a number. */
-    static final class BadLength extends Exception {
+    /** The {@code Content-Length} header is not a number. */
+    public static final class BadLength extends Exception {
         BadLength() {
             super("bad content-length", null, false, false);
         }
     }
 
-    private BodyReader() {
+    private BoundedBody() {
     }
 
-    static Future<byte[]> read(HttpServerRequest request, long limit) {
+    /**
+     * The whole body of {@code request}, at most {@code limit} bytes. Fails with {@link TooLarge}, {@link BadLength}, or
+     * the connection's failure (e.g. {@code HttpClosedException} when the client leaves or a timeout closed it).
+     */
+    public static Future<byte[]> read(HttpServerRequest request, long limit) {
         String declared = request.getHeader("content-length");
-        long expected = -1;
         if (declared != null) {
+            long length;
             try {
-                expected = Long.parseLong(declared.trim());
+                length = Long.parseLong(declared.trim());
             } catch (NumberFormatException e) {
                 return Future.failedFuture(new BadLength());
             }
-            if (expected > limit) {
+            if (length > limit) {
                 return Future.failedFuture(new TooLarge());
             }
         }
         Promise<byte[]> promise = Promise.promise();
-        Buffer body = Buffer.buffer(expected < 0 ? 1024 : (int) expected);
+        Buffer body = Buffer.buffer(INITIAL_CAPACITY);
         request.handler(chunk -> {
             if (body.length() + chunk.length() > limit) {
                 request.handler(null);
