@@ -454,6 +454,7 @@ public final class InferenceRelay {
     /** One streamed answer's state, so that whichever way it ends (done, failure, timeout, cap) it ends once. */
     private static final class StreamState {
         boolean over;
+        IdleWatch watch;
     }
 
     private void relayStream(Exchange exchange, InferenceRequest request, Route route, HttpClientResponse upstream,
@@ -462,7 +463,7 @@ public final class InferenceRelay {
         Upstream from = route.upstream();
         SseUsageFilter filter = new SseUsageFilter(usageReader, request.clientWantsUsage(), from.maxEventBytes());
         StreamState state = new StreamState();
-        IdleWatch watch = IdleWatch.start(Vertx.currentContext().owner(), from.idleTimeoutMs(), () -> {
+        IdleWatch watch = state.watch = IdleWatch.start(Vertx.currentContext().owner(), from.idleTimeoutMs(), () -> {
             if (!state.over) {
                 LOG.debug("request_id={} upstream stream went silent", exchange.requestId());
                 failStream(exchange, route, filter, state, 504, "The upstream went silent mid-stream past its idle "
@@ -553,6 +554,7 @@ public final class InferenceRelay {
             return;
         }
         state.over = true;
+        state.watch.stop();
         exchange.usage(usageOrEstimate(filter));
         meter.complete(exchange, meteredStatus);
         health.breaker(route).failure();

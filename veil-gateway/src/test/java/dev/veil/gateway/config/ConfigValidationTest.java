@@ -127,6 +127,19 @@ class ConfigValidationTest {
         assertThat(problems(yaml)).containsExactly(problem);
     }
 
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "pool_wait_timeout_ms: 0    | upstreams[0].pool_wait_timeout_ms: must be at least 1",
+        "max_wait_queue: -1         | upstreams[0].max_wait_queue: must be 0 (no waiting) or more",
+        "max_response_bytes: 10     | upstreams[0].max_response_bytes: must be between 1024 and 1073741824 bytes",
+        "max_error_bytes: 2000000   | upstreams[0].max_error_bytes: must be between 1024 and 1048576 bytes",
+        "max_event_bytes: 0         | upstreams[0].max_event_bytes: must be between 1024 and 67108864 bytes",
+    })
+    void upstreamCapsAndPoolWaitAreChecked(String field, String problem) {
+        assertThat(problems("upstreams: [{name: a, base_url: \"http://h/v1\", " + field + "}]\n"
+                + "models: [{id: m, routes: [{upstream: a}]}]\n")).containsExactly(problem);
+    }
+
     @Test
     void forwardHeadersNeverIncludeSensitiveHeaders() {
         List<String> problems = problems("server: {forward_headers: [x-ok, Authorization, X-Forwarded-For, 'bad "

@@ -24,10 +24,19 @@ public final class FrameReader {
 
     private final ByteArrayOutputStream pending = new ByteArrayOutputStream();
     private byte[] responseNonce;
+    /**
+     * How many pending bytes the next frame needs before it is complete (0: unknown yet). Until then new bytes are only
+     * appended: a large frame arriving in many reads is copied once, not once per read.
+     */
+    private long needed;
 
     /** Takes the next bytes; returns the frames they completed. */
     public List<Frame> accept(byte[] data) throws E2eeException {
         pending.writeBytes(data);
+        if (pending.size() < needed) {
+            return List.of();
+        }
+        needed = 0;
         byte[] buffer = pending.toByteArray();
         int at = 0;
         if (responseNonce == null) {
@@ -49,6 +58,7 @@ public final class FrameReader {
                 throw new E2eeException.Malformed("frame larger than the protocol allows");
             }
             if (buffer.length - at - 5 < length) {
+                needed = 5 + length;
                 break;
             }
             int end = at + 5 + (int) length;
