@@ -27,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The client-facing HTTP layer under hostile clients, over raw sockets: request-header, request-body and idle
  * timeouts, connections closed after errors that leave input unread, RFC 9112 framing, and every HTTP-layer error in
- * OpenAI's shape. Timeouts are short here (header 600 ms, body 800 ms, idle 2.5 s) so the test stays fast.
+ * OpenAI's shape. Timeouts are short here (header 600 ms, body 800 ms, idle 6 s) so the test stays fast.
  */
 @Timeout(120)
 class HttpHardeningTest {
@@ -44,7 +44,7 @@ class HttpHardeningTest {
         fixture = GatewayFixture.withServer(dataDir, 2_000, """
                   request_header_timeout_ms: 600
                   request_body_timeout_ms: 800
-                  idle_timeout_ms: 2500
+                  idle_timeout_ms: 6000
                   max_request_line_bytes: 1024
                   max_header_bytes: 2048
                 """);
@@ -89,22 +89,20 @@ class HttpHardeningTest {
     void headersTrickledByteByByteStillTimeOut() throws Exception {
         try (Socket socket = connect()) {
             OutputStream out = socket.getOutputStream();
-            byte[] head = ("GET /health HTTP/1.1\r\nhost: x\r\nx-padding: " + "a".repeat(100)).getBytes(StandardCharsets.US_ASCII);
-            long start = System.nanoTime();
+            // 200 bytes, one per 20 ms: 4 s, less than the idle timeout (6 s); only the header timeout (600 ms), which
+            // bytes do not reset, can close the connection before the last byte.
+            byte[] head = ("GET /health HTTP/1.1\r\nhost: x\r\nx-padding: " + "a".repeat(200)).getBytes(StandardCharsets.US_ASCII);
             boolean closed = false;
-            for (byte b : head) {
+            for (int i = 0; i < 200 && !closed; i++) {
                 try {
-                    out.write(b);
+                    out.write(head[i]);
                     out.flush();
+                    Thread.sleep(20);
                 } catch (SocketException e) {
                     closed = true;
-                    break;
                 }
-                Thread.sleep(20);
             }
-            // 100+ bytes at one per 20 ms is more than 2 s of activity: the header timeout (600 ms) is not reset by it.
-            assertThat(closed || readAll(socket).isEmpty()).isTrue();
-            assertThat((System.nanoTime() - start) / 1_000_000).isLessThan(10_000);
+            assertThat(closed).as("the gateway closed the connection while the headers trickled in").isTrue();
         }
     }
 
@@ -146,14 +144,14 @@ class HttpHardeningTest {
 
     @Test
     void aSlowFirstTokenAndALongStreamOutliveTheBodyAndIdleTimeouts() throws Exception {
-        // The answer starts after 1.5 s (longer than the body timeout) and then streams for about 3 s (longer than the
-        // idle timeout): nothing may cut it, because the request was complete and the stream keeps writing.
+        // The answer starts after 1.5 s (longer than the body timeout) and then streams for about 7.5 s (longer than
+        // the idle timeout): nothing may cut it, because the request was complete and the stream keeps writing.
         fixture.upstream.mode(FakeUpstream.Mode.SLOW).slowMillis(1_500);
         HttpResponse<String> slow = fixture.post("/v1/chat/completions", CHAT);
         assertThat(slow.statusCode()).isEqualTo(200);
 
         fixture.upstream.reset();
-        fixture.upstream.gapMillis(300).extraChunks(10);
+        fixture.upstream.gapMillis(300).extraChunks(25);
         HttpResponse<String> stream = fixture.post("/v1/chat/completions",
                 CHAT.substring(0, CHAT.length() - 1) + ",\"stream\":true}");
         assertThat(stream.statusCode()).isEqualTo(200);
@@ -165,7 +163,7 @@ class HttpHardeningTest {
         try (Socket socket = connect()) {
             socket.getOutputStream().write("GET /health HTTP/1.1\r\nhost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
             assertThat(readResponse(socket)).startsWith("HTTP/1.1 200");
-            socket.setSoTimeout(8_000);
+            socket.setSoTimeout(15_000);
             assertThat(socket.getInputStream().read()).isEqualTo(-1);
         }
     }
