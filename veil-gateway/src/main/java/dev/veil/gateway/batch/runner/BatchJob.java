@@ -1,6 +1,8 @@
 package dev.veil.gateway.batch.runner;
 
 import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.veil.gateway.batch.BatchMetadata;
 import dev.veil.gateway.batch.files.FileVault;
@@ -28,6 +30,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.BitSet;
 import java.util.List;
 import java.util.Set;
@@ -479,7 +482,9 @@ final class BatchJob implements Runnable {
         byte[] bodyBytes;
         InferenceRequest request;
         try {
-            bodyBytes = runner.mapper.writeValueAsBytes(body);
+            // The client's own bytes, not a re-serialisation: numbers such as 1e400 or 0.30000000000000000000000000001
+            // and every unknown member reach the upstream exactly as written, as on the live path.
+            bodyBytes = memberValueBytes(raw, "body");
             request = parts.inspector().inspect(endpoint, bodyBytes);
         } catch (InvalidRequestException e) {
             OpenAiError error = e.error();
@@ -505,6 +510,27 @@ final class BatchJob implements Runnable {
         }
         request = new InferenceRequest(request.endpoint(), model.id(), false, false, own);
         return new Prepared(number, customId, null, request, model, bodyBytes);
+    }
+
+    /**
+     * The bytes of the value of the line's top-level member {@code name}, as they stand in {@code line} (the line
+     * was parsed whole already, so it is one JSON object holding that member).
+     */
+    private byte[] memberValueBytes(byte[] line, String name) throws IOException {
+        try (JsonParser parser = runner.mapper.getFactory().createParser(line)) {
+            parser.nextToken();
+            while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                boolean wanted = name.equals(parser.currentName());
+                parser.nextToken();
+                long start = parser.currentTokenLocation().getByteOffset();
+                parser.skipChildren();
+                if (wanted) {
+                    long end = parser.currentLocation().getByteOffset();
+                    return Arrays.copyOfRange(line, (int) start, (int) end);
+                }
+            }
+        }
+        throw new IOException("member not found");
     }
 
     private static Prepared rejected(long number, String customId, String message, String param, String code) {
