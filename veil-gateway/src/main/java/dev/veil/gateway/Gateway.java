@@ -139,7 +139,7 @@ public final class Gateway implements AutoCloseable {
                     attestation.reattestIntervalMs());
             InferenceRelay relay = new InferenceRelay(new InferenceRelay.Parts(clients, json, meter, rewriter, health,
                     routing, new PrivacyReceipt(jsonWriter, config.store().retentionDays()),
-                    config.server().forwardHeaders(), nodes));
+                    config.server().forwardHeaders(), nodes, config.server().sendTimeoutMs()));
             KeyAuthenticator authenticator = new KeyAuthenticator(store.apiKeys(), jdbc, KEY_CACHE_TTL);
             RoutePlanner planner = new RoutePlanner(catalog, health, nodes);
             PolicyRefusal refusal = new PolicyRefusal(jsonWriter);

@@ -216,6 +216,11 @@ public final class FakeUpstream implements AutoCloseable {
         boolean includeUsage = req.path("stream_options").path("include_usage").asBoolean(false);
         response.setChunked(true).putHeader("content-type", "text/event-stream");
         streamsStarted.incrementAndGet();
+        response.closeHandler(v -> {
+            if (!response.ended()) {
+                streamsCutByClient.incrementAndGet();
+            }
+        });
         if (mode == Mode.FIREHOSE) {
             String event = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\""
                     + "x".repeat(FIREHOSE_EVENT_BYTES - 60) + "\"}}]}\n\n";
@@ -225,11 +230,6 @@ public final class FakeUpstream implements AutoCloseable {
         String[] pieces = echo.split("(?<= )");
         int total = pieces.length + extraChunks;
         Mode streamMode = mode;
-        response.closeHandler(v -> {
-            if (!response.ended()) {
-                streamsCutByClient.incrementAndGet();
-            }
-        });
         sendChunk(response, chat, model, pieces, total, 0, includeUsage, streamMode);
     }
 

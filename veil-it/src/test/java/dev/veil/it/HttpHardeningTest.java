@@ -15,6 +15,7 @@ import java.net.URI;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -47,6 +48,7 @@ class HttpHardeningTest {
                   idle_timeout_ms: 6000
                   max_request_line_bytes: 1024
                   max_header_bytes: 2048
+                  send_timeout_ms: 1500
                 """);
     }
 
@@ -156,6 +158,41 @@ class HttpHardeningTest {
                 CHAT.substring(0, CHAT.length() - 1) + ",\"stream\":true}");
         assertThat(stream.statusCode()).isEqualTo(200);
         assertThat(stream.body()).contains("data: [DONE]");
+    }
+
+    @Test
+    void aClientThatStopsReadingAStreamIsDroppedAfterTheSendTimeoutAndTheUpstreamStops() throws Exception {
+        // The upstream streams as fast as it can; the client reads one byte and then nothing. Veil must not wait for
+        // it until the idle timeout (6 s here): after the send timeout (1.5 s) of a full write queue it drops the
+        // client and resets the upstream request, which would otherwise hold a pooled upstream connection.
+        fixture.upstream.mode(FakeUpstream.Mode.FIREHOSE);
+        try (Socket socket = connect()) {
+            socket.setReceiveBufferSize(16 * 1024);
+            String body = CHAT.substring(0, CHAT.length() - 1) + ",\"stream\":true}";
+            socket.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\nauthorization: Bearer "
+                    + fixture.apiKey + "\r\ncontent-type: application/json\r\ncontent-length: " + body.length()
+                    + "\r\n\r\n" + body).getBytes(StandardCharsets.US_ASCII));
+            assertThat(socket.getInputStream().read()).isEqualTo('H');
+            Eventually.await(Duration.ofSeconds(10), "the gateway stopped reading the upstream",
+                    () -> fixture.upstream.firehoseBlocked() > 0);
+            long blocked = System.nanoTime();
+            Eventually.await(Duration.ofSeconds(10), "the upstream stream cut", () -> fixture.upstream.streamsCutByClient() > 0);
+            assertThat(Duration.ofNanos(System.nanoTime() - blocked)).as("dropped by the send timeout, not the idle timeout")
+                    .isLessThan(Duration.ofMillis(5_500));
+            socket.setSoTimeout(10_000);
+            byte[] buffer = new byte[64 * 1024];
+            long read = 0;
+            try {
+                int n;
+                while ((n = socket.getInputStream().read(buffer)) > 0) {
+                    read += n;
+                }
+            } catch (java.net.SocketException reset) {
+                // a reset is as good as an end of stream here: the connection is gone
+            }
+            assertThat(read).as("the stream was cut, not completed").isLessThan(
+                    (long) FakeUpstream.FIREHOSE_EVENTS * FakeUpstream.FIREHOSE_EVENT_BYTES);
+        }
     }
 
     @Test

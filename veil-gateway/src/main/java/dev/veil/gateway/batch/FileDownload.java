@@ -1,10 +1,10 @@
 package dev.veil.gateway.batch;
 
+import dev.veil.http.SlowReaders;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import java.io.InputStream;
@@ -36,7 +36,7 @@ final class FileDownload {
     private final Context context;
     private final WorkerExecutor io;
     private final HttpServerResponse response;
-    private final HttpConnection connection;
+    private final HttpServerRequest request;
     private final Callable<InputStream> opener;
     private final long idleTimeoutMs;
     private final String requestId;
@@ -59,7 +59,7 @@ final class FileDownload {
         this.context = context;
         this.io = io;
         this.response = request.response();
-        this.connection = request.connection();
+        this.request = request;
         this.opener = opener;
         this.idleTimeoutMs = idleTimeoutMs;
         this.requestId = requestId;
@@ -112,37 +112,20 @@ final class FileDownload {
             readNext();
             return;
         }
-        idleTimer = vertx.setTimer(idleTimeoutMs, id -> onContext(this::idle));
-        response.drainHandler(v -> {
-            cancelIdleTimer();
+        idleTimer = SlowReaders.awaitDrain(vertx, request, idleTimeoutMs, () -> {
+            idleTimer = -1;
             readNext();
+        }, () -> {
+            idleTimer = -1;
+            LOG.debug("request_id={} file_id={} download closed: the client took nothing for {} ms", requestId, fileId,
+                    idleTimeoutMs);
+            finish();
         });
     }
 
-    /** The client took nothing for the idle timeout: disconnect it. */
-    private void idle() {
-        idleTimer = -1;
-        if (finished) {
-            return;
-        }
-        LOG.debug("request_id={} file_id={} download closed: the client took nothing for {} ms", requestId, fileId,
-                idleTimeoutMs);
-        finish();
-        abort();
-    }
-
-    /**
-     * Drops the download at once. An HTTP/2 stream is reset (the connection's other streams go on). An HTTP/1.1
-     * connection is closed at the socket: Vert.x's own close (and {@code reset()}) first flushes what is queued, which a
-     * client that reads nothing never lets happen, so it would hold the connection and its buffers for ever.
-     */
+    /** Drops the download at once (see {@link SlowReaders#drop}). */
     private void abort() {
-        // HTTP/1.x responses have no stream id (-1).
-        if (response.streamId() < 0 && connection instanceof io.vertx.core.net.impl.ConnectionBase base) {
-            base.channel().close();
-        } else {
-            response.reset();
-        }
+        SlowReaders.drop(request);
     }
 
     /** On a worker: the next piece of plaintext, or null at the end of the file. */

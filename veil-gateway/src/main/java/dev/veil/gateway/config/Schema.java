@@ -164,7 +164,8 @@ final class Schema {
             f("request_body_timeout_ms", Type.LONG, F.numberNode(ServerConfig.DEFAULT_REQUEST_BODY_TIMEOUT_MS)),
             f("idle_timeout_ms", Type.LONG, F.numberNode(ServerConfig.DEFAULT_IDLE_TIMEOUT_MS)),
             f("max_request_line_bytes", Type.INT, F.numberNode(ServerConfig.DEFAULT_MAX_REQUEST_LINE_BYTES)),
-            f("max_header_bytes", Type.INT, F.numberNode(ServerConfig.DEFAULT_MAX_HEADER_BYTES)));
+            f("max_header_bytes", Type.INT, F.numberNode(ServerConfig.DEFAULT_MAX_HEADER_BYTES)),
+            f("send_timeout_ms", Type.LONG, F.numberNode(ServerConfig.DEFAULT_SEND_TIMEOUT_MS)));
 
     static final Obj ROUTING = obj("routing", GENERIC_SECRET_HINT, Set.of(),
             f("max_attempts", Type.INT, F.numberNode(RoutingConfig.DEFAULT_MAX_ATTEMPTS)),

@@ -29,11 +29,14 @@ import java.util.Optional;
  *                       {@value #DEFAULT_MAX_REQUEST_LINE_BYTES}; longer gets 414
  * @param maxHeaderBytes the largest header block of a request; default {@value #DEFAULT_MAX_HEADER_BYTES}; larger
  *                       gets 431
+ * @param sendTimeoutMs  the longest a response waits for a client that takes none of its bytes (a stream or download
+ *                       the client stopped reading); default {@value #DEFAULT_SEND_TIMEOUT_MS}; then the client is
+ *                       dropped and the upstream request reset
  */
 public record ServerConfig(String host, int port, long maxBodyBytes, String adminTokenEnv,
                            List<String> forwardHeaders,
                            long requestHeaderTimeoutMs, long requestBodyTimeoutMs, long idleTimeoutMs,
-                           int maxRequestLineBytes, int maxHeaderBytes) {
+                           int maxRequestLineBytes, int maxHeaderBytes, long sendTimeoutMs) {
 
     /** Default bind address: loopback only. */
     public static final String DEFAULT_HOST = "127.0.0.1";
@@ -53,6 +56,8 @@ public record ServerConfig(String host, int port, long maxBodyBytes, String admi
     public static final int DEFAULT_MAX_REQUEST_LINE_BYTES = 8 * 1024;
     /** Default largest request header block: 16 KiB. */
     public static final int DEFAULT_MAX_HEADER_BYTES = 16 * 1024;
+    /** Default wait for a client that takes no bytes of its response: 60 s. */
+    public static final long DEFAULT_SEND_TIMEOUT_MS = 60_000;
 
     /**
      * Request headers that are never forwarded to an upstream, whatever {@code forward_headers} says: credentials,
@@ -73,7 +78,7 @@ public record ServerConfig(String host, int port, long maxBodyBytes, String admi
     public ServerConfig(String host, int port, long maxBodyBytes, String adminTokenEnv, List<String> forwardHeaders) {
         this(host, port, maxBodyBytes, adminTokenEnv, forwardHeaders, DEFAULT_REQUEST_HEADER_TIMEOUT_MS,
                 DEFAULT_REQUEST_BODY_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_MAX_REQUEST_LINE_BYTES,
-                DEFAULT_MAX_HEADER_BYTES);
+                DEFAULT_MAX_HEADER_BYTES, DEFAULT_SEND_TIMEOUT_MS);
     }
 
     /** The listener with every default. */

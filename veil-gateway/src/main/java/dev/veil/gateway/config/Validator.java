@@ -75,6 +75,9 @@ final class Validator {
         if (server.maxHeaderBytes() < 1024) {
             problems.add(Problems.field(path, "max_header_bytes"), "must be at least 1024");
         }
+        if (server.sendTimeoutMs() < 100) {
+            problems.add(Problems.field(path, "send_timeout_ms"), "must be at least 100");
+        }
     }
 
     private void batch(BatchConfig batch, String path) {

@@ -15,6 +15,7 @@ import dev.veil.gateway.routing.CircuitBreaker;
 import dev.veil.gateway.routing.Route;
 import dev.veil.gateway.routing.RouteHealth;
 import dev.veil.gateway.routing.Upstream;
+import dev.veil.http.SlowReaders;
 import dev.veil.gateway.nodes.NodeRegistry;
 import dev.veil.protocol.OpenAiError;
 import dev.veil.protocol.attestation.AttestationVerifier.VerifiedNode;
@@ -59,11 +60,13 @@ public final class InferenceRelay {
     private final List<String> forwardHeaders;
     private final NodeRegistry nodes;
     private final NodeRelay nodeRelay;
+    /** How long a stream waits for a client that takes none of its bytes before dropping it. */
+    private final long sendTimeoutMs;
 
     /** The relay's collaborators. */
     public record Parts(UpstreamClients clients, JsonFactory json, RequestMeter meter, RequestRewriter rewriter,
                         RouteHealth health, RoutingConfig routing, PrivacyReceipt receipts, List<String> forwardHeaders,
-                        NodeRegistry nodes) {
+                        NodeRegistry nodes, long sendTimeoutMs) {
     }
 
     /**
@@ -81,7 +84,8 @@ public final class InferenceRelay {
         this.upstreamErrors = new UpstreamErrors(parts.json());
         this.forwardHeaders = List.copyOf(parts.forwardHeaders());
         this.nodes = parts.nodes();
-        this.nodeRelay = new NodeRelay(parts.meter(), parts.nodes());
+        this.sendTimeoutMs = parts.sendTimeoutMs();
+        this.nodeRelay = new NodeRelay(parts.meter(), parts.nodes(), sendTimeoutMs);
     }
 
     /** One request's walk through its candidate routes. Confined to the request's event loop. */
@@ -495,13 +499,15 @@ public final class InferenceRelay {
             if (out.length() > 0 && !response.closed()) {
                 response.write(out);
                 if (response.writeQueueFull()) {
-                    // The client is slow: its silence, not the upstream's, so the idle watch waits too.
+                    // The client is slow: its silence, not the upstream's, so the idle watch waits too. A client that
+                    // takes nothing for the send timeout is dropped; the close handler then bills and resets upstream.
                     upstream.pause();
                     watch.suspend();
-                    response.drainHandler(v -> {
+                    SlowReaders.awaitDrain(Vertx.currentContext().owner(), exchange.request(), sendTimeoutMs, () -> {
                         watch.resume();
                         upstream.resume();
-                    });
+                    }, () -> LOG.debug("request_id={} client took nothing for {} ms: dropped", exchange.requestId(),
+                            sendTimeoutMs));
                 }
             }
             if (filter.tooLarge()) {

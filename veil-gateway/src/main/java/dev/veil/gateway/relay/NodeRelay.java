@@ -6,6 +6,7 @@ import dev.veil.gateway.metering.RequestMeter;
 import dev.veil.gateway.nodes.NodeRegistry;
 import dev.veil.gateway.openai.Usage;
 import dev.veil.gateway.routing.Route;
+import dev.veil.http.SlowReaders;
 import dev.veil.protocol.OpenAiError;
 import dev.veil.protocol.attestation.AttestationVerifier.VerifiedNode;
 import dev.veil.protocol.e2ee.E2ee;
@@ -36,10 +37,13 @@ final class NodeRelay {
 
     private final RequestMeter meter;
     private final NodeRegistry nodes;
+    /** How long an answer waits for a client that takes none of its bytes before dropping it. */
+    private final long sendTimeoutMs;
 
-    NodeRelay(RequestMeter meter, NodeRegistry nodes) {
+    NodeRelay(RequestMeter meter, NodeRegistry nodes, long sendTimeoutMs) {
         this.meter = meter;
         this.nodes = nodes;
+        this.sendTimeoutMs = sendTimeoutMs;
     }
 
     /** Relays an e2ee answer as opaque bytes, billing from the node's receipt. */
@@ -85,12 +89,7 @@ final class NodeRelay {
             if (!response.closed()) {
                 response.write(chunk);
                 if (response.writeQueueFull()) {
-                    upstream.pause();
-                    watch.suspend();
-                    response.drainHandler(v -> {
-                        watch.resume();
-                        upstream.resume();
-                    });
+                    awaitClient(exchange, upstream, watch);
                 }
             }
         });
@@ -155,12 +154,7 @@ final class NodeRelay {
                                 if (!response.closed() && data.data().length > 0) {
                                     response.write(Buffer.buffer(data.data()));
                                     if (response.writeQueueFull()) {
-                                        upstream.pause();
-                                        watch.suspend();
-                                        response.drainHandler(v -> {
-                                            watch.resume();
-                                            upstream.resume();
-                                        });
+                                        awaitClient(exchange, upstream, watch);
                                     }
                                 }
                             } else if (whole.length() + data.data().length > route.upstream().maxResponseBytes()) {
@@ -243,5 +237,18 @@ final class NodeRelay {
 
     static List<String> e2eeHeaders() {
         return List.of(E2ee.HEADER_VERSION, E2ee.HEADER_MODEL, E2ee.HEADER_NODE_KEY, E2ee.HEADER_STREAM);
+    }
+
+    /**
+     * The client is slow: the upstream waits, and its silence meanwhile is not the node's. A client that takes nothing
+     * for the send timeout is dropped; the response's close handler then meters it and resets the node request.
+     */
+    private void awaitClient(Exchange exchange, HttpClientResponse upstream, IdleWatch watch) {
+        upstream.pause();
+        watch.suspend();
+        SlowReaders.awaitDrain(Vertx.currentContext().owner(), exchange.request(), sendTimeoutMs, () -> {
+            watch.resume();
+            upstream.resume();
+        }, () -> LOG.debug("request_id={} client took nothing for {} ms: dropped", exchange.requestId(), sendTimeoutMs));
     }
 }
