@@ -113,9 +113,12 @@ class RequestBodyFidelityTest {
     }
 
     private static String[] http1(String path, byte[] body) {
+        // HTTP/1.1 explicitly: the JDK client would otherwise upgrade to h2c, and this half would test HTTP/2 again.
         HttpResponse<String> response = fixture.send(HttpRequest.newBuilder(URI.create(fixture.origin() + path))
+                .version(java.net.http.HttpClient.Version.HTTP_1_1)
                 .header("authorization", "Bearer " + fixture.apiKey).header("content-type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body)));
+        assertThat(response.version()).isEqualTo(java.net.http.HttpClient.Version.HTTP_1_1);
         return new String[] {String.valueOf(response.statusCode()), response.body()};
     }
 
