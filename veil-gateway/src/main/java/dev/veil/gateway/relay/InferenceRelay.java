@@ -459,6 +459,16 @@ public final class InferenceRelay {
     private static final class StreamState {
         boolean over;
         IdleWatch watch;
+        /** The send-timeout timer while the client's write queue is full; -1 when none. */
+        long drainTimer = -1;
+
+        /** The client left: a pending send timeout would only keep this exchange in memory until it fired. */
+        void cancelDrainTimer() {
+            if (drainTimer >= 0) {
+                Vertx.currentContext().owner().cancelTimer(drainTimer);
+                drainTimer = -1;
+            }
+        }
     }
 
     private void relayStream(Exchange exchange, InferenceRequest request, Route route, HttpClientResponse upstream,
@@ -476,6 +486,7 @@ public final class InferenceRelay {
             }
         });
         response.closeHandler(v -> {
+            state.cancelDrainTimer();
             if (!response.ended()) {
                 // The client left mid-stream: bill what was generated so far, then stop the generation.
                 state.over = true;
@@ -503,7 +514,9 @@ public final class InferenceRelay {
                     // takes nothing for the send timeout is dropped; the close handler then bills and resets upstream.
                     upstream.pause();
                     watch.suspend();
-                    SlowReaders.awaitDrain(Vertx.currentContext().owner(), exchange.request(), sendTimeoutMs, () -> {
+                    state.drainTimer = SlowReaders.awaitDrain(Vertx.currentContext().owner(), exchange.request(),
+                            sendTimeoutMs, () -> {
+                        state.drainTimer = -1;
                         watch.resume();
                         upstream.resume();
                     }, () -> LOG.debug("request_id={} client took nothing for {} ms: dropped", exchange.requestId(),

@@ -61,8 +61,10 @@ final class NodeRelay {
                 response.reset();
             }
         });
+        long[] drainTimer = {-1};
         response.closeHandler(v -> {
             watch.stop();
+            cancelTimer(drainTimer);
             if (!response.ended()) {
                 meter.complete(exchange, Exchange.CLIENT_CLOSED);
                 upstream.request().reset();
@@ -89,7 +91,7 @@ final class NodeRelay {
             if (!response.closed()) {
                 response.write(chunk);
                 if (response.writeQueueFull()) {
-                    awaitClient(exchange, upstream, watch);
+                    awaitClient(exchange, upstream, watch, drainTimer);
                 }
             }
         });
@@ -125,8 +127,10 @@ final class NodeRelay {
                 upstream.request().reset();
             }
         });
+        long[] drainTimer = {-1};
         response.closeHandler(v -> {
             watch.stop();
+            cancelTimer(drainTimer);
             if (!response.ended()) {
                 meter.complete(exchange, Exchange.CLIENT_CLOSED);
                 upstream.request().reset();
@@ -154,7 +158,7 @@ final class NodeRelay {
                                 if (!response.closed() && data.data().length > 0) {
                                     response.write(Buffer.buffer(data.data()));
                                     if (response.writeQueueFull()) {
-                                        awaitClient(exchange, upstream, watch);
+                                        awaitClient(exchange, upstream, watch, drainTimer);
                                     }
                                 }
                             } else if (whole.length() + data.data().length > route.upstream().maxResponseBytes()) {
@@ -243,12 +247,21 @@ final class NodeRelay {
      * The client is slow: the upstream waits, and its silence meanwhile is not the node's. A client that takes nothing
      * for the send timeout is dropped; the response's close handler then meters it and resets the node request.
      */
-    private void awaitClient(Exchange exchange, HttpClientResponse upstream, IdleWatch watch) {
+    private void awaitClient(Exchange exchange, HttpClientResponse upstream, IdleWatch watch, long[] drainTimer) {
         upstream.pause();
         watch.suspend();
-        SlowReaders.awaitDrain(Vertx.currentContext().owner(), exchange.request(), sendTimeoutMs, () -> {
+        drainTimer[0] = SlowReaders.awaitDrain(Vertx.currentContext().owner(), exchange.request(), sendTimeoutMs, () -> {
+            drainTimer[0] = -1;
             watch.resume();
             upstream.resume();
         }, () -> LOG.debug("request_id={} client took nothing for {} ms: dropped", exchange.requestId(), sendTimeoutMs));
+    }
+
+    /** The client left: a pending send timeout would only keep the exchange in memory until it fired. */
+    private static void cancelTimer(long[] drainTimer) {
+        if (drainTimer[0] >= 0) {
+            Vertx.currentContext().owner().cancelTimer(drainTimer[0]);
+            drainTimer[0] = -1;
+        }
     }
 }
