@@ -157,8 +157,10 @@ class BatchApiTest {
         assertThat(fixture.upstream.requests()).hasSize(150);
         assertThat(fixture.upstream.lastRequest().json().path("model").asText()).isEqualTo("upstream-chat");
 
-        // The input is shredded when the batch ends.
+        // The input is shredded when the batch ends; a client that cleans up after its batch still gets a successful
+        // delete (with the receipt of that shredding), not a 404.
         assertThatThrownBy(() -> client.files().retrieve(file.id())).isInstanceOf(NotFoundException.class);
+        assertThat(client.files().delete(file.id()).deleted()).isTrue();
         // Usage is metered per line, under the batch label, without content.
         fixture.gateway.flushMetering();
         assertThat(fixture.get("/v1/usage").body()).contains("\"requests\":150");
@@ -199,8 +201,15 @@ class BatchApiTest {
         assertThat(fixture.gateway.store().batchFiles().find(file.id())).isEmpty();
         assertThat(Files.exists(dataDir.resolve("files").resolve(file.id()))).as("the bytes are gone").isFalse();
         assertThat(fixture.get("/v1/files/" + file.id() + "/content").statusCode()).isEqualTo(404);
+        // Deleting it again repeats the same receipt; for another key the file does not exist.
+        var again = fixture.send(HttpRequest.newBuilder(URI.create(fixture.origin() + "/v1/files/" + file.id()))
+                .header("authorization", "Bearer " + fixture.apiKey).DELETE());
+        assertThat(again.statusCode()).isEqualTo(200);
+        assertThat(JSON.readTree(again.body()).path("veil_deletion_receipt")).isEqualTo(receipt);
+        IssuedKey other = ApiKeyIssuer.issue("other-deleter", Instant.now());
+        fixture.gateway.store().apiKeys().insert(other.record());
         assertThat(fixture.send(HttpRequest.newBuilder(URI.create(fixture.origin() + "/v1/files/" + file.id()))
-                .header("authorization", "Bearer " + fixture.apiKey).DELETE()).statusCode()).isEqualTo(404);
+                .header("authorization", "Bearer " + other.secret()).DELETE()).statusCode()).isEqualTo(404);
     }
 
     @Test

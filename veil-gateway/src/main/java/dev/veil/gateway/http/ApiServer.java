@@ -33,6 +33,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import org.slf4j.Logger;
@@ -48,6 +49,13 @@ public final class ApiServer implements Handler<HttpServerRequest> {
     private static final Logger LOG = LoggerFactory.getLogger(ApiServer.class);
     private static final String MODELS_PREFIX = "/v1/models/";
     private static final String ADMIN_KEYS = "/admin/keys";
+
+    /** Every path this server answers, as the unknown-path error lists them; keep in step with {@code dispatch}. */
+    static final List<String> SERVED_PATHS = List.of("POST /v1/chat/completions", "POST /v1/completions",
+            "POST /v1/embeddings", "GET /v1/models", "GET /v1/models/{model}", "GET /v1/usage", "GET /v1/attestation",
+            "POST|GET /v1/files", "GET|DELETE /v1/files/{file_id}", "GET /v1/files/{file_id}/content",
+            "POST|GET /v1/batches", "GET /v1/batches/{batch_id}", "POST /v1/batches/{batch_id}/cancel",
+            "GET /v1/receipts/key", "/admin/keys (admin token)", "GET /health", "GET /metrics");
 
     private final ModelCatalog catalog;
     private final KeyAuthenticator authenticator;
@@ -148,9 +156,8 @@ public final class ApiServer implements Handler<HttpServerRequest> {
                     batchApi.handle(exchange);
                 } else {
                     exchange.endpoint("unknown");
-                    error(exchange, new OpenAiError(404, "Unknown path. Veil serves /v1/chat/completions, /v1/completions, "
-                            + "/v1/embeddings, /v1/models, /v1/usage, /v1/files, /v1/batches, /health and /metrics.", OpenAiError.INVALID_REQUEST,
-                            null, "unknown_url"));
+                    error(exchange, new OpenAiError(404, "Unknown path. Veil serves " + String.join(", ", SERVED_PATHS)
+                            + "; see docs/api.md.", OpenAiError.INVALID_REQUEST, null, "unknown_url"));
                 }
             }
         }
