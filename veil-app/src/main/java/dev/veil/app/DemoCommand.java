@@ -50,8 +50,12 @@ final class DemoCommand implements Callable<Integer> {
             return 1;
         }
         DemoEngine engine = DemoEngine.start();
+        // The node declares what the gateway's route for it declares, so a request's policy gets the same verdict
+        // through veil proxy (checked by the node) as in plaintext (checked by the gateway).
         VeilNode node = VeilNode.start(NodeSettings.of(engine.baseUrl(), Map.of(DemoConfig.E2EE_MODEL, "demo-chat"))
-                .withSoftwareIdentity("veil-demo-node/0.1.0"));
+                .withSoftwareIdentity("veil-demo-node/0.1.0")
+                .withDeclaration(new dev.veil.protocol.attestation.NodeDeclaration(DemoConfig.NODE_ROUTE, false, 0, true,
+                        "local", null)));
         VeilConfig config = DemoConfig.build(engine.baseUrl(), node.baseUrl(), host, port, dataDir.toString(),
                 masterKey.toString());
         Gateway gateway;

@@ -7,6 +7,10 @@ import dev.veil.gateway.routing.Route;
 import dev.veil.gateway.routing.RouteHealth;
 import dev.veil.gateway.routing.RouteStats;
 import dev.veil.protocol.KeyPolicy;
+import dev.veil.protocol.policy.Constraint;
+import dev.veil.protocol.policy.Constraints;
+import dev.veil.protocol.policy.Exclusion;
+import dev.veil.protocol.policy.RequestPolicy;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashSet;
@@ -128,13 +132,7 @@ public final class RoutePlanner {
         if (!key.allowsModel(model.id())) {
             return new Exclusion(model.id(), route.name(), "key.allowed_models", "the API key may not use this model");
         }
-        for (Constraint constraint : constraints) {
-            String violation = constraint.violation(route);
-            if (violation != null) {
-                return new Exclusion(model.id(), route.name(), constraint.name(), violation);
-            }
-        }
-        return null;
+        return Constraints.firstViolation(model.id(), route, constraints);
     }
 
     private List<Route> rank(List<Route> routes, RequestPolicy request) {

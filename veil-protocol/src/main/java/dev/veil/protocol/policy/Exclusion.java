@@ -1,10 +1,10 @@
-package dev.veil.gateway.policy;
+package dev.veil.protocol.policy;
 
 /**
  * Why a route was not a candidate for a request.
  *
  * @param model      the public model id
- * @param route      the route name
+ * @param route      the route name (on the e2ee path, the node's declared name; {@code null} when it has none)
  * @param constraint the field that excluded it, e.g. {@code key.min_mode}, {@code provider.zdr}, or
  *                   {@code circuit_open} when the route is out for failing
  * @param reason     a sentence for humans; never quotes request content
