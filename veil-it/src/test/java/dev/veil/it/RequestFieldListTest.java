@@ -40,7 +40,7 @@ class RequestFieldListTest {
     private static final String EMAIL = "alice.fieldlist@example.com";
 
     /** Every top-level field of the chat completions request, each with a value OpenAI's schema accepts. */
-    private static final Map<String, String> CHAT_SCHEMA = ordered(
+    static final Map<String, String> CHAT_SCHEMA = ordered(
             "model", "\"test-chat\"",
             "messages", "[{\"role\":\"user\",\"content\":\"hello fields\"}]",
             "audio", "{\"voice\":\"alloy\",\"format\":\"wav\"}",
@@ -104,7 +104,7 @@ class RequestFieldListTest {
             "user", "\"" + EMAIL + "\"");
 
     /** Veil's routing fields in all three dialects, each satisfiable by the fixture's zero-retention route. */
-    private static final Map<String, String> ROUTING = ordered(
+    static final Map<String, String> ROUTING = ordered(
             "privacy", "{\"zdr\":true}",
             "provider", "{\"data_collection\":\"deny\"}",
             "models", "[\"test-chat\"]",
@@ -112,7 +112,7 @@ class RequestFieldListTest {
             "providers", "{\"require\":[\"zero-retention\"]}");
 
     /** Never forwarded by default. */
-    private static final Set<String> REMOVED = Set.of("user", "safety_identifier", "metadata", "prompt_cache_key");
+    static final Set<String> REMOVED = Set.of("user", "safety_identifier", "metadata", "prompt_cache_key");
 
     /** Routes whose operator allows more: identity fields and an engine's own parameter; one refusing store. */
     private static final String EXTRA_MODELS = """
@@ -257,7 +257,7 @@ class RequestFieldListTest {
     }
 
     /** The upstream got exactly the schema's fields minus the removed ones, each as sent, with model and store rewritten. */
-    private static void assertForwarded(FakeUpstream.Recorded seen, Map<String, String> schema, String upstreamModel)
+    static void assertForwarded(FakeUpstream.Recorded seen, Map<String, String> schema, String upstreamModel)
             throws Exception {
         JsonNode body = seen.json();
         Set<String> expected = new TreeSet<>(schema.keySet());
@@ -279,7 +279,7 @@ class RequestFieldListTest {
         return out;
     }
 
-    private static String object(Map<String, String> fields) {
+    static String object(Map<String, String> fields) {
         StringBuilder out = new StringBuilder("{");
         fields.forEach((name, value) -> out.append(out.length() > 1 ? "," : "").append('"').append(name).append("\":")
                 .append(value));

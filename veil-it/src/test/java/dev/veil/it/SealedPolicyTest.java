@@ -223,6 +223,31 @@ class SealedPolicyTest {
         }
     }
 
+    @Test
+    void everyChatFieldSentTheEngineReceivesExactlyTheForwardedOnesOnTheTeeAndE2eePaths() throws Exception {
+        // The same schema and expectations as RequestFieldListTest's plain path; routing fields satisfiable here.
+        Map<String, String> schema = new java.util.LinkedHashMap<>(RequestFieldListTest.CHAT_SCHEMA);
+        schema.put("model", "\"" + MODEL + "\"");
+        Map<String, String> sent = new java.util.LinkedHashMap<>(schema);
+        sent.put("privacy", "{\"zdr\":true,\"jurisdictions\":[\"EU\"]}");
+        sent.put("provider", "{\"data_collection\":\"deny\"}");
+        sent.put("data_policy", "{\"training_allowed\":false}");
+        sent.put("providers", "{\"require\":[\"zero-retention\"]}");
+        String body = RequestFieldListTest.object(sent);
+
+        HttpResponse<String> tee = post("http://127.0.0.1:" + gateway.port() + "/v1/chat/completions", key, body);
+        assertThat(tee.statusCode()).as(tee.body()).isEqualTo(200);
+        RequestFieldListTest.assertForwarded(engine.lastRequest(), schema, "engine-model");
+
+        HttpResponse<String> proxied = post("http://127.0.0.1:" + proxy.port() + "/v1/chat/completions", null, body);
+        assertThat(proxied.statusCode()).as(proxied.body()).isEqualTo(200);
+        RequestFieldListTest.assertForwarded(engine.lastRequest(), schema, "engine-model");
+
+        assertThat(sdk.send("/v1/chat/completions", MODEL, bytes(body)).status()).isEqualTo(200);
+        RequestFieldListTest.assertForwarded(engine.lastRequest(), schema, "engine-model");
+        assertThat(engine.requests()).hasSize(3);
+    }
+
     /** A policy verdict: the constraint that refused ({@code null}: served). */
     record Verdict(String constraint) {
     }
