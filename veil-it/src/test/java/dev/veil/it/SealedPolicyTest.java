@@ -248,6 +248,37 @@ class SealedPolicyTest {
         assertThat(engine.requests()).hasSize(3);
     }
 
+    @Test
+    void aNodeRouteMayClaimNoMoreThanItsNodeDeclares(@TempDir Path otherData) throws Exception {
+        // The route says CH; the node, signed, says EU: the route's claim is unsupported, so it serves nothing.
+        Gateway claiming = Gateway.start(ConfigLoader.parse("""
+                server: {host: 127.0.0.1, port: 0}
+                store: {data_dir: %s}
+                attestation: {allowed_formats: [simulated], allow_simulated: true}
+                upstreams:
+                  - {name: node-eu, base_url: "http://127.0.0.1:%d/v1", node: true}
+                models:
+                  - id: %s
+                    routes:
+                      - name: node-eu
+                        upstream: node-eu
+                        policy: {trains: false, retention_days: 0, zdr: true, tee: simulated, e2ee: true, jurisdiction: CH}
+                """.formatted(otherData, node.port(), MODEL), Map.of()), Map.of());
+        try {
+            IssuedKey issued = ApiKeyIssuer.issue("claiming", Instant.now());
+            claiming.store().apiKeys().insert(issued.record());
+            HttpResponse<String> refused = post("http://127.0.0.1:" + claiming.port() + "/v1/chat/completions",
+                    issued.secret(), chat(""));
+            assertThat(refused.statusCode()).as(refused.body()).isEqualTo(403);
+            JsonNode excluded = JSON.readTree(refused.body()).path("error").path("excluded").get(0);
+            assertThat(excluded.path("constraint").asText()).isEqualTo("node_declaration");
+            assertThat(excluded.path("reason").asText()).contains("jurisdiction CH", "declares EU");
+            assertThat(engine.requests()).isEmpty();
+        } finally {
+            claiming.close();
+        }
+    }
+
     /** A policy verdict: the constraint that refused ({@code null}: served). */
     record Verdict(String constraint) {
     }

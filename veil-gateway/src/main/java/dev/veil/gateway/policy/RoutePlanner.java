@@ -59,7 +59,8 @@ public final class RoutePlanner {
             // The common case on the hot path: one route, nothing asked of it. Same outcome as below, no allocation
             // of constraint lists; anything unusual (a node not admitted, an open breaker) takes the full path.
             Route only = primary.routes().get(0).forPlaintext();
-            if (nodes.admitted(only) && health.breaker(only).available()) {
+            if (nodes.admitted(only) && (!only.node() || nodes.declarationMismatch(only) == null)
+                    && health.breaker(only).available()) {
                 return new RoutePlan(List.of(only), List.of());
             }
         }
@@ -96,6 +97,9 @@ public final class RoutePlanner {
                 } else if (!nodes.admitted(route)) {
                     excluded.add(new Exclusion(model.id(), route.name(), Exclusion.NODE_NOT_ATTESTED,
                             "the route's node has no verified attestation right now"));
+                } else if (route.node() && nodes.declarationMismatch(route) != null) {
+                    excluded.add(new Exclusion(model.id(), route.name(), Exclusion.NODE_DECLARATION,
+                            nodes.declarationMismatch(route)));
                 } else if (!health.breaker(route).available()) {
                     excluded.add(new Exclusion(model.id(), route.name(), Exclusion.CIRCUIT_OPEN,
                             "route is failing and taken out until its circuit breaker probes it again"));
