@@ -99,7 +99,7 @@ public final class RequestFields {
             return Disposition.FORCE_FALSE;
         }
         if (REMOVED_BY_DEFAULT.contains(field)) {
-            return rules.allows(field) && documented.contains(field) ? Disposition.FORWARD : Disposition.REMOVE;
+            return rules.allows(field) ? Disposition.FORWARD : Disposition.REMOVE;
         }
         if (documented.contains(field) || rules.allows(field)) {
             return Disposition.FORWARD;
