@@ -60,8 +60,12 @@ final class DemoCommand implements Callable<Integer> {
         DemoEngine engine = DemoEngine.start();
         VeilNode node;
         try {
+            // The node declares what the gateway's route for it declares, so a request's policy gets the same verdict
+            // through veil proxy (checked by the node) as in plaintext (checked by the gateway).
             node = VeilNode.start(NodeSettings.of(engine.baseUrl(), Map.of(DemoConfig.E2EE_MODEL, "demo-chat"))
-                    .withPort(nodePort).withSoftwareIdentity("veil-demo-node/0.1.0"));
+                    .withPort(nodePort).withSoftwareIdentity("veil-demo-node/0.1.0")
+                    .withDeclaration(new dev.veil.protocol.attestation.NodeDeclaration(DemoConfig.NODE_ROUTE, false, 0,
+                            true, "local", null)));
         } catch (RuntimeException e) {
             engine.close();
             System.err.println("veil: the demo's node could not start on 127.0.0.1:" + nodePort + " ("

@@ -142,8 +142,8 @@ public final class Gateway implements AutoCloseable {
                     config.server().forwardHeaders(), nodes, config.server().sendTimeoutMs()));
             KeyAuthenticator authenticator = new KeyAuthenticator(store.apiKeys(), jdbc, KEY_CACHE_TTL);
             RoutePlanner planner = new RoutePlanner(catalog, health, nodes);
-            PolicyRefusal refusal = new PolicyRefusal(jsonWriter);
-            RequestInspector inspector = new RequestInspector(json);
+            PolicyRefusal refusal = new PolicyRefusal();
+            RequestInspector inspector = new RequestInspector(json, catalog.operatorAllowedFields());
             Optional<MasterKey> master = MasterKey.load(config.batch(), env);
             Batches batches = null;
             if (master.isPresent()) {

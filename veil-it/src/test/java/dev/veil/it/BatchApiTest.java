@@ -452,18 +452,18 @@ class BatchApiTest {
 
     @Test
     void aLinesBodyReachesTheUpstreamAsWritten() throws Exception {
-        // Numbers that a re-serialisation would change (rounded, or turned into the string "Infinity"), and an unknown
-        // member, must reach the upstream byte for byte, as on the live path.
+        // Numbers that a re-serialisation would change (rounded, or turned into the string "Infinity") must reach the
+        // upstream byte for byte, as on the live path.
         String jsonl = "{\"custom_id\":\"exact\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":"
-                + "{\"model\":\"test-chat\",\"temperature\":0.30000000000000000000000000001,\"x_big\":1e400,"
-                + "\"x_unknown\":{\"n\":-0.0},\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}}\n";
+                + "{\"model\":\"test-chat\",\"temperature\":0.30000000000000000000000000001,\"max_tokens\":1e400,"
+                + "\"logit_bias\":{\"n\":-0.0},\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}}\n";
         Batch done = await(client, client.batches().create(BatchCreateParams.builder().inputFileId(upload(client, jsonl).id())
                 .endpoint(BatchCreateParams.Endpoint.V1_CHAT_COMPLETIONS)
                 .completionWindow(BatchCreateParams.CompletionWindow._24H).build()).id());
         assertThat(done.requestCounts().orElseThrow().completed()).isEqualTo(1);
         String received = fixture.upstream.lastRequest().body();
-        assertThat(received).contains("\"temperature\":0.30000000000000000000000000001", "\"x_big\":1e400",
-                "\"x_unknown\":{\"n\":-0.0}").contains("\"model\":\"upstream-chat\"");
+        assertThat(received).contains("\"temperature\":0.30000000000000000000000000001", "\"max_tokens\":1e400",
+                "\"logit_bias\":{\"n\":-0.0}").contains("\"model\":\"upstream-chat\"");
     }
 
     /** A multipart upload of one line with the given extra form fields. */

@@ -112,6 +112,35 @@ class DemoCommandTest {
     }
 
     @Test
+    void theE2eeModelGetsTheSamePolicyVerdictThroughTheProxyAsInPlaintext() throws Exception {
+        // The finding: "privacy":{"jurisdictions":["EU"]} got 200 through veil proxy and 403 in plaintext.
+        String ask = "{\"model\":\"veil-demo-e2ee\",\"max_tokens\":2,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]";
+        try (dev.veil.client.proxy.E2eeProxy proxy = dev.veil.client.proxy.E2eeProxy.start(
+                new dev.veil.client.proxy.ProxySettings(origin, key, "127.0.0.1", 0,
+                        new dev.veil.protocol.attestation.AttestationPolicy(java.util.Set.of(), java.util.Set.of(), true)))) {
+            String viaProxy = "http://127.0.0.1:" + proxy.port() + "/v1/chat/completions";
+            for (String policy : List.of("", ",\"privacy\":{\"jurisdictions\":[\"EU\"]}",
+                    ",\"privacy\":{\"jurisdictions\":[\"local\"]}", ",\"provider\":{\"ignore\":[\"demo-node-simulated\"]}")) {
+                HttpResponse<String> plaintext = post("/v1/chat/completions", ask + policy + "}");
+                HttpResponse<String> proxied = send(HttpRequest.newBuilder(URI.create(viaProxy))
+                        .header("content-type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString(ask + policy + "}")));
+                assertThat(proxied.statusCode()).as("policy %s: %s", policy, proxied.body())
+                        .isEqualTo(plaintext.statusCode());
+                if (plaintext.statusCode() == 403) {
+                    JsonNode inPlaintext = JSON.readTree(plaintext.body()).path("error").path("excluded").get(0);
+                    JsonNode throughProxy = JSON.readTree(proxied.body()).path("error").path("excluded").get(0);
+                    assertThat(throughProxy.path("constraint")).isEqualTo(inPlaintext.path("constraint"));
+                    assertThat(throughProxy.path("route").asText()).isEqualTo("demo-node-simulated")
+                            .isEqualTo(inPlaintext.path("route").asText());
+                } else {
+                    assertThat(plaintext.statusCode()).as(plaintext.body()).isEqualTo(200);
+                }
+            }
+        }
+    }
+
+    @Test
     void chatCompletionAnswers() throws Exception {
         HttpResponse<String> response = post("/v1/chat/completions",
                 "{\"model\":\"veil-demo-chat\",\"max_tokens\":8,\"messages\":[{\"role\":\"user\",\"content\":\"Hello demo\"}]}");

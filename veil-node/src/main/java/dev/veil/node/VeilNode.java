@@ -103,11 +103,13 @@ public final class VeilNode implements AutoCloseable {
                             .setReadIdleTimeout((int) TimeUnit.MILLISECONDS.toSeconds(EngineRelay.IDLE_TIMEOUT_MS)),
                     new PoolOptions().setHttp1MaxSize(ENGINE_MAX_CONNECTIONS));
             ObjectMapper json = new ObjectMapper();
-            EngineRelay relay = new EngineRelay(client, engine, signingKey, json, Clock.systemUTC());
+            // What the node declares is signed into every attestation answer and checked against each request's policy.
+            EngineRelay relay = new EngineRelay(client, engine, signingKey, json, Clock.systemUTC(),
+                    settings.declaration().target(evidence.format()));
             Duration grace = settings.rotationGrace();
             Runnable scheduleSweep = () -> scheduleSweep(vertx, keys, grace);
             NodeServer handler = new NodeServer(vertx, keys, scheduleSweep, signingKey, evidence, settings.models(), relay,
-                    json, settings.maxBodyBytes());
+                    json, settings.maxBodyBytes(), settings.declaration().sign(signingKey));
 
             String host = settings.host();
             int port = settings.port() == 0 ? freePort(host) : settings.port();

@@ -223,8 +223,9 @@ public final class ApiServer implements Handler<HttpServerRequest> {
     }
 
     /**
-     * An e2ee request: only the clear headers are readable. The key's policy still applies; the request's own policy
-     * fields, if any, are sealed and invisible here (the mode is e2ee, the strongest, anyway).
+     * An e2ee request: only the clear headers are readable. The key's policy applies here; the request's own policy
+     * fields, if any, are sealed and invisible here, so the node checks them (against its signed declaration) after
+     * opening the request, and the client checks them before sending, with the same code.
      */
     private void forwardE2ee(Exchange exchange, Endpoint endpoint, byte[] body) throws InvalidRequestException {
         E2eeRequests.Envelope envelope = e2ee.envelope(exchange.request(), endpoint);
@@ -236,7 +237,7 @@ public final class ApiServer implements Handler<HttpServerRequest> {
         }
         exchange.model(model.id());
         InferenceRequest request = new InferenceRequest(endpoint, model.id(), envelope.stream(), false,
-                dev.veil.gateway.policy.RequestPolicy.NONE);
+                dev.veil.protocol.policy.RequestPolicy.NONE);
         RoutePlan plan = planner.plan(model, exchange.key().policy(), request.policy(), envelope.nodeKeyId());
         if (plan.candidates().isEmpty()) {
             if (E2eeRequests.keyUnknown(plan)) {

@@ -44,6 +44,14 @@ public final class PrivacyReceipt {
             g.writeStringField("route", route.name());
             g.writeStringField("mode", route.mode().wireName());
             writeProviderPolicy(g, route.policy());
+            if (!route.forwarding().allowedFields().isEmpty()) {
+                // The operator let these request fields through on this route (docs/privacy.md lists the defaults).
+                g.writeArrayFieldStart("operator_forwarded_fields");
+                for (String field : route.forwarding().allowedFields()) {
+                    g.writeString(field);
+                }
+                g.writeEndArray();
+            }
             g.writeObjectFieldStart("veil_stored");
             g.writeBooleanField("content", false);
             g.writeBooleanField("client_ip", false);

@@ -178,7 +178,7 @@ public final class InferenceRelay {
         byte[] body;
         RequestOptions options = options(route, a.request, exchange.request());
         if (!route.node()) {
-            body = rewriter.rewrite(a.clientBody, a.request, route.upstreamModel());
+            body = rewriter.rewrite(a.clientBody, a.request, route.upstreamModel(), route.forwarding(), true);
         } else if (a.e2ee) {
             body = a.clientBody;
             options.putHeader("content-type", E2ee.CONTENT_TYPE).putHeader("accept", E2ee.CONTENT_TYPE);
@@ -196,7 +196,7 @@ public final class InferenceRelay {
                 return;
             }
             // tee mode: Veil is the e2ee client, so the plaintext never crosses the network to the node.
-            byte[] plaintext = rewriter.rewrite(a.clientBody, a.request, route.upstreamModel(), false);
+            byte[] plaintext = rewriter.rewrite(a.clientBody, a.request, route.upstreamModel(), route.forwarding(), false);
             String path = route.upstream().basePath() + a.request.endpoint().upstreamPath();
             a.sealed = SealedRequest.seal(node.keyConfig(), new RequestMeta(path, route.modelId(), a.request.stream()), plaintext);
             a.sealedFor = node;

@@ -39,6 +39,31 @@ class ConfigValidationTest {
     }
 
     @Test
+    void forwardFieldsAndStoreAreChecked() {
+        assertThat(problems("""
+                upstreams: [{name: a, base_url: "http://h/v1"}]
+                models:
+                  - id: m
+                    routes:
+                      - {name: r1, upstream: a, forward_fields: [privacy, model, store, ""]}
+                      - {name: r2, upstream: a, store: keep}
+                      - {name: r3, upstream: a, store: refuse, policy: {zdr: true}}
+                      - {name: r4, upstream: a, store: refuse, forward_fields: [user, top_k]}
+                """)).containsExactly(
+                "models[0].routes[0].forward_fields: 'privacy' cannot be forwarded as sent: routing fields never leave "
+                        + "Veil, model is always the route's model and store is governed by the route's store setting",
+                "models[0].routes[0].forward_fields: 'model' cannot be forwarded as sent: routing fields never leave "
+                        + "Veil, model is always the route's model and store is governed by the route's store setting",
+                "models[0].routes[0].forward_fields: 'store' cannot be forwarded as sent: routing fields never leave "
+                        + "Veil, model is always the route's model and store is governed by the route's store setting",
+                "models[0].routes[0].forward_fields: must list non-empty field names",
+                "models[0].routes[1].store: must be force_false (store is sent as false) or refuse (requests asking "
+                        + "store: true may not use this route)",
+                "models[0].routes[2].store: a zero-retention route always has store forced to false; leave store out "
+                        + "or set force_false");
+    }
+
+    @Test
     void unknownKeysAnywhereNameTheirPathAndTheKnownFields() {
         assertThat(problems("""
                 servr: {}
@@ -57,7 +82,7 @@ class ConfigValidationTest {
                         + "connect_timeout_ms, idle_timeout_ms, max_connections, node, pool_wait_timeout_ms, max_wait_queue, "
                         + "max_response_bytes, max_error_bytes, max_event_bytes",
                 "models[0].routes[0].wieght: unknown field; known fields are name, upstream, model, weight, price, "
-                        + "policy, supported_parameters",
+                        + "policy, supported_parameters, forward_fields, store",
                 "models[0].routes[0].policy.training: unknown field; known fields are trains, retention_days, zdr, "
                         + "tee, e2ee, jurisdiction, policy_url");
     }
