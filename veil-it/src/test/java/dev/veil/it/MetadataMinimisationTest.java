@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.openai.client.OpenAIClient;
+import com.openai.models.batches.Batch;
+import com.openai.models.batches.BatchCreateParams;
 import dev.veil.protocol.KeyPolicy;
 import dev.veil.protocol.RequestLogMode;
 import dev.veil.store.ApiKeyIssuer;
@@ -111,6 +114,54 @@ class MetadataMinimisationTest {
             }
             assertThat(JSON.readTree(get(fixture, "/v1/usage", fixture.apiKey).body()).path("request_log").path("mode")
                     .asText()).isEqualTo("hour");
+        }
+    }
+
+    @Test
+    void batchLinesAreMeteredInTheirKeysMode() throws Exception {
+        Path dataDir = Files.createDirectories(tmp.resolve("batch"));
+        try (GatewayFixture fixture = GatewayFixture.withBatches(dataDir, "")) {
+            String hour = issue(fixture, RequestLogMode.HOUR);
+            String totals = issue(fixture, RequestLogMode.DAILY_TOTALS);
+
+            List<String> hourIds = batchRequestIds(fixture, hour);
+            List<String> totalsIds = batchRequestIds(fixture, totals);
+            fixture.gateway.flushMetering();
+
+            assertTimesCutTo(hourIds, 3_600_000);
+            assertTimesCutTo(totalsIds, 86_400_000);
+            try (Connection db = DriverManager.getConnection("jdbc:sqlite:" + dataDir.resolve("veil.db"))) {
+                assertRows(db, hourIds, 3_600_000, false);
+                String totalsKeyId = keyIdOf(fixture, totals);
+                assertThat(count(db, "SELECT COUNT(*) FROM request_log WHERE key_id = ?", totalsKeyId)).isZero();
+                assertThat(count(db, "SELECT requests FROM request_totals WHERE key_id = ? AND endpoint = "
+                        + "'batch.chat.completions' AND status_class = '2xx'", totalsKeyId)).isEqualTo(3);
+            }
+            for (String id : totalsIds) {
+                assertThat(new CanaryScanner(id).filesContaining(dataDir)).as("files holding %s", id).isEmpty();
+            }
+        }
+    }
+
+    /** Runs a three-line chat batch for {@code apiKey} and returns the request ids of its output lines. */
+    private static List<String> batchRequestIds(GatewayFixture fixture, String apiKey) throws Exception {
+        OpenAIClient client = fixture.openAiClient(apiKey);
+        try {
+            String jsonl = BatchApiTest.chatLine("a", "one") + "\n" + BatchApiTest.chatLine("b", "two") + "\n"
+                    + BatchApiTest.chatLine("c", "three") + "\n";
+            String fileId = BatchApiTest.upload(client, jsonl).id();
+            Batch done = BatchApiTest.await(client, client.batches().create(BatchCreateParams.builder()
+                    .inputFileId(fileId).endpoint(BatchCreateParams.Endpoint.V1_CHAT_COMPLETIONS)
+                    .completionWindow(BatchCreateParams.CompletionWindow._24H).build()).id());
+            assertThat(done.status().asString()).isEqualTo("completed");
+            List<String> ids = new ArrayList<>();
+            for (JsonNode line : BatchApiTest.lines(BatchApiTest.content(client, done.outputFileId().orElseThrow()))) {
+                ids.add(line.path("response").path("request_id").asText());
+            }
+            assertThat(ids).hasSize(3);
+            return ids;
+        } finally {
+            client.close();
         }
     }
 
