@@ -74,6 +74,14 @@ class PrivacyCanaryTest {
         assertThat(scanner.contains(metrics)).as("canary in /metrics").isFalse();
         assertThat(metrics).contains("veil_requests_total");
         assertThat(Files.list(dataDir).map(p -> p.getFileName().toString())).contains("veil.db");
+        // Positive control for the minimised keys: their requests were metered, as daily totals and coarse rows.
+        try (java.sql.Connection db = java.sql.DriverManager.getConnection("jdbc:sqlite:" + dataDir.resolve("veil.db"));
+             java.sql.ResultSet totals = db.createStatement().executeQuery("SELECT SUM(requests) FROM request_totals");
+             java.sql.ResultSet hourRows = db.createStatement().executeQuery(
+                     "SELECT COUNT(*) FROM request_log WHERE rowid < 0 AND created_at % 3600000 = 0")) {
+            assertThat(totals.getLong(1)).as("requests kept as daily totals").isGreaterThan(4);
+            assertThat(hourRows.getLong(1)).as("rows kept with the hour only").isGreaterThan(4);
+        }
 
         // Scanner control: it does find the marker in a binary-ish file where it is.
         Path control = Files.write(Files.createDirectories(work.resolve("control")).resolve("x.bin"),

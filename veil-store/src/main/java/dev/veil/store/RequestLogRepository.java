@@ -168,7 +168,10 @@ public final class RequestLogRepository {
         });
     }
 
-    /** The newest {@code limit} rows for a key, newest first. */
+    /**
+     * The newest {@code limit} rows for a key, newest first. The log mode is not stored, so the records read back
+     * say {@link RequestLogMode#FULL}; their times are what was stored.
+     */
     public List<RequestRecord> recentForKey(String keyId, int limit) {
         Objects.requireNonNull(keyId, "keyId");
         if (limit < 0) {
