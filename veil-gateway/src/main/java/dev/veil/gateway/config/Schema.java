@@ -154,7 +154,8 @@ final class Schema {
             f("username_env", Type.STRING),
             f("password_env", Type.STRING),
             f("pool_size", Type.INT, F.numberNode(StoreConfig.DEFAULT_POOL_SIZE)),
-            f("retention_days", Type.INT, F.numberNode(StoreConfig.DEFAULT_RETENTION_DAYS)));
+            f("retention_days", Type.INT, F.numberNode(StoreConfig.DEFAULT_RETENTION_DAYS)),
+            f("request_log", Type.STRING, F.textNode(StoreConfig.DEFAULT_REQUEST_LOG)));
 
     static final Obj SERVER = obj("server", "admin_token_env: NAME", Set.of(),
             f("host", Type.STRING, F.textNode(ServerConfig.DEFAULT_HOST)),

@@ -1,5 +1,6 @@
 package dev.veil.gateway.config;
 
+import dev.veil.protocol.RequestLogMode;
 import dev.veil.protocol.TeeKind;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -206,6 +207,11 @@ final class Validator {
         }
         if (store.retentionDays() < 1) {
             problems.add(Problems.field(path, "retention_days"), "must be at least 1");
+        }
+        try {
+            store.requestLogMode();
+        } catch (IllegalArgumentException e) {
+            problems.add(Problems.field(path, "request_log"), "must be one of " + RequestLogMode.WIRE_NAMES);
         }
     }
 

@@ -4,7 +4,6 @@ import dev.veil.gateway.admin.AdminApi;
 import dev.veil.gateway.auth.AuthenticationException;
 import dev.veil.gateway.auth.KeyAuthenticator;
 import dev.veil.gateway.batch.BatchApi;
-import dev.veil.gateway.metering.RequestIds;
 import dev.veil.gateway.metering.RequestMeter;
 import dev.veil.gateway.metering.UsageReport;
 import dev.veil.gateway.openai.Endpoint;
@@ -107,7 +106,7 @@ public final class ApiServer implements Handler<HttpServerRequest> {
 
     @Override
     public void handle(HttpServerRequest request) {
-        Exchange exchange = new Exchange(request, RequestIds.next());
+        Exchange exchange = new Exchange(request, meter.minimisation());
         request.response().headers().add(HeaderNames.REQUEST_ID, exchange.requestId());
         try {
             dispatch(exchange);
@@ -339,7 +338,8 @@ public final class ApiServer implements Handler<HttpServerRequest> {
             return;
         }
         jdbc.executeBlocking(() -> ledger.forKey(key.id(), range.from(), range.to()), false)
-                .onSuccess(entries -> ok(exchange, usageReport.write(key.id(), range, entries)))
+                .onSuccess(entries -> ok(exchange, usageReport.write(key.id(), range, entries,
+                        meter.minimisation().mode(key), meter.minimisation().retentionDays(key))))
                 .onFailure(failure -> failWith(exchange, failure));
     }
 

@@ -431,7 +431,7 @@ public final class InferenceRelay {
         // add, not put: these are not set yet, and put first searches for an existing value (measured).
         response.headers().add(HeaderNames.VEIL_ROUTE, route.name())
                 .add(HeaderNames.VEIL_MODE, route.mode().wireName());
-        String receipt = receipts.write(exchange.requestId(), route);
+        String receipt = receipts.write(exchange.requestId(), route, exchange.key());
         response.headers().add(HeaderNames.VEIL_RECEIPT, receipt);
         String contentType = upstream.getHeader("content-type");
         if (route.node()) {

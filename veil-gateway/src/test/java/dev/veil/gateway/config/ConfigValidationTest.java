@@ -77,7 +77,7 @@ class ConfigValidationTest {
                         + "forward_headers, request_header_timeout_ms, request_body_timeout_ms, idle_timeout_ms, "
                         + "max_request_line_bytes, max_header_bytes, send_timeout_ms",
                 "store.retention: unknown field; known fields are data_dir, jdbc_url, username_env, password_env, "
-                        + "pool_size, retention_days",
+                        + "pool_size, retention_days, request_log",
                 "upstreams[0].timeout: unknown field; known fields are name, base_url, api_key_env, headers, "
                         + "connect_timeout_ms, idle_timeout_ms, max_connections, node, pool_wait_timeout_ms, max_wait_queue, "
                         + "max_response_bytes, max_error_bytes, max_event_bytes",
@@ -143,6 +143,7 @@ class ConfigValidationTest {
                 + "(letters, digits and underscores), not the secret itself",
         "store: {retention_days: 0}          | store.retention_days: must be at least 1",
         "store: {pool_size: 0}               | store.pool_size: must be at least 1",
+        "store: {request_log: seconds}       | store.request_log: must be one of full, minute, hour, daily_totals",
         "store: {jdbc_url: 'postgres://x'}   | store.jdbc_url: must be a JDBC URL starting with 'jdbc:' (e.g. "
                 + "jdbc:postgresql://db:5432/veil), or be left out for SQLite in data_dir",
         "batch: {max_line_bytes: 100}        | batch.max_line_bytes: must be between 1024 and 1073741823 (1 GiB)",

@@ -6,7 +6,6 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.veil.gateway.batch.BatchMetadata;
 import dev.veil.gateway.batch.files.FileVault;
-import dev.veil.gateway.metering.RequestIds;
 import dev.veil.gateway.openai.Endpoint;
 import dev.veil.gateway.openai.InferenceRequest;
 import dev.veil.gateway.openai.InvalidRequestException;
@@ -392,8 +391,8 @@ final class BatchJob implements Runnable {
     }
 
     private Future<Done> start(Prepared line, ApiKeyRecord key) {
-        String requestId = RequestIds.next();
         Instant startedAt = Instant.now();
+        String requestId = parts.meter().requestId(key, startedAt);
         long startNanos = System.nanoTime();
         return admit(key).compose(admission -> {
             if (!admission.admitted()) {
