@@ -49,7 +49,14 @@ public final class FakeNode implements AutoCloseable {
             "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"lo\"}}]}\n\n",
             "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"!\"}}]}\n\n",
             "data: [DONE]\n\n");
-    public static final String MODELS = "{\"object\":\"list\",\"data\":[{\"id\":\"test-model\",\"object\":\"model\",\"owned_by\":\"veil\"}]}";
+    /** A model the gateway serves in plaintext only (no Veil node): listed, but not attestable. */
+    public static final String PLAIN_MODEL = "plain-model";
+    public static final String E2EE_MODEL_JSON = "{\"id\":\"test-model\",\"object\":\"model\",\"owned_by\":\"veil\","
+            + "\"privacy\":{\"mode\":\"e2ee\",\"routes\":[]}}";
+    public static final String PLAIN_MODEL_JSON = "{\"id\":\"plain-model\",\"object\":\"model\",\"owned_by\":\"veil\","
+            + "\"privacy\":{\"mode\":\"private\",\"routes\":[]}}";
+    /** The gateway's model list: each model with its privacy object, as Veil's gateway answers it. */
+    public static final String MODELS = "{\"object\":\"list\",\"data\":[" + E2EE_MODEL_JSON + "," + PLAIN_MODEL_JSON + "]}";
 
     /** What to do wrong. */
     public enum Mode {
@@ -130,8 +137,10 @@ public final class FakeNode implements AutoCloseable {
             default -> {
                 if (path.equals("/v1/models/" + MODEL)) {
                     modelCalls.incrementAndGet();
-                    request.response().putHeader("content-type", "application/json")
-                            .end("{\"id\":\"test-model\",\"object\":\"model\",\"owned_by\":\"veil\"}");
+                    request.response().putHeader("content-type", "application/json").end(E2EE_MODEL_JSON);
+                } else if (path.equals("/v1/models/" + PLAIN_MODEL)) {
+                    modelCalls.incrementAndGet();
+                    request.response().putHeader("content-type", "application/json").end(PLAIN_MODEL_JSON);
                 } else if (path.startsWith("/v1/models/")) {
                     error(request.response(), new OpenAiError(404, "The model does not exist.", OpenAiError.INVALID_REQUEST,
                             "model", "model_not_found"));
@@ -147,6 +156,12 @@ public final class FakeNode implements AutoCloseable {
         attestations.incrementAndGet();
         byte[] nonce = E2ee.unhex(request.getParam("nonce"));
         String model = request.getParam("model");
+        if (PLAIN_MODEL.equals(model)) {
+            // As the gateway answers for a model no Veil node serves.
+            error(request.response(), new OpenAiError(400, "This model is not served by attested nodes on this gateway.",
+                    OpenAiError.INVALID_REQUEST, "model", "model_not_attested"));
+            return;
+        }
         if (!MODEL.equals(model)) {
             error(request.response(), new OpenAiError(404, "The model does not exist.", OpenAiError.INVALID_REQUEST,
                     "model", "model_not_found"));

@@ -20,6 +20,26 @@ final class ProxyErrors {
     private ProxyErrors() {
     }
 
+    /**
+     * The gateway's refusal of an attestation request for a model the proxy cannot serve, worded for the proxy's
+     * user: the proxy sends only end-to-end encrypted requests, so a model without attested Veil nodes is a client
+     * error to fix (another model), not an outage to retry. {@code null} for any other refusal.
+     */
+    static OpenAiError notServedByTheProxy(GatewayException refused, String model) {
+        String code = refused.code();
+        if ("model_not_attested".equals(code)) {
+            return new OpenAiError(400, "veil proxy sends only end-to-end encrypted requests, and the gateway serves "
+                    + "this model without attested Veil nodes, so it cannot be used through the proxy. GET /v1/models "
+                    + "on the proxy lists the models it can serve; use the gateway directly for the others.",
+                    OpenAiError.INVALID_REQUEST, "model", "model_not_e2ee");
+        }
+        if ("model_not_found".equals(code) && refused.status() == 404) {
+            return new OpenAiError(404, "The gateway has no such model for this API key. GET /v1/models on the proxy "
+                    + "lists the models it can serve.", OpenAiError.INVALID_REQUEST, "model", "model_not_found");
+        }
+        return null;
+    }
+
     static OpenAiError of(Throwable failure, String gateway) {
         if (failure instanceof BoundedBody.TooLarge) {
             return new OpenAiError(413, "The request body is larger than the proxy's limit of "

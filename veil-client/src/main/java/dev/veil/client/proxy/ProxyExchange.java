@@ -283,6 +283,12 @@ final class ProxyExchange {
 
     /** A failure before the gateway's answer began: an error answer. */
     private void failBeforeAnswer(Throwable failure) {
+        if (failure instanceof GatewayException refused && !finished && !response.headWritten()
+                && ProxyErrors.notServedByTheProxy(refused, model) != null) {
+            finished = true;
+            ProxyHandler.error(request, ProxyErrors.notServedByTheProxy(refused, model));
+            return;
+        }
         if (failure instanceof GatewayException refused && !finished && !response.headWritten()) {
             // The gateway's (or, found before sending, the node's) answer as it was given: a policy refusal keeps its
             // "excluded" list, so the local client sees what it would see in plaintext.

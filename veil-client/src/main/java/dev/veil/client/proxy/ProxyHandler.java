@@ -22,8 +22,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The proxy's request handler: validates the local request, then hands inference to a {@link ProxyExchange} and
- * forwards {@code /v1/models} unchanged. Runs on the event loop and never blocks it.
+ * The proxy's request handler: validates the local request, then hands inference to a {@link ProxyExchange}, and
+ * answers {@code /v1/models} from the gateway's list, keeping only the models it can serve (those in {@code e2ee}
+ * mode). Runs on the event loop and never blocks it.
  */
 final class ProxyHandler implements Handler<HttpServerRequest> {
 
@@ -123,7 +124,10 @@ final class ProxyHandler implements Handler<HttpServerRequest> {
         });
     }
 
-    /** {@code GET /v1/models[/{id}]}: forwarded to the gateway with the proxy's key; they carry no content. */
+    /**
+     * {@code GET /v1/models[/{id}]}: asked of the gateway with the proxy's key (they carry no content); of its answer
+     * only the models whose privacy mode is {@code e2ee} are shown, as the proxy can serve no other.
+     */
     private void models(HttpServerRequest request) {
         if (request.method() != HttpMethod.GET) {
             methodNotAllowed(request, "GET");
@@ -146,12 +150,54 @@ final class ProxyHandler implements Handler<HttpServerRequest> {
                 if (response.closed() || response.ended()) {
                     return;
                 }
+                if (upstream.statusCode() == 200) {
+                    endWithE2eeModelsOnly(request, body);
+                    return;
+                }
                 String contentType = upstream.getHeader("content-type");
                 response.setStatusCode(upstream.statusCode())
                         .putHeader("content-type", contentType == null ? "application/json" : contentType)
                         .end(body);
             });
         });
+    }
+
+    /** Whether a model of the gateway's list is served end to end encrypted (every route a Veil node). */
+    static boolean e2ee(JsonNode model) {
+        return "e2ee".equals(model.path("privacy").path("mode").asText());
+    }
+
+    private static void endWithE2eeModelsOnly(HttpServerRequest request, Buffer body) {
+        JsonNode root;
+        try {
+            root = JSON.readTree(body.getBytes());
+        } catch (IOException e) {
+            root = null;
+        }
+        if (root == null || !root.isObject()) {
+            error(request, new OpenAiError(502, "The gateway's model list is not JSON.", OpenAiError.UPSTREAM, null,
+                    "gateway_invalid_response"));
+            return;
+        }
+        if (root.has("data")) {
+            com.fasterxml.jackson.databind.node.ArrayNode kept = JSON.createArrayNode();
+            root.path("data").forEach(m -> {
+                if (e2ee(m)) {
+                    kept.add(m);
+                }
+            });
+            ((com.fasterxml.jackson.databind.node.ObjectNode) root).set("data", kept);
+        } else if (!e2ee(root)) {
+            error(request, new OpenAiError(404, "veil proxy serves only end-to-end encrypted models, and this one is "
+                    + "not served by attested Veil nodes. GET /v1/models on the proxy lists the models it can serve.",
+                    OpenAiError.INVALID_REQUEST, "model", "model_not_e2ee"));
+            return;
+        }
+        try {
+            json(request.response(), 200, JSON.writeValueAsBytes(root));
+        } catch (IOException e) {
+            error(request, ProxyErrors.of(e, null));
+        }
     }
 
     /** Options for a request to the gateway, with the proxy's API key. */

@@ -146,17 +146,35 @@ class E2eeProxyTest {
     }
 
     @Test
-    void forwardsModelsUnchanged() throws Exception {
+    void listsOnlyTheModelsItCanServe() throws Exception {
         HttpResponse<String> list = get("/models");
         assertThat(list.statusCode()).isEqualTo(200);
-        assertThat(list.body()).isEqualTo(FakeNode.MODELS);
+        JsonNode data = JSON.readTree(list.body()).get("data");
+        assertThat(data).hasSize(1);
+        assertThat(data.get(0)).isEqualTo(JSON.readTree(FakeNode.E2EE_MODEL_JSON));
         HttpResponse<String> one = get("/models/test-model");
         assertThat(one.statusCode()).isEqualTo(200);
         assertThat(JSON.readTree(one.body()).get("id").asText()).isEqualTo("test-model");
+        HttpResponse<String> plain = get("/models/" + FakeNode.PLAIN_MODEL);
+        assertThat(plain.statusCode()).isEqualTo(404);
+        assertThat(error(plain).get("code").asText()).isEqualTo("model_not_e2ee");
         HttpResponse<String> missing = get("/models/nope");
         assertThat(missing.statusCode()).isEqualTo(404);
         assertThat(error(missing).get("code").asText()).isEqualTo("model_not_found");
-        assertThat(node.modelCalls).hasValue(2);
+        assertThat(node.modelCalls).hasValue(3);
+    }
+
+    @Test
+    void aModelWithoutAnE2eeNodeIsAClientErrorThatSaysSo() throws Exception {
+        HttpResponse<String> plain = post(proxy, "/chat/completions", CHAT_BODY.replace(FakeNode.MODEL, FakeNode.PLAIN_MODEL));
+        assertThat(plain.statusCode()).as(plain.body()).isEqualTo(400);
+        JsonNode error = error(plain);
+        assertThat(error.get("code").asText()).isEqualTo("model_not_e2ee");
+        assertThat(error.get("param").asText()).isEqualTo("model");
+        assertThat(error.get("message").asText()).contains("GET /v1/models").doesNotContain("retry");
+        HttpResponse<String> unknown = post(proxy, "/chat/completions", CHAT_BODY.replace(FakeNode.MODEL, "nope"));
+        assertThat(unknown.statusCode()).isEqualTo(404);
+        assertThat(error(unknown).get("message").asText()).doesNotContain("/v1/attestation");
     }
 
     @Test
