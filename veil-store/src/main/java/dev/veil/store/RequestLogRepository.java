@@ -14,7 +14,7 @@ import javax.sql.DataSource;
 public final class RequestLogRepository {
 
     private static final String COLUMNS = "request_id, key_id, created_at, endpoint, model, route, mode, status, "
-            + "latency_ms, ttft_ms, prompt_tokens, completion_tokens, total_tokens, cost_micros";
+            + "latency_ms, ttft_ms, prompt_tokens, completion_tokens, total_tokens, cost_micros, usage_estimated";
 
     private final DataSource dataSource;
 
@@ -33,7 +33,7 @@ public final class RequestLogRepository {
             return;
         }
         try (PreparedStatement statement = connection.prepareStatement(
-                "INSERT INTO request_log (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+                "INSERT INTO request_log (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
             for (RequestRecord r : records) {
                 statement.setString(1, r.requestId());
                 statement.setString(2, r.keyId());
@@ -49,6 +49,7 @@ public final class RequestLogRepository {
                 statement.setLong(12, r.completionTokens());
                 statement.setLong(13, r.totalTokens());
                 statement.setLong(14, r.costMicros());
+                statement.setInt(15, r.usageEstimated() ? 1 : 0);
                 statement.addBatch();
             }
             statement.executeBatch();
@@ -128,6 +129,7 @@ public final class RequestLogRepository {
                 rows.getLong("prompt_tokens"),
                 rows.getLong("completion_tokens"),
                 rows.getLong("total_tokens"),
-                rows.getLong("cost_micros"));
+                rows.getLong("cost_micros"),
+                rows.getInt("usage_estimated") != 0);
     }
 }

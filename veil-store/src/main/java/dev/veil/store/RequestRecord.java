@@ -20,10 +20,11 @@ import java.util.Objects;
  * @param completionTokens completion tokens billed
  * @param totalTokens      total tokens billed
  * @param costMicros       cost in millionths of a US dollar
+ * @param usageEstimated   whether the token counts are Veil's own count because the upstream reported none
  */
 public record RequestRecord(String requestId, String keyId, Instant createdAt, String endpoint, String model,
                             String route, String mode, int status, long latencyMs, Long ttftMs, long promptTokens,
-                            long completionTokens, long totalTokens, long costMicros) {
+                            long completionTokens, long totalTokens, long costMicros, boolean usageEstimated) {
 
     /** Rejects missing required fields. */
     public RequestRecord {
@@ -32,5 +33,13 @@ public record RequestRecord(String requestId, String keyId, Instant createdAt, S
         Objects.requireNonNull(createdAt, "createdAt");
         Objects.requireNonNull(endpoint, "endpoint");
         Objects.requireNonNull(model, "model");
+    }
+
+    /** A record whose token counts are the upstream's own. */
+    public RequestRecord(String requestId, String keyId, Instant createdAt, String endpoint, String model, String route,
+                         String mode, int status, long latencyMs, Long ttftMs, long promptTokens, long completionTokens,
+                         long totalTokens, long costMicros) {
+        this(requestId, keyId, createdAt, endpoint, model, route, mode, status, latencyMs, ttftMs, promptTokens,
+                completionTokens, totalTokens, costMicros, false);
     }
 }

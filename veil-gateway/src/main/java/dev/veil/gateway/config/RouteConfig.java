@@ -12,9 +12,12 @@ package dev.veil.gateway.config;
  * @param policy   the upstream's declared data policy for this route; fields left out count as the worst case
  * @param supportedParameters request parameters this route is known to honour, for
  *                 {@code provider.require_parameters}; {@code null} = not declared (then it satisfies no such request)
+ * @param tokenizer how Veil counts tokens when the upstream reports no usage: an encoding name such as
+ *                  {@code o200k_base} or {@code cl100k_base}, or {@code none} for the byte estimate; {@code null} =
+ *                  the encoding OpenAI uses for the route's model name when known, else the byte estimate
  */
 public record RouteConfig(String name, String upstream, String model, int weight, PriceConfig price,
-                          PolicyConfig policy, java.util.List<String> supportedParameters) {
+                          PolicyConfig policy, java.util.List<String> supportedParameters, String tokenizer) {
 
     /** Default weight. */
     public static final int DEFAULT_WEIGHT = 1;
@@ -31,8 +34,14 @@ public record RouteConfig(String name, String upstream, String model, int weight
         supportedParameters = supportedParameters == null ? null : java.util.List.copyOf(supportedParameters);
     }
 
-    /** A route without declared parameters. */
+    /** A route without declared parameters or tokenizer. */
     public RouteConfig(String name, String upstream, String model, int weight, PriceConfig price, PolicyConfig policy) {
-        this(name, upstream, model, weight, price, policy, null);
+        this(name, upstream, model, weight, price, policy, null, null);
+    }
+
+    /** A route without a declared tokenizer. */
+    public RouteConfig(String name, String upstream, String model, int weight, PriceConfig price, PolicyConfig policy,
+                       java.util.List<String> supportedParameters) {
+        this(name, upstream, model, weight, price, policy, supportedParameters, null);
     }
 }

@@ -116,7 +116,8 @@ final class Schema {
             f("weight", Type.INT, F.numberNode(RouteConfig.DEFAULT_WEIGHT)),
             f("price", Type.object(PRICE), F.objectNode()),
             f("policy", Type.object(POLICY), F.objectNode()),
-            f("supported_parameters", Type.list(Type.STRING)));
+            f("supported_parameters", Type.list(Type.STRING)),
+            f("tokenizer", Type.STRING));
 
     static final Obj MODEL = obj("model", "api_key_env: NAME on the upstream", Set.of(),
             f("id", Type.STRING),

@@ -66,7 +66,8 @@ public final class RequestMeter {
                 usage.promptTokens(),
                 usage.completionTokens(),
                 usage.totalTokens(),
-                route == null ? 0 : route.price().costMicros(usage));
+                route == null ? 0 : route.price().costMicros(usage),
+                usage.estimated());
         writer.record(record);
         limits.settle(exchange.key(), usage.totalTokens(), record.costMicros());
     }
@@ -91,7 +92,7 @@ public final class RequestMeter {
         RequestRecord record = new RequestRecord(requestId, key.id(), startedAt.truncatedTo(ChronoUnit.SECONDS),
                 endpointLabel, model, route == null ? null : route.name(), route == null ? null : route.mode().wireName(),
                 status, TimeUnit.NANOSECONDS.toMillis(latencyNanos), null, u.promptTokens(), u.completionTokens(),
-                u.totalTokens(), route == null ? 0 : route.price().costMicros(u));
+                u.totalTokens(), route == null ? 0 : route.price().costMicros(u), u.estimated());
         limits.settle(key, u.totalTokens(), record.costMicros());
         return record;
     }

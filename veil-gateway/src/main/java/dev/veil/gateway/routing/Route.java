@@ -2,6 +2,7 @@ package dev.veil.gateway.routing;
 
 import dev.veil.protocol.DataPolicy;
 import dev.veil.protocol.PrivacyMode;
+import dev.veil.tokens.Tokenizer;
 
 /**
  * One way to serve a public model: an upstream, the model name that upstream knows, and its provider's data policy.
@@ -14,9 +15,17 @@ import dev.veil.protocol.PrivacyMode;
  * @param price         what a token costs on this route
  * @param policy        the provider's declared data policy
  * @param supportedParameters request parameters the route declares it honours; {@code null} = not declared
+ * @param tokenizer     how Veil counts tokens when the upstream reports no usage
  */
 public record Route(String modelId, String name, Upstream upstream, String upstreamModel, int weight, Price price,
-                    DataPolicy policy, java.util.Set<String> supportedParameters) {
+                    DataPolicy policy, java.util.Set<String> supportedParameters, Tokenizer tokenizer) {
+
+    /** A route whose tokenizer follows its upstream model name ({@link Tokenizer#forModel(String)}). */
+    public Route(String modelId, String name, Upstream upstream, String upstreamModel, int weight, Price price,
+                 DataPolicy policy, java.util.Set<String> supportedParameters) {
+        this(modelId, name, upstream, upstreamModel, weight, price, policy, supportedParameters,
+                Tokenizer.forModel(upstreamModel));
+    }
 
     /** The privacy mode this route guarantees. */
     public PrivacyMode mode() {
@@ -39,6 +48,6 @@ public record Route(String modelId, String name, Upstream upstream, String upstr
         DataPolicy p = policy;
         return new Route(modelId, name, upstream, upstreamModel, weight, price,
                 new DataPolicy(p.trains(), p.retentionDays(), p.zdr(), p.tee(), false, p.jurisdiction(), p.policyUrl()),
-                supportedParameters);
+                supportedParameters, tokenizer);
     }
 }
