@@ -6,7 +6,9 @@ package dev.veil.tokens;
  * where the encoding's pre-tokenizer must split anyway (a space between a letter or digit and a letter). So the count
  * equals the count of the whole text joined, while at most a few kilobytes are held, and each piece costs amortised
  * constant work. A run of {@value #FORCE_AT} characters with no such place is counted as it is (a split there may
- * differ from the whole text's by a token). Not thread-safe: one answer.
+ * differ from the whole text's by a token). A single piece longer than {@value #MAX_EXACT_PIECE} characters (a hostile or
+ * unusual upstream's giant delta) is estimated from its UTF-8 length instead, so that no piece costs an event loop more
+ * than a few milliseconds. Not thread-safe: one answer.
  */
 public final class TextTally {
 
@@ -14,6 +16,8 @@ public final class TextTally {
     static final int COUNT_AT = 256;
     /** Past this many characters without a safe split, count the carry whole. */
     static final int FORCE_AT = 4096;
+    /** A piece longer than this is estimated from its bytes rather than encoded: bounded work per piece. */
+    static final int MAX_EXACT_PIECE = 16 * 1024;
 
     private final Tokenizer tokenizer;
     private final StringBuilder carry = new StringBuilder();
@@ -29,7 +33,7 @@ public final class TextTally {
         if (piece.isEmpty()) {
             return;
         }
-        if (!tokenizer.encodes()) {
+        if (!tokenizer.encodes() || piece.length() > MAX_EXACT_PIECE) {
             // The estimate is over the whole text's bytes: no carry needed.
             bytes += Tokenizer.utf8Length(piece);
             return;
@@ -42,14 +46,11 @@ public final class TextTally {
 
     /** The tokens of all text added so far. */
     public long tokens() {
-        if (!tokenizer.encodes()) {
-            return Tokenizer.estimate(bytes);
-        }
         if (carry.length() > 0) {
             tokens += tokenizer.count(carry.toString());
             carry.setLength(0);
         }
-        return tokens;
+        return tokens + Tokenizer.estimate(bytes);
     }
 
     /** Characters held right now (bounded by {@value #FORCE_AT} plus one piece). */

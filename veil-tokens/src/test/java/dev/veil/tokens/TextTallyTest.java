@@ -57,6 +57,15 @@ class TextTallyTest {
     }
 
     @Test
+    void aGiantPieceIsEstimatedFromItsBytesSoNoPieceCostsMuch() {
+        TextTally tally = new TextTally(Tokenizer.named("o200k_base").orElseThrow());
+        tally.add("hello");
+        tally.add("y".repeat(TextTally.MAX_EXACT_PIECE + 4));
+        assertThat(tally.carried()).isEqualTo(5);
+        assertThat(tally.tokens()).isEqualTo(1 + (TextTally.MAX_EXACT_PIECE + 4) / 4);
+    }
+
+    @Test
     void theEstimateCountsTheWholeTextsBytes() {
         TextTally tally = new TextTally(Tokenizer.ESTIMATE);
         tally.add("ab");

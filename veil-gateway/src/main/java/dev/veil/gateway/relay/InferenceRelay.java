@@ -7,6 +7,7 @@ import dev.veil.gateway.http.HeaderNames;
 import dev.veil.gateway.http.Responses;
 import dev.veil.gateway.metering.PrivacyReceipt;
 import dev.veil.gateway.metering.RequestMeter;
+import dev.veil.gateway.openai.Endpoint;
 import dev.veil.gateway.openai.InferenceRequest;
 import dev.veil.gateway.openai.RequestRewriter;
 import dev.veil.gateway.openai.Usage;
@@ -24,6 +25,7 @@ import dev.veil.protocol.e2ee.E2ee;
 import dev.veil.protocol.e2ee.RequestMeta;
 import dev.veil.protocol.e2ee.SealedRequest;
 import dev.veil.tokens.CompletionCounter;
+import dev.veil.tokens.UsageChunk;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -56,7 +58,6 @@ public final class InferenceRelay {
 
     private static final Logger LOG = LoggerFactory.getLogger(InferenceRelay.class);
     private static final String EVENT_STREAM = "text/event-stream";
-    private static final String DONE_EVENT = "data: [DONE]\n\n";
 
     private final UpstreamClients clients;
     private final RequestMeter meter;
@@ -592,9 +593,10 @@ public final class InferenceRelay {
                 }
                 if (filter.heldDone()) {
                     // The client asked for usage and the upstream sent none: Veil's chunk, then the [DONE] held back.
-                    response.write(usageChunk.event(completion.identity(), exchange.requestId(), request.endpoint(),
-                            request.model(), usage));
-                    response.write(Buffer.buffer(DONE_EVENT));
+                    response.write(Buffer.buffer(usageChunk.event(completion.identity(), exchange.requestId(),
+                            request.endpoint() == Endpoint.CHAT_COMPLETIONS, request.model(), usage.promptTokens(),
+                            usage.completionTokens(), usage.estimated())));
+                    response.write(Buffer.buffer(UsageChunk.done()));
                 }
                 // The receipt comes last, as an SSE comment that clients ignore unless they look for it.
                 response.end(": veil-receipt " + (usage.estimated() ? PrivacyReceipt.withUsageEstimated(receipt)
