@@ -113,6 +113,8 @@ class UsageEstimateTest {
         assertThat(row.promptTokens()).isEqualTo(usage.promptTokens());
         assertThat(row.completionTokens()).isEqualTo(usage.completionTokens());
         assertThat(row.costMicros()).as("billed at the route's price").isPositive();
+        assertThat(fixture.get("/metrics").body()).as("operators see the route whose upstream ignores stream_options")
+                .containsPattern("veil_usage_estimated_total\\{[^}]*route=\"fake-zdr\"[^}]*\\} [1-9]");
     }
 
     @Test

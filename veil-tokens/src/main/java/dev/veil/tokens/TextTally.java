@@ -4,8 +4,8 @@ package dev.veil.tokens;
  * Counts the tokens of a text that arrives in pieces (the deltas of a stream) without keeping it: pieces are gathered
  * in a small carry buffer and counted whenever it holds at least {@value #COUNT_AT} characters, up to the last place
  * where the encoding's pre-tokenizer must split anyway (a space between a letter or digit and a letter). So the count
- * equals the count of the whole text joined, while at most a few kilobytes are held, and each piece costs amortised
- * constant work. A run of {@value #FORCE_AT} characters with no such place is counted as it is (a split there may
+ * equals the count of the whole text joined, while at most about two thousand characters are held, and each piece
+ * costs amortised constant work. A run of {@value #FORCE_AT} characters with no such place is counted as it is (a split there may
  * differ from the whole text's by a token). A single piece longer than {@value #MAX_EXACT_PIECE} characters (a hostile or
  * unusual upstream's giant delta) is estimated from its UTF-8 length instead, so that no piece costs an event loop more
  * than a few milliseconds. Not thread-safe: one answer.
@@ -14,10 +14,16 @@ public final class TextTally {
 
     /** Count the carry once it holds this many characters. */
     static final int COUNT_AT = 256;
-    /** Past this many characters without a safe split, count the carry whole. */
-    static final int FORCE_AT = 4096;
-    /** A piece longer than this is estimated from its bytes rather than encoded: bounded work per piece. */
-    static final int MAX_EXACT_PIECE = 16 * 1024;
+    /**
+     * Past this many characters without a safe split (code, CJK text, a long run), count the carry whole. BPE on one
+     * long pre-token costs up to about 1.5 µs a character, so this bounds one count to a millisecond or two.
+     */
+    static final int FORCE_AT = 1024;
+    /**
+     * A piece longer than this is estimated from its bytes rather than encoded, for the same bound. Models stream a
+     * token or a few per delta; only an unusual or hostile upstream sends more.
+     */
+    static final int MAX_EXACT_PIECE = 1024;
 
     private final Tokenizer tokenizer;
     private final StringBuilder carry = new StringBuilder();
