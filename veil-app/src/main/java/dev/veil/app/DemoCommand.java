@@ -32,8 +32,16 @@ final class DemoCommand implements Callable<Integer> {
     String host;
 
     @Option(names = "--data-dir", defaultValue = "veil-data/demo",
-            description = "Where the demo keeps its metadata store (default: ${DEFAULT-VALUE}).")
+            description = "Where the demo keeps its metadata store, its master key and its API key "
+                    + "(default: ${DEFAULT-VALUE}, relative to the current directory).")
     Path dataDir;
+
+    @Option(names = "--node-port", defaultValue = "0",
+            description = "Port of the demo's e2ee node on 127.0.0.1 (default: a free port).")
+    int nodePort;
+
+    /** The file, in the data directory, that keeps the demo's API key between starts (mode 600). */
+    static final String KEY_FILE = "demo-api-key";
 
     @Override
     public Integer call() {
@@ -50,8 +58,20 @@ final class DemoCommand implements Callable<Integer> {
             return 1;
         }
         DemoEngine engine = DemoEngine.start();
-        VeilNode node = VeilNode.start(NodeSettings.of(engine.baseUrl(), Map.of(DemoConfig.E2EE_MODEL, "demo-chat"))
-                .withSoftwareIdentity("veil-demo-node/0.1.0"));
+        VeilNode node;
+        try {
+            // The node declares what the gateway's route for it declares, so a request's policy gets the same verdict
+            // through veil proxy (checked by the node) as in plaintext (checked by the gateway).
+            node = VeilNode.start(NodeSettings.of(engine.baseUrl(), Map.of(DemoConfig.E2EE_MODEL, "demo-chat"))
+                    .withPort(nodePort).withSoftwareIdentity("veil-demo-node/0.1.0")
+                    .withDeclaration(new dev.veil.protocol.attestation.NodeDeclaration(DemoConfig.NODE_ROUTE, false, 0,
+                            true, "local", null)));
+        } catch (RuntimeException e) {
+            engine.close();
+            System.err.println("veil: the demo's node could not start on 127.0.0.1:" + nodePort + " ("
+                    + e.getClass().getSimpleName() + "). Is the port in use? Try --node-port <n>, or 0 for a free one.");
+            return 1;
+        }
         VeilConfig config = DemoConfig.build(engine.baseUrl(), node.baseUrl(), host, port, dataDir.toString(),
                 masterKey.toString());
         Gateway gateway;
@@ -64,15 +84,44 @@ final class DemoCommand implements Callable<Integer> {
                     + e.getClass().getSimpleName() + "). Is the port in use? Try --port <n>.");
             return 1;
         }
-        IssuedKey key = ApiKeyIssuer.issue("demo", Instant.now());
-        gateway.store().apiKeys().insert(key.record());
+        String secret;
+        try {
+            secret = demoKey(gateway, dataDir.resolve(KEY_FILE));
+        } catch (java.io.IOException e) {
+            gateway.close();
+            node.close();
+            engine.close();
+            System.err.println("veil: cannot keep the demo API key in " + dataDir + " (" + e.getClass().getSimpleName()
+                    + "); try --data-dir <dir>");
+            return 1;
+        }
         String batchNote = gateway.batchesEnabled()
                 ? (newKey ? "generated the demo master key " : "using the demo master key ") + masterKey
                 + " (mode 600): files and batch results are encrypted at rest with keys wrapped by it"
                 : null;
-        printWelcome(System.out, gateway, key.secret(), batchNote);
+        printWelcome(System.out, gateway, secret, batchNote);
         ServeCommand.runUntilStopped(gateway, node, engine);
         return 0;
+    }
+
+    /**
+     * The demo's API key: the one a previous start kept in {@code keyFile} while the store still knows it as active,
+     * else a new one, kept there (mode 600). So restarting the demo neither adds an active key each time nor changes
+     * the key the user exported.
+     */
+    static String demoKey(Gateway gateway, Path keyFile) throws java.io.IOException {
+        if (java.nio.file.Files.isRegularFile(keyFile)) {
+            String kept = java.nio.file.Files.readString(keyFile, java.nio.charset.StandardCharsets.US_ASCII).trim();
+            boolean active = !kept.isEmpty() && gateway.store().apiKeys()
+                    .findBySecretHash(ApiKeyIssuer.hashSecret(kept)).map(k -> k.active()).orElse(false);
+            if (active) {
+                return kept;
+            }
+        }
+        IssuedKey key = ApiKeyIssuer.issue("demo", Instant.now());
+        gateway.store().apiKeys().insert(key.record());
+        dev.veil.protocol.PrivateFile.write(keyFile, key.secret() + "\n");
+        return key.secret();
     }
 
     static void printWelcome(PrintStream out, Gateway gateway, String secret, String batchNote) {

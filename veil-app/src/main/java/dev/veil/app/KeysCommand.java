@@ -60,9 +60,12 @@ final class KeysCommand implements Runnable {
     static final class PolicyOptions {
         private static final JsonFactory JSON = new JsonFactory();
         /** Policy JSON field → the option that sets it. */
-        private static final Map<String, String> OPTION_OF = Map.of("preset", "--preset", "min_mode", "--min-mode",
-                "allowed_models", "--models", "allowed_routes", "--routes", "jurisdictions", "--jurisdictions",
-                "budget_usd", "--budget-usd", "budget_period", "--budget-period", "rpm", "--rpm", "tpm", "--tpm");
+        private static final Map<String, String> OPTION_OF = Map.ofEntries(Map.entry("preset", "--preset"),
+                Map.entry("min_mode", "--min-mode"), Map.entry("allowed_models", "--models"),
+                Map.entry("allowed_routes", "--routes"), Map.entry("jurisdictions", "--jurisdictions"),
+                Map.entry("budget_usd", "--budget-usd"), Map.entry("budget_period", "--budget-period"),
+                Map.entry("rpm", "--rpm"), Map.entry("tpm", "--tpm"), Map.entry("request_log", "--request-log"),
+                Map.entry("request_log_retention_days", "--request-log-retention-days"));
 
         @Option(names = "--preset", paramLabel = "PRESET",
                 description = "Base policy: public (anonymized), internal (private), confidential (tee), regulated (e2ee).")
@@ -94,10 +97,20 @@ final class KeysCommand implements Runnable {
         @Option(names = "--tpm", paramLabel = "N", description = "Tokens per minute (default: unlimited).")
         String tpm;
 
+        @Option(names = "--request-log", paramLabel = "MODE", description = "What Veil's request log keeps of the "
+                + "key's requests: full, minute, hour (rows with time cut to that unit) or daily_totals (no row per "
+                + "request) (default: the operator's store.request_log).")
+        String requestLog;
+
+        @Option(names = "--request-log-retention-days", paramLabel = "N", description = "Days the key's request log "
+                + "is kept, if shorter than store.retention_days (default: store.retention_days).")
+        String requestLogRetentionDays;
+
         /** Whether any policy option was given. */
         boolean any() {
             return preset != null || minMode != null || models != null || routes != null || jurisdictions != null
-                    || budgetUsd != null || budgetPeriod != null || rpm != null || tpm != null;
+                    || budgetUsd != null || budgetPeriod != null || rpm != null || tpm != null || requestLog != null
+                    || requestLogRetentionDays != null;
         }
 
         /**
@@ -132,6 +145,13 @@ final class KeysCommand implements Runnable {
                 if (tpm != null) {
                     g.writeFieldName("tpm");
                     g.writeNumber(integer(tpm, "--tpm"));
+                }
+                if (requestLog != null) {
+                    g.writeStringField("request_log", requestLog);
+                }
+                if (requestLogRetentionDays != null) {
+                    g.writeFieldName("request_log_retention_days");
+                    g.writeNumber(integer(requestLogRetentionDays, "--request-log-retention-days"));
                 }
                 g.writeEndObject();
             } catch (IOException e) {

@@ -11,8 +11,8 @@ import ch.qos.logback.core.ConsoleAppender;
 import ch.qos.logback.core.spi.ContextAwareBase;
 
 /**
- * Veil's logging set-up, found by logback through {@code META-INF/services}: one console appender on stderr, the root
- * level from {@code VEIL_LOG_LEVEL} (default {@code INFO}).
+ * Veil's logging set-up, found by logback through {@code META-INF/services}: one console appender on stderr; the level
+ * from {@code VEIL_LOG_LEVEL}, or by default INFO for Veil's own loggers and WARN for libraries.
  *
  * <p>In code rather than {@code logback.xml} because reading XML loaded about 500 classes (logback's Joran and the
  * JDK's XML parser) that stayed in the gateway's metaspace for its whole life: resident memory the benchmark counts
@@ -48,10 +48,24 @@ public final class LogConfigurator extends ContextAwareBase implements Configura
         stderr.setEncoder(encoder);
         stderr.start();
 
+        String chosen = System.getenv(LEVEL_VARIABLE);
         Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
-        root.setLevel(level(System.getenv(LEVEL_VARIABLE)));
+        root.setLevel(libraryLevel(chosen));
         root.addAppender(stderr);
+        context.getLogger(VEIL_LOGGERS).setLevel(level(chosen));
         return ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY;
+    }
+
+    /** The loggers of Veil's own code. */
+    static final String VEIL_LOGGERS = "dev.veil";
+
+    /**
+     * The level of every library (Vert.x, Netty, the JDBC pool, ...): WARN unless {@code VEIL_LOG_LEVEL} names a level,
+     * which then applies to everything. Libraries' INFO lines say nothing a Veil user acts on, and a command such as
+     * {@code veil keys create} should print its result, not a connection pool's start-up.
+     */
+    static Level libraryLevel(String value) {
+        return value == null || value.isBlank() ? Level.WARN : level(value);
     }
 
     /** The level a {@code VEIL_LOG_LEVEL} value names; INFO when it is unset or names no level. */

@@ -1,6 +1,7 @@
 package dev.veil.app;
 
 import dev.veil.node.NodeSettings;
+import dev.veil.protocol.attestation.NodeDeclaration;
 import dev.veil.node.VeilNode;
 import java.io.PrintStream;
 import java.time.Duration;
@@ -54,6 +55,19 @@ final class NodeCommand implements Callable<Integer> {
                     + "engine inside the same trust boundary.")
     boolean allowRemoteEngine;
 
+    @Option(names = "--name", paramLabel = "<name>",
+            description = "The name this node answers to in a request's allow- and deny-lists (privacy.routes_allow, "
+                    + "provider.only ...); signed into its attestation. Without it, allow-lists exclude the node.")
+    String name;
+
+    @Option(names = "--jurisdiction", paramLabel = "<code>",
+            description = "Where this node processes requests (ISO country or region code such as EU); signed into its "
+                    + "attestation and checked against privacy.jurisdictions. Without it, such policies exclude the node.")
+    String jurisdiction;
+
+    @Option(names = "--policy-url", paramLabel = "<url>", description = "Where the operator publishes its data policy.")
+    String policyUrl;
+
     @picocli.CommandLine.Option(names = "--tsm-root", hidden = true,
             description = "Where configfs-tsm is mounted (default /sys/kernel/config/tsm/report).")
     String tsmRoot;
@@ -63,7 +77,10 @@ final class NodeCommand implements Callable<Integer> {
         NodeSettings settings;
         VeilNode node;
         try {
-            settings = new NodeSettings(host, port, engine, models, identity, rotateEvery, null, 0, 0, allowRemoteEngine);
+            NodeDeclaration declared = NodeSettings.DEFAULT_DECLARATION;
+            settings = new NodeSettings(host, port, engine, models, identity, rotateEvery, null, 0, 0, allowRemoteEngine,
+                    new NodeDeclaration(blankToNull(name), declared.trains(), declared.retentionDays(), declared.zdr(),
+                            blankToNull(jurisdiction), blankToNull(policyUrl)));
             // In a SEV-SNP or TDX guest the kernel's configfs-tsm interface gives hardware evidence; elsewhere the
             // node says plainly that its evidence is simulated.
             var hardware = dev.veil.node.ConfigfsTsmEvidenceSource.detect(
@@ -82,6 +99,10 @@ final class NodeCommand implements Callable<Integer> {
         return 0;
     }
 
+    private static String blankToNull(String value) {
+        return value == null || value.isBlank() ? null : value.trim();
+    }
+
     static void printWelcome(PrintStream out, VeilNode node, NodeSettings settings) {
         out.println("Veil node on " + node.baseUrl());
         out.println("  node key id: " + node.currentNodeKeyId() + "  (rotates every " + format(settings.rotation()) + ")");
@@ -91,6 +112,9 @@ final class NodeCommand implements Callable<Integer> {
         } else {
             out.println("  attestation: " + node.attestationFormat());
         }
+        NodeDeclaration d = settings.declaration();
+        out.println("  declares: name " + (d.name() == null ? "(none)" : d.name()) + ", never trains, keeps nothing, "
+                + "jurisdiction " + (d.jurisdiction() == null ? "(not declared)" : d.jurisdiction()));
         out.println("  engine: " + settings.engineBaseUrl());
         settings.models().forEach((publicId, engineModel) -> out.println("  model " + publicId + " -> " + engineModel));
         out.println("  attestation URL: " + node.baseUrl() + "/v1/attestation?nonce=<64 hex>");

@@ -1,11 +1,16 @@
 package dev.veil.client;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.veil.protocol.e2ee.E2ee;
 import dev.veil.protocol.e2ee.E2eeException;
 import dev.veil.protocol.e2ee.Receipt;
 import dev.veil.protocol.e2ee.RequestMeta;
 import dev.veil.protocol.e2ee.ResponseOpener;
 import dev.veil.protocol.e2ee.SealedRequest;
+import dev.veil.protocol.policy.SealedRequestScreen;
+import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,6 +28,8 @@ import java.util.Objects;
  */
 public final class E2eeCall {
 
+    private static final ObjectMapper JSON = new ObjectMapper();
+
     private final VerifiedNode node;
     private final RequestMeta meta;
     private final SealedRequest sealed;
@@ -39,18 +46,44 @@ public final class E2eeCall {
     }
 
     /**
-     * Encrypts {@code json} to the attested node's key.
+     * Checks {@code json} against the node as the node itself will, then encrypts it to the node's key. The check is
+     * {@link SealedRequestScreen}'s, against what the client verified: the node's signed declaration and its evidence
+     * format. So a request whose own policy ({@code privacy}, {@code provider}, {@code data_policy} ...) excludes the
+     * node, or that carries a field the endpoint does not document, is refused here with the answer the node would
+     * give, and nothing is sent. A node that declared nothing is left to check the request itself.
      *
      * @param node   the attested node; its {@link VerifiedNode#model()} is the request's model
      * @param path   the endpoint path with its {@code /v1} prefix, e.g. {@code /v1/chat/completions}
      * @param stream whether the JSON body asks for a stream ({@code "stream": true}); bound into the encryption
      * @param json   the whole OpenAI JSON request
+     * @throws GatewayException the node's answer, found locally: 403 {@code no_compliant_route} (its
+     *                          {@link GatewayException#body()} names the constraint) or 400 naming a field
      */
-    public static E2eeCall seal(VerifiedNode node, String path, boolean stream, byte[] json) {
+    public static E2eeCall seal(VerifiedNode node, String path, boolean stream, byte[] json) throws GatewayException {
         Objects.requireNonNull(node, "node");
         Objects.requireNonNull(json, "json");
+        precheck(node, path, json);
         RequestMeta meta = new RequestMeta(path, node.model(), stream);
         return new E2eeCall(node, meta, SealedRequest.seal(node.keyConfig(), meta, json));
+    }
+
+    private static void precheck(VerifiedNode node, String path, byte[] json) throws GatewayException {
+        if (node.declaration() == null) {
+            return;
+        }
+        JsonNode tree;
+        try {
+            tree = JSON.readTree(json);
+        } catch (IOException e) {
+            return; // not JSON: the node answers that, sealed
+        }
+        if (tree instanceof ObjectNode request) {
+            SealedRequestScreen.Refusal refusal = SealedRequestScreen.screen(request, path, node.model(),
+                    node.declaration().target(node.format()));
+            if (refusal != null) {
+                throw GatewayException.fromResponse(refusal.status(), refusal.body());
+            }
+        }
     }
 
     /** The node the request is encrypted to. */

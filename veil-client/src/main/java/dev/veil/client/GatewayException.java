@@ -22,12 +22,18 @@ public final class GatewayException extends Exception {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final transient OpenAiError error;
+    private final transient byte[] body;
 
     /** @param error the error as answered, with its HTTP status */
     public GatewayException(OpenAiError error) {
+        this(error, null);
+    }
+
+    private GatewayException(OpenAiError error, byte[] body) {
         super("HTTP " + error.httpStatus() + " " + error.type() + (error.code() == null ? "" : " (" + error.code() + ")")
                 + ": " + error.message());
         this.error = error;
+        this.body = body == null ? error.toJson() : body.clone();
     }
 
     /**
@@ -44,7 +50,7 @@ public final class GatewayException extends Exception {
             if (e != null && e.isObject()) {
                 return new GatewayException(new OpenAiError(status,
                         text(e, "message", "The gateway answered HTTP " + status + "."),
-                        text(e, "type", OpenAiError.UPSTREAM), text(e, "param", null), text(e, "code", null)));
+                        text(e, "type", OpenAiError.UPSTREAM), text(e, "param", null), text(e, "code", null)), body);
             }
         } catch (IOException | RuntimeException e) {
             // not JSON: fall through
@@ -56,6 +62,14 @@ public final class GatewayException extends Exception {
     private static String text(JsonNode node, String field, String fallback) {
         JsonNode v = node.get(field);
         return v == null || v.isNull() ? fallback : v.asText();
+    }
+
+    /**
+     * The error body as answered (a copy): for a policy refusal it holds the {@code excluded} list naming which
+     * constraint excluded which route or node. For a body that was not an OpenAI error, the error written as one.
+     */
+    public byte[] body() {
+        return body.clone();
     }
 
     /** The error as received. */

@@ -1,6 +1,7 @@
 package dev.veil.client;
 
 import dev.veil.protocol.attestation.AttestationVerifier;
+import dev.veil.protocol.attestation.NodeDeclaration;
 import dev.veil.protocol.attestation.SimulatedEvidence;
 import dev.veil.protocol.e2ee.KeyConfig;
 import java.time.Instant;
@@ -18,9 +19,11 @@ import java.util.Objects;
  * @param signingKey  the node's raw 32-byte Ed25519 public signing key
  * @param measurement the attested software measurement (hex)
  * @param attestedAt  when the evidence verified
+ * @param declaration what the node declares about itself (name, data policy), signed by its attested key;
+ *                    {@code null} when it declared nothing (then a request policy is checked only by the node)
  */
 public record VerifiedNode(String model, String format, String nodeKeyId, KeyConfig keyConfig, byte[] signingKey,
-                           String measurement, Instant attestedAt) {
+                           String measurement, Instant attestedAt, NodeDeclaration declaration) {
 
     public VerifiedNode {
         Objects.requireNonNull(model, "model");
@@ -30,7 +33,7 @@ public record VerifiedNode(String model, String format, String nodeKeyId, KeyCon
 
     static VerifiedNode of(String model, AttestationVerifier.VerifiedNode verified, Instant now) {
         return new VerifiedNode(model, verified.format(), verified.nodeKeyId(), verified.keyConfig(),
-                verified.signingKey(), verified.measurement(), now);
+                verified.signingKey(), verified.measurement(), now, verified.declaration());
     }
 
     /** The raw Ed25519 public key (a copy). */
@@ -48,7 +51,8 @@ public record VerifiedNode(String model, String format, String nodeKeyId, KeyCon
     public boolean equals(Object o) {
         return o instanceof VerifiedNode other && model.equals(other.model) && keyConfig.equals(other.keyConfig)
                 && java.util.Arrays.equals(signingKey, other.signingKey) && Objects.equals(format, other.format)
-                && Objects.equals(measurement, other.measurement) && Objects.equals(attestedAt, other.attestedAt);
+                && Objects.equals(measurement, other.measurement) && Objects.equals(attestedAt, other.attestedAt)
+                && Objects.equals(declaration, other.declaration);
     }
 
     @Override

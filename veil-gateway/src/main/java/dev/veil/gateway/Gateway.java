@@ -37,6 +37,7 @@ import dev.veil.protocol.attestation.tdx.TdxCollateral;
 import java.util.Set;
 import dev.veil.gateway.config.RoutingConfig;
 import dev.veil.gateway.limits.KeyLimits;
+import dev.veil.gateway.metering.MetadataMinimisation;
 import dev.veil.gateway.metering.PrivacyReceipt;
 import dev.veil.gateway.policy.PolicyRefusal;
 import dev.veil.gateway.policy.RoutePlanner;
@@ -132,7 +133,9 @@ public final class Gateway implements AutoCloseable {
             metrics.gauge("veil_metering_dropped", "Metering records dropped because the store could not keep up",
                     metering::droppedCount);
             KeyLimits limits = new KeyLimits(store.ledger(), jdbc, Clock.systemUTC());
-            RequestMeter meter = new RequestMeter(metrics, metering, limits);
+            MetadataMinimisation minimisation = new MetadataMinimisation(config.store().requestLogMode(),
+                    config.store().retentionDays());
+            RequestMeter meter = new RequestMeter(metrics, metering, limits, minimisation);
             RoutingConfig routing = config.routing();
             RouteHealth health = new RouteHealth(routing.breakerFailures(), routing.breakerOpenMs(), System::currentTimeMillis);
             RequestRewriter rewriter = new RequestRewriter(json);
@@ -144,12 +147,12 @@ public final class Gateway implements AutoCloseable {
                     new AttestationVerifier(HardwareVerifiers.defaults(tdxCollateral(attestation))),
                     attestation.reattestIntervalMs());
             InferenceRelay relay = new InferenceRelay(new InferenceRelay.Parts(clients, json, meter, rewriter, health,
-                    routing, new PrivacyReceipt(jsonWriter, config.store().retentionDays()),
+                    routing, new PrivacyReceipt(jsonWriter, minimisation),
                     config.server().forwardHeaders(), nodes, config.server().sendTimeoutMs()));
             KeyAuthenticator authenticator = new KeyAuthenticator(store.apiKeys(), jdbc, KEY_CACHE_TTL);
             RoutePlanner planner = new RoutePlanner(catalog, health, nodes);
-            PolicyRefusal refusal = new PolicyRefusal(jsonWriter);
-            RequestInspector inspector = new RequestInspector(json);
+            PolicyRefusal refusal = new PolicyRefusal();
+            RequestInspector inspector = new RequestInspector(json, catalog.operatorAllowedFields());
             Optional<MasterKey> master = MasterKey.load(config.batch(), env);
             Batches batches = null;
             if (master.isPresent()) {

@@ -31,6 +31,30 @@ class LogConfiguratorTest {
     }
 
     @Test
+    void librariesLogOnlyWarningsUnlessALevelIsChosen() {
+        assertThat(LogConfigurator.libraryLevel(null)).isEqualTo(Level.WARN);
+        assertThat(LogConfigurator.libraryLevel("")).isEqualTo(Level.WARN);
+        assertThat(LogConfigurator.libraryLevel("debug")).isEqualTo(Level.DEBUG);
+        LoggerContext context = new LoggerContext();
+        context.setMDCAdapter(new LogbackMDCAdapter());
+        PrintStream err = System.err;
+        try {
+            System.setErr(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+            LogConfigurator configurator = new LogConfigurator();
+            configurator.setContext(context);
+            configurator.configure(context);
+            if (System.getenv(LogConfigurator.LEVEL_VARIABLE) == null) {
+                assertThat(context.getLogger("io.vertx.core.impl.VertxImpl").isInfoEnabled()).isFalse();
+                assertThat(context.getLogger("com.zaxxer.hikari.HikariDataSource").isWarnEnabled()).isTrue();
+                assertThat(context.getLogger("dev.veil.gateway.Gateway").isInfoEnabled()).isTrue();
+            }
+        } finally {
+            context.stop();
+            System.setErr(err);
+        }
+    }
+
+    @Test
     void logsGoToStderrWithoutExceptionMessagesOrStackTraces() {
         PrintStream out = System.out;
         PrintStream err = System.err;

@@ -179,8 +179,10 @@ class BatchApiTest {
         assertThat(fixture.upstream.requests()).hasSize(150);
         assertThat(fixture.upstream.lastRequest().json().path("model").asText()).isEqualTo("upstream-chat");
 
-        // The input is shredded when the batch ends.
+        // The input is shredded when the batch ends; a client that cleans up after its batch still gets a successful
+        // delete (with the receipt of that shredding), not a 404.
         assertThatThrownBy(() -> client.files().retrieve(file.id())).isInstanceOf(NotFoundException.class);
+        assertThat(client.files().delete(file.id()).deleted()).isTrue();
         // Usage is metered per line, under the batch label, without content.
         fixture.gateway.flushMetering();
         assertThat(fixture.get("/v1/usage").body()).contains("\"requests\":150");
@@ -221,8 +223,15 @@ class BatchApiTest {
         assertThat(fixture.gateway.store().batchFiles().find(file.id())).isEmpty();
         assertThat(Files.exists(dataDir.resolve("files").resolve(file.id()))).as("the bytes are gone").isFalse();
         assertThat(fixture.get("/v1/files/" + file.id() + "/content").statusCode()).isEqualTo(404);
+        // Deleting it again repeats the same receipt; for another key the file does not exist.
+        var again = fixture.send(HttpRequest.newBuilder(URI.create(fixture.origin() + "/v1/files/" + file.id()))
+                .header("authorization", "Bearer " + fixture.apiKey).DELETE());
+        assertThat(again.statusCode()).isEqualTo(200);
+        assertThat(JSON.readTree(again.body()).path("veil_deletion_receipt")).isEqualTo(receipt);
+        IssuedKey other = ApiKeyIssuer.issue("other-deleter", Instant.now());
+        fixture.gateway.store().apiKeys().insert(other.record());
         assertThat(fixture.send(HttpRequest.newBuilder(URI.create(fixture.origin() + "/v1/files/" + file.id()))
-                .header("authorization", "Bearer " + fixture.apiKey).DELETE()).statusCode()).isEqualTo(404);
+                .header("authorization", "Bearer " + other.secret()).DELETE()).statusCode()).isEqualTo(404);
     }
 
     @Test
@@ -465,18 +474,18 @@ class BatchApiTest {
 
     @Test
     void aLinesBodyReachesTheUpstreamAsWritten() throws Exception {
-        // Numbers that a re-serialisation would change (rounded, or turned into the string "Infinity"), and an unknown
-        // member, must reach the upstream byte for byte, as on the live path.
+        // Numbers that a re-serialisation would change (rounded, or turned into the string "Infinity") must reach the
+        // upstream byte for byte, as on the live path.
         String jsonl = "{\"custom_id\":\"exact\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":"
-                + "{\"model\":\"test-chat\",\"temperature\":0.30000000000000000000000000001,\"x_big\":1e400,"
-                + "\"x_unknown\":{\"n\":-0.0},\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}}\n";
+                + "{\"model\":\"test-chat\",\"temperature\":0.30000000000000000000000000001,\"max_tokens\":1e400,"
+                + "\"logit_bias\":{\"n\":-0.0},\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}}\n";
         Batch done = await(client, client.batches().create(BatchCreateParams.builder().inputFileId(upload(client, jsonl).id())
                 .endpoint(BatchCreateParams.Endpoint.V1_CHAT_COMPLETIONS)
                 .completionWindow(BatchCreateParams.CompletionWindow._24H).build()).id());
         assertThat(done.requestCounts().orElseThrow().completed()).isEqualTo(1);
         String received = fixture.upstream.lastRequest().body();
-        assertThat(received).contains("\"temperature\":0.30000000000000000000000000001", "\"x_big\":1e400",
-                "\"x_unknown\":{\"n\":-0.0}").contains("\"model\":\"upstream-chat\"");
+        assertThat(received).contains("\"temperature\":0.30000000000000000000000000001", "\"max_tokens\":1e400",
+                "\"logit_bias\":{\"n\":-0.0}").contains("\"model\":\"upstream-chat\"");
     }
 
     /** A multipart upload of one line with the given extra form fields. */

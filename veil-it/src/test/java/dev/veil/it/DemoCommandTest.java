@@ -112,6 +112,35 @@ class DemoCommandTest {
     }
 
     @Test
+    void theE2eeModelGetsTheSamePolicyVerdictThroughTheProxyAsInPlaintext() throws Exception {
+        // The finding: "privacy":{"jurisdictions":["EU"]} got 200 through veil proxy and 403 in plaintext.
+        String ask = "{\"model\":\"veil-demo-e2ee\",\"max_tokens\":2,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]";
+        try (dev.veil.client.proxy.E2eeProxy proxy = dev.veil.client.proxy.E2eeProxy.start(
+                new dev.veil.client.proxy.ProxySettings(origin, key, "127.0.0.1", 0,
+                        new dev.veil.protocol.attestation.AttestationPolicy(java.util.Set.of(), java.util.Set.of(), true)))) {
+            String viaProxy = "http://127.0.0.1:" + proxy.port() + "/v1/chat/completions";
+            for (String policy : List.of("", ",\"privacy\":{\"jurisdictions\":[\"EU\"]}",
+                    ",\"privacy\":{\"jurisdictions\":[\"local\"]}", ",\"provider\":{\"ignore\":[\"demo-node-simulated\"]}")) {
+                HttpResponse<String> plaintext = post("/v1/chat/completions", ask + policy + "}");
+                HttpResponse<String> proxied = send(HttpRequest.newBuilder(URI.create(viaProxy))
+                        .header("content-type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString(ask + policy + "}")));
+                assertThat(proxied.statusCode()).as("policy %s: %s", policy, proxied.body())
+                        .isEqualTo(plaintext.statusCode());
+                if (plaintext.statusCode() == 403) {
+                    JsonNode inPlaintext = JSON.readTree(plaintext.body()).path("error").path("excluded").get(0);
+                    JsonNode throughProxy = JSON.readTree(proxied.body()).path("error").path("excluded").get(0);
+                    assertThat(throughProxy.path("constraint")).isEqualTo(inPlaintext.path("constraint"));
+                    assertThat(throughProxy.path("route").asText()).isEqualTo("demo-node-simulated")
+                            .isEqualTo(inPlaintext.path("route").asText());
+                } else {
+                    assertThat(plaintext.statusCode()).as(plaintext.body()).isEqualTo(200);
+                }
+            }
+        }
+    }
+
+    @Test
     void chatCompletionAnswers() throws Exception {
         HttpResponse<String> response = post("/v1/chat/completions",
                 "{\"model\":\"veil-demo-chat\",\"max_tokens\":8,\"messages\":[{\"role\":\"user\",\"content\":\"Hello demo\"}]}");
@@ -219,11 +248,14 @@ class DemoCommandTest {
         List<String> modes = new ArrayList<>();
         chat.path("privacy").path("routes").forEach(r -> modes.add(r.path("route").asText() + ":" + r.path("mode").asText()));
         assertThat(modes).containsExactly("demo-anonymized:anonymized", "demo-private:private", "demo-tee-simulated:tee");
-        // As docs/api.md shows it.
-        assertThat(chat.path("privacy").path("routes").path(1)).isEqualTo(JSON.readTree("""
-                {"route": "demo-private", "mode": "private",
-                 "policy": {"trains": false, "retention_days": 0, "zdr": true, "tee": "none", "e2ee": false,
-                            "jurisdiction": "local", "policy_url": null}}"""));
+        // Exactly as docs/api.md shows it (but for the start time).
+        String doc = Files.readString(Path.of("..", "docs", "api.md"));
+        int start = doc.indexOf("```json\n{\"id\": \"veil-demo-chat\"");
+        assertThat(start).as("the model example in docs/api.md").isNotNegative();
+        com.fasterxml.jackson.databind.node.ObjectNode documented = (com.fasterxml.jackson.databind.node.ObjectNode)
+                JSON.readTree(doc.substring(start + 8, doc.indexOf("```", start + 8)));
+        documented.set("created", chat.path("created"));
+        assertThat(chat).isEqualTo(documented);
         assertThat(chat.path("privacy").path("routes").path(2).path("policy").path("tee").asText()).isEqualTo("simulated");
     }
 
@@ -326,6 +358,67 @@ class DemoCommandTest {
         CompatProcess.Result status = CompatProcess.run(dataDir, Duration.ofSeconds(30), "batch", "status", batchId,
                 "--gateway", origin, "--api-key", key);
         assertThat(status.stdout()).contains("status=completed");
+    }
+
+    @Test
+    void anAnswerStopsOnItsOwnUnlessMaxTokensCutsIt() throws Exception {
+        JsonNode whole = JSON.readTree(post("/v1/chat/completions",
+                "{\"model\":\"veil-demo-chat\",\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}").body());
+        // Typed client helpers (the Python SDK's .parse() and .stream()) fail on "length".
+        assertThat(whole.path("choices").path(0).path("finish_reason").asText()).isEqualTo("stop");
+        JsonNode cut = JSON.readTree(post("/v1/chat/completions",
+                "{\"model\":\"veil-demo-chat\",\"max_tokens\":3,\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}").body());
+        assertThat(cut.path("choices").path(0).path("finish_reason").asText()).isEqualTo("length");
+        assertThat(cut.path("usage").path("completion_tokens").asInt()).isEqualTo(3);
+    }
+
+    @Test
+    void aRestartedDemoReusesItsKeyAndTakesANodePort() throws Exception {
+        Path keyFile = dataDir.resolve("store").resolve("demo-api-key");
+        assertThat(Files.readString(keyFile).trim()).isEqualTo(key);
+        assertThat(Files.getPosixFilePermissions(keyFile)).containsExactlyInAnyOrder(
+                java.nio.file.attribute.PosixFilePermission.OWNER_READ, java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
+        int port = CompatProcess.freePort();
+        int nodePort = CompatProcess.freePort();
+        long activeBefore = activeKeys();
+        try (CompatProcess again = CompatProcess.start(dataDir, "demo", "--port", Integer.toString(port),
+                "--node-port", Integer.toString(nodePort), "--data-dir", dataDir.resolve("store").toString())) {
+            Matcher m = again.awaitLine(KEY_LINE, Duration.ofSeconds(30));
+            assertThat(m.group(1)).as("the same demo key, not a new active one per start").isEqualTo(key);
+            assertThat(activeKeys()).isEqualTo(activeBefore);
+            HttpResponse<String> attestation = send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+                    + "/v1/attestation?model=veil-demo-e2ee&nonce=" + "ab".repeat(32))).header("authorization", "Bearer " + key).GET());
+            assertThat(attestation.statusCode()).as(attestation.body()).isEqualTo(200);
+            assertThat(again.stderr()).contains("127.0.0.1:" + nodePort);
+        }
+    }
+
+    @Test
+    void helpIsACommand() throws Exception {
+        CompatProcess.Result help = CompatProcess.run(dataDir, Duration.ofSeconds(30), "help");
+        assertThat(help.exit()).as(help.stderr()).isZero();
+        assertThat(help.stdout()).contains("Commands:").contains("demo").contains("serve").contains("keys");
+        CompatProcess.Result keysHelp = CompatProcess.run(dataDir, Duration.ofSeconds(30), "help", "keys");
+        assertThat(keysHelp.exit()).isZero();
+        assertThat(keysHelp.stdout()).contains("create");
+    }
+
+    @Test
+    void anUnknownPathListsEveryServedPath() throws Exception {
+        HttpResponse<String> response = send(HttpRequest.newBuilder(URI.create(origin + "/v1/nope"))
+                .header("authorization", "Bearer " + key).GET());
+        assertThat(response.statusCode()).isEqualTo(404);
+        String message = JSON.readTree(response.body()).path("error").path("message").asText();
+        assertThat(message).contains("/v1/chat/completions", "/v1/models/{model}", "/v1/attestation", "/v1/files/{file_id}/content",
+                "/v1/batches/{batch_id}/cancel", "/v1/receipts/key", "/admin/keys", "/health", "/metrics");
+    }
+
+    private static long activeKeys() throws Exception {
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + dataDir.resolve("store").resolve("veil.db"));
+             java.sql.ResultSet rows = c.createStatement().executeQuery("SELECT COUNT(*) FROM api_keys WHERE revoked_at IS NULL")) {
+            rows.next();
+            return rows.getLong(1);
+        }
     }
 
     @Test

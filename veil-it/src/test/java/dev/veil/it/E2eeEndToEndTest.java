@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.openai.client.OpenAIClient;
 import com.openai.client.okhttp.OpenAIOkHttpClient;
+import com.openai.core.JsonValue;
 import com.openai.core.http.StreamResponse;
 import com.openai.errors.InternalServerException;
 import com.openai.models.chat.completions.ChatCompletion;
@@ -38,7 +39,8 @@ import org.junit.jupiter.api.io.TempDir;
  * openai-java → veil proxy → gateway (its own process, log level TRACE) → TCP capture → node → fake engine. A canary
  * in every prompt must reach the engine and come back to the client, yet never appear in the gateway's logs, its data
  * directory, its temp files, /metrics, or the bytes that crossed the network between gateway and node, in e2ee mode
- * (the proxy encrypts) and in tee mode (the gateway encrypts on the client's behalf).
+ * (the proxy encrypts) and in tee mode (the gateway encrypts on the client's behalf); and the engine, which sees the
+ * prompt, never sees an identity, routing or storage field.
  */
 class E2eeEndToEndTest {
 
@@ -52,6 +54,7 @@ class E2eeEndToEndTest {
     @Timeout(180)
     void plaintextNeverReachesTheGatewayOrTheWireToTheNode() throws Exception {
         String canary = "CANARY" + UUID.randomUUID().toString().replace("-", "");
+        String identity = "IDENTITY" + UUID.randomUUID().toString().replace("-", "");
         Path dataDir = Files.createDirectories(work.resolve("data"));
         Path tmpDir = Files.createDirectories(work.resolve("tmp"));
         Path log = work.resolve("gateway.log");
@@ -86,8 +89,16 @@ class E2eeEndToEndTest {
                     OpenAIClient client = OpenAIOkHttpClient.builder().baseUrl("http://127.0.0.1:" + proxy.port() + "/v1")
                             .apiKey("unused-by-the-proxy").maxRetries(0).timeout(Duration.ofSeconds(30)).build();
                     try {
+                        // Identity and storage fields ride along: the node removes them before its engine.
                         ChatCompletion whole = client.chat().completions().create(ChatCompletionCreateParams.builder()
-                                .model(MODEL).addUserMessage("whole " + canary).build());
+                                .model(MODEL).addUserMessage("whole " + canary)
+                                .putAdditionalBodyProperty("user", JsonValue.from(identity))
+                                .putAdditionalBodyProperty("safety_identifier", JsonValue.from(identity))
+                                .putAdditionalBodyProperty("metadata", JsonValue.from(Map.of("email", identity)))
+                                .putAdditionalBodyProperty("prompt_cache_key", JsonValue.from(identity))
+                                .putAdditionalBodyProperty("store", JsonValue.from(true))
+                                .putAdditionalBodyProperty("privacy", JsonValue.from(Map.of("zdr", true)))
+                                .build());
                         assertThat(whole.choices().get(0).message().content()).hasValue("echo: whole " + canary);
 
                         StringBuilder streamed = new StringBuilder();
@@ -181,6 +192,15 @@ class E2eeEndToEndTest {
 
             // Positive control: the engine, inside the "TEE", did see the plaintext.
             assertThat(engine.requests()).anySatisfy(r -> assertThat(r.body()).contains("whole " + canary));
+            // ... but never an identity, routing or storage field, on either path.
+            for (FakeUpstream.Recorded seen : engine.requests()) {
+                assertThat(seen.body()).as("identity at the engine").doesNotContain(identity);
+                for (String field : List.of("user", "safety_identifier", "metadata", "prompt_cache_key", "privacy",
+                        "provider", "models", "data_policy", "providers")) {
+                    assertThat(seen.json().has(field)).as(field + " at the engine").isFalse();
+                }
+                assertThat(seen.json().path("store").asBoolean(false)).as("store at the engine").isFalse();
+            }
             assertThat(engine.requests()).anySatisfy(r -> assertThat(r.body()).contains("tee " + canary));
             CanaryScanner scanner = new CanaryScanner(canary);
             byte[] captured = wire.captured();

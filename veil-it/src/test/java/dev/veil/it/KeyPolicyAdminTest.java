@@ -154,6 +154,8 @@ class KeyPolicyAdminTest {
             "{\"policy\":{\"allowed_models\":[\"test-chat\",7]}}        | policy.allowed_models[1] | invalid_type",
             "{\"policy\":{\"jurisdictions\":\"SECRET\"}}                | policy.jurisdictions     | invalid_type",
             "{\"policy\":{\"preset\":\"SECRET\"}}                       | policy.preset            | invalid_value",
+            "{\"policy\":{\"request_log\":\"SECRET\"}}                  | policy.request_log       | invalid_value",
+            "{\"policy\":{\"request_log_retention_days\":0}}          | policy.request_log_retention_days | invalid_value",
             "{\"policy\":\"SECRET\"}                                    | policy                   | invalid_type",
             "{\"preset\":\"SECRET\"}                                    | preset                   | invalid_value",
             "{\"preset\":7}                                             | preset                   | invalid_type",
@@ -337,6 +339,11 @@ class KeyPolicyAdminTest {
         assertThat(updated.exit()).as(updated.stderr()).isZero();
         assertThat(updated.stdout()).contains(plainId, "\"preset\":\"internal\"", "\"tpm\":5000");
 
+        CompatProcess.Result minimised = CompatProcess.run(dir, CLI_TIMEOUT, "keys", "create", "--name", "min",
+                "--request-log", "daily_totals", "--request-log-retention-days", "7", "--data-dir", dataDir);
+        assertThat(minimised.exit()).as(minimised.stderr()).isZero();
+        assertThat(minimised.stdout()).contains("\"request_log\":\"daily_totals\"", "\"request_log_retention_days\":7");
+
         CompatProcess.Result shown = CompatProcess.run(dir, CLI_TIMEOUT, "keys", "policy", customId, "--data-dir", dataDir);
         assertThat(shown.exit()).as(shown.stderr()).isZero();
         assertThat(shown.stdout()).contains("\"min_mode\":\"private\"", "\"jurisdictions\":[\"CH\",\"EU\"]");
@@ -379,6 +386,8 @@ class KeyPolicyAdminTest {
             "--budget-period | week   | --budget-period",
             "--rpm           | 0      | --rpm",
             "--tpm           | many   | --tpm",
+            "--request-log   | second | --request-log",
+            "--request-log-retention-days | 0 | --request-log-retention-days",
     })
     void badOptionValuesExitWith2NamingTheOption(String option, String value, String named) throws Exception {
         Path dir = Files.createDirectories(tmp.resolve("bad-options"));

@@ -318,7 +318,7 @@ class OpenAiClientCompatibilityTest {
     // ---------------------------------------------------------------- pass-through
 
     @Test
-    void toolsResponseFormatImagesLogprobsAndUnknownFieldsPassThroughUntouched() throws Exception {
+    void toolsResponseFormatImagesAndLogprobsPassThroughUntouched() throws Exception {
         ChatCompletionCreateParams params = ChatCompletionCreateParams.builder()
                 .model("test-chat")
                 .addUserMessageOfArrayOfContentParts(List.of(
@@ -359,8 +359,6 @@ class OpenAiClientCompatibilityTest {
                 .topLogprobs(3)
                 .temperature(0.5)
                 .user("end-user-4711")
-                .putAdditionalBodyProperty("vendor_extension", JsonValue.from(Map.of(
-                        "nested", List.of(1, 2.5, "three", true), "flag", false)))
                 .build();
 
         ChatCompletion completion = client.chat().completions().create(params);
@@ -399,12 +397,11 @@ class OpenAiClientCompatibilityTest {
                   "logprobs": true,
                   "top_logprobs": 3,
                   "temperature": 0.5,
-                  "user": "end-user-4711",
-                  "vendor_extension": {"nested": [1, 2.5, "three", true], "flag": false}
+                  "user": "end-user-4711"
                 }
                 """);
         for (String field : List.of("messages", "tools", "tool_choice", "response_format", "logprobs", "top_logprobs",
-                "temperature", "vendor_extension")) {
+                "temperature")) {
             assertThat(viaGateway.get(field)).as("field %s as the upstream received it", field).isEqualTo(plain.get(field));
             assertThat(viaGateway.get(field)).as("field %s compared with a direct SDK call", field).isEqualTo(direct.get(field));
         }
@@ -422,7 +419,7 @@ class OpenAiClientCompatibilityTest {
     @Test
     void fieldOrderAndNumberFormsSurviveByteForByte() {
         String body = "{\"temperature\":0.70,\"model\":\"test-chat\",\"seed\":12345678901234,"
-                + "\"messages\":[{\"role\":\"user\",\"content\":\"exact\\u00e9\"}],\"x\":[1e3,-0.0]}";
+                + "\"messages\":[{\"role\":\"user\",\"content\":\"exact\\u00e9\"}],\"logit_bias\":{\"1\":1e3,\"2\":-0.0}}";
         HttpResponse<String> response = fixture.post("/v1/chat/completions", body);
         assertThat(response.statusCode()).isEqualTo(200);
         String sent = fixture.upstream.lastRequest().body();
@@ -430,11 +427,23 @@ class OpenAiClientCompatibilityTest {
         assertThat(json.path("seed").asLong()).isEqualTo(12345678901234L);
         assertThat(json.path("messages").path(0).path("content").asText()).isEqualTo("exact\u00e9");
         assertThat(json.path("temperature").decimalValue()).isEqualByComparingTo("0.7");
-        assertThat(json.path("x").path(0).asDouble()).isEqualTo(1000.0);
+        assertThat(json.path("logit_bias").path("1").asDouble()).isEqualTo(1000.0);
         assertThat(sent.indexOf("\"temperature\"")).as("field order kept").isLessThan(sent.indexOf("\"seed\""));
     }
 
     // ---------------------------------------------------------------- errors
+
+    @Test
+    void aFieldOpenAiDoesNotDocumentIsABadRequestNamingIt() {
+        fixture.upstream.reset();
+        BadRequestException refused = catchThrowableOfType(BadRequestException.class, () -> client.chat().completions()
+                .create(ChatCompletionCreateParams.builder().model("test-chat").addUserMessage("hi")
+                        .putAdditionalBodyProperty("vendor_extension", JsonValue.from(Map.of("flag", false))).build()));
+        assertThat(refused).isNotNull();
+        assertThat(refused.code()).hasValue("unknown_parameter");
+        assertThat(refused.param()).hasValue("vendor_extension");
+        assertThat(fixture.upstream.requests()).isEmpty();
+    }
 
     @Test
     void wrongApiKeyIsUnauthorized() {

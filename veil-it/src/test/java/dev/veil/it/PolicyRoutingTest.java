@@ -247,6 +247,9 @@ class PolicyRoutingTest {
         assertThat(JSON.readTree(third.body()).path("error").path("code").asText()).isEqualTo("rate_limit_exceeded");
         assertThat(third.headers().firstValue("x-ratelimit-remaining-requests")).contains("0");
         assertThat(third.headers().firstValue("x-ratelimit-reset-requests")).isPresent();
+        // 2 a minute: the next request is allowed within 30 s; clients (the OpenAI SDKs) wait Retry-After seconds.
+        assertThat(third.headers().firstValue("retry-after").map(Integer::parseInt)).hasValueSatisfying(
+                seconds -> assertThat(seconds).isBetween(1, 30));
 
         // 11 prompt + 3 completion tokens cost at least 11 micro-dollars on the cheapest route; a 10 µ$ budget allows one.
         String budgeted = issue(new KeyPolicy(null, null, null, null, null, 10L, KeyPolicy.BudgetPeriod.DAY, null, null));
@@ -256,6 +259,9 @@ class PolicyRoutingTest {
         assertThat(over.statusCode()).isEqualTo(429);
         assertThat(JSON.readTree(over.body()).path("error").path("type").asText()).isEqualTo("insufficient_quota");
         assertThat(JSON.readTree(over.body()).path("error").path("code").asText()).isEqualTo("budget_exceeded");
+        // A daily budget renews at the next UTC midnight.
+        assertThat(over.headers().firstValue("retry-after").map(Integer::parseInt)).hasValueSatisfying(
+                seconds -> assertThat(seconds).isBetween(1, 86_400));
     }
 
     @Test

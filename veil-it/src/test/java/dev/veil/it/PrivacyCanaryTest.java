@@ -74,6 +74,14 @@ class PrivacyCanaryTest {
         assertThat(scanner.contains(metrics)).as("canary in /metrics").isFalse();
         assertThat(metrics).contains("veil_requests_total");
         assertThat(Files.list(dataDir).map(p -> p.getFileName().toString())).contains("veil.db");
+        // Positive control for the minimised keys: their requests were metered, as daily totals and coarse rows.
+        try (java.sql.Connection db = java.sql.DriverManager.getConnection("jdbc:sqlite:" + dataDir.resolve("veil.db"));
+             java.sql.ResultSet totals = db.createStatement().executeQuery("SELECT SUM(requests) FROM request_totals");
+             java.sql.ResultSet hourRows = db.createStatement().executeQuery(
+                     "SELECT COUNT(*) FROM request_log WHERE rowid < 0 AND created_at % 3600000 = 0")) {
+            assertThat(totals.getLong(1)).as("requests kept as daily totals").isGreaterThan(4);
+            assertThat(hourRows.getLong(1)).as("rows kept with the hour only").isGreaterThan(4);
+        }
 
         // Scanner control: it does find the marker in a binary-ish file where it is.
         Path control = Files.write(Files.createDirectories(work.resolve("control")).resolve("x.bin"),
@@ -136,12 +144,36 @@ class PrivacyCanaryTest {
         String limited = createKey(origin, "{\"name\":\"limited\",\"policy\":{\"rpm\":1}}");
         expect(post(origin, limited, "/v1/chat/completions", chat + "}"), 200);
         expect(post(origin, limited, "/v1/chat/completions", chat + "}"), 429);
+        // Keys whose request log is minimised (coarse time, daily totals only, a short retention): the same paths, and
+        // bad minimisation settings around the canary.
+        String totalsOnly = null;
+        for (String mode : List.of("minute", "hour", "daily_totals")) {
+            String minimised = createKey(origin, "{\"name\":\"" + mode + "\",\"policy\":{\"request_log\":\"" + mode
+                    + "\",\"request_log_retention_days\":1}}");
+            expect(post(origin, minimised, "/v1/chat/completions", chat + "}"), 200);
+            expect(post(origin, minimised, "/v1/chat/completions", chat + ",\"stream\":true}"), 200);
+            expect(post(origin, minimised, "/v1/completions", "{\"model\":\"test-chat\",\"prompt\":\"" + canary + "\"}"), 200);
+            expect(post(origin, minimised, "/v1/embeddings", "{\"model\":\"test-embed\",\"input\":[\"" + canary + "\"]}"), 200);
+            expect(post(origin, minimised, "/v1/chat/completions", chat + ",\"privacy\":{\"routes_allow\":[\"" + canary + "\"]}}"), 403);
+            expect(post(origin, minimised, "/v1/chat/completions", "{\"model\":\"" + canary + "\",\"messages\":[]}"), 404);
+            expect(post(origin, minimised, "/v1/chat/completions", "{\"model\": " + canary + "}"), 400);
+            expect(send(HttpRequest.newBuilder(URI.create(origin + "/v1/usage?end_date=" + canary)).header("authorization", "Bearer " + minimised).GET()), 400);
+            expect(send(HttpRequest.newBuilder(URI.create(origin + "/v1/usage")).header("authorization", "Bearer " + minimised).GET()), 200);
+            totalsOnly = minimised;
+        }
+        for (String policy : List.of("{\"request_log\":\"" + canary + "\"}", "{\"request_log_retention_days\":\"" + canary + "\"}",
+                "{\"request_log_retention_days\":" + canary + "}")) {
+            expect(send(HttpRequest.newBuilder(URI.create(origin + "/admin/keys/" + keyId))
+                    .header("authorization", "Bearer " + GatewayFixture.ADMIN_TOKEN)
+                    .method("PATCH", HttpRequest.BodyPublishers.ofString("{\"policy\":" + policy + "}"))), 400);
+        }
 
         // Upstream errors whose bodies carry the canary.
         upstream.error(400, "{\"error\":{\"message\":\"bad " + canary + "\",\"type\":\"invalid_request_error\",\"param\":null,\"code\":null}}");
         expect(post(origin, key, "/v1/chat/completions", chat + "}"), 400);
         upstream.error(500, "{\"error\":{\"message\":\"boom " + canary + "\"}}");
         expect(post(origin, key, "/v1/chat/completions", chat + "}"), 502);
+        expect(post(origin, totalsOnly, "/v1/chat/completions", chat + "}"), 502);
         expect(post(origin, key, "/v1/chat/completions", chat + ",\"stream\":true}"), 502);
         upstream.error(429, canary);
         expect(post(origin, key, "/v1/embeddings", "{\"model\":\"test-embed\",\"input\":\"" + canary + "\"}"), 429);

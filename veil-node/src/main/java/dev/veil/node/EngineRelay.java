@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.veil.protocol.OpenAiError;
 import dev.veil.protocol.e2ee.OpenedRequest;
 import dev.veil.protocol.e2ee.SigningKey;
+import dev.veil.protocol.policy.PolicyTarget;
 import dev.veil.tokens.CompletionCounter;
 import dev.veil.tokens.PromptCounter;
 import dev.veil.tokens.Tokenizer;
@@ -53,8 +54,11 @@ final class EngineRelay {
     private final Clock clock;
     private final PromptCounter prompts;
     private final UsageChunk usageChunk;
+    private final PolicyTarget node;
 
-    EngineRelay(HttpClient client, EngineAddress engine, SigningKey signingKey, ObjectMapper json, Clock clock) {
+    /** @param node this node as request policies are checked against it: its declaration and evidence format */
+    EngineRelay(HttpClient client, EngineAddress engine, SigningKey signingKey, ObjectMapper json, Clock clock,
+                PolicyTarget node) {
         this.client = client;
         this.engine = engine;
         this.signingKey = signingKey;
@@ -62,6 +66,7 @@ final class EngineRelay {
         this.clock = clock;
         this.prompts = new PromptCounter(json.getFactory());
         this.usageChunk = new UsageChunk(json.getFactory());
+        this.node = node;
     }
 
     /** What was opened and where it goes. */
@@ -97,14 +102,15 @@ final class EngineRelay {
                         opened.requestHash()), clock);
         EngineRequest request;
         try {
-            request = EngineRequest.prepare(json, opened.plaintext(), forward.engineModel(), forward.stream());
+            request = EngineRequest.prepare(json, opened.plaintext(), exchange.path(), forward.publicModel(),
+                    forward.engineModel(), forward.stream(), node);
         } catch (EngineRequest.Refused refused) {
-            // A problem with the decrypted content: answered sealed, like an engine's own 400, not in clear.
-            OpenAiError error = refused.error();
-            sealed.begin(error.httpStatus(), Replies.JSON);
-            sealed.chunk(error.toJson());
+            // A problem with the decrypted content, or its policy refused: answered sealed, like an engine's own 400,
+            // not in clear, so the gateway learns neither the policy nor which constraint refused it.
+            sealed.begin(refused.status(), Replies.JSON);
+            sealed.chunk(refused.body());
             sealed.finish(EMPTY, 0, 0);
-            exchange.complete(200, error.httpStatus());
+            exchange.complete(200, refused.status());
             return;
         }
         Call call = new Call(exchange, sealed, request, forward);

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.veil.http.BoundedBody;
 import dev.veil.protocol.OpenAiError;
+import dev.veil.protocol.attestation.NodeDeclaration;
 import dev.veil.protocol.e2ee.E2ee;
 import dev.veil.protocol.e2ee.E2eeException;
 import dev.veil.protocol.e2ee.OpenedRequest;
@@ -41,13 +42,16 @@ final class NodeServer implements Handler<HttpServerRequest> {
     private final EngineRelay relay;
     private final ObjectMapper json;
     private final long maxBodyBytes;
+    private final NodeDeclaration.Signed declaration;
 
     /**
-     * @param rotated called after this server rotated the current key because its replay set filled, so the node can
-     *                schedule the old key's removal
+     * @param rotated     called after this server rotated the current key because its replay set filled, so the node
+     *                    can schedule the old key's removal
+     * @param declaration the node's declaration signed by {@code signingKey}, served with every attestation answer
      */
     NodeServer(Vertx vertx, KeyRing keys, Runnable rotated, SigningKey signingKey, EvidenceSource evidence,
-               Map<String, String> models, EngineRelay relay, ObjectMapper json, long maxBodyBytes) {
+               Map<String, String> models, EngineRelay relay, ObjectMapper json, long maxBodyBytes,
+               NodeDeclaration.Signed declaration) {
         this.vertx = vertx;
         this.keys = keys;
         this.rotated = rotated;
@@ -57,6 +61,7 @@ final class NodeServer implements Handler<HttpServerRequest> {
         this.relay = relay;
         this.json = json;
         this.maxBodyBytes = maxBodyBytes;
+        this.declaration = declaration;
     }
 
     @Override
@@ -224,7 +229,7 @@ final class NodeServer implements Handler<HttpServerRequest> {
             if (made.failed()) {
                 fail(exchange, made.cause());
             } else {
-                Replies.json(exchange, 200, made.result().toJson());
+                Replies.json(exchange, 200, made.result().withDeclaration(declaration).toJson());
             }
         });
     }

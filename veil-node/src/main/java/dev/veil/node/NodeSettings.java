@@ -1,5 +1,6 @@
 package dev.veil.node;
 
+import dev.veil.protocol.attestation.NodeDeclaration;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -24,10 +25,28 @@ import java.util.Map;
  * @param maxBodyBytes      the largest encrypted request body accepted (default 16 MiB)
  * @param allowRemoteEngine whether the engine may be on another host; off by default, since plaintext must not leave
  *                          the TEE
+ * @param declaration       what the node declares about itself, signed into its attestation answer and checked against
+ *                          every e2ee request's own policy (default {@link #DEFAULT_DECLARATION}: no name, never
+ *                          trains, keeps nothing, jurisdiction not declared)
  */
 public record NodeSettings(String host, int port, String engineBaseUrl, Map<String, String> models,
                            String softwareIdentity, Duration rotation, Duration rotationGrace, int replayCapacity,
-                           long maxBodyBytes, boolean allowRemoteEngine) {
+                           long maxBodyBytes, boolean allowRemoteEngine, NodeDeclaration declaration) {
+
+    /**
+     * A node keeps nothing and trains on nothing: requests live in the TEE's memory while the engine answers. Where
+     * it runs is the operator's to declare ({@code --jurisdiction}); undeclared, a policy naming jurisdictions
+     * excludes it.
+     */
+    public static final NodeDeclaration DEFAULT_DECLARATION = new NodeDeclaration(null, false, 0, true, null, null);
+
+    /** Settings without a declaration of their own (the default one). */
+    public NodeSettings(String host, int port, String engineBaseUrl, Map<String, String> models,
+                        String softwareIdentity, Duration rotation, Duration rotationGrace, int replayCapacity,
+                        long maxBodyBytes, boolean allowRemoteEngine) {
+        this(host, port, engineBaseUrl, models, softwareIdentity, rotation, rotationGrace, replayCapacity, maxBodyBytes,
+                allowRemoteEngine, null);
+    }
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final String DEFAULT_IDENTITY = "veil-node/0.1.0";
@@ -67,6 +86,7 @@ public record NodeSettings(String host, int port, String engineBaseUrl, Map<Stri
         }
         replayCapacity = replayCapacity <= 0 ? DEFAULT_REPLAY_CAPACITY : replayCapacity;
         maxBodyBytes = maxBodyBytes <= 0 ? DEFAULT_MAX_BODY_BYTES : maxBodyBytes;
+        declaration = declaration == null ? DEFAULT_DECLARATION : declaration;
     }
 
     /** Every default, on a free loopback port. */
@@ -76,36 +96,41 @@ public record NodeSettings(String host, int port, String engineBaseUrl, Map<Stri
 
     public NodeSettings withHost(String newHost) {
         return new NodeSettings(newHost, port, engineBaseUrl, models, softwareIdentity, rotation, rotationGrace,
-                replayCapacity, maxBodyBytes, allowRemoteEngine);
+                replayCapacity, maxBodyBytes, allowRemoteEngine, declaration);
     }
 
     public NodeSettings withPort(int newPort) {
         return new NodeSettings(host, newPort, engineBaseUrl, models, softwareIdentity, rotation, rotationGrace,
-                replayCapacity, maxBodyBytes, allowRemoteEngine);
+                replayCapacity, maxBodyBytes, allowRemoteEngine, declaration);
     }
 
     public NodeSettings withSoftwareIdentity(String identity) {
         return new NodeSettings(host, port, engineBaseUrl, models, identity, rotation, rotationGrace, replayCapacity,
-                maxBodyBytes, allowRemoteEngine);
+                maxBodyBytes, allowRemoteEngine, declaration);
     }
 
     public NodeSettings withRotation(Duration newRotation, Duration newGrace) {
         return new NodeSettings(host, port, engineBaseUrl, models, softwareIdentity, newRotation, newGrace,
-                replayCapacity, maxBodyBytes, allowRemoteEngine);
+                replayCapacity, maxBodyBytes, allowRemoteEngine, declaration);
     }
 
     public NodeSettings withReplayCapacity(int capacity) {
         return new NodeSettings(host, port, engineBaseUrl, models, softwareIdentity, rotation, rotationGrace, capacity,
-                maxBodyBytes, allowRemoteEngine);
+                maxBodyBytes, allowRemoteEngine, declaration);
     }
 
     public NodeSettings withMaxBodyBytes(long bytes) {
         return new NodeSettings(host, port, engineBaseUrl, models, softwareIdentity, rotation, rotationGrace,
-                replayCapacity, bytes, allowRemoteEngine);
+                replayCapacity, bytes, allowRemoteEngine, declaration);
+    }
+
+    public NodeSettings withDeclaration(NodeDeclaration newDeclaration) {
+        return new NodeSettings(host, port, engineBaseUrl, models, softwareIdentity, rotation, rotationGrace,
+                replayCapacity, maxBodyBytes, allowRemoteEngine, newDeclaration);
     }
 
     public NodeSettings withAllowRemoteEngine(boolean allow) {
         return new NodeSettings(host, port, engineBaseUrl, models, softwareIdentity, rotation, rotationGrace,
-                replayCapacity, maxBodyBytes, allow);
+                replayCapacity, maxBodyBytes, allow, declaration);
     }
 }

@@ -107,11 +107,13 @@ public final class VeilNode implements AutoCloseable {
             // An engine that reports no usage is counted by the node: load the encodings its models use now, not on
             // an event loop at the first such answer (none for models that are not OpenAI's).
             settings.models().values().stream().map(Tokenizer::forModel).distinct().forEach(Tokenizer::preload);
-            EngineRelay relay = new EngineRelay(client, engine, signingKey, json, Clock.systemUTC());
+            // What the node declares is signed into every attestation answer and checked against each request's policy.
+            EngineRelay relay = new EngineRelay(client, engine, signingKey, json, Clock.systemUTC(),
+                    settings.declaration().target(evidence.format()));
             Duration grace = settings.rotationGrace();
             Runnable scheduleSweep = () -> scheduleSweep(vertx, keys, grace);
             NodeServer handler = new NodeServer(vertx, keys, scheduleSweep, signingKey, evidence, settings.models(), relay,
-                    json, settings.maxBodyBytes());
+                    json, settings.maxBodyBytes(), settings.declaration().sign(signingKey));
 
             String host = settings.host();
             int port = settings.port() == 0 ? freePort(host) : settings.port();

@@ -19,10 +19,14 @@ import java.util.Set;
  * @param budgetPeriod  the period the budget resets on
  * @param rpm           requests per minute; {@code null} = unlimited
  * @param tpm           tokens (prompt + completion) per minute; {@code null} = unlimited
+ * @param requestLog    what Veil's request log keeps about the key's requests; {@code null} = the operator's default
+ *                      ({@code store.request_log})
+ * @param requestLogRetentionDays how many days the key's request log rows (or daily totals) are kept, at least 1;
+ *                      {@code null} = the operator's {@code store.retention_days}, which also caps this value
  */
 public record KeyPolicy(String preset, PrivacyMode minMode, Set<String> allowedModels, Set<String> allowedRoutes,
                         Set<String> jurisdictions, Long budgetMicros, BudgetPeriod budgetPeriod, Integer rpm,
-                        Integer tpm) {
+                        Integer tpm, RequestLogMode requestLog, Integer requestLogRetentionDays) {
 
     /** The period a budget covers (UTC). */
     public enum BudgetPeriod {
@@ -61,6 +65,22 @@ public record KeyPolicy(String preset, PrivacyMode minMode, Set<String> allowedM
         if (tpm != null && tpm < 1) {
             throw new IllegalArgumentException("tpm must be at least 1");
         }
+        if (requestLogRetentionDays != null && requestLogRetentionDays < 1) {
+            throw new IllegalArgumentException("request log retention must be at least 1 day");
+        }
+    }
+
+    /** A policy that leaves the request log to the operator's defaults (mode and retention). */
+    public KeyPolicy(String preset, PrivacyMode minMode, Set<String> allowedModels, Set<String> allowedRoutes,
+                     Set<String> jurisdictions, Long budgetMicros, BudgetPeriod budgetPeriod, Integer rpm, Integer tpm) {
+        this(preset, minMode, allowedModels, allowedRoutes, jurisdictions, budgetMicros, budgetPeriod, rpm, tpm, null,
+                null);
+    }
+
+    /** This policy with the request log kept as {@code mode} for {@code retentionDays} ({@code null}s = defaults). */
+    public KeyPolicy withRequestLog(RequestLogMode mode, Integer retentionDays) {
+        return new KeyPolicy(preset, minMode, allowedModels, allowedRoutes, jurisdictions, budgetMicros, budgetPeriod,
+                rpm, tpm, mode, retentionDays);
     }
 
     /** The names of the presets, weakest first. */

@@ -25,7 +25,8 @@ import java.util.TreeSet;
  *
  * <pre>{@code
  * {"preset": "internal", "min_mode": "private", "allowed_models": ["m1"], "allowed_routes": ["r1"],
- *  "jurisdictions": ["CH", "EU"], "budget_usd": 10.5, "budget_period": "month", "rpm": 60, "tpm": 100000}
+ *  "jurisdictions": ["CH", "EU"], "budget_usd": 10.5, "budget_period": "month", "rpm": 60, "tpm": 100000,
+ *  "request_log": "hour", "request_log_retention_days": 7}
  * }</pre>
  *
  * <p>Writing is compact and stable: arrays are sorted, absent values ({@code null}, empty arrays) are left out, and
@@ -44,7 +45,7 @@ public final class KeyPolicyJson {
 
     /** The fields a policy object may have, in the order they are written. */
     public static final List<String> FIELDS = List.of("preset", "min_mode", "allowed_models", "allowed_routes",
-            "jurisdictions", "budget_usd", "budget_period", "rpm", "tpm");
+            "jurisdictions", "budget_usd", "budget_period", "rpm", "tpm", "request_log", "request_log_retention_days");
 
     /** Longest accepted model id, route name or jurisdiction. */
     public static final int MAX_ENTRY_LENGTH = 256;
@@ -142,6 +143,12 @@ public final class KeyPolicyJson {
         if (policy.tpm() != null) {
             g.writeNumberField("tpm", policy.tpm());
         }
+        if (policy.requestLog() != null) {
+            g.writeStringField("request_log", policy.requestLog().wireName());
+        }
+        if (policy.requestLogRetentionDays() != null) {
+            g.writeNumberField("request_log_retention_days", policy.requestLogRetentionDays());
+        }
         g.writeEndObject();
     }
 
@@ -224,6 +231,8 @@ public final class KeyPolicyJson {
         KeyPolicy.BudgetPeriod period = null;
         Integer rpm = null;
         Integer tpm = null;
+        RequestLogMode requestLog = null;
+        Integer requestLogRetentionDays = null;
         Set<String> seen = new HashSet<>();
         while (p.nextToken() == JsonToken.FIELD_NAME) {
             String name = p.currentName();
@@ -254,6 +263,8 @@ public final class KeyPolicyJson {
                 case "budget_period" -> period = period(string(p, value, path), path);
                 case "rpm" -> rpm = positiveInt(p, value, path);
                 case "tpm" -> tpm = positiveInt(p, value, path);
+                case "request_log" -> requestLog = requestLog(string(p, value, path), path);
+                case "request_log_retention_days" -> requestLogRetentionDays = positiveInt(p, value, path);
                 default -> throw new IllegalStateException("field list and switch disagree");
             }
         }
@@ -272,7 +283,9 @@ public final class KeyPolicyJson {
                 budgetMicros != null ? budgetMicros : base.budgetMicros(),
                 period != null ? period : base.budgetPeriod(),
                 rpm != null ? rpm : base.rpm(),
-                tpm != null ? tpm : base.tpm());
+                tpm != null ? tpm : base.tpm(),
+                requestLog != null ? requestLog : base.requestLog(),
+                requestLogRetentionDays != null ? requestLogRetentionDays : base.requestLogRetentionDays());
     }
 
     private static String path(String field) {
@@ -302,6 +315,15 @@ public final class KeyPolicyJson {
             }
         }
         throw invalidValue(path, "unknown privacy mode; expected one of anonymized, private, tee, e2ee");
+    }
+
+    private static RequestLogMode requestLog(String value, String path) {
+        for (RequestLogMode mode : RequestLogMode.values()) {
+            if (mode.wireName().equals(value)) {
+                return mode;
+            }
+        }
+        throw invalidValue(path, "unknown request log mode; expected one of " + RequestLogMode.WIRE_NAMES);
     }
 
     private static KeyPolicy.BudgetPeriod period(String value, String path) {

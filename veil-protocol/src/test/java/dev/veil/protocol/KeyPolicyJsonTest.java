@@ -195,6 +195,47 @@ class KeyPolicyJsonTest {
         assertThat(e.field()).hasSizeLessThan(100);
     }
 
+    @Test
+    void requestLogMinimisationRoundTripsAndIsLeftOutWhenDefault() {
+        KeyPolicy policy = KeyPolicy.preset("internal").withRequestLog(RequestLogMode.DAILY_TOTALS, 7);
+        String json = KeyPolicyJson.write(policy);
+
+        assertThat(json).isEqualTo("{\"preset\":\"internal\",\"min_mode\":\"private\","
+                + "\"request_log\":\"daily_totals\",\"request_log_retention_days\":7}");
+        assertThat(KeyPolicyJson.read(json)).isEqualTo(policy);
+        for (RequestLogMode mode : RequestLogMode.values()) {
+            KeyPolicy one = KeyPolicy.UNRESTRICTED.withRequestLog(mode, null);
+            assertThat(KeyPolicyJson.read(KeyPolicyJson.write(one))).isEqualTo(one);
+        }
+        assertThat(KeyPolicyJson.read("{\"request_log\":\"hour\"}").requestLogRetentionDays()).isNull();
+        assertThat(KeyPolicyJson.read("{\"request_log_retention_days\":3}").requestLog()).isNull();
+        assertThat(KeyPolicyJson.write(KeyPolicy.preset("public"))).doesNotContain("request_log");
+    }
+
+    @Test
+    void badRequestLogSettingsAreNamed() {
+        InvalidPolicyException mode = invalid("{\"request_log\":\"seconds\"}");
+        assertThat(mode.field()).isEqualTo("policy.request_log");
+        assertThat(mode.code()).isEqualTo("invalid_value");
+        assertThat(mode.problem()).isEqualTo("unknown request log mode; expected one of full, minute, hour, daily_totals");
+        assertThat(invalid("{\"request_log\":1}").code()).isEqualTo("invalid_type");
+        InvalidPolicyException days = invalid("{\"request_log_retention_days\":0}");
+        assertThat(days.field()).isEqualTo("policy.request_log_retention_days");
+        assertThat(days.problem()).isEqualTo("must be at least 1");
+        assertThat(invalid("{\"request_log_retention_days\":1.5}").code()).isEqualTo("invalid_type");
+    }
+
+    @Test
+    void requestLogModesCutTimeToTheirUnit() {
+        long t = java.time.Instant.parse("2026-03-04T05:06:07.891Z").toEpochMilli();
+        assertThat(java.time.Instant.ofEpochMilli(RequestLogMode.FULL.truncate(t))).hasToString("2026-03-04T05:06:07Z");
+        assertThat(java.time.Instant.ofEpochMilli(RequestLogMode.MINUTE.truncate(t))).hasToString("2026-03-04T05:06:00Z");
+        assertThat(java.time.Instant.ofEpochMilli(RequestLogMode.HOUR.truncate(t))).hasToString("2026-03-04T05:00:00Z");
+        assertThat(java.time.Instant.ofEpochMilli(RequestLogMode.DAILY_TOTALS.truncate(t))).hasToString("2026-03-04T00:00:00Z");
+        assertThat(RequestLogMode.HOUR.truncate(java.time.Instant.ofEpochMilli(t))).hasToString("2026-03-04T05:00:00Z");
+        assertThat(RequestLogMode.fromWireName("daily_totals")).isEqualTo(RequestLogMode.DAILY_TOTALS);
+    }
+
     private static InvalidPolicyException invalid(String json) {
         InvalidPolicyException e = catchThrowableOfType(InvalidPolicyException.class, () -> KeyPolicyJson.read(json));
         assertThat(e).as("refused: %s", json).isNotNull();

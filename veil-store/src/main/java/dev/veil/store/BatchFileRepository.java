@@ -159,7 +159,7 @@ public final class BatchFileRepository {
      *
      * @return the deleted key, or empty when the file had none (already shredded)
      */
-    public Optional<FileKeyRecord> deleteKey(String fileId) {
+    public Optional<FileKeyRecord> deleteKey(String fileId, long nowMillis) {
         return Jdbc.inTransaction(dataSource, "shred key of file " + fileId, connection -> {
             FileKeyRecord key;
             try (PreparedStatement s = connection.prepareStatement(
@@ -176,7 +176,39 @@ public final class BatchFileRepository {
                 s.setString(1, fileId);
                 s.executeUpdate();
             }
+            // Remembered with the key's deletion, in one transaction: a shredding is never without its record.
+            try (PreparedStatement s = connection.prepareStatement("INSERT INTO batch_file_shreds (file_id, key_id, "
+                    + "key_ref, deleted_at) SELECT id, key_id, ?, ? FROM batch_files WHERE id = ?")) {
+                s.setString(1, key.keyRef());
+                s.setLong(2, nowMillis);
+                s.setString(3, fileId);
+                s.executeUpdate();
+            }
             return Optional.of(key);
+        });
+    }
+
+    /** The record of a shredded file, while it is kept ({@link #purgeShredsBefore}). */
+    public Optional<FileShredRecord> findShred(String fileId) {
+        return Jdbc.withConnection(dataSource, "find shredding of file " + fileId, connection -> {
+            try (PreparedStatement s = connection.prepareStatement(
+                    "SELECT file_id, key_id, key_ref, deleted_at FROM batch_file_shreds WHERE file_id = ?")) {
+                s.setString(1, fileId);
+                try (ResultSet rows = s.executeQuery()) {
+                    return rows.next() ? Optional.of(new FileShredRecord(rows.getString(1), rows.getString(2),
+                            rows.getString(3), rows.getLong(4))) : Optional.empty();
+                }
+            }
+        });
+    }
+
+    /** Deletes the records of shreddings before {@code cutoffMillis}; returns how many. */
+    public int purgeShredsBefore(long cutoffMillis) {
+        return Jdbc.withConnection(dataSource, "purge shred records", connection -> {
+            try (PreparedStatement s = connection.prepareStatement("DELETE FROM batch_file_shreds WHERE deleted_at < ?")) {
+                s.setLong(1, cutoffMillis);
+                return s.executeUpdate();
+            }
         });
     }
 

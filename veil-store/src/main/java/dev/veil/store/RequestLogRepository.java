@@ -1,30 +1,56 @@
 package dev.veil.store;
 
+import dev.veil.protocol.RequestLogMode;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.ThreadLocalRandom;
 import javax.sql.DataSource;
 
-/** The {@code request_log} table: per-request metadata, purged after the retention period. Blocking JDBC. */
+/**
+ * The request log: per-request metadata in {@code request_log}, or for keys in {@code daily_totals} mode only
+ * daily totals in {@code request_totals}; both purged after the retention period. Blocking JDBC.
+ */
 public final class RequestLogRepository {
 
     private static final String COLUMNS = "request_id, key_id, created_at, endpoint, model, route, mode, status, "
             + "latency_ms, ttft_ms, prompt_tokens, completion_tokens, total_tokens, cost_micros, usage_estimated";
+    private static final String INSERT =
+            "INSERT INTO request_log (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    /**
+     * SQLite numbers rows in insertion order (the hidden rowid), which would tell a coarse-time row's arrival order
+     * among other keys' rows to the second. Rows with coarse time get a random negative rowid instead: their position
+     * in the table says nothing, and rows kept in full keep appending after the largest (positive) rowid.
+     */
+    private static final String INSERT_UNORDERED_SQLITE =
+            "INSERT INTO request_log (rowid, " + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
     private final DataSource dataSource;
+    private final boolean sqlite;
+    private final RequestTotalsRepository totals;
 
-    RequestLogRepository(DataSource dataSource) {
+    RequestLogRepository(DataSource dataSource, String vendor) {
         this.dataSource = dataSource;
+        this.sqlite = StoreSettings.SQLITE.equals(vendor);
+        this.totals = new RequestTotalsRepository(dataSource);
+    }
+
+    /** The daily totals kept for keys in {@code daily_totals} mode. */
+    public RequestTotalsRepository totals() {
+        return totals;
     }
 
     /**
-     * Inserts {@code records} as one JDBC batch on the caller's connection, inside whatever transaction the caller
-     * holds, so it can be combined with ledger updates atomically.
+     * Writes {@code records} on the caller's connection, inside whatever transaction the caller holds, so it can be
+     * combined with ledger updates atomically: each as its {@link RequestRecord#logMode()} allows (a row with full or
+     * coarse time, or only an increment of the daily totals).
      *
      * @throws SQLException as the driver reports it; its message may quote values, so never log it
      */
@@ -32,28 +58,59 @@ public final class RequestLogRepository {
         if (records.isEmpty()) {
             return;
         }
-        try (PreparedStatement statement = connection.prepareStatement(
-                "INSERT INTO request_log (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+        List<RequestRecord> coarse = new ArrayList<>(0);
+        List<RequestRecord> totalsOnly = new ArrayList<>(0);
+        try (PreparedStatement statement = connection.prepareStatement(INSERT)) {
+            int rows = 0;
             for (RequestRecord r : records) {
-                statement.setString(1, r.requestId());
-                statement.setString(2, r.keyId());
-                statement.setLong(3, Jdbc.millis(r.createdAt()));
-                statement.setString(4, r.endpoint());
-                statement.setString(5, r.model());
-                statement.setString(6, r.route());
-                statement.setString(7, r.mode());
-                statement.setInt(8, r.status());
-                statement.setLong(9, r.latencyMs());
-                Jdbc.setNullableLong(statement, 10, r.ttftMs());
-                statement.setLong(11, r.promptTokens());
-                statement.setLong(12, r.completionTokens());
-                statement.setLong(13, r.totalTokens());
-                statement.setLong(14, r.costMicros());
-                statement.setInt(15, r.usageEstimated() ? 1 : 0);
-                statement.addBatch();
+                if (r.logMode() == RequestLogMode.DAILY_TOTALS) {
+                    totalsOnly.add(r);
+                } else if (r.logMode() != RequestLogMode.FULL && sqlite) {
+                    coarse.add(r);
+                } else {
+                    // Full rows, and coarse rows on PostgreSQL (no rowid; see docs/privacy.md on row order).
+                    bind(statement, 1, r);
+                    statement.addBatch();
+                    rows++;
+                }
             }
-            statement.executeBatch();
+            if (rows > 0) {
+                statement.executeBatch();
+            }
         }
+        if (!coarse.isEmpty()) {
+            try (PreparedStatement statement = connection.prepareStatement(INSERT_UNORDERED_SQLITE)) {
+                for (RequestRecord r : coarse) {
+                    // In [-2^62, -1]: never collides with the positive rowids of appended rows.
+                    statement.setLong(1, -1 - (ThreadLocalRandom.current().nextLong() >>> 2));
+                    bind(statement, 2, r);
+                    statement.addBatch();
+                }
+                statement.executeBatch();
+            }
+        }
+        if (!totalsOnly.isEmpty()) {
+            totals.addAll(connection, RequestTotal.aggregate(totalsOnly));
+        }
+    }
+
+    /** Binds a record's columns, in {@link #COLUMNS} order, from parameter {@code first} on. */
+    private static void bind(PreparedStatement statement, int first, RequestRecord r) throws SQLException {
+        statement.setString(first, r.requestId());
+        statement.setString(first + 1, r.keyId());
+        statement.setLong(first + 2, Jdbc.millis(r.createdAt()));
+        statement.setString(first + 3, r.endpoint());
+        statement.setString(first + 4, r.model());
+        statement.setString(first + 5, r.route());
+        statement.setString(first + 6, r.mode());
+        statement.setInt(first + 7, r.status());
+        statement.setLong(first + 8, r.latencyMs());
+        Jdbc.setNullableLong(statement, first + 9, r.ttftMs());
+        statement.setLong(first + 10, r.promptTokens());
+        statement.setLong(first + 11, r.completionTokens());
+        statement.setLong(first + 12, r.totalTokens());
+        statement.setLong(first + 13, r.costMicros());
+        statement.setInt(first + 14, r.usageEstimated() ? 1 : 0);
     }
 
     /** Inserts {@code records} in one transaction. */
@@ -66,18 +123,38 @@ public final class RequestLogRepository {
     }
 
     /**
-     * Deletes rows created strictly before {@code cutoff}.
+     * Deletes rows created strictly before {@code cutoff}, and daily totals of days that ended by then.
      *
      * @return the number of rows deleted
      */
     public int purgeOlderThan(Instant cutoff) {
+        return purge(cutoff, null);
+    }
+
+    /**
+     * Deletes {@code keyId}'s rows created strictly before {@code cutoff}, and its daily totals of days that ended by
+     * then (a key's own, shorter retention).
+     *
+     * @return the number of rows deleted
+     */
+    public int purgeKeyOlderThan(String keyId, Instant cutoff) {
+        return purge(cutoff, Objects.requireNonNull(keyId, "keyId"));
+    }
+
+    private int purge(Instant cutoff, String keyId) {
         Objects.requireNonNull(cutoff, "cutoff");
-        return Jdbc.withConnection(dataSource, "purge request log", connection -> {
-            try (PreparedStatement statement = connection.prepareStatement(
-                    "DELETE FROM request_log WHERE created_at < ?")) {
+        String operation = keyId == null ? "purge request log" : "purge request log of " + keyId;
+        return Jdbc.inTransaction(dataSource, operation, connection -> {
+            String sql = "DELETE FROM request_log WHERE created_at < ?" + (keyId == null ? "" : " AND key_id = ?");
+            int deleted;
+            try (PreparedStatement statement = connection.prepareStatement(sql)) {
                 statement.setLong(1, Jdbc.millis(cutoff));
-                return statement.executeUpdate();
+                if (keyId != null) {
+                    statement.setString(2, keyId);
+                }
+                deleted = statement.executeUpdate();
             }
+            return deleted + totals.purgeBefore(connection, LocalDate.ofInstant(cutoff, ZoneOffset.UTC), keyId);
         });
     }
 
@@ -92,7 +169,10 @@ public final class RequestLogRepository {
         });
     }
 
-    /** The newest {@code limit} rows for a key, newest first. */
+    /**
+     * The newest {@code limit} rows for a key, newest first. The log mode is not stored, so the records read back
+     * say {@link RequestLogMode#FULL}; their times are what was stored.
+     */
     public List<RequestRecord> recentForKey(String keyId, int limit) {
         Objects.requireNonNull(keyId, "keyId");
         if (limit < 0) {
@@ -130,6 +210,7 @@ public final class RequestLogRepository {
                 rows.getLong("completion_tokens"),
                 rows.getLong("total_tokens"),
                 rows.getLong("cost_micros"),
+                RequestLogMode.FULL,
                 rows.getInt("usage_estimated") != 0);
     }
 }

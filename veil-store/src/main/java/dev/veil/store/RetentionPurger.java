@@ -8,8 +8,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Enforces the request_log retention period ({@code store.retention_days}). The usage ledger is left alone: it holds
- * only daily totals and is kept for billing. This is not a scheduler; the gateway decides when to call it.
+ * Enforces the request log's retention: the operator's period ({@code store.retention_days}) for every key, and a
+ * key's own shorter one ({@code request_log_retention_days} in its policy) for that key. Covers request_log rows and
+ * the daily totals kept instead of them. The usage ledger is left alone: it holds only daily totals per key and model
+ * and is kept for billing. This is not a scheduler; the gateway decides when to call it.
  */
 public final class RetentionPurger {
 
@@ -19,7 +21,9 @@ public final class RetentionPurger {
     }
 
     /**
-     * Deletes request_log rows created before {@code clock.instant() - retention}. Blocking JDBC.
+     * Deletes request log rows created before {@code clock.instant() - retention}, and for every key whose policy
+     * sets a shorter request log retention, that key's rows created before {@code clock.instant() - its retention}
+     * (daily totals: the days that ended by then). Blocking JDBC.
      *
      * @return the number of rows deleted
      * @throws IllegalArgumentException when {@code retention} is not positive
@@ -30,9 +34,19 @@ public final class RetentionPurger {
         if (retention.isNegative() || retention.isZero()) {
             throw new IllegalArgumentException("retention must be positive");
         }
-        Instant cutoff = clock.instant().minus(retention);
+        Instant now = clock.instant();
+        Instant cutoff = now.minus(retention);
         int deleted = store.requests().purgeOlderThan(cutoff);
-        log.info("retention purge removed {} request log rows older than {}", deleted, cutoff);
+        int keys = 0;
+        for (ApiKeyRecord key : store.apiKeys().list()) {
+            Integer days = key.policy().requestLogRetentionDays();
+            if (days != null && Duration.ofDays(days).compareTo(retention) < 0) {
+                deleted += store.requests().purgeKeyOlderThan(key.id(), now.minus(Duration.ofDays(days)));
+                keys++;
+            }
+        }
+        log.info("retention purge removed {} request log rows older than {} ({} keys with a shorter retention)",
+                deleted, cutoff, keys);
         return deleted;
     }
 }

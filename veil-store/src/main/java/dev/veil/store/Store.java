@@ -42,7 +42,7 @@ public final class Store implements AutoCloseable {
         this.dataSource = dataSource;
         this.vendor = vendor;
         this.apiKeys = new ApiKeyRepository(dataSource);
-        this.requests = new RequestLogRepository(dataSource);
+        this.requests = new RequestLogRepository(dataSource, vendor);
         this.ledger = new UsageLedgerRepository(dataSource);
         this.batchFiles = new BatchFileRepository(dataSource);
         this.batches = new BatchRepository(dataSource, requests, ledger);

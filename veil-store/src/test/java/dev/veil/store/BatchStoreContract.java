@@ -94,13 +94,18 @@ interface BatchStoreContract {
     default void shreddingDeletesTheKeyFirstAndOnlyOnce() {
         BatchFileRepository files = store().batchFiles();
         files.insert(input("file-1", "key_a", T), key("file-1"));
-        assertThat(files.deleteKey("file-1")).contains(key("file-1"));
+        assertThat(files.deleteKey("file-1", 5_000L)).contains(key("file-1"));
         assertThat(files.findKey("file-1")).isEmpty();
-        assertThat(files.deleteKey("file-1")).isEmpty();
+        assertThat(files.deleteKey("file-1", 5_000L)).isEmpty();
         assertThat(files.find("file-1")).as("the row goes in a second step").isPresent();
         files.delete("file-1");
         assertThat(files.find("file-1")).isEmpty();
         assertThat(files.allIds()).isEmpty();
+        // The shredding is remembered (for its receipt) until purged, once.
+        assertThat(files.findShred("file-1")).contains(new FileShredRecord("file-1", "key_a", key("file-1").keyRef(), 5_000L));
+        assertThat(files.purgeShredsBefore(5_000L)).isZero();
+        assertThat(files.purgeShredsBefore(5_001L)).isEqualTo(1);
+        assertThat(files.findShred("file-1")).isEmpty();
     }
 
     @Test

@@ -37,7 +37,7 @@ import org.junit.jupiter.api.Test;
  * The store's behaviour, written once and run against each vendor by a subclass that supplies a fresh, empty
  * database per test.
  */
-abstract class StoreContract implements BatchStoreContract {
+abstract class StoreContract implements BatchStoreContract, MinimisationStoreContract {
 
     /** A timestamp with millisecond precision, as the store keeps it. */
     static final Instant T0 = Instant.parse("2025-03-01T23:59:00Z");
@@ -243,7 +243,7 @@ abstract class StoreContract implements BatchStoreContract {
         RequestRecord sparse = new RequestRecord("req-2", "key_a", T0.plusSeconds(1), "/v1/embeddings", "unknown",
                 null, null, 404, 7, null, 0, 0, 0, 0);
         RequestRecord estimated = new RequestRecord("req-4", "key_a", T0.plusSeconds(3), "chat.completions", "model-a",
-                "route-a", "private", 200, 9, 3L, 12, 17, 29, 5, true);
+                "route-a", "private", 200, 9, 3L, 12, 17, 29, 5, dev.veil.protocol.RequestLogMode.FULL, true);
         RequestRecord otherKey = request("req-3", "key_b", T0.plusSeconds(2));
         store.requests().insertAll(List.of(full, sparse, otherKey, estimated));
 

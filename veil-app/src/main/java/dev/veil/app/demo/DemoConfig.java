@@ -73,7 +73,8 @@ public final class DemoConfig {
         }
         return new VeilConfig(
                 new ServerConfig(host, port, ServerConfig.DEFAULT_MAX_BODY_BYTES, ServerConfig.DEFAULT_ADMIN_TOKEN_ENV, List.of()),
-                new StoreConfig(dataDir, null, null, null, StoreConfig.DEFAULT_POOL_SIZE, StoreConfig.DEFAULT_RETENTION_DAYS),
+                new StoreConfig(dataDir, null, null, null, StoreConfig.DEFAULT_POOL_SIZE, StoreConfig.DEFAULT_RETENTION_DAYS,
+                        StoreConfig.DEFAULT_REQUEST_LOG),
                 upstreams, models, null,
                 new AttestationConfig(List.of("simulated"), List.of(), true, AttestationConfig.DEFAULT_REATTEST_INTERVAL_MS),
                 BatchConfig.defaults().withMasterKeyFile(masterKeyFile));

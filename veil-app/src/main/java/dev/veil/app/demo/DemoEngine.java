@@ -31,8 +31,8 @@ public final class DemoEngine implements AutoCloseable {
     static final Duration TIME_TO_FIRST_TOKEN = Duration.ofMillis(150);
     /** Pause between tokens: 40 tokens a second. */
     static final Duration TOKEN_GAP = Duration.ofMillis(25);
-    static final int DEFAULT_MAX_TOKENS = 48;
-    static final int MAX_TOKENS_CAP = 512;
+    /** An answer's natural length: it ends here with {@code finish_reason: "stop"}. */
+    static final int ANSWER_TOKENS = 48;
     static final int DEFAULT_DIMENSIONS = 64;
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -92,11 +92,12 @@ public final class DemoEngine implements AutoCloseable {
 
     private static void complete(Vertx vertx, HttpServerResponse response, JsonNode request, boolean chat) {
         String model = request.path("model").asText("demo");
-        int maxTokens = Math.min(MAX_TOKENS_CAP, request.path(chat ? "max_completion_tokens" : "max_tokens")
-                .asInt(request.path("max_tokens").asInt(DEFAULT_MAX_TOKENS)));
-        if (maxTokens <= 0) {
-            maxTokens = DEFAULT_MAX_TOKENS;
-        }
+        int limit = request.path(chat ? "max_completion_tokens" : "max_tokens").asInt(request.path("max_tokens").asInt(0));
+        // Like a model: the answer stops on its own ("stop") unless the caller's token limit cuts it first ("length").
+        // Clients' typed helpers (the Python SDK's .parse() and .stream()) treat "length" as a failure.
+        boolean cut = limit > 0 && limit < ANSWER_TOKENS;
+        int maxTokens = cut ? limit : ANSWER_TOKENS;
+        String finishReason = cut ? "length" : "stop";
         String prompt = chat ? messagesText(request.path("messages")) : promptText(request.path("prompt"));
         int promptTokens = DemoText.countTokens(prompt) + (chat ? 3 * request.path("messages").size() : 0);
         List<String> tokens = DemoText.tokens(prompt, maxTokens);
@@ -107,11 +108,12 @@ public final class DemoEngine implements AutoCloseable {
         if (!stream) {
             long delay = TIME_TO_FIRST_TOKEN.toMillis() + TOKEN_GAP.toMillis() * tokens.size();
             vertx.setTimer(delay, t -> json(response, 200, whole(chat, id, created, model, String.join("", tokens),
-                    promptTokens, tokens.size())));
+                    promptTokens, tokens.size(), finishReason)));
             return;
         }
         response.setChunked(true).putHeader("content-type", "text/event-stream").putHeader("cache-control", "no-cache");
-        Streamer streamer = new Streamer(vertx, response, chat, id, created, model, tokens, promptTokens, includeUsage);
+        Streamer streamer = new Streamer(vertx, response, chat, id, created, model, tokens, promptTokens, includeUsage,
+                finishReason);
         response.closeHandler(v -> streamer.cancel());
         vertx.setTimer(TIME_TO_FIRST_TOKEN.toMillis(), t -> streamer.next());
     }
@@ -127,11 +129,12 @@ public final class DemoEngine implements AutoCloseable {
         private final List<String> tokens;
         private final int promptTokens;
         private final boolean includeUsage;
+        private final String finishReason;
         private int index = -1;
         private boolean cancelled;
 
         Streamer(Vertx vertx, HttpServerResponse response, boolean chat, String id, long created, String model,
-                 List<String> tokens, int promptTokens, boolean includeUsage) {
+                 List<String> tokens, int promptTokens, boolean includeUsage, String finishReason) {
             this.vertx = vertx;
             this.response = response;
             this.chat = chat;
@@ -141,6 +144,7 @@ public final class DemoEngine implements AutoCloseable {
             this.tokens = tokens;
             this.promptTokens = promptTokens;
             this.includeUsage = includeUsage;
+            this.finishReason = finishReason;
         }
 
         void cancel() {
@@ -161,7 +165,7 @@ public final class DemoEngine implements AutoCloseable {
                 vertx.setTimer(TOKEN_GAP.toMillis(), t -> next());
                 return;
             }
-            send(chunk(chat ? JSON.createObjectNode() : text(""), "length"));
+            send(chunk(chat ? JSON.createObjectNode() : text(""), finishReason));
             if (includeUsage) {
                 ObjectNode usageChunk = base();
                 usageChunk.putArray("choices");
@@ -219,7 +223,7 @@ public final class DemoEngine implements AutoCloseable {
     }
 
     private static ObjectNode whole(boolean chat, String id, long created, String model, String text, int promptTokens,
-                                    int completionTokens) {
+                                    int completionTokens, String finishReason) {
         ObjectNode node = JSON.createObjectNode();
         node.put("id", id);
         node.put("object", chat ? "chat.completion" : "text_completion");
@@ -235,7 +239,7 @@ public final class DemoEngine implements AutoCloseable {
             choice.put("text", text);
         }
         choice.putNull("logprobs");
-        choice.put("finish_reason", "length");
+        choice.put("finish_reason", finishReason);
         node.set("usage", usage(promptTokens, completionTokens));
         return node;
     }

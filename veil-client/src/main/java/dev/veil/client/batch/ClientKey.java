@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import dev.veil.protocol.PrivateFile;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 
@@ -66,18 +67,9 @@ public record ClientKey(byte[] privateKey, byte[] publicKey) {
         if (privateKey == null) {
             throw new IllegalStateException("a public-only key has no private key file");
         }
+        PrivateFile.write(file, "{\"type\":\"" + TYPE + "\",\"private_key\":\"" + ClientSealing.encodeKey(privateKey)
+                + "\",\"public_key\":\"" + publicKeyText() + "\"}\n");
         Path parent = file.toAbsolutePath().getParent();
-        Files.createDirectories(parent);
-        Path tmp = parent.resolve(file.getFileName() + ".tmp");
-        Files.deleteIfExists(tmp);
-        try {
-            Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        } catch (UnsupportedOperationException e) {
-            Files.createFile(tmp);
-        }
-        Files.writeString(tmp, "{\"type\":\"" + TYPE + "\",\"private_key\":\"" + ClientSealing.encodeKey(privateKey)
-                + "\",\"public_key\":\"" + publicKeyText() + "\"}\n", StandardCharsets.UTF_8);
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         Files.writeString(parent.resolve(file.getFileName() + ".pub"),
                 "{\"type\":\"" + TYPE + "\",\"public_key\":\"" + publicKeyText() + "\"}\n", StandardCharsets.UTF_8);
     }

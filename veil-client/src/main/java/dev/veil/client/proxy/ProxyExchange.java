@@ -283,6 +283,13 @@ final class ProxyExchange {
 
     /** A failure before the gateway's answer began: an error answer. */
     private void failBeforeAnswer(Throwable failure) {
+        if (failure instanceof GatewayException refused && !finished && !response.headWritten()) {
+            // The gateway's (or, found before sending, the node's) answer as it was given: a policy refusal keeps its
+            // "excluded" list, so the local client sees what it would see in plaintext.
+            finished = true;
+            ProxyHandler.json(response, refused.status(), refused.body());
+            return;
+        }
         OpenAiError error = ProxyErrors.of(failure, proxy.target.origin());
         if (error.httpStatus() >= 500) {
             LOG.warn("e2ee request failed: status={} code={} ({})", error.httpStatus(), error.code(),

@@ -19,6 +19,7 @@ import dev.veil.gateway.openai.InvalidRequestException;
 import dev.veil.protocol.OpenAiError;
 import dev.veil.store.ApiKeyRecord;
 import dev.veil.store.BatchFileRecord;
+import dev.veil.store.FileShredRecord;
 import dev.veil.store.BatchRecord;
 import dev.veil.store.Store;
 import io.vertx.core.Context;
@@ -428,7 +429,15 @@ public final class BatchApi {
         blocking(() -> {
             BatchFileRecord file = ownFile(key, id).orElse(null);
             if (file == null) {
-                return (Object) fileNotFound();
+                // Already shredded (its batch ended, it expired, or an earlier delete): the client's delete has
+                // nothing left to do, so it succeeds, with the receipt of that shredding. Clients that clean up after
+                // a batch would otherwise fail on a 404.
+                FileShredRecord shred = parts.store().batchFiles().findShred(id)
+                        .filter(r -> r.keyId().equals(key.id())).orElse(null);
+                if (shred == null) {
+                    return (Object) fileNotFound();
+                }
+                return deletion(id, shred.deletedAt(), shred.keyRef());
             }
             if (file.purpose().equals(BatchFileRecord.PURPOSE_INPUT) && file.batchId() != null) {
                 BatchRecord batch = parts.store().batches().find(file.batchId()).orElse(null);
@@ -441,15 +450,7 @@ public final class BatchApi {
             if (shredded == null) {
                 return fileNotFound();
             }
-            long at = shredded.deletedAtMillis() / 1000;
-            return json(g -> {
-                g.writeStartObject();
-                g.writeStringField("id", file.id());
-                g.writeStringField("object", "file");
-                g.writeBooleanField("deleted", true);
-                parts.receipts().write(g, file.id(), at, shredded.keyRef());
-                g.writeEndObject();
-            });
+            return deletion(file.id(), shredded.deletedAtMillis(), shredded.keyRef());
         }).onSuccess(result -> {
             if (result instanceof OpenAiError e) {
                 error(exchange, e);
@@ -457,6 +458,19 @@ public final class BatchApi {
                 reply(exchange, 200, (byte[]) result);
             }
         }).onFailure(t -> failWith(exchange, t));
+    }
+
+    /** OpenAI's answer to a file delete, with Veil's signed receipt of the key's destruction. */
+    private byte[] deletion(String fileId, long deletedAtMillis, String keyRef) {
+        long at = deletedAtMillis / 1000;
+        return json(g -> {
+            g.writeStartObject();
+            g.writeStringField("id", fileId);
+            g.writeStringField("object", "file");
+            g.writeBooleanField("deleted", true);
+            parts.receipts().write(g, fileId, at, keyRef);
+            g.writeEndObject();
+        });
     }
 
     private byte[] json(dev.veil.gateway.json.JsonWriter.Body body) {

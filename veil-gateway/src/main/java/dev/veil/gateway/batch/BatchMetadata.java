@@ -3,8 +3,8 @@ package dev.veil.gateway.batch;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.veil.gateway.openai.InvalidRequestException;
-import dev.veil.gateway.policy.Constraint;
-import dev.veil.gateway.policy.RequestPolicyReader;
+import dev.veil.protocol.policy.Constraint;
+import dev.veil.protocol.policy.RequestPolicyReader;
 import dev.veil.protocol.OpenAiError;
 import dev.veil.protocol.batch.ClientSealing;
 import java.util.Iterator;
@@ -70,12 +70,12 @@ public record BatchMetadata(List<Constraint> privacy, byte[] clientKey) {
                 RequestPolicyReader reader = new RequestPolicyReader();
                 try {
                     reader.read("privacy", policy);
-                } catch (InvalidRequestException ex) {
+                } catch (dev.veil.protocol.policy.PolicyFieldException ex) {
                     OpenAiError inner = ex.error();
                     throw invalid(inner.message(), inner.param() == null ? "metadata.privacy" : "metadata." + inner.param(),
                             inner.code());
                 }
-                privacy = reader.build(List.of()).constraints();
+                privacy = reader.build(List.of(), false).constraints();
             } else if (key.equals(CLIENT_KEY)) {
                 if (!value.isTextual()) {
                     throw invalid("metadata.veil_client_public_key must be a base64url X25519 public key.",

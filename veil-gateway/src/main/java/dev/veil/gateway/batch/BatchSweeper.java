@@ -17,13 +17,16 @@ import org.slf4j.LoggerFactory;
  * Keeps batch data short-lived. Each sweep (on the JDBC pool, every minute and at start): shreds files past their
  * time to live (outputs, errors, unused inputs), shreds the inputs of ended batches (normally done as they end; this
  * catches a crash in between), expires batches past their completion window, deletes batch records
- * {@code output_ttl} after they ended, removes uploads a previous process never finished, and deletes anything in the
- * files directory that no file row names (bytes whose key is already gone). Blocking.
+ * {@code output_ttl} after they ended, removes uploads a previous process never finished, forgets shreddings older than
+ * 30 days, and deletes anything in the files directory that no file row names (bytes whose key is already gone).
+ * Blocking.
  */
 public final class BatchSweeper {
 
     private static final Logger LOG = LoggerFactory.getLogger(BatchSweeper.class);
     private static final int BATCH = 500;
+    /** How long the record of a shredding is kept, so that a late delete of the file still gets its receipt. */
+    static final long SHRED_RECORD_MILLIS = java.time.Duration.ofDays(30).toMillis();
 
     private final Store store;
     private final FileVault vault;
@@ -70,6 +73,7 @@ public final class BatchSweeper {
                 store.batches().delete(batch.id());
             }
         }
+        store.batchFiles().purgeShredsBefore(now - SHRED_RECORD_MILLIS);
         removeStrays();
         if (shredded > 0) {
             LOG.info("batch sweep deleted {} file(s)", shredded);

@@ -117,6 +117,8 @@ final class Schema {
             f("price", Type.object(PRICE), F.objectNode()),
             f("policy", Type.object(POLICY), F.objectNode()),
             f("supported_parameters", Type.list(Type.STRING)),
+            f("forward_fields", Type.list(Type.STRING), F.arrayNode()),
+            f("store", Type.STRING, F.textNode(RouteConfig.STORE_FORCE_FALSE)),
             f("tokenizer", Type.STRING));
 
     static final Obj MODEL = obj("model", "api_key_env: NAME on the upstream", Set.of(),
@@ -153,7 +155,8 @@ final class Schema {
             f("username_env", Type.STRING),
             f("password_env", Type.STRING),
             f("pool_size", Type.INT, F.numberNode(StoreConfig.DEFAULT_POOL_SIZE)),
-            f("retention_days", Type.INT, F.numberNode(StoreConfig.DEFAULT_RETENTION_DAYS)));
+            f("retention_days", Type.INT, F.numberNode(StoreConfig.DEFAULT_RETENTION_DAYS)),
+            f("request_log", Type.STRING, F.textNode(StoreConfig.DEFAULT_REQUEST_LOG)));
 
     static final Obj SERVER = obj("server", "admin_token_env: NAME", Set.of(),
             f("host", Type.STRING, F.textNode(ServerConfig.DEFAULT_HOST)),

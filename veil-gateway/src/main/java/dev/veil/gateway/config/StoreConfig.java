@@ -1,5 +1,6 @@
 package dev.veil.gateway.config;
 
+import dev.veil.protocol.RequestLogMode;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
@@ -15,9 +16,11 @@ import java.util.Optional;
  * @param poolSize      the connection pool size, at least 1; default {@value #DEFAULT_POOL_SIZE}
  * @param retentionDays how many days Veil keeps its own usage records, at least 1; default
  *                      {@value #DEFAULT_RETENTION_DAYS}
+ * @param requestLog    what the request log keeps for keys whose policy does not say: {@code full}, {@code minute},
+ *                      {@code hour} or {@code daily_totals}; default {@value #DEFAULT_REQUEST_LOG}
  */
 public record StoreConfig(String dataDir, String jdbcUrl, String usernameEnv, String passwordEnv, int poolSize,
-                          int retentionDays) {
+                          int retentionDays, String requestLog) {
 
     /** Default data directory, relative to the working directory. */
     public static final String DEFAULT_DATA_DIR = "./veil-data";
@@ -25,17 +28,30 @@ public record StoreConfig(String dataDir, String jdbcUrl, String usernameEnv, St
     public static final int DEFAULT_POOL_SIZE = 8;
     /** Default retention of Veil's own records, in days. */
     public static final int DEFAULT_RETENTION_DAYS = 30;
+    /** Default request log mode for keys whose policy sets none. */
+    public static final String DEFAULT_REQUEST_LOG = "full";
     /** The SQLite file name used inside {@code dataDir} when no {@code jdbcUrl} is given. */
     public static final String SQLITE_FILE = "veil.db";
 
     /** Applies the default data directory when it is left {@code null}. */
     public StoreConfig {
         dataDir = dataDir == null ? DEFAULT_DATA_DIR : dataDir;
+        requestLog = requestLog == null ? DEFAULT_REQUEST_LOG : requestLog;
     }
 
     /** The store with every default (SQLite in {@value #DEFAULT_DATA_DIR}). */
     public static StoreConfig defaults() {
-        return new StoreConfig(DEFAULT_DATA_DIR, null, null, null, DEFAULT_POOL_SIZE, DEFAULT_RETENTION_DAYS);
+        return new StoreConfig(DEFAULT_DATA_DIR, null, null, null, DEFAULT_POOL_SIZE, DEFAULT_RETENTION_DAYS,
+                DEFAULT_REQUEST_LOG);
+    }
+
+    /**
+     * The operator's default request log mode.
+     *
+     * @throws IllegalArgumentException when {@code requestLog} is not a mode (the validator reports it first)
+     */
+    public RequestLogMode requestLogMode() {
+        return RequestLogMode.fromWireName(requestLog);
     }
 
     /** The JDBC URL to connect to: {@code jdbcUrl}, or {@code jdbc:sqlite:<dataDir>/veil.db} when it is not set. */

@@ -1,5 +1,6 @@
 package dev.veil.gateway.config;
 
+import dev.veil.protocol.RequestLogMode;
 import dev.veil.protocol.TeeKind;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -207,6 +208,11 @@ final class Validator {
         if (store.retentionDays() < 1) {
             problems.add(Problems.field(path, "retention_days"), "must be at least 1");
         }
+        try {
+            store.requestLogMode();
+        } catch (IllegalArgumentException e) {
+            problems.add(Problems.field(path, "request_log"), "must be one of " + RequestLogMode.WIRE_NAMES);
+        }
     }
 
     private void upstream(UpstreamConfig upstream, String path, Map<String, Integer> seen, int index) {
@@ -378,9 +384,36 @@ final class Validator {
                 problems.add(Problems.field(policyPath, "tee"), "must be one of none, sev-snp, tdx, simulated");
             }
         }
+        forwarding(route, path, nodeUpstreams.contains(upstream));
         if (nodeUpstreams.contains(upstream) && !declaresE2ee(policy)) {
             problems.add(policyPath, "a route to a Veil node must declare the node's TEE (tee: sev-snp, tdx or simulated), "
                     + "e2ee: true, trains: false and zero retention; the node's attestation is checked against it");
+        }
+    }
+
+    /** {@code forward_fields} and {@code store}: what the route may receive beyond the documented request fields. */
+    private void forwarding(RouteConfig route, String path, boolean node) {
+        String fieldsPath = Problems.field(path, "forward_fields");
+        for (String field : route.forwardFields()) {
+            if (field == null || field.isBlank()) {
+                problems.add(fieldsPath, "must list non-empty field names");
+            } else if (dev.veil.protocol.policy.RequestFields.ROUTING.contains(field)
+                    || field.equals("model") || field.equals(dev.veil.protocol.policy.RequestFields.STORE)) {
+                problems.add(fieldsPath, "'" + field + "' cannot be forwarded as sent: routing fields never leave Veil, "
+                        + "model is always the route's model and store is governed by the route's store setting");
+            }
+        }
+        if (node && !route.forwardFields().isEmpty()) {
+            problems.add(fieldsPath, "a Veil node forwards only the documented request fields to its engine and never "
+                    + "identity fields; leave forward_fields out on node routes");
+        }
+        String storePath = Problems.field(path, "store");
+        if (!RouteConfig.STORE_FORCE_FALSE.equals(route.store()) && !RouteConfig.STORE_REFUSE.equals(route.store())) {
+            problems.add(storePath, "must be force_false (store is sent as false) or refuse (requests asking store: true "
+                    + "may not use this route)");
+        } else if (RouteConfig.STORE_REFUSE.equals(route.store()) && route.policy().toDataPolicy().zeroRetention()) {
+            problems.add(storePath, "a zero-retention route always has store forced to false; leave store out or set "
+                    + "force_false");
         }
     }
 

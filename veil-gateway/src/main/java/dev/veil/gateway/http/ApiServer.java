@@ -4,7 +4,6 @@ import dev.veil.gateway.admin.AdminApi;
 import dev.veil.gateway.auth.AuthenticationException;
 import dev.veil.gateway.auth.KeyAuthenticator;
 import dev.veil.gateway.batch.BatchApi;
-import dev.veil.gateway.metering.RequestIds;
 import dev.veil.gateway.metering.RequestMeter;
 import dev.veil.gateway.metering.UsageReport;
 import dev.veil.gateway.openai.Endpoint;
@@ -33,6 +32,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import org.slf4j.Logger;
@@ -48,6 +48,13 @@ public final class ApiServer implements Handler<HttpServerRequest> {
     private static final Logger LOG = LoggerFactory.getLogger(ApiServer.class);
     private static final String MODELS_PREFIX = "/v1/models/";
     private static final String ADMIN_KEYS = "/admin/keys";
+
+    /** Every path this server answers, as the unknown-path error lists them; keep in step with {@code dispatch}. */
+    static final List<String> SERVED_PATHS = List.of("POST /v1/chat/completions", "POST /v1/completions",
+            "POST /v1/embeddings", "GET /v1/models", "GET /v1/models/{model}", "GET /v1/usage", "GET /v1/attestation",
+            "POST|GET /v1/files", "GET|DELETE /v1/files/{file_id}", "GET /v1/files/{file_id}/content",
+            "POST|GET /v1/batches", "GET /v1/batches/{batch_id}", "POST /v1/batches/{batch_id}/cancel",
+            "GET /v1/receipts/key", "/admin/keys (admin token)", "GET /health", "GET /metrics");
 
     private final ModelCatalog catalog;
     private final KeyAuthenticator authenticator;
@@ -99,7 +106,7 @@ public final class ApiServer implements Handler<HttpServerRequest> {
 
     @Override
     public void handle(HttpServerRequest request) {
-        Exchange exchange = new Exchange(request, RequestIds.next());
+        Exchange exchange = new Exchange(request, meter.minimisation());
         request.response().headers().add(HeaderNames.REQUEST_ID, exchange.requestId());
         try {
             dispatch(exchange);
@@ -148,9 +155,8 @@ public final class ApiServer implements Handler<HttpServerRequest> {
                     batchApi.handle(exchange);
                 } else {
                     exchange.endpoint("unknown");
-                    error(exchange, new OpenAiError(404, "Unknown path. Veil serves /v1/chat/completions, /v1/completions, "
-                            + "/v1/embeddings, /v1/models, /v1/usage, /v1/files, /v1/batches, /health and /metrics.", OpenAiError.INVALID_REQUEST,
-                            null, "unknown_url"));
+                    error(exchange, new OpenAiError(404, "Unknown path. Veil serves " + String.join(", ", SERVED_PATHS)
+                            + "; see docs/api.md.", OpenAiError.INVALID_REQUEST, null, "unknown_url"));
                 }
             }
         }
@@ -216,8 +222,9 @@ public final class ApiServer implements Handler<HttpServerRequest> {
     }
 
     /**
-     * An e2ee request: only the clear headers are readable. The key's policy still applies; the request's own policy
-     * fields, if any, are sealed and invisible here (the mode is e2ee, the strongest, anyway).
+     * An e2ee request: only the clear headers are readable. The key's policy applies here; the request's own policy
+     * fields, if any, are sealed and invisible here, so the node checks them (against its signed declaration) after
+     * opening the request, and the client checks them before sending, with the same code.
      */
     private void forwardE2ee(Exchange exchange, Endpoint endpoint, byte[] body) throws InvalidRequestException {
         E2eeRequests.Envelope envelope = e2ee.envelope(exchange.request(), endpoint);
@@ -229,7 +236,7 @@ public final class ApiServer implements Handler<HttpServerRequest> {
         }
         exchange.model(model.id());
         InferenceRequest request = new InferenceRequest(endpoint, model.id(), envelope.stream(), false,
-                dev.veil.gateway.policy.RequestPolicy.NONE);
+                dev.veil.protocol.policy.RequestPolicy.NONE);
         RoutePlan plan = planner.plan(model, exchange.key().policy(), request.policy(), envelope.nodeKeyId());
         if (plan.candidates().isEmpty()) {
             if (E2eeRequests.keyUnknown(plan)) {
@@ -331,7 +338,8 @@ public final class ApiServer implements Handler<HttpServerRequest> {
             return;
         }
         jdbc.executeBlocking(() -> ledger.forKey(key.id(), range.from(), range.to()), false)
-                .onSuccess(entries -> ok(exchange, usageReport.write(key.id(), range, entries)))
+                .onSuccess(entries -> ok(exchange, usageReport.write(key.id(), range, entries,
+                        meter.minimisation().mode(key), meter.minimisation().retentionDays(key))))
                 .onFailure(failure -> failWith(exchange, failure));
     }
 

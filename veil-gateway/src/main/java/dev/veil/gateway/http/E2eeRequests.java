@@ -6,7 +6,7 @@ import dev.veil.gateway.nodes.NodeRegistry;
 import dev.veil.gateway.openai.Endpoint;
 import dev.veil.gateway.openai.InferenceRequest;
 import dev.veil.gateway.openai.InvalidRequestException;
-import dev.veil.gateway.policy.Exclusion;
+import dev.veil.protocol.policy.Exclusion;
 import dev.veil.gateway.policy.RoutePlan;
 import dev.veil.gateway.routing.Model;
 import dev.veil.gateway.routing.Route;

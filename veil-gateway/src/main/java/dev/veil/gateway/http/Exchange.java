@@ -1,7 +1,10 @@
 package dev.veil.gateway.http;
 
+import dev.veil.gateway.metering.MetadataMinimisation;
+import dev.veil.gateway.metering.RequestIds;
 import dev.veil.gateway.openai.Usage;
 import dev.veil.gateway.routing.Route;
+import dev.veil.protocol.RequestLogMode;
 import dev.veil.store.ApiKeyRecord;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
@@ -17,7 +20,8 @@ public final class Exchange {
     public static final int CLIENT_CLOSED = 499;
 
     private final HttpServerRequest request;
-    private final String requestId;
+    private final MetadataMinimisation minimisation;
+    private String requestId;
     private final long startNanos = System.nanoTime();
     private final Instant startedAt = Instant.now();
 
@@ -29,9 +33,16 @@ public final class Exchange {
     private Usage usage = Usage.NONE;
     private boolean completed;
 
-    Exchange(HttpServerRequest request, String requestId) {
+    /**
+     * Starts an exchange with a request id for its arrival second; once the key is known the id may be replaced by a
+     * coarser one ({@link #key(ApiKeyRecord)}).
+     *
+     * @param minimisation what the request log keeps per key, which also decides the id once the key is known
+     */
+    Exchange(HttpServerRequest request, MetadataMinimisation minimisation) {
         this.request = request;
-        this.requestId = requestId;
+        this.minimisation = minimisation;
+        this.requestId = RequestIds.at(RequestLogMode.FULL, startedAt.toEpochMilli());
     }
 
     public HttpServerRequest request() {
@@ -42,6 +53,7 @@ public final class Exchange {
         return request.response();
     }
 
+    /** The request's id; once the key is known, with no finer time than the key's request log keeps. */
     public String requestId() {
         return requestId;
     }
@@ -68,8 +80,17 @@ public final class Exchange {
         return key;
     }
 
+    /**
+     * Sets the authenticated key. A key whose request log keeps a coarser time than the second gets a new request id
+     * carrying only that time, here, before anything of the response is sent, so neither the {@code x-request-id}
+     * header nor the row nor the receipt ever shows the finer one.
+     */
     public void key(ApiKeyRecord key) {
         this.key = key;
+        if (key != null && minimisation.mode(key) != RequestLogMode.FULL) {
+            requestId = minimisation.requestId(key, startedAt.toEpochMilli());
+            request.response().headers().set(HeaderNames.REQUEST_ID, requestId);
+        }
     }
 
     /** The public id of a configured model the request asked for, or {@code null} when unknown. */

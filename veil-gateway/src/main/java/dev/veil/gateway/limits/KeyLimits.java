@@ -67,7 +67,9 @@ public final class KeyLimits {
                 return new Admission(new OpenAiError(429, "This key has used its budget of $"
                         + String.format(Locale.ROOT, "%.2f", policy.budgetMicros() / 1e6) + " for this "
                         + policy.budgetPeriod().wireName() + "; it renews on " + nextPeriodStart(policy) + " (UTC).",
-                        "insufficient_quota", null, "budget_exceeded"), Map.of());
+                        "insufficient_quota", null, "budget_exceeded"),
+                        Map.of(RETRY_AFTER, retryAfterSeconds(nextPeriodStart(policy).atStartOfDay(ZoneOffset.UTC)
+                                .toInstant().toEpochMilli() - clock.millis())));
             }
             return rate(state, policy);
         });
@@ -106,12 +108,14 @@ public final class KeyLimits {
             }
             Map<String, String> headers = headers(state, policy, now);
             if (!requestsOk) {
+                headers.put(RETRY_AFTER, retryAfterSeconds(state.requests.millisUntil(1, now)));
                 return new Admission(new OpenAiError(429, "Rate limit reached for requests: this key may make "
                         + policy.rpm() + " requests per minute. Retry after "
                         + duration(state.requests.millisUntil(1, now)) + ".", OpenAiError.RATE_LIMIT, null,
                         "rate_limit_exceeded"), headers);
             }
             if (!tokensOk) {
+                headers.put(RETRY_AFTER, retryAfterSeconds(state.tokens.millisUntil(1, now)));
                 return new Admission(new OpenAiError(429, "Rate limit reached for tokens: this key may use "
                         + policy.tpm() + " tokens per minute. Retry after "
                         + duration(state.tokens.millisUntil(1, now)) + ".", OpenAiError.RATE_LIMIT, null,
@@ -192,6 +196,14 @@ public final class KeyLimits {
 
     private static LocalDate periodStart(KeyPolicy policy, LocalDate today) {
         return policy.budgetPeriod() == KeyPolicy.BudgetPeriod.DAY ? today : today.withDayOfMonth(1);
+    }
+
+    /** RFC 9110 §10.2.3: whole seconds; clients (the OpenAI SDKs among them) wait this long before retrying. */
+    static final String RETRY_AFTER = "retry-after";
+
+    /** {@code millis} rounded up to whole seconds, at least 1. */
+    static String retryAfterSeconds(long millis) {
+        return Long.toString(Math.max(1, (millis + 999) / 1000));
     }
 
     private LocalDate nextPeriodStart(KeyPolicy policy) {

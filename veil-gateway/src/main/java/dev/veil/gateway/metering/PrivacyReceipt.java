@@ -4,12 +4,15 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import dev.veil.gateway.json.JsonWriter;
 import dev.veil.gateway.routing.Route;
 import dev.veil.protocol.DataPolicy;
+import dev.veil.protocol.RequestLogMode;
+import dev.veil.store.ApiKeyRecord;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 
 /**
  * The privacy receipt Veil attaches to every answered inference request: which route served it, that route's declared
- * data policy, and exactly what Veil itself stored about the request and for how long. Sent as the
+ * data policy, and exactly what Veil itself stored about the request and for how long (the key's request log mode:
+ * a row with its time to the second, minute or hour, or daily totals only). Sent as the
  * {@code x-veil-receipt} header (compact JSON) and, for streams, as a final SSE comment {@code : veil-receipt {...}}.
  */
 public final class PrivacyReceipt {
@@ -18,13 +21,16 @@ public final class PrivacyReceipt {
     private static final String PLACEHOLDER = "VEIL_REQUEST_ID_PLACEHOLDER";
 
     private final JsonWriter json;
-    private final int retentionDays;
-    /** Per route, the receipt split around the request id: everything else is the same for every request. */
+    private final MetadataMinimisation minimisation;
+    /**
+     * Per route and request log setting, the receipt split around the request id: everything else is the same for
+     * every request. Bounded by routes × 4 modes × the retention values keys use (at most store.retention_days).
+     */
     private final java.util.concurrent.ConcurrentHashMap<String, String[]> rendered = new java.util.concurrent.ConcurrentHashMap<>();
 
-    public PrivacyReceipt(JsonWriter json, int retentionDays) {
+    public PrivacyReceipt(JsonWriter json, MetadataMinimisation minimisation) {
         this.json = json;
-        this.retentionDays = retentionDays;
+        this.minimisation = minimisation;
     }
 
     /**
@@ -37,15 +43,19 @@ public final class PrivacyReceipt {
         return receipt.substring(0, receipt.length() - 1) + ",\"usage_estimated\":true}";
     }
 
-    /** The receipt for a request served by {@code route}, as compact single-line JSON. */
-    public String write(String requestId, Route route) {
+    /** The receipt for a request of {@code apiKey} served by {@code route}, as compact single-line JSON. */
+    public String write(String requestId, Route route, ApiKeyRecord apiKey) {
+        RequestLogMode logMode = minimisation.mode(apiKey);
+        int retentionDays = minimisation.retentionDays(apiKey);
         // Keyed by name and mode, not the record: a route's plaintext view (tee) is a new instance per request.
-        String key = route.modelId() + '\u0000' + route.name() + '\u0000' + route.mode().ordinal();
-        String[] parts = rendered.computeIfAbsent(key, k -> render(PLACEHOLDER, route).split(PLACEHOLDER, 2));
+        String key = route.modelId() + '\u0000' + route.name() + '\u0000' + route.mode().ordinal() + '\u0000'
+                + logMode.ordinal() + '\u0000' + retentionDays;
+        String[] parts = rendered.computeIfAbsent(key,
+                k -> render(PLACEHOLDER, route, logMode, retentionDays).split(PLACEHOLDER, 2));
         return parts[0] + requestId + parts[1];
     }
 
-    private String render(String requestId, Route route) {
+    private String render(String requestId, Route route, RequestLogMode logMode, int retentionDays) {
         // Compact on purpose: it rides on every response. docs/privacy.md lists the request-log fields in full.
         return new String(json.write(g -> {
             g.writeStartObject();
@@ -54,10 +64,19 @@ public final class PrivacyReceipt {
             g.writeStringField("route", route.name());
             g.writeStringField("mode", route.mode().wireName());
             writeProviderPolicy(g, route.policy());
+            if (!route.forwarding().allowedFields().isEmpty()) {
+                // The operator let these request fields through on this route (docs/privacy.md lists the defaults).
+                g.writeArrayFieldStart("operator_forwarded_fields");
+                for (String field : route.forwarding().allowedFields()) {
+                    g.writeString(field);
+                }
+                g.writeEndArray();
+            }
             g.writeObjectFieldStart("veil_stored");
             g.writeBooleanField("content", false);
             g.writeBooleanField("client_ip", false);
-            g.writeStringField("metadata", "request_log");
+            g.writeStringField("metadata", logMode.perRequestRows() ? "request_log" : "daily_totals");
+            g.writeStringField("time", logMode.timeName());
             g.writeNumberField("retention_days", retentionDays);
             g.writeEndObject();
             g.writeEndObject();

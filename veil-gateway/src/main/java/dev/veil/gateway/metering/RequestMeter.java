@@ -8,15 +8,16 @@ import dev.veil.store.MeteringWriter;
 import dev.veil.store.RequestRecord;
 import dev.veil.gateway.openai.Usage;
 import dev.veil.store.ApiKeyRecord;
+import dev.veil.protocol.RequestLogMode;
 import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Meters each completed request: Prometheus metrics for every request, and a request-log row (and ledger increment)
- * for every authenticated one. Only metadata is recorded; the write happens in batches off the event loop.
+ * Meters each completed request: Prometheus metrics for every request, and a request-log record (and ledger increment)
+ * for every authenticated one, kept as the key's metadata minimisation allows (a row with its time cut to the second,
+ * minute or hour, or only daily totals). Only metadata is recorded; the write happens in batches off the event loop.
  */
 public final class RequestMeter {
 
@@ -25,11 +26,24 @@ public final class RequestMeter {
     private final GatewayMetrics metrics;
     private final MeteringWriter writer;
     private final KeyLimits limits;
+    private final MetadataMinimisation minimisation;
 
-    public RequestMeter(GatewayMetrics metrics, MeteringWriter writer, KeyLimits limits) {
+    public RequestMeter(GatewayMetrics metrics, MeteringWriter writer, KeyLimits limits,
+                        MetadataMinimisation minimisation) {
         this.metrics = metrics;
         this.writer = writer;
         this.limits = limits;
+        this.minimisation = minimisation;
+    }
+
+    /** What the request log keeps for each key. */
+    public MetadataMinimisation minimisation() {
+        return minimisation;
+    }
+
+    /** A new request id for a request of {@code key} (a batch line) arriving at {@code startedAt}. */
+    public String requestId(ApiKeyRecord key, Instant startedAt) {
+        return minimisation.requestId(key, startedAt.toEpochMilli());
     }
 
     /** Records the exchange's outcome once; later calls for the same exchange are ignored. */
@@ -52,10 +66,11 @@ public final class RequestMeter {
             return;
         }
         var usage = exchange.usage();
+        RequestLogMode logMode = minimisation.mode(exchange.key());
         RequestRecord record = new RequestRecord(
                 exchange.requestId(),
                 exchange.key().id(),
-                exchange.startedAt().truncatedTo(ChronoUnit.SECONDS),
+                logMode.truncate(exchange.startedAt()),
                 exchange.endpoint(),
                 exchange.model() == null ? GatewayMetrics.UNKNOWN : exchange.model(),
                 route == null ? null : route.name(),
@@ -67,6 +82,7 @@ public final class RequestMeter {
                 usage.completionTokens(),
                 usage.totalTokens(),
                 route == null ? 0 : route.price().costMicros(usage),
+                logMode,
                 usage.estimated());
         writer.record(record);
         limits.settle(exchange.key(), usage.totalTokens(), record.costMicros());
@@ -89,10 +105,11 @@ public final class RequestMeter {
             ACCESS.debug("request_id={} endpoint={} status={} latency_us={}", requestId, endpointLabel, status,
                     TimeUnit.NANOSECONDS.toMicros(latencyNanos));
         }
-        RequestRecord record = new RequestRecord(requestId, key.id(), startedAt.truncatedTo(ChronoUnit.SECONDS),
+        RequestLogMode logMode = minimisation.mode(key);
+        RequestRecord record = new RequestRecord(requestId, key.id(), logMode.truncate(startedAt),
                 endpointLabel, model, route == null ? null : route.name(), route == null ? null : route.mode().wireName(),
                 status, TimeUnit.NANOSECONDS.toMillis(latencyNanos), null, u.promptTokens(), u.completionTokens(),
-                u.totalTokens(), route == null ? 0 : route.price().costMicros(u), u.estimated());
+                u.totalTokens(), route == null ? 0 : route.price().costMicros(u), logMode, u.estimated());
         limits.settle(key, u.totalTokens(), record.costMicros());
         return record;
     }

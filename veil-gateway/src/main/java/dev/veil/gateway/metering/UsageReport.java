@@ -3,14 +3,16 @@ package dev.veil.gateway.metering;
 import dev.veil.gateway.json.JsonWriter;
 import dev.veil.gateway.openai.InvalidRequestException;
 import dev.veil.protocol.OpenAiError;
+import dev.veil.protocol.RequestLogMode;
 import dev.veil.store.LedgerEntry;
 import java.time.LocalDate;
 import java.time.format.DateTimeParseException;
 import java.util.List;
 
 /**
- * {@code GET /v1/usage}: a key's own daily usage from the ledger. Dates are UTC days; the range defaults to the last
- * 30 days and may span at most 366.
+ * {@code GET /v1/usage}: a key's own daily usage from the ledger, and what Veil's request log keeps about the key's
+ * requests ({@code request_log}: its mode, the finest time kept and for how many days). Dates are UTC days; the range
+ * defaults to the last 30 days and may span at most 366.
  */
 public final class UsageReport {
 
@@ -44,8 +46,14 @@ public final class UsageReport {
         return new Range(from, to);
     }
 
-    /** The report body for {@code keyId}. */
-    public byte[] write(String keyId, Range range, List<LedgerEntry> entries) {
+    /**
+     * The report body for {@code keyId}.
+     *
+     * @param logMode       what the request log keeps of the key's requests
+     * @param retentionDays for how many days it keeps it
+     */
+    public byte[] write(String keyId, Range range, List<LedgerEntry> entries, RequestLogMode logMode,
+                        int retentionDays) {
         return json.write(g -> {
             long requests = 0;
             long prompt = 0;
@@ -79,6 +87,11 @@ public final class UsageReport {
             g.writeNumberField("completion_tokens", completion);
             g.writeNumberField("total_tokens", prompt + completion);
             g.writeNumberField("cost_usd", cost / 1_000_000.0);
+            g.writeEndObject();
+            g.writeObjectFieldStart("request_log");
+            g.writeStringField("mode", logMode.wireName());
+            g.writeStringField("time", logMode.timeName());
+            g.writeNumberField("retention_days", retentionDays);
             g.writeEndObject();
             g.writeEndObject();
         });

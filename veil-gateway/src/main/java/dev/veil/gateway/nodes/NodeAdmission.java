@@ -23,4 +23,14 @@ public interface NodeAdmission {
 
     /** Whether the route's admitted node holds the HPKE key with this node key id. */
     boolean holdsKey(Route route, String nodeKeyId);
+
+    /**
+     * Why the route's admitted node does not back what the route declares (its signed declaration names another
+     * jurisdiction, or does not promise the route's training or retention), or {@code null} when it does or declared
+     * nothing. The route's declaration is the operator's word; the node's is signed by attested software, so a route
+     * may claim no more than its node.
+     */
+    default String declarationMismatch(Route route) {
+        return null;
+    }
 }

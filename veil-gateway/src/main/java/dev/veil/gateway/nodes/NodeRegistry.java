@@ -3,6 +3,7 @@ package dev.veil.gateway.nodes;
 import dev.veil.gateway.relay.UpstreamClients;
 import dev.veil.gateway.routing.Route;
 import dev.veil.gateway.routing.Upstream;
+import dev.veil.protocol.DataPolicy;
 import dev.veil.protocol.attestation.AttestationException;
 import dev.veil.protocol.attestation.AttestationPolicy;
 import dev.veil.protocol.attestation.AttestationVerifier;
@@ -97,6 +98,29 @@ public final class NodeRegistry implements NodeAdmission, AutoCloseable {
     public boolean holdsKey(Route route, String nodeKeyId) {
         VerifiedNode node = admitted.get(route.upstream().name());
         return admitted(route) && node.nodeKeyId().equals(nodeKeyId);
+    }
+
+    @Override
+    public String declarationMismatch(Route route) {
+        VerifiedNode node = admitted.get(route.upstream().name());
+        if (node == null || node.declaration() == null) {
+            return null;
+        }
+        DataPolicy declared = node.declaration().dataPolicy(node.format());
+        DataPolicy claimed = route.policy();
+        if (claimed.jurisdiction() != null && (declared.jurisdiction() == null
+                || !declared.jurisdiction().equalsIgnoreCase(claimed.jurisdiction()))) {
+            return "the route declares jurisdiction " + claimed.jurisdiction() + " but its node declares "
+                    + (declared.jurisdiction() == null ? "none" : declared.jurisdiction()) + "; give veil node --jurisdiction "
+                    + claimed.jurisdiction() + " or correct the route";
+        }
+        if (claimed.neverTrains() && !declared.neverTrains()) {
+            return "the route declares no training but its node does not";
+        }
+        if (claimed.zeroRetention() && !declared.zeroRetention()) {
+            return "the route declares zero retention but its node does not";
+        }
+        return null;
     }
 
     /** Fetches a node's evidence for a client's nonce, unverified (the client verifies it). */

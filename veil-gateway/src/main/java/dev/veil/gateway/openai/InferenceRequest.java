@@ -10,7 +10,7 @@ package dev.veil.gateway.openai;
  * @param policy            what the request asks of routing ({@code privacy}, {@code provider}, {@code models} ...)
  */
 public record InferenceRequest(Endpoint endpoint, String model, boolean stream, boolean clientWantsUsage,
-                               dev.veil.gateway.policy.RequestPolicy policy) {
+                               dev.veil.protocol.policy.RequestPolicy policy) {
 
     /** Model ids are short; a longer value is refused before it is looked up. */
     public static final int MAX_MODEL_ID_LENGTH = 256;

@@ -7,8 +7,10 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.veil.gateway.policy.RequestPolicy;
-import dev.veil.gateway.policy.RequestPolicyReader;
+import dev.veil.protocol.policy.RequestPolicy;
+import dev.veil.protocol.policy.RequestPolicyReader;
+import dev.veil.protocol.policy.ForwardRules;
+import dev.veil.protocol.policy.RequestFields;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,17 +22,31 @@ import java.util.Set;
  *
  * <p>The body must be strict UTF-8 ({@link StrictUtf8}); it is checked before parsing, so every later reader (the
  * rewriter, an upstream) gets text that decodes one way only.
+ *
+ * <p>Every top-level field must be one {@link RequestFields} knows for the endpoint, or one the operator allows on
+ * some route ({@code forward_fields}); anything else is refused as OpenAI refuses it, with 400
+ * {@code unknown_parameter} naming the field. {@code store} must be a boolean; {@code store: true} adds a constraint
+ * that excludes routes configured to refuse it.
  */
 public final class RequestInspector {
 
-    /** Fields that are not "parameters" in the sense of {@code provider.require_parameters}. */
-    private static final Set<String> NOT_PARAMETERS = Set.of("model", "stream", "stream_options", "messages", "prompt", "input");
-
     private final JsonFactory json;
     private final ObjectMapper routingFields;
+    /** Fields some route's operator allows beyond the documented ones: accepted here, dropped on other routes. */
+    private final ForwardRules anyRoute;
 
+    /** An inspector for a gateway whose routes allow nothing beyond the documented fields. */
     public RequestInspector(JsonFactory json) {
+        this(json, java.util.Set.of());
+    }
+
+    /**
+     * @param operatorAllowed the union of every route's {@code forward_fields}: a field outside the documented list
+     *                        is accepted when some route may receive it
+     */
+    public RequestInspector(JsonFactory json, java.util.Set<String> operatorAllowed) {
         this.json = json;
+        this.anyRoute = new ForwardRules(operatorAllowed, false);
         this.routingFields = new ObjectMapper(JsonFactory.builder()
                 .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
                 .disable(StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION)
@@ -64,6 +80,8 @@ public final class RequestInspector {
         boolean stream = false;
         boolean clientWantsUsage = false;
         boolean sawContent = false;
+        boolean storeRequested = false;
+        java.util.Set<String> documented = RequestFields.documented(endpoint.upstreamPath());
         RequestPolicyReader policy = new RequestPolicyReader();
         List<String> parameters = new ArrayList<>();
         try (JsonParser p = json.createParser(body)) {
@@ -99,7 +117,19 @@ public final class RequestInspector {
                     case "privacy", "provider", "models", "data_policy", "providers" ->
                             policy.read(field, routingFields.readTree(p));
                     default -> {
-                        if (!NOT_PARAMETERS.contains(field) && !RequestRewriter.IDENTITY_FIELDS.contains(field)) {
+                        if (RequestFields.disposition(documented, field, anyRoute) == RequestFields.Disposition.UNKNOWN) {
+                            throw InvalidRequestException.invalid(
+                                    RequestFields.unknownFieldMessage(field, "/v1" + endpoint.upstreamPath()),
+                                    RequestFields.shown(field),
+                                    "unknown_parameter");
+                        }
+                        if (field.equals(RequestFields.STORE) && documented.contains(field)) {
+                            if (value != JsonToken.VALUE_TRUE && value != JsonToken.VALUE_FALSE && value != JsonToken.VALUE_NULL) {
+                                throw wrongType("store", "a boolean");
+                            }
+                            storeRequested = value == JsonToken.VALUE_TRUE;
+                        }
+                        if (!RequestFields.NOT_PARAMETERS.contains(field) && !RequestFields.REMOVED_BY_DEFAULT.contains(field)) {
                             parameters.add(field);
                         }
                         if (field.equals(endpoint.contentField())) {
@@ -117,8 +147,10 @@ public final class RequestInspector {
             throw malformed(e);
         } catch (IOException e) {
             throw InvalidRequestException.invalid("The request body could not be read as JSON.", null, "invalid_json");
+        } catch (dev.veil.protocol.policy.PolicyFieldException e) {
+            throw new InvalidRequestException(e.error());
         }
-        RequestPolicy routing = policy.build(parameters);
+        RequestPolicy routing = policy.build(parameters, storeRequested);
         if (model == null && !routing.fallbackModels().isEmpty()) {
             // OpenRouter: with only "models", the first is the primary and the rest are its fallbacks.
             List<String> models = routing.fallbackModels();

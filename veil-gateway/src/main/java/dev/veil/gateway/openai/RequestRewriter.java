@@ -8,35 +8,36 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.util.Set;
-import dev.veil.gateway.policy.RequestPolicyReader;
+import dev.veil.protocol.policy.ForwardRules;
+import dev.veil.protocol.policy.RequestFields;
 
 /**
- * Rewrites a validated request body for the upstream in one streaming pass: the public model id becomes the route's
- * upstream model name, fields that identify the caller are dropped, and streams ask for the final usage chunk.
+ * Rewrites a validated request body for the upstream in one streaming pass, following {@link RequestFields} and the
+ * route's {@link ForwardRules}: the public model id becomes the route's upstream model name, routing fields and the
+ * fields that identify the caller are dropped (unless the route allows them), {@code store} is sent as {@code false},
+ * and streams ask for the final usage chunk.
  *
- * <p>Every other member (tools, response_format, images, logprobs, fields Veil does not know) is copied as the
- * client's own bytes: the parser only finds where each top-level member starts and ends, nothing is decoded and
+ * <p>Every forwarded member (tools, response_format, images, logprobs ...) is copied as the client's own bytes: the parser only finds where each top-level member starts and ends, nothing is decoded and
  * re-encoded. So numbers keep their text ({@code 0.30000000000000000000000000001} and {@code 1e400} reach the
  * upstream as sent, not as a rounded double or {@code "Infinity"}), string escapes stay as written, and copying costs
  * an array copy rather than a re-serialisation.
  */
 public final class RequestRewriter {
 
-    /**
-     * Body fields that identify the end user to the provider. They never leave Veil.
-     * {@code user} is OpenAI's end-user id; {@code safety_identifier} is its successor.
-     */
-    public static final Set<String> IDENTITY_FIELDS = Set.of("user", "safety_identifier");
-
     private static final byte[] MODEL_NAME = ascii("\"model\":");
     private static final byte[] STREAM_OPTIONS_NAME = ascii("\"stream_options\":");
     private static final byte[] INCLUDE_USAGE_TRUE = ascii("\"include_usage\":true");
+    private static final byte[] STORE_FALSE = ascii("\"store\":false");
 
     private final JsonFactory json;
 
     public RequestRewriter(JsonFactory json) {
         this.json = json;
+    }
+
+    /** Produces the upstream body for a route with the default {@link ForwardRules}. */
+    public byte[] rewrite(byte[] body, InferenceRequest request, String upstreamModel) {
+        return rewrite(body, request, upstreamModel, ForwardRules.DEFAULT, true);
     }
 
     /**
@@ -45,20 +46,17 @@ public final class RequestRewriter {
      * @param body          the client's body, already accepted by {@link RequestInspector}
      * @param request       what the inspector found
      * @param upstreamModel the model name the route's upstream knows
-     */
-    public byte[] rewrite(byte[] body, InferenceRequest request, String upstreamModel) {
-        return rewrite(body, request, upstreamModel, true);
-    }
-
-    /**
-     * As {@link #rewrite(byte[], InferenceRequest, String)}; {@code askForUsage} false leaves {@code stream_options}
-     * as the client sent it (a Veil node asks its engine for usage itself and signs the counts).
+     * @param rules         what the route's operator allows beyond the documented fields
+     * @param askForUsage   false leaves {@code stream_options} as the client sent it (a Veil node asks its engine for
+     *                      usage itself and signs the counts)
      *
      * <p>A body without {@code model} (OpenRouter's {@code models}-only form) gets one, naming {@code upstreamModel}:
      * every upstream needs it, and each candidate route has its own.
      */
-    public byte[] rewrite(byte[] body, InferenceRequest request, String upstreamModel, boolean askForUsage) {
+    public byte[] rewrite(byte[] body, InferenceRequest request, String upstreamModel, ForwardRules rules,
+                          boolean askForUsage) {
         boolean injectUsage = askForUsage && request.stream();
+        java.util.Set<String> documented = RequestFields.documented(request.endpoint().upstreamPath());
         byte[] model = quoted(upstreamModel);
         Members out = new Members(body, body.length + model.length + 48);
         try (JsonParser p = json.createParser(body)) {
@@ -83,9 +81,13 @@ public final class RequestRewriter {
                 if (field.equals("model")) {
                     out.member(MODEL_NAME, model);
                     wroteModel = true;
-                } else if (!IDENTITY_FIELDS.contains(field) && !RequestPolicyReader.FIELDS.contains(field)) {
-                    // Identity never leaves; routing fields are Veil's business, not the provider's. All else is copied.
-                    out.copy(start, end);
+                } else {
+                    switch (RequestFields.disposition(documented, field, rules)) {
+                        case FORWARD -> out.copy(start, end);
+                        case FORCE_FALSE -> out.member(STORE_FALSE);
+                        // Identity and storage fields, routing fields, and fields only another route allows stay here.
+                        case REMOVE, ROUTING, UNKNOWN -> { }
+                    }
                 }
                 t = next;
             }

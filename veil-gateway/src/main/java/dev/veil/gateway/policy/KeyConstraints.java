@@ -1,5 +1,7 @@
 package dev.veil.gateway.policy;
 
+import dev.veil.protocol.policy.Constraint;
+import dev.veil.protocol.policy.Constraints;
 import dev.veil.protocol.KeyPolicy;
 import dev.veil.protocol.PrivacyMode;
 import java.util.ArrayList;

@@ -1,5 +1,6 @@
 package dev.veil.gateway.policy;
 
+import dev.veil.protocol.policy.Exclusion;
 import dev.veil.gateway.routing.Route;
 import java.util.List;
 

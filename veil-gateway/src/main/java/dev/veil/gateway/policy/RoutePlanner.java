@@ -7,6 +7,10 @@ import dev.veil.gateway.routing.Route;
 import dev.veil.gateway.routing.RouteHealth;
 import dev.veil.gateway.routing.RouteStats;
 import dev.veil.protocol.KeyPolicy;
+import dev.veil.protocol.policy.Constraint;
+import dev.veil.protocol.policy.Constraints;
+import dev.veil.protocol.policy.Exclusion;
+import dev.veil.protocol.policy.RequestPolicy;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashSet;
@@ -55,7 +59,8 @@ public final class RoutePlanner {
             // The common case on the hot path: one route, nothing asked of it. Same outcome as below, no allocation
             // of constraint lists; anything unusual (a node not admitted, an open breaker) takes the full path.
             Route only = primary.routes().get(0).forPlaintext();
-            if (nodes.admitted(only) && health.breaker(only).available()) {
+            if (nodes.admitted(only) && (!only.node() || nodes.declarationMismatch(only) == null)
+                    && health.breaker(only).available()) {
                 return new RoutePlan(List.of(only), List.of());
             }
         }
@@ -92,6 +97,9 @@ public final class RoutePlanner {
                 } else if (!nodes.admitted(route)) {
                     excluded.add(new Exclusion(model.id(), route.name(), Exclusion.NODE_NOT_ATTESTED,
                             "the route's node has no verified attestation right now"));
+                } else if (route.node() && nodes.declarationMismatch(route) != null) {
+                    excluded.add(new Exclusion(model.id(), route.name(), Exclusion.NODE_DECLARATION,
+                            nodes.declarationMismatch(route)));
                 } else if (!health.breaker(route).available()) {
                     excluded.add(new Exclusion(model.id(), route.name(), Exclusion.CIRCUIT_OPEN,
                             "route is failing and taken out until its circuit breaker probes it again"));
@@ -128,13 +136,7 @@ public final class RoutePlanner {
         if (!key.allowsModel(model.id())) {
             return new Exclusion(model.id(), route.name(), "key.allowed_models", "the API key may not use this model");
         }
-        for (Constraint constraint : constraints) {
-            String violation = constraint.violation(route);
-            if (violation != null) {
-                return new Exclusion(model.id(), route.name(), constraint.name(), violation);
-            }
-        }
-        return null;
+        return Constraints.firstViolation(model.id(), route, constraints);
     }
 
     private List<Route> rank(List<Route> routes, RequestPolicy request) {

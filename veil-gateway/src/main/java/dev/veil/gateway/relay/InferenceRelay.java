@@ -192,7 +192,7 @@ public final class InferenceRelay {
         byte[] body;
         RequestOptions options = options(route, a.request, exchange.request());
         if (!route.node()) {
-            body = rewriter.rewrite(a.clientBody, a.request, route.upstreamModel());
+            body = rewriter.rewrite(a.clientBody, a.request, route.upstreamModel(), route.forwarding(), true);
         } else if (a.e2ee) {
             body = a.clientBody;
             options.putHeader("content-type", E2ee.CONTENT_TYPE).putHeader("accept", E2ee.CONTENT_TYPE);
@@ -210,7 +210,7 @@ public final class InferenceRelay {
                 return;
             }
             // tee mode: Veil is the e2ee client, so the plaintext never crosses the network to the node.
-            byte[] plaintext = rewriter.rewrite(a.clientBody, a.request, route.upstreamModel(), false);
+            byte[] plaintext = rewriter.rewrite(a.clientBody, a.request, route.upstreamModel(), route.forwarding(), false);
             String path = route.upstream().basePath() + a.request.endpoint().upstreamPath();
             a.sealed = SealedRequest.seal(node.keyConfig(), new RequestMeta(path, route.modelId(), a.request.stream()), plaintext);
             a.sealedFor = node;
@@ -454,7 +454,7 @@ public final class InferenceRelay {
         // add, not put: these are not set yet, and put first searches for an existing value (measured).
         response.headers().add(HeaderNames.VEIL_ROUTE, route.name())
                 .add(HeaderNames.VEIL_MODE, route.mode().wireName());
-        String receipt = receipts.write(exchange.requestId(), route);
+        String receipt = receipts.write(exchange.requestId(), route, exchange.key());
         response.headers().add(HeaderNames.VEIL_RECEIPT, whole != null && exchange.usage().estimated()
                 ? PrivacyReceipt.withUsageEstimated(receipt) : receipt);
         String contentType = upstream.getHeader("content-type");

@@ -52,7 +52,7 @@ public final class ModelCatalog {
                 routes.add(new Route(m.id(), r.name(), upstream, upstreamModel, r.weight(), price,
                         r.policy() == null ? dev.veil.protocol.DataPolicy.UNKNOWN : r.policy().toDataPolicy(),
                         r.supportedParameters() == null ? null : java.util.Set.copyOf(r.supportedParameters()),
-                        tokenizer));
+                        r.forwardRules(), tokenizer));
             }
             models.put(m.id(), new Model(m.id(), m.ownedBy(), m.description(), created, routes));
         }
@@ -67,6 +67,17 @@ public final class ModelCatalog {
     /** All models, in configuration order. */
     public Collection<Model> models() {
         return models.values();
+    }
+
+    /** Every field some route's operator allows beyond the documented request fields ({@code forward_fields}). */
+    public java.util.Set<String> operatorAllowedFields() {
+        java.util.Set<String> out = new java.util.TreeSet<>();
+        for (Model m : models.values()) {
+            for (Route r : m.routes()) {
+                out.addAll(r.forwarding().allowedFields());
+            }
+        }
+        return java.util.Collections.unmodifiableSet(out);
     }
 
     /** All upstreams by name. */

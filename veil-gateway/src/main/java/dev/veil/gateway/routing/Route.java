@@ -15,19 +15,44 @@ import dev.veil.tokens.Tokenizer;
  * @param price         what a token costs on this route
  * @param policy        the provider's declared data policy
  * @param supportedParameters request parameters the route declares it honours; {@code null} = not declared
+ * @param forwarding    what the operator allows this route to receive beyond the documented request fields
  * @param tokenizer     how Veil counts tokens when the upstream reports no usage
  */
 public record Route(String modelId, String name, Upstream upstream, String upstreamModel, int weight, Price price,
-                    DataPolicy policy, java.util.Set<String> supportedParameters, Tokenizer tokenizer) {
+                    DataPolicy policy, java.util.Set<String> supportedParameters,
+                    dev.veil.protocol.policy.ForwardRules forwarding, Tokenizer tokenizer)
+        implements dev.veil.protocol.policy.PolicyTarget {
 
     /** A route whose tokenizer follows its upstream model name ({@link Tokenizer#forModel(String)}). */
     public Route(String modelId, String name, Upstream upstream, String upstreamModel, int weight, Price price,
-                 DataPolicy policy, java.util.Set<String> supportedParameters) {
-        this(modelId, name, upstream, upstreamModel, weight, price, policy, supportedParameters,
+                 DataPolicy policy, java.util.Set<String> supportedParameters,
+                 dev.veil.protocol.policy.ForwardRules forwarding) {
+        this(modelId, name, upstream, upstreamModel, weight, price, policy, supportedParameters, forwarding,
                 Tokenizer.forModel(upstreamModel));
     }
 
+    @Override
+    public String upstreamName() {
+        return upstream.name();
+    }
+
+    @Override
+    public Double promptPrice() {
+        return price.inputPerMillion();
+    }
+
+    @Override
+    public Double completionPrice() {
+        return price.outputPerMillion();
+    }
+
+    @Override
+    public boolean refusesStore() {
+        return forwarding.refuseStore();
+    }
+
     /** The privacy mode this route guarantees. */
+    @Override
     public PrivacyMode mode() {
         return policy.mode();
     }
@@ -48,6 +73,6 @@ public record Route(String modelId, String name, Upstream upstream, String upstr
         DataPolicy p = policy;
         return new Route(modelId, name, upstream, upstreamModel, weight, price,
                 new DataPolicy(p.trains(), p.retentionDays(), p.zdr(), p.tee(), false, p.jurisdiction(), p.policyUrl()),
-                supportedParameters, tokenizer);
+                supportedParameters, forwarding, tokenizer);
     }
 }

@@ -50,6 +50,31 @@ class ConfigValidationTest {
     }
 
     @Test
+    void forwardFieldsAndStoreAreChecked() {
+        assertThat(problems("""
+                upstreams: [{name: a, base_url: "http://h/v1"}]
+                models:
+                  - id: m
+                    routes:
+                      - {name: r1, upstream: a, forward_fields: [privacy, model, store, ""]}
+                      - {name: r2, upstream: a, store: keep}
+                      - {name: r3, upstream: a, store: refuse, policy: {zdr: true}}
+                      - {name: r4, upstream: a, store: refuse, forward_fields: [user, top_k]}
+                """)).containsExactly(
+                "models[0].routes[0].forward_fields: 'privacy' cannot be forwarded as sent: routing fields never leave "
+                        + "Veil, model is always the route's model and store is governed by the route's store setting",
+                "models[0].routes[0].forward_fields: 'model' cannot be forwarded as sent: routing fields never leave "
+                        + "Veil, model is always the route's model and store is governed by the route's store setting",
+                "models[0].routes[0].forward_fields: 'store' cannot be forwarded as sent: routing fields never leave "
+                        + "Veil, model is always the route's model and store is governed by the route's store setting",
+                "models[0].routes[0].forward_fields: must list non-empty field names",
+                "models[0].routes[1].store: must be force_false (store is sent as false) or refuse (requests asking "
+                        + "store: true may not use this route)",
+                "models[0].routes[2].store: a zero-retention route always has store forced to false; leave store out "
+                        + "or set force_false");
+    }
+
+    @Test
     void unknownKeysAnywhereNameTheirPathAndTheKnownFields() {
         assertThat(problems("""
                 servr: {}
@@ -63,12 +88,12 @@ class ConfigValidationTest {
                         + "forward_headers, request_header_timeout_ms, request_body_timeout_ms, idle_timeout_ms, "
                         + "max_request_line_bytes, max_header_bytes, send_timeout_ms",
                 "store.retention: unknown field; known fields are data_dir, jdbc_url, username_env, password_env, "
-                        + "pool_size, retention_days",
+                        + "pool_size, retention_days, request_log",
                 "upstreams[0].timeout: unknown field; known fields are name, base_url, api_key_env, headers, "
                         + "connect_timeout_ms, idle_timeout_ms, max_connections, node, pool_wait_timeout_ms, max_wait_queue, "
                         + "max_response_bytes, max_error_bytes, max_event_bytes",
                 "models[0].routes[0].wieght: unknown field; known fields are name, upstream, model, weight, price, "
-                        + "policy, supported_parameters, tokenizer",
+                        + "policy, supported_parameters, forward_fields, store, tokenizer",
                 "models[0].routes[0].policy.training: unknown field; known fields are trains, retention_days, zdr, "
                         + "tee, e2ee, jurisdiction, policy_url");
     }
@@ -129,6 +154,7 @@ class ConfigValidationTest {
                 + "(letters, digits and underscores), not the secret itself",
         "store: {retention_days: 0}          | store.retention_days: must be at least 1",
         "store: {pool_size: 0}               | store.pool_size: must be at least 1",
+        "store: {request_log: seconds}       | store.request_log: must be one of full, minute, hour, daily_totals",
         "store: {jdbc_url: 'postgres://x'}   | store.jdbc_url: must be a JDBC URL starting with 'jdbc:' (e.g. "
                 + "jdbc:postgresql://db:5432/veil), or be left out for SQLite in data_dir",
         "batch: {max_line_bytes: 100}        | batch.max_line_bytes: must be between 1024 and 1073741823 (1 GiB)",

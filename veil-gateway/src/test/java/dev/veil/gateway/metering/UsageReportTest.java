@@ -6,7 +6,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.core.JsonFactory;
 import dev.veil.gateway.json.JsonWriter;
 import dev.veil.gateway.openai.InvalidRequestException;
+import dev.veil.protocol.RequestLogMode;
+import dev.veil.store.LedgerEntry;
+import java.nio.charset.StandardCharsets;
 import java.time.LocalDate;
+import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.Test;
@@ -39,5 +43,17 @@ class UsageReportTest {
                     assertThat(e.error().httpStatus()).isEqualTo(400);
                     assertThat(e.error().param()).isEqualTo(param);
                 });
+    }
+
+    @Test
+    void reportSaysWhatTheRequestLogKeepsForTheKey() {
+        UsageReport.Range range = new UsageReport.Range(today, today);
+        String body = new String(report.write("key_a", range,
+                List.of(new LedgerEntry("key_a", today, "m", 2, 3, 4, 5)), RequestLogMode.HOUR, 7), StandardCharsets.UTF_8);
+
+        assertThat(body).endsWith("\"request_log\":{\"mode\":\"hour\",\"time\":\"hour\",\"retention_days\":7}}")
+                .contains("\"requests\":2");
+        assertThat(new String(report.write("key_a", range, List.of(), RequestLogMode.DAILY_TOTALS, 30),
+                StandardCharsets.UTF_8)).contains("\"request_log\":{\"mode\":\"daily_totals\",\"time\":\"day\",");
     }
 }

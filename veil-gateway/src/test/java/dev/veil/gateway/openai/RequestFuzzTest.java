@@ -37,12 +37,16 @@ class RequestFuzzTest {
             return;
         }
         for (boolean askForUsage : new boolean[] {true, false}) {
-            byte[] upstream = REWRITER.rewrite(json, request, "upstream-\u00e9\"model", askForUsage);
+            byte[] upstream = REWRITER.rewrite(json, request, "upstream-\u00e9\"model",
+                    dev.veil.protocol.policy.ForwardRules.DEFAULT, askForUsage);
             JsonNode out = JSON.readTree(upstream);
             assertThat(out.isObject()).isTrue();
             assertThat(out.path("model").asText()).isEqualTo("upstream-\u00e9\"model");
-            for (String dropped : new String[] {"user", "safety_identifier", "privacy", "provider", "models", "data_policy", "providers"}) {
+            for (String dropped : new String[] {"user", "safety_identifier", "metadata", "prompt_cache_key", "privacy", "provider", "models", "data_policy", "providers"}) {
                 assertThat(out.has(dropped)).as(dropped).isFalse();
+            }
+            if (out.has("store")) {
+                assertThat(out.get("store").isBoolean() && !out.get("store").booleanValue()).as("store").isTrue();
             }
             if (askForUsage && request.stream()) {
                 assertThat(out.path("stream_options").path("include_usage").asBoolean()).isTrue();

@@ -82,8 +82,12 @@ class RequestInspectorTest {
                  "response_format":{"type":"json_schema","json_schema":{"name":"x","schema":{"type":"object"}}},
                  "logprobs":true,"top_logprobs":3,"vendor_extension":{"nested":[1,2.5,null,"z"]},
                  "stream":true,"stream_options":{"include_usage":false,"other":1}}""";
-        InferenceRequest request = inspect(Endpoint.CHAT_COMPLETIONS, body);
-        JsonNode out = mapper.readTree(rewriter.rewrite(body.getBytes(StandardCharsets.UTF_8), request, "upstream-name"));
+        // vendor_extension is an engine's own parameter, which the operator allows on this route.
+        java.util.Set<String> allowed = java.util.Set.of("vendor_extension");
+        InferenceRequest request = new RequestInspector(RequestInspector.strictFactory(), allowed)
+                .inspect(Endpoint.CHAT_COMPLETIONS, body.getBytes(StandardCharsets.UTF_8));
+        JsonNode out = mapper.readTree(rewriter.rewrite(body.getBytes(StandardCharsets.UTF_8), request, "upstream-name",
+                new dev.veil.protocol.policy.ForwardRules(allowed, false), true));
         JsonNode in = mapper.readTree(body);
         assertThat(out.get("model").asText()).isEqualTo("upstream-name");
         assertThat(out.has("user")).isFalse();
@@ -93,6 +97,29 @@ class RequestInspectorTest {
             assertThat(out.get(field)).as(field).isEqualTo(in.get(field));
         }
         assertThat(request.clientWantsUsage()).isFalse();
+    }
+
+    @Test
+    void fieldsOutsideTheEndpointsDocumentedListAreRefusedByName() {
+        assertThatThrownBy(() -> inspect(Endpoint.CHAT_COMPLETIONS, "{\"model\":\"m\",\"messages\":[],\"top_k\":5}"))
+                .isInstanceOfSatisfying(InvalidRequestException.class, e -> {
+                    assertThat(e.error().httpStatus()).isEqualTo(400);
+                    assertThat(e.error().param()).isEqualTo("top_k");
+                    assertThat(e.error().code()).isEqualTo("unknown_parameter");
+                });
+        // store is a chat field only, and must be a boolean where it is one.
+        assertThatThrownBy(() -> inspect(Endpoint.EMBEDDINGS, "{\"model\":\"e\",\"input\":\"x\",\"store\":true}"))
+                .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.error().param()).isEqualTo("store"));
+        assertThatThrownBy(() -> inspect(Endpoint.CHAT_COMPLETIONS, "{\"model\":\"m\",\"messages\":[],\"store\":\"yes\"}"))
+                .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.error().code()).isEqualTo("invalid_type"));
+    }
+
+    @Test
+    void storeTrueExcludesRoutesThatRefuseIt() throws Exception {
+        assertThat(inspect(Endpoint.CHAT_COMPLETIONS, "{\"model\":\"m\",\"messages\":[],\"store\":true}").policy()
+                .constraints()).extracting(c -> c.name()).containsExactly("store");
+        assertThat(inspect(Endpoint.CHAT_COMPLETIONS, "{\"model\":\"m\",\"messages\":[],\"store\":false}").policy()
+                .constraints()).isEmpty();
     }
 
     @Test

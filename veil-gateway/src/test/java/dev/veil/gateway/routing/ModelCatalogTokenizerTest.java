@@ -16,10 +16,10 @@ class ModelCatalogTokenizerTest {
     @Test
     void aRouteCountsWithItsDeclaredTokenizerElseItsModelsEncodingElseTheEstimate() {
         List<RouteConfig> routes = List.of(
-                new RouteConfig("declared", "u", "meta-llama/Llama-3.1-8B-Instruct", 1, null, null, null, "cl100k_base"),
+                new RouteConfig("declared", "u", "meta-llama/Llama-3.1-8B-Instruct", 1, null, null, null, null, null, "cl100k_base"),
                 new RouteConfig("openai", "u", "gpt-4o-mini", 1, null, null),
                 new RouteConfig("other", "u", "mistral-large", 1, null, null),
-                new RouteConfig("off", "u", "gpt-4o", 1, null, null, null, "none"));
+                new RouteConfig("off", "u", "gpt-4o", 1, null, null, null, null, null, "none"));
         ModelCatalog catalog = ModelCatalog.from(new VeilConfig(null, null, List.of(UpstreamConfig.of("u", "http://127.0.0.1:1/v1")),
                 List.of(new ModelConfig("m", null, null, routes)), null, null), Map.of());
 

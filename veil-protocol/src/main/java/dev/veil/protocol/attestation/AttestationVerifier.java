@@ -13,9 +13,12 @@ import java.util.Map;
  */
 public final class AttestationVerifier {
 
-    /** A node whose evidence verified: its HPKE key configuration and its signing key can be trusted. */
+    /**
+     * A node whose evidence verified: its HPKE key configuration and its signing key can be trusted, and so can its
+     * {@code declaration} (signed by that key), or {@code null} when it declared nothing.
+     */
     public record VerifiedNode(String format, String nodeKeyId, KeyConfig keyConfig, byte[] signingKey,
-                               String measurement) {
+                               String measurement, NodeDeclaration declaration) {
         public boolean simulated() {
             return SimulatedEvidence.FORMAT.equals(format);
         }
@@ -79,7 +82,9 @@ public final class AttestationVerifier {
         if (!keyConfig.nodeKeyId().equals(evidence.nodeKeyId())) {
             throw new AttestationException.KeyNotBound();
         }
+        NodeDeclaration declaration = evidence.declaration() == null ? null
+                : NodeDeclaration.verify(evidence.declaration(), evidence.signingKey());
         return new VerifiedNode(evidence.format(), keyConfig.nodeKeyId(), keyConfig, evidence.signingKey().clone(),
-                attested.measurement());
+                attested.measurement(), declaration);
     }
 }

@@ -12,10 +12,24 @@ import java.util.Base64;
 
 /**
  * A node's attestation evidence as served at {@code /v1/attestation} (docs/e2ee.md §3): the format's raw report, the
- * keys it binds, and the nonce it was made for.
+ * keys it binds, and the nonce it was made for; and the node's {@link NodeDeclaration}, signed by the bound signing key
+ * ({@code null} from a node that declares nothing).
  */
 public record Evidence(String format, String nodeKeyId, byte[] keyConfig, byte[] signingKey, byte[] nonce,
-                       byte[] reportData, byte[] raw, String measurement, byte[] certificates) {
+                       byte[] reportData, byte[] raw, String measurement, byte[] certificates,
+                       NodeDeclaration.Signed declaration) {
+
+    /** Evidence without a declaration. */
+    public Evidence(String format, String nodeKeyId, byte[] keyConfig, byte[] signingKey, byte[] nonce,
+                    byte[] reportData, byte[] raw, String measurement, byte[] certificates) {
+        this(format, nodeKeyId, keyConfig, signingKey, nonce, reportData, raw, measurement, certificates, null);
+    }
+
+    /** This evidence carrying the node's signed declaration. */
+    public Evidence withDeclaration(NodeDeclaration.Signed signed) {
+        return new Evidence(format, nodeKeyId, keyConfig, signingKey, nonce, reportData, raw, measurement, certificates,
+                signed);
+    }
 
     /** Evidence without accompanying certificates (simulated, or TDX whose quote carries its chain). */
     public Evidence(String format, String nodeKeyId, byte[] keyConfig, byte[] signingKey, byte[] nonce,
@@ -47,6 +61,10 @@ public record Evidence(String format, String nodeKeyId, byte[] keyConfig, byte[]
             g.writeStringField("certificates", B64.encodeToString(certificates));
         }
         g.writeBooleanField("simulated", simulated());
+        if (declaration != null) {
+            g.writeFieldName("declaration");
+            NodeDeclaration.write(g, declaration);
+        }
         g.writeEndObject();
     }
 
@@ -71,6 +89,7 @@ public record Evidence(String format, String nodeKeyId, byte[] keyConfig, byte[]
         String raw = null;
         String measurement = null;
         String certificates = null;
+        NodeDeclaration.Signed declaration = null;
         if (p.currentToken() != JsonToken.START_OBJECT && p.nextToken() != JsonToken.START_OBJECT) {
             throw new AttestationException.InvalidEvidence("evidence is not a JSON object");
         }
@@ -88,6 +107,7 @@ public record Evidence(String format, String nodeKeyId, byte[] keyConfig, byte[]
                 case "evidence" -> raw = text;
                 case "measurement" -> measurement = text;
                 case "certificates" -> certificates = text;
+                case "declaration" -> declaration = NodeDeclaration.read(p);
                 default -> p.skipChildren();
             }
         }
@@ -98,7 +118,7 @@ public record Evidence(String format, String nodeKeyId, byte[] keyConfig, byte[]
         try {
             return new Evidence(format, nodeKeyId, B64D.decode(keyConfig), B64D.decode(signingKey), E2ee.unhex(nonce),
                     E2ee.unhex(reportData), B64D.decode(raw), measurement,
-                    certificates == null ? null : B64D.decode(certificates));
+                    certificates == null ? null : B64D.decode(certificates), declaration);
         } catch (IllegalArgumentException e) {
             throw new AttestationException.InvalidEvidence("evidence has a badly encoded field");
         }

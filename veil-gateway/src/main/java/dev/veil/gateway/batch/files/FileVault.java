@@ -87,7 +87,7 @@ public final class FileVault {
      * @return what was destroyed; empty when the file had no key any more (already shredded)
      */
     public Optional<Shredded> shred(String fileId, long now) {
-        Optional<FileKeyRecord> key = store.batchFiles().deleteKey(fileId);
+        Optional<FileKeyRecord> key = store.batchFiles().deleteKey(fileId, now);
         try {
             files.delete(fileId);
         } catch (IOException | RuntimeException e) {

@@ -81,16 +81,7 @@ public final class MasterKey {
 
     /** Writes a new master key file readable only by its owner (mode 600 where POSIX permissions exist). */
     public static void writeNewKeyFile(Path file) throws IOException {
-        Files.createDirectories(file.toAbsolutePath().getParent());
-        Path tmp = file.resolveSibling(file.getFileName() + ".new");
-        Files.deleteIfExists(tmp);
-        try {
-            Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        } catch (UnsupportedOperationException e) {
-            Files.createFile(tmp);
-        }
-        Files.writeString(tmp, generateText() + "\n", StandardCharsets.US_ASCII);
-        Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        dev.veil.protocol.PrivateFile.createNew(file, generateText() + "\n");
     }
 
     private static byte[] decode(String text, String source) {

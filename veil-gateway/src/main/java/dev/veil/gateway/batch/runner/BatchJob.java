@@ -6,15 +6,14 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.veil.gateway.batch.BatchMetadata;
 import dev.veil.gateway.batch.files.FileVault;
-import dev.veil.gateway.metering.RequestIds;
 import dev.veil.gateway.openai.Endpoint;
 import dev.veil.gateway.openai.InferenceRequest;
 import dev.veil.gateway.openai.InvalidRequestException;
 import dev.veil.gateway.openai.Usage;
 import dev.veil.gateway.openai.UsageEstimator;
 import dev.veil.gateway.openai.UsageReader;
-import dev.veil.gateway.policy.Constraint;
-import dev.veil.gateway.policy.RequestPolicy;
+import dev.veil.protocol.policy.Constraint;
+import dev.veil.protocol.policy.RequestPolicy;
 import dev.veil.gateway.policy.RoutePlan;
 import dev.veil.gateway.routing.Model;
 import dev.veil.gateway.routing.Route;
@@ -396,8 +395,8 @@ final class BatchJob implements Runnable {
     }
 
     private Future<Done> start(Prepared line, ApiKeyRecord key) {
-        String requestId = RequestIds.next();
         Instant startedAt = Instant.now();
+        String requestId = parts.meter().requestId(key, startedAt);
         long startNanos = System.nanoTime();
         return admit(key).compose(admission -> {
             if (!admission.admitted()) {

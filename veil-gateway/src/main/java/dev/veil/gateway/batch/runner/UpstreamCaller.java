@@ -103,7 +103,7 @@ final class UpstreamCaller {
         a.lastRoute = route;
         byte[] body;
         try {
-            body = rewriter.rewrite(a.body, a.request, route.upstreamModel());
+            body = rewriter.rewrite(a.body, a.request, route.upstreamModel(), route.forwarding(), true);
         } catch (RuntimeException e) {
             breaker.release();
             a.done.tryFail(e);

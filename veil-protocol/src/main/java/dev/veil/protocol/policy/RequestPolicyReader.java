@@ -1,7 +1,6 @@
-package dev.veil.gateway.policy;
+package dev.veil.protocol.policy;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.veil.gateway.openai.InvalidRequestException;
 import dev.veil.protocol.OpenAiError;
 import dev.veil.protocol.PrivacyMode;
 import java.util.ArrayList;
@@ -13,12 +12,13 @@ import java.util.Set;
 
 /**
  * Reads the routing fields of a request body into a {@link RequestPolicy}, validating each and naming the field in
- * any error (never quoting its value). One reader per request; fields arrive in any order.
+ * any error (never quoting its value). One reader per request; fields arrive in any order. The gateway, the node
+ * (on the e2ee path) and the client's proxy all read policies with it, so a policy means the same everywhere.
  */
 public final class RequestPolicyReader {
 
     /** The top-level body fields this reader owns; they never reach an upstream. */
-    public static final Set<String> FIELDS = Set.of("privacy", "provider", "models", "data_policy", "providers");
+    public static final Set<String> FIELDS = RequestFields.ROUTING;
 
     private static final Set<String> PRIVACY_FIELDS = Set.of("min_mode", "zdr", "no_training", "max_retention_days",
             "jurisdictions", "require_tee", "routes_allow", "routes_deny");
@@ -37,7 +37,7 @@ public final class RequestPolicyReader {
     private boolean requireParameters;
 
     /** Reads one of {@link #FIELDS}. */
-    public void read(String field, JsonNode value) throws InvalidRequestException {
+    public void read(String field, JsonNode value) throws PolicyFieldException {
         if (value == null || value.isNull()) {
             return;
         }
@@ -54,17 +54,21 @@ public final class RequestPolicyReader {
     /**
      * The policy read so far.
      *
-     * @param parameters the request's other top-level field names, for {@code provider.require_parameters}
+     * @param parameters     the request's other top-level field names, for {@code provider.require_parameters}
+     * @param storeRequested whether the request asks {@code store: true}: routes configured to refuse that are excluded
      */
-    public RequestPolicy build(List<String> parameters) {
+    public RequestPolicy build(List<String> parameters, boolean storeRequested) {
         List<Constraint> all = new ArrayList<>(constraints);
         if (requireParameters) {
             all.add(Constraints.requireParameters("provider.require_parameters", parameters));
         }
+        if (storeRequested) {
+            all.add(Constraints.acceptsStore("store"));
+        }
         return new RequestPolicy(all, order, allowFallbacks, sort, fallbackModels);
     }
 
-    private void privacy(JsonNode p) throws InvalidRequestException {
+    private void privacy(JsonNode p) throws PolicyFieldException {
         if (p.has("min_mode") && !p.get("min_mode").isNull()) {
             String text = text(p.get("min_mode"), "privacy.min_mode");
             try {
@@ -97,7 +101,7 @@ public final class RequestPolicyReader {
         }
     }
 
-    private void provider(JsonNode p) throws InvalidRequestException {
+    private void provider(JsonNode p) throws PolicyFieldException {
         if (bool(p, "zdr", "provider.zdr")) {
             constraints.add(Constraints.zeroRetention("provider.zdr"));
         }
@@ -145,7 +149,7 @@ public final class RequestPolicyReader {
         requireParameters = bool(p, "require_parameters", "provider.require_parameters");
     }
 
-    private void dataPolicy(JsonNode p) throws InvalidRequestException {
+    private void dataPolicy(JsonNode p) throws PolicyFieldException {
         if (p.has("training_allowed") && !p.get("training_allowed").isNull()
                 && !bool(p, "training_allowed", "data_policy.training_allowed")) {
             constraints.add(Constraints.noTraining("data_policy.training_allowed"));
@@ -156,7 +160,7 @@ public final class RequestPolicyReader {
         }
     }
 
-    private void providers(JsonNode p) throws InvalidRequestException {
+    private void providers(JsonNode p) throws PolicyFieldException {
         if (p.has("require") && !p.get("require").isNull()) {
             for (String requirement : strings(p.get("require"), "providers.require")) {
                 switch (requirement) {
@@ -172,7 +176,7 @@ public final class RequestPolicyReader {
         }
     }
 
-    private Double optionalPrice(JsonNode m, String field) throws InvalidRequestException {
+    private Double optionalPrice(JsonNode m, String field) throws PolicyFieldException {
         JsonNode v = m.get(field);
         if (v == null || v.isNull()) {
             return null;
@@ -184,7 +188,7 @@ public final class RequestPolicyReader {
         return v.asDouble();
     }
 
-    private static JsonNode object(JsonNode value, String param, Set<String> known) throws InvalidRequestException {
+    private static JsonNode object(JsonNode value, String param, Set<String> known) throws PolicyFieldException {
         if (!value.isObject()) {
             throw wrongType(param, "an object");
         }
@@ -198,7 +202,7 @@ public final class RequestPolicyReader {
         return value;
     }
 
-    private static boolean bool(JsonNode object, String field, String param) throws InvalidRequestException {
+    private static boolean bool(JsonNode object, String field, String param) throws PolicyFieldException {
         JsonNode v = object.get(field);
         if (v == null || v.isNull()) {
             return false;
@@ -209,21 +213,21 @@ public final class RequestPolicyReader {
         return v.booleanValue();
     }
 
-    private static String text(JsonNode v, String param) throws InvalidRequestException {
+    private static String text(JsonNode v, String param) throws PolicyFieldException {
         if (!v.isTextual()) {
             throw wrongType(param, "a string");
         }
         return v.textValue().toLowerCase(Locale.ROOT);
     }
 
-    private static int nonNegativeInt(JsonNode v, String param) throws InvalidRequestException {
+    private static int nonNegativeInt(JsonNode v, String param) throws PolicyFieldException {
         if (!v.canConvertToInt() || !v.isIntegralNumber() || v.intValue() < 0) {
             throw invalid(param + " must be a whole number of days, 0 or more.", param);
         }
         return v.intValue();
     }
 
-    private static List<String> strings(JsonNode v, String param) throws InvalidRequestException {
+    private static List<String> strings(JsonNode v, String param) throws PolicyFieldException {
         if (!v.isArray()) {
             throw wrongType(param, "an array of strings");
         }
@@ -240,15 +244,15 @@ public final class RequestPolicyReader {
         return List.copyOf(out);
     }
 
-    private static InvalidRequestException wrongType(String param, String expected) {
+    private static PolicyFieldException wrongType(String param, String expected) {
         return invalid("Invalid type for \"" + param + "\": expected " + expected + ".", param, "invalid_type");
     }
 
-    private static InvalidRequestException invalid(String message, String param) {
+    private static PolicyFieldException invalid(String message, String param) {
         return invalid(message, param, "invalid_value");
     }
 
-    private static InvalidRequestException invalid(String message, String param, String code) {
-        return new InvalidRequestException(OpenAiError.invalidRequest(message, param, code));
+    private static PolicyFieldException invalid(String message, String param, String code) {
+        return new PolicyFieldException(OpenAiError.invalidRequest(message, param, code));
     }
 }

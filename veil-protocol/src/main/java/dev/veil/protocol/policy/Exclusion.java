@@ -1,10 +1,10 @@
-package dev.veil.gateway.policy;
+package dev.veil.protocol.policy;
 
 /**
  * Why a route was not a candidate for a request.
  *
  * @param model      the public model id
- * @param route      the route name
+ * @param route      the route name (on the e2ee path, the node's declared name; {@code null} when it has none)
  * @param constraint the field that excluded it, e.g. {@code key.min_mode}, {@code provider.zdr}, or
  *                   {@code circuit_open} when the route is out for failing
  * @param reason     a sentence for humans; never quotes request content
@@ -15,6 +15,8 @@ public record Exclusion(String model, String route, String constraint, String re
     public static final String CIRCUIT_OPEN = "circuit_open";
     /** The constraint name used for node routes whose node's attestation does not verify right now. */
     public static final String NODE_NOT_ATTESTED = "node_not_attested";
+    /** The constraint name used for node routes that declare more than their node's signed declaration backs. */
+    public static final String NODE_DECLARATION = "node_declaration";
     /** The constraint name used for routes that cannot serve an e2ee request encrypted to a given node key. */
     public static final String E2EE_NODE_KEY = "e2ee.node_key";
 

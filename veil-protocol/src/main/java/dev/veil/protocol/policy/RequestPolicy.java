@@ -1,4 +1,4 @@
-package dev.veil.gateway.policy;
+package dev.veil.protocol.policy;
 
 import java.util.List;
 

@@ -1,6 +1,5 @@
-package dev.veil.gateway.policy;
+package dev.veil.protocol.policy;
 
-import dev.veil.gateway.routing.Route;
 import dev.veil.protocol.DataPolicy;
 import dev.veil.protocol.PrivacyMode;
 import java.util.Collection;
@@ -14,10 +13,10 @@ public final class Constraints {
     private Constraints() {
     }
 
-    record Simple(String name, java.util.function.Function<Route, String> check) implements Constraint {
+    record Simple(String name, java.util.function.Function<PolicyTarget, String> check) implements Constraint {
         @Override
-        public String violation(Route route) {
-            return check.apply(route);
+        public String violation(PolicyTarget target) {
+            return check.apply(target);
         }
     }
 
@@ -73,7 +72,8 @@ public final class Constraints {
     /** The route (by route name or upstream name) must be on the list. */
     public static Constraint allowOnly(String name, Collection<String> names) {
         Set<String> set = Set.copyOf(names);
-        return new Simple(name, r -> matches(r, set) ? null : "route is not on the allow-list");
+        return new Simple(name, r -> matches(r, set) ? null : r.name() == null
+                ? "the node declares no name, so it cannot be shown to be on the allow-list" : "route is not on the allow-list");
     }
 
     /** The route (by route name or upstream name) must not be on the list. */
@@ -82,14 +82,27 @@ public final class Constraints {
         return new Simple(name, r -> matches(r, set) ? "route is on the deny-list" : null);
     }
 
-    /** Prices per million tokens must not exceed the caps (a null cap is no cap). */
+    /**
+     * Prices per million tokens must not exceed the caps (a null cap is no cap). A target whose price is not known
+     * where the policy is checked (a node: prices are the gateway's) fails a cap, since it cannot be shown to meet it.
+     */
     public static Constraint maxPrice(String name, Double promptPerMillion, Double completionPerMillion) {
         return new Simple(name, r -> {
-            if (promptPerMillion != null && r.price().inputPerMillion() > promptPerMillion) {
-                return "route prompt price " + r.price().inputPerMillion() + " is above the cap " + promptPerMillion;
+            if (promptPerMillion != null) {
+                if (r.promptPrice() == null) {
+                    return "the price is not known where this policy is checked, so it cannot be shown to meet the cap";
+                }
+                if (r.promptPrice() > promptPerMillion) {
+                    return "route prompt price " + r.promptPrice() + " is above the cap " + promptPerMillion;
+                }
             }
-            if (completionPerMillion != null && r.price().outputPerMillion() > completionPerMillion) {
-                return "route completion price " + r.price().outputPerMillion() + " is above the cap " + completionPerMillion;
+            if (completionPerMillion != null) {
+                if (r.completionPrice() == null) {
+                    return "the price is not known where this policy is checked, so it cannot be shown to meet the cap";
+                }
+                if (r.completionPrice() > completionPerMillion) {
+                    return "route completion price " + r.completionPrice() + " is above the cap " + completionPerMillion;
+                }
             }
             return null;
         });
@@ -111,9 +124,33 @@ public final class Constraints {
         });
     }
 
-    /** Whether a route is named by its route name or its upstream's name. */
-    public static boolean matches(Route route, Set<String> names) {
-        return names.contains(route.name()) || names.contains(route.upstream().name());
+    /**
+     * The request asks {@code store: true}: the route must not be configured to refuse that (elsewhere {@code store}
+     * is sent as {@code false}).
+     */
+    public static Constraint acceptsStore(String name) {
+        return new Simple(name, r -> r.refusesStore()
+                ? "route refuses requests that ask the provider to store them; leave store out or set it to false" : null);
+    }
+
+    /**
+     * The first of {@code constraints} that {@code target} fails, as an exclusion of {@code target} for {@code model};
+     * {@code null} when it meets them all. The route planner and the node both decide with this.
+     */
+    public static Exclusion firstViolation(String model, PolicyTarget target, List<Constraint> constraints) {
+        for (Constraint constraint : constraints) {
+            String violation = constraint.violation(target);
+            if (violation != null) {
+                return new Exclusion(model, target.name(), constraint.name(), violation);
+            }
+        }
+        return null;
+    }
+
+    /** Whether a target is named by its name or its upstream's name. */
+    public static boolean matches(PolicyTarget target, Set<String> names) {
+        return (target.name() != null && names.contains(target.name()))
+                || (target.upstreamName() != null && names.contains(target.upstreamName()));
     }
 
     private static Set<String> upper(Collection<String> values) {
