@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.openai.client.OpenAIClient;
 import com.openai.core.JsonValue;
+import com.openai.core.http.HttpResponseFor;
 import com.openai.core.http.StreamResponse;
 import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionChunk;
@@ -18,8 +19,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
@@ -50,8 +49,6 @@ class UsageEstimateTest {
 
     private static GatewayFixture fixture;
     private static OpenAIClient client;
-    /** Request ids of rows earlier tests already looked at. */
-    private static final Set<String> seen = ConcurrentHashMap.newKeySet();
 
     @BeforeAll
     static void start() {
@@ -87,8 +84,12 @@ class UsageEstimateTest {
     @Test
     void aClientThatAskedForUsageGetsTheChunkWithVeilsCount() throws Exception {
         List<ChatCompletionChunk> chunks;
-        try (StreamResponse<ChatCompletionChunk> stream = client.chat().completions().createStreaming(chat()
-                .streamOptions(ChatCompletionStreamOptions.builder().includeUsage(true).build()).build())) {
+        String requestId;
+        try (HttpResponseFor<StreamResponse<ChatCompletionChunk>> raw = client.chat().completions().withRawResponse()
+                .createStreaming(chat().streamOptions(ChatCompletionStreamOptions.builder().includeUsage(true).build())
+                        .build());
+             StreamResponse<ChatCompletionChunk> stream = raw.parse()) {
+            requestId = raw.requestId().orElseThrow();
             chunks = stream.stream().collect(Collectors.toList());
         }
         String text = chunks.stream().flatMap(c -> c.choices().stream()).map(c -> c.delta().content().orElse(""))
@@ -108,7 +109,7 @@ class UsageEstimateTest {
         assertThat(usage._additionalProperties().get("estimated")).isEqualTo(JsonValue.from(true));
         assertThat(chunks.subList(0, chunks.size() - 1)).allSatisfy(c -> assertThat(c.usage()).isEmpty());
 
-        RequestRecord row = loggedRequest();
+        RequestRecord row = loggedRequest(requestId);
         assertThat(row.usageEstimated()).isTrue();
         assertThat(row.promptTokens()).isEqualTo(usage.promptTokens());
         assertThat(row.completionTokens()).isEqualTo(usage.completionTokens());
@@ -146,7 +147,11 @@ class UsageEstimateTest {
     void aStreamWithoutIncludeUsageIsBilledByVeilsCountAndGetsNoChunk() throws Exception {
         fixture.upstream.extraChunks(17);
         List<ChatCompletionChunk> chunks;
-        try (StreamResponse<ChatCompletionChunk> stream = client.chat().completions().createStreaming(chat().build())) {
+        String requestId;
+        try (HttpResponseFor<StreamResponse<ChatCompletionChunk>> raw = client.chat().completions().withRawResponse()
+                .createStreaming(chat().build());
+             StreamResponse<ChatCompletionChunk> stream = raw.parse()) {
+            requestId = raw.requestId().orElseThrow();
             chunks = stream.stream().collect(Collectors.toList());
         }
         assertThat(chunks).allSatisfy(c -> assertThat(c.usage()).isEmpty());
@@ -155,7 +160,7 @@ class UsageEstimateTest {
                 .collect(Collectors.joining());
         assertThat(text).isEqualTo(ANSWER + "x ".repeat(17));
 
-        RequestRecord row = loggedRequest();
+        RequestRecord row = loggedRequest(requestId);
         assertThat(row.usageEstimated()).isTrue();
         assertThat(row.completionTokens()).isEqualTo(O200K.count(text)).isNotEqualTo(chunks.size());
         assertThat(row.promptTokens()).isEqualTo(promptTokens(MESSAGE));
@@ -165,14 +170,16 @@ class UsageEstimateTest {
     void aWholeAnswerWithoutUsageIsCountedAndItsReceiptSaysEstimated() throws Exception {
         AtomicReference<String> receipt = new AtomicReference<>();
         ChatCompletion completion;
+        String requestId;
         try (var raw = client.chat().completions().withRawResponse().create(chat().build())) {
             receipt.set(raw.headers().values("x-veil-receipt").get(0));
+            requestId = raw.requestId().orElseThrow();
             completion = raw.parse();
         }
         assertThat(completion.choices().get(0).message().content()).hasValue(ANSWER);
         assertThat(JSON.readTree(receipt.get()).path("usage_estimated").asBoolean()).isTrue();
 
-        RequestRecord row = loggedRequest();
+        RequestRecord row = loggedRequest(requestId);
         assertThat(row.usageEstimated()).isTrue();
         assertThat(row.promptTokens()).isEqualTo(promptTokens(MESSAGE));
         assertThat(row.completionTokens()).isEqualTo(O200K.count(ANSWER));
@@ -184,7 +191,7 @@ class UsageEstimateTest {
         HttpResponse<String> response = fixture.post("/v1/embeddings",
                 "{\"model\":\"test-embed\",\"input\":\"" + input + "\"}");
         assertThat(response.statusCode()).isEqualTo(200);
-        RequestRecord row = loggedRequest();
+        RequestRecord row = loggedRequest(response.headers().firstValue("x-request-id").orElseThrow());
         assertThat(row.usageEstimated()).isTrue();
         assertThat(row.promptTokens()).isEqualTo(4);
         assertThat(row.completionTokens()).isZero();
@@ -193,28 +200,27 @@ class UsageEstimateTest {
     @Test
     void anUpstreamThatReportsUsageIsBilledByItsOwnFigures() throws Exception {
         fixture.upstream.mode(FakeUpstream.Mode.OK);
-        try (StreamResponse<ChatCompletionChunk> stream = client.chat().completions().createStreaming(chat().build())) {
+        String requestId;
+        try (HttpResponseFor<StreamResponse<ChatCompletionChunk>> raw = client.chat().completions().withRawResponse()
+                .createStreaming(chat().build());
+             StreamResponse<ChatCompletionChunk> stream = raw.parse()) {
+            requestId = raw.requestId().orElseThrow();
             stream.stream().forEach(c -> { });
         }
-        RequestRecord row = loggedRequest();
+        RequestRecord row = loggedRequest(requestId);
         assertThat(row.usageEstimated()).isFalse();
         assertThat(row.promptTokens()).isEqualTo(11);
     }
 
-    /** The newest request-log row of the fixture's key, once the metering writer has stored this test's request. */
-    private static RequestRecord loggedRequest() throws Exception {
-        assertThat(fixture.upstream.requests()).as("a request reached the upstream").isNotEmpty();
+    /** The request-log row of {@code requestId}, once the metering writer has stored it. */
+    private static RequestRecord loggedRequest(String requestId) throws Exception {
         AtomicReference<RequestRecord> row = new AtomicReference<>();
         Eventually.await(Duration.ofSeconds(10), "the request's row in the request log", () -> {
-            List<RequestRecord> rows = fixture.gateway.store().requests().recentForKey(fixture.keyId, 1);
-            if (rows.isEmpty() || rows.get(0).status() != 200 || seen.contains(rows.get(0).requestId())) {
-                return false;
-            }
-            row.set(rows.get(0));
-            return true;
+            fixture.gateway.store().requests().recentForKey(fixture.keyId, 1_000).stream()
+                    .filter(r -> r.requestId().equals(requestId)).findFirst().ifPresent(row::set);
+            return row.get() != null;
         });
-        seen.add(row.get().requestId());
+        assertThat(row.get().status()).isEqualTo(200);
         return row.get();
     }
-
 }
