@@ -25,6 +25,7 @@ import dev.veil.gateway.ops.GatewayMetrics;
 import dev.veil.gateway.relay.InferenceRelay;
 import dev.veil.gateway.relay.UpstreamClients;
 import dev.veil.gateway.routing.ModelCatalog;
+import dev.veil.gateway.routing.Route;
 import dev.veil.gateway.routing.RouteHealth;
 import dev.veil.gateway.routing.Upstream;
 import dev.veil.gateway.nodes.NodeRegistry;
@@ -44,6 +45,7 @@ import dev.veil.store.MeteringWriter;
 import dev.veil.store.RetentionPurger;
 import dev.veil.store.Store;
 import dev.veil.store.StoreSettings;
+import dev.veil.tokens.Tokenizer;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -120,6 +122,10 @@ public final class Gateway implements AutoCloseable {
             vertx.exceptionHandler(t -> LOG.error("unhandled failure on an event loop: {}", t.getClass().getName()));
             WorkerExecutor jdbc = vertx.createSharedWorkerExecutor("veil-jdbc", config.store().poolSize());
             ModelCatalog catalog = ModelCatalog.from(config, env);
+            // Loading an encoding's vocabulary takes up to a few seconds: here, not on an event loop at the first
+            // answer without usage. Only the encodings the routes use are loaded.
+            catalog.models().stream().flatMap(m -> m.routes().stream()).map(Route::tokenizer).distinct()
+                    .forEach(Tokenizer::preload);
             UpstreamClients clients = new UpstreamClients(vertx, catalog.upstreams().values());
             JsonFactory json = RequestInspector.strictFactory();
             JsonWriter jsonWriter = new JsonWriter(json);

@@ -21,6 +21,8 @@ import dev.veil.protocol.e2ee.SigningKey;
 import dev.veil.gateway.batch.files.DeletionReceipts;
 import dev.veil.store.ApiKeyIssuer;
 import dev.veil.store.IssuedKey;
+import dev.veil.store.RequestRecord;
+import dev.veil.tokens.Tokenizer;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
@@ -109,6 +111,26 @@ class BatchApiTest {
             }
         }
         return out;
+    }
+
+    @Test
+    void linesWhoseAnswersCarryNoUsageAreBilledByVeilsCountMarkedEstimated() throws Exception {
+        fixture.upstream.mode(FakeUpstream.Mode.NO_USAGE);
+        String text = "count the tokens of this batch line";
+        FileObject file = upload(client, chatLine("only", text) + "\n");
+        Batch done = await(client, client.batches().create(BatchCreateParams.builder().inputFileId(file.id())
+                .endpoint(BatchCreateParams.Endpoint.V1_CHAT_COMPLETIONS)
+                .completionWindow(BatchCreateParams.CompletionWindow._24H).build()).id());
+        assertThat(done.status().asString()).isEqualTo("completed");
+        String requestId = lines(content(client, done.outputFileId().orElseThrow())).get(0)
+                .path("response").path("request_id").asText();
+
+        RequestRecord row = fixture.gateway.store().requests().recentForKey(fixture.keyId, 1_000).stream()
+                .filter(r -> r.requestId().equals(requestId)).findFirst().orElseThrow();
+        Tokenizer o200k = Tokenizer.named("o200k_base").orElseThrow();
+        assertThat(row.usageEstimated()).isTrue();
+        assertThat(row.promptTokens()).isEqualTo(3 + o200k.count("user") + o200k.count(text) + 3);
+        assertThat(row.completionTokens()).isEqualTo(o200k.count("echo: " + text));
     }
 
     @Test

@@ -29,7 +29,12 @@ public final class FakeUpstream implements AutoCloseable {
         /** Streams {@link #FIREHOSE_EVENTS} large events as fast as the gateway reads them. */
         FIREHOSE,
         /** Answers normally, but only after {@link #slowMillis(long)}. */
-        SLOW }
+        SLOW,
+        /**
+         * Answers normally but reports no usage, as servers that ignore {@code stream_options} do: no usage chunk in
+         * streams, no {@code usage} in whole answers.
+         */
+        NO_USAGE }
 
     public static final int FIREHOSE_EVENTS = 2_000;
     public static final int FIREHOSE_EVENT_BYTES = 8_192;
@@ -194,7 +199,9 @@ public final class FakeUpstream implements AutoCloseable {
                 out.withArray("data").addObject().put("object", "embedding").put("index", i)
                         .putArray("embedding").add(0.25).add(-0.5).add(0.75);
             }
-            out.putObject("usage").put("prompt_tokens", 7).put("total_tokens", 7);
+            if (mode != Mode.NO_USAGE) {
+                out.putObject("usage").put("prompt_tokens", 7).put("total_tokens", 7);
+            }
             response.putHeader("content-type", "application/json").end(out.toString());
             return;
         }
@@ -209,11 +216,13 @@ public final class FakeUpstream implements AutoCloseable {
             } else {
                 choice.put("text", echo);
             }
-            out.putObject("usage").put("prompt_tokens", 11).put("completion_tokens", 3).put("total_tokens", 14);
+            if (mode != Mode.NO_USAGE) {
+                out.putObject("usage").put("prompt_tokens", 11).put("completion_tokens", 3).put("total_tokens", 14);
+            }
             response.putHeader("content-type", "application/json").end(out.toString());
             return;
         }
-        boolean includeUsage = req.path("stream_options").path("include_usage").asBoolean(false);
+        boolean includeUsage = mode != Mode.NO_USAGE && req.path("stream_options").path("include_usage").asBoolean(false);
         response.setChunked(true).putHeader("content-type", "text/event-stream");
         streamsStarted.incrementAndGet();
         response.closeHandler(v -> {

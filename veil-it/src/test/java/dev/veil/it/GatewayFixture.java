@@ -81,6 +81,7 @@ public final class GatewayFixture implements AutoCloseable {
                       - name: fake-zdr
                         upstream: fake
                         model: upstream-chat
+                        tokenizer: o200k_base
                         price: { input_per_million: 1.0, output_per_million: 2.0 }
                         policy: { trains: false, retention_days: 0, zdr: true, jurisdiction: EU }
                   - id: test-embed

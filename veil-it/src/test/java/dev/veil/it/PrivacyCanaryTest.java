@@ -98,6 +98,14 @@ class PrivacyCanaryTest {
         expect(post(origin, key, "/v1/completions", "{\"model\":\"test-chat\",\"prompt\":\"" + canary + "\"}"), 200);
         expect(post(origin, key, "/v1/completions", "{\"model\":\"test-chat\",\"stream\":true,\"prompt\":\"" + canary + "\"}"), 200);
         expect(post(origin, key, "/v1/embeddings", "{\"model\":\"test-embed\",\"input\":[\"" + canary + "\"]}"), 200);
+        // An upstream that reports no usage: Veil counts prompt and answer text itself, and writes the usage chunk.
+        upstream.mode(FakeUpstream.Mode.NO_USAGE);
+        expect(post(origin, key, "/v1/chat/completions", chat + "}"), 200);
+        expect(post(origin, key, "/v1/chat/completions", chat + ",\"stream\":true}"), 200);
+        expect(post(origin, key, "/v1/chat/completions", chat + ",\"stream\":true,\"stream_options\":{\"include_usage\":true}}"), 200);
+        expect(post(origin, key, "/v1/completions", "{\"model\":\"test-chat\",\"stream\":true,\"prompt\":\"" + canary + "\"}"), 200);
+        expect(post(origin, key, "/v1/embeddings", "{\"model\":\"test-embed\",\"input\":[\"" + canary + "\"]}"), 200);
+        upstream.mode(FakeUpstream.Mode.OK);
         // Identity headers carrying the canary.
         expect(send(HttpRequest.newBuilder(URI.create(origin + "/v1/chat/completions"))
                 .header("authorization", "Bearer " + key).header("content-type", "application/json")

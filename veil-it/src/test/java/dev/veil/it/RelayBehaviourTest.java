@@ -144,7 +144,9 @@ class RelayBehaviourTest {
             return records().stream().anyMatch(r -> r.status() == 499 && r.route().equals("fake-zdr"));
         });
         RequestRecord cut = records().stream().filter(r -> r.status() == 499).findFirst().orElseThrow();
-        assertThat(cut.completionTokens()).as("events streamed before the client left are billed").isPositive();
+        assertThat(cut.completionTokens()).as("text streamed before the client left is billed").isPositive();
+        assertThat(cut.usageEstimated()).as("counted by Veil: the usage chunk never came").isTrue();
+        assertThat(cut.promptTokens()).as("the prompt is counted too, not billed as zero").isPositive();
     }
 
     @Test

@@ -5,6 +5,11 @@ import dev.veil.protocol.OpenAiError;
 import dev.veil.protocol.e2ee.OpenedRequest;
 import dev.veil.protocol.e2ee.SigningKey;
 import dev.veil.protocol.policy.PolicyTarget;
+import dev.veil.tokens.CompletionCounter;
+import dev.veil.tokens.PromptCounter;
+import dev.veil.tokens.Tokenizer;
+import dev.veil.tokens.UsageChunk;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientRequest;
@@ -25,6 +30,11 @@ import org.slf4j.LoggerFactory;
  * event as they arrive, with backpressure, and the final usage-only event is dropped unless the client asked for it.
  * A client that leaves resets the engine request, which stops the generation. Nothing here logs content: failures
  * are logged by exception class only.
+ *
+ * <p>An engine that reports no usage (it ignores {@code stream_options}, or its answer has no {@code usage}) is billed
+ * by the node's own count with the engine model's tokenizer ({@link Tokenizer#forModel(String)}): the generated text
+ * as it passes, the prompt on the worker pool at the end; the signed receipt then says {@code usage_estimated}, and a
+ * client that asked for usage gets the usage chunk before {@code [DONE]}.
  */
 final class EngineRelay {
 
@@ -42,6 +52,8 @@ final class EngineRelay {
     private final SigningKey signingKey;
     private final ObjectMapper json;
     private final Clock clock;
+    private final PromptCounter prompts;
+    private final UsageChunk usageChunk;
     private final PolicyTarget node;
 
     /** @param node this node as request policies are checked against it: its declaration and evidence format */
@@ -52,6 +64,8 @@ final class EngineRelay {
         this.signingKey = signingKey;
         this.json = json;
         this.clock = clock;
+        this.prompts = new PromptCounter(json.getFactory());
+        this.usageChunk = new UsageChunk(json.getFactory());
         this.node = node;
     }
 
@@ -64,14 +78,19 @@ final class EngineRelay {
         final NodeExchange exchange;
         final SealedResponse sealed;
         final EngineRequest request;
+        final Forward forward;
+        /** How the node counts tokens when the engine reports no usage. */
+        final Tokenizer tokenizer;
         HttpClientRequest engineRequest;
         boolean clientGone;
         boolean done;
 
-        Call(NodeExchange exchange, SealedResponse sealed, EngineRequest request) {
+        Call(NodeExchange exchange, SealedResponse sealed, EngineRequest request, Forward forward) {
             this.exchange = exchange;
             this.sealed = sealed;
             this.request = request;
+            this.forward = forward;
+            this.tokenizer = Tokenizer.forModel(forward.engineModel());
         }
     }
 
@@ -94,7 +113,7 @@ final class EngineRelay {
             exchange.complete(200, refused.status());
             return;
         }
-        Call call = new Call(exchange, sealed, request);
+        Call call = new Call(exchange, sealed, request, forward);
         response.closeHandler(v -> {
             if (!response.ended() && !call.done) {
                 call.clientGone = true;
@@ -170,20 +189,33 @@ final class EngineRelay {
             }
             call.done = true;
             byte[] bytes = body.getBytes();
-            UsageCounter usage = new UsageCounter(json, false);
-            usage.readWhole(bytes);
+            UsageCounter usage = new UsageCounter(json, false, completionCounter(call));
+            boolean reported = usage.readWhole(bytes);
             SealedResponse sealed = call.sealed;
             sealed.begin(status, contentType);
             sealed.chunk(bytes);
-            sealed.finish(EMPTY, usage.promptTokens(), usage.completionTokens());
-            call.exchange.complete(200, status);
+            if (reported || status < 200 || status >= 300) {
+                // An engine's error answer generated nothing to bill.
+                sealed.finish(EMPTY, usage.promptTokens(), usage.completionTokens());
+                call.exchange.complete(200, status);
+                return;
+            }
+            // No usage in the answer: the node counts prompt and answer on the worker pool (an answer may be large).
+            Vertx.currentContext().owner().executeBlocking(() -> {
+                CompletionCounter completion = completionCounter(call);
+                completion.accept(bytes, 0, bytes.length);
+                return new long[] {prompts.count(call.request.body(), call.tokenizer), completion.tokens()};
+            }, false).otherwise(failure -> new long[] {0, 0}).onComplete(counted -> {
+                sealed.finish(EMPTY, counted.result()[0], counted.result()[1], true);
+                call.exchange.complete(200, status);
+            });
         });
     }
 
     private void relayStream(Call call, HttpClientResponse answer, int status, String contentType) {
         SealedResponse sealed = call.sealed;
         SseEvents events = new SseEvents();
-        UsageCounter usage = new UsageCounter(json, call.request.clientWantsUsage());
+        UsageCounter usage = new UsageCounter(json, call.request.clientWantsUsage(), completionCounter(call));
         sealed.begin(status, contentType);
         answer.handler(data -> {
             if (call.done) {
@@ -230,17 +262,46 @@ final class EngineRelay {
                 interrupt(call, usage, status, "The inference engine ended the stream early; the response is incomplete.");
                 return;
             }
-            sealed.finish(EMPTY, usage.promptTokens(), usage.completionTokens());
-            call.exchange.complete(200, status);
+            finish(call, usage, EMPTY, status);
         });
     }
 
     /** Ends a started stream with a sealed OpenAI-shaped error event in its final frame, then the receipt. */
-    private static void interrupt(Call call, UsageCounter usage, int status, String message) {
+    private void interrupt(Call call, UsageCounter usage, int status, String message) {
         OpenAiError error = new OpenAiError(502, message, OpenAiError.UPSTREAM, null, "upstream_stream_interrupted");
         byte[] event = Buffer.buffer("data: ").appendBytes(error.toJson()).appendString("\n\n").getBytes();
-        call.sealed.finish(event, usage.promptTokens(), usage.completionTokens());
-        call.exchange.complete(200, status);
+        finish(call, usage, event, status);
+    }
+
+    /**
+     * Ends a stream with the engine's counts, or, when it reported none, the node's own: the text counted as it passed
+     * and the prompt counted on the worker pool (it may be as large as the request limit), signed as estimated. A
+     * client that asked for usage and was held back its {@code [DONE]} gets the usage chunk and then {@code [DONE]}.
+     */
+    private void finish(Call call, UsageCounter usage, byte[] lastData, int status) {
+        if (!usage.estimated()) {
+            call.sealed.finish(lastData, usage.promptTokens(), usage.completionTokens());
+            call.exchange.complete(200, status);
+            return;
+        }
+        long completion = usage.completionTokens();
+        Vertx.currentContext().owner().executeBlocking(() -> prompts.count(call.request.body(), call.tokenizer), false)
+                .otherwise(failure -> 0L)
+                .onComplete(counted -> {
+                    long prompt = counted.result();
+                    if (usage.heldDone()) {
+                        call.sealed.chunk(usageChunk.event(usage.identity(), call.exchange.requestId(),
+                                call.exchange.path().endsWith("/chat/completions"), call.forward.publicModel(), prompt,
+                                completion, true));
+                        call.sealed.chunk(UsageChunk.done());
+                    }
+                    call.sealed.finish(lastData, prompt, completion, true);
+                    call.exchange.complete(200, status);
+                });
+    }
+
+    private CompletionCounter completionCounter(Call call) {
+        return new CompletionCounter(json.getFactory(), call.tokenizer);
     }
 
     /** The engine could not be reached, or failed before anything was sent to the client: a clear 502. */

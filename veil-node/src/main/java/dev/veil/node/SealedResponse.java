@@ -57,13 +57,19 @@ final class SealedResponse {
      * token counts and both hashes.
      */
     void finish(byte[] lastData, long promptTokens, long completionTokens) {
+        finish(lastData, promptTokens, completionTokens, false);
+    }
+
+    /** As {@link #finish(byte[], long, long)}; {@code estimated}: the counts are the node's own, not the engine's. */
+    void finish(byte[] lastData, long promptTokens, long completionTokens, boolean estimated) {
         if (ended) {
             return;
         }
         ended = true;
         byte[] last = sealer.finish(lastData);
         Receipt receipt = new Receipt(1, facts.nodeKeyId(), facts.model(), facts.path(), E2ee.hex(facts.requestHash()),
-                E2ee.hex(sealer.responseHash()), promptTokens, completionTokens, clock.instant().getEpochSecond());
+                E2ee.hex(sealer.responseHash()), promptTokens, completionTokens, clock.instant().getEpochSecond(),
+                estimated);
         byte[] receiptFrame = sealer.receiptFrame(SignedReceipt.sign(receipt, signingKey));
         if (!gone()) {
             response.end(Buffer.buffer(last.length + receiptFrame.length).appendBytes(last).appendBytes(receiptFrame));

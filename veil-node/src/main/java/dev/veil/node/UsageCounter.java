@@ -2,6 +2,8 @@ package dev.veil.node;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.veil.tokens.CompletionCounter;
+import dev.veil.tokens.GeneratedText;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 
@@ -9,7 +11,10 @@ import java.nio.charset.StandardCharsets;
  * Reads the token counts the node signs into its receipt, from a whole JSON answer or event by event from a stream.
  * In a stream it also decides whether each event goes to the client: the final usage-only event (empty
  * {@code choices}, non-null {@code usage}) is dropped unless the client asked for usage, since the node asks the
- * engine for it in every stream to bill. Not thread-safe: one response.
+ * engine for it in every stream to bill. Until the engine's usage shows up, the generated text is counted
+ * ({@link CompletionCounter}), so that an engine that reports none is billed by the node's own count, marked estimated,
+ * never one token per event; and when the client asked for usage and none came, {@code [DONE]} is held back
+ * ({@link #heldDone()}) for the node's own usage chunk. Not thread-safe: one response.
  */
 final class UsageCounter {
 
@@ -17,23 +22,31 @@ final class UsageCounter {
 
     private final ObjectMapper json;
     private final boolean clientWantsUsage;
+    private final CompletionCounter completion;
     private long promptTokens;
     private long completionTokens;
     private boolean usageSeen;
-    private long contentEvents;
     private boolean sawDone;
+    private boolean heldDone;
 
-    UsageCounter(ObjectMapper json, boolean clientWantsUsage) {
+    /** @param completion counts the generated text while the engine's usage has not shown up */
+    UsageCounter(ObjectMapper json, boolean clientWantsUsage, CompletionCounter completion) {
         this.json = json;
         this.clientWantsUsage = clientWantsUsage;
+        this.completion = completion;
     }
 
-    /** Reads {@code usage} from a whole JSON answer; an answer without one (or not JSON) counts zero. */
-    void readWhole(byte[] body) {
+    /**
+     * Reads {@code usage} from a whole JSON answer.
+     *
+     * @return whether it had usage; when not, the caller counts the answer (off the event loop: it may be large)
+     */
+    boolean readWhole(byte[] body) {
         try {
-            record(json.readTree(body));
+            return record(json.readTree(body));
         } catch (IOException | RuntimeException e) {
-            // Not JSON (an engine's plain-text error page): nothing to bill.
+            // Not JSON (an engine's plain-text error page).
+            return false;
         }
     }
 
@@ -47,17 +60,22 @@ final class UsageCounter {
         String payload = new String(event, start, end - start, StandardCharsets.UTF_8).trim();
         if (payload.equals("[DONE]")) {
             sawDone = true;
+            if (!usageSeen && clientWantsUsage) {
+                heldDone = true;
+                return false;
+            }
             return true;
         }
+        if (!usageSeen) {
+            completion.accept(event, start, end - start);
+        }
         if (indexOf(event, start, end, USAGE) < 0) {
-            contentEvents++;
             return true;
         }
         JsonNode node;
         try {
             node = json.readTree(payload);
         } catch (IOException e) {
-            contentEvents++;
             return true;
         }
         boolean hasUsage = record(node);
@@ -65,25 +83,40 @@ final class UsageCounter {
         if (hasUsage && choices.isArray() && choices.isEmpty()) {
             return clientWantsUsage;
         }
-        contentEvents++;
         return true;
     }
 
+    /** Prompt tokens as the engine reported them; 0 when it did not ({@link #estimated()}: the caller counts them). */
     long promptTokens() {
         return promptTokens;
     }
 
-    /**
-     * Completion tokens as the engine reported them; when its usage never came (the stream broke), one token per
-     * content event, which is what OpenAI-compatible engines emit.
-     */
+    /** Completion tokens as the engine reported them, else the node's count of the text generated so far. */
     long completionTokens() {
-        return usageSeen ? completionTokens : contentEvents;
+        return usageSeen ? completionTokens : completion.tokens();
+    }
+
+    /** Whether the engine reported no usage, so the counts are the node's own. */
+    boolean estimated() {
+        return !usageSeen;
     }
 
     /** Whether the stream ended properly with {@code data: [DONE]}. */
     boolean sawDone() {
         return sawDone;
+    }
+
+    /**
+     * Whether {@code [DONE]} came with no usage before it while the client asked for usage: it was not forwarded, and
+     * the caller sends the node's usage chunk and then {@code [DONE]}.
+     */
+    boolean heldDone() {
+        return heldDone;
+    }
+
+    /** The stream's {@code id}, {@code created} and {@code model}, for a usage chunk that continues it. */
+    GeneratedText.Identity identity() {
+        return completion.identity();
     }
 
     private boolean record(JsonNode node) {

@@ -12,6 +12,7 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import dev.veil.http.InvalidRequests;
 import dev.veil.http.StrictHttpTransport;
+import dev.veil.tokens.Tokenizer;
 import io.vertx.core.http.PoolOptions;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -103,6 +104,9 @@ public final class VeilNode implements AutoCloseable {
                             .setReadIdleTimeout((int) TimeUnit.MILLISECONDS.toSeconds(EngineRelay.IDLE_TIMEOUT_MS)),
                     new PoolOptions().setHttp1MaxSize(ENGINE_MAX_CONNECTIONS));
             ObjectMapper json = new ObjectMapper();
+            // An engine that reports no usage is counted by the node: load the encodings its models use now, not on
+            // an event loop at the first such answer (none for models that are not OpenAI's).
+            settings.models().values().stream().map(Tokenizer::forModel).distinct().forEach(Tokenizer::preload);
             // What the node declares is signed into every attestation answer and checked against each request's policy.
             EngineRelay relay = new EngineRelay(client, engine, signingKey, json, Clock.systemUTC(),
                     settings.declaration().target(evidence.format()));

@@ -25,6 +25,9 @@ import java.util.concurrent.atomic.AtomicReference;
  *   <li>{@code engine-slow}: a stream that never ends (until its connection closes, recorded in {@link #cancelled});</li>
  *   <li>{@code engine-die}: a stream that breaks its connection after two events;</li>
  *   <li>{@code engine-reject}: a 400 error;</li>
+ *   <li>{@link #NO_USAGE_MODEL}: as {@code engine-chat}, but reporting no usage at all (it ignores
+ *       {@code stream_options}), as some servers do; named like an OpenAI model so that the node counts with
+ *       {@code o200k_base};</li>
  *   <li>{@code engine-flood}: a stream written as fast as its connection takes it (up to {@link #FLOOD_LIMIT}),
  *       counting the bytes in {@link #flooded};</li>
  * </ul>
@@ -36,6 +39,7 @@ final class FakeEngine implements AutoCloseable {
     static final int COMPLETION_TOKENS = 3;
     static final String ANSWER = "Hello there friend";
     static final long FLOOD_LIMIT = 512L * 1024 * 1024;
+    static final String NO_USAGE_MODEL = "gpt-4o-mini";
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -103,7 +107,8 @@ final class FakeEngine implements AutoCloseable {
                 vertx.setTimer(10, t -> whole(response, model));
                 return;
             }
-            boolean includeUsage = json.path("stream_options").path("include_usage").asBoolean(false);
+            boolean includeUsage = !model.equals(NO_USAGE_MODEL)
+                && json.path("stream_options").path("include_usage").asBoolean(false);
             response.setChunked(true).putHeader("content-type", "text/event-stream").putHeader("cache-control", "no-cache");
             switch (model) {
                 case "engine-slow" -> {
@@ -190,7 +195,9 @@ final class FakeEngine implements AutoCloseable {
         choice.put("index", 0);
         choice.putObject("message").put("role", "assistant").put("content", ANSWER);
         choice.put("finish_reason", "stop");
-        node.set("usage", usage(PROMPT_TOKENS, COMPLETION_TOKENS));
+        if (!model.equals(NO_USAGE_MODEL)) {
+            node.set("usage", usage(PROMPT_TOKENS, COMPLETION_TOKENS));
+        }
         response.setStatusCode(200).putHeader("content-type", "application/json").end(node.toString());
     }
 

@@ -3,19 +3,22 @@ package dev.veil.node;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.veil.tokens.CompletionCounter;
+import dev.veil.tokens.Tokenizer;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
 class UsageCounterTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Tokenizer ESTIMATE = Tokenizer.ESTIMATE;
     private static final String CONTENT = "data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\n";
     private static final String USAGE_ONLY =
             "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":2}}\n\n";
 
     @Test
     void dropsTheUsageOnlyEventUnlessAskedButAlwaysCountsIt() {
-        UsageCounter notAsked = new UsageCounter(JSON, false);
+        UsageCounter notAsked = counter(false);
         assertThat(notAsked.acceptEvent(bytes(CONTENT))).isTrue();
         assertThat(notAsked.acceptEvent(bytes(USAGE_ONLY))).isFalse();
         assertThat(notAsked.acceptEvent(bytes("data: [DONE]\n\n"))).isTrue();
@@ -23,40 +26,64 @@ class UsageCounterTest {
         assertThat(notAsked.completionTokens()).isEqualTo(2);
         assertThat(notAsked.sawDone()).isTrue();
 
-        UsageCounter asked = new UsageCounter(JSON, true);
+        UsageCounter asked = counter(true);
         assertThat(asked.acceptEvent(bytes(USAGE_ONLY))).isTrue();
         assertThat(asked.completionTokens()).isEqualTo(2);
     }
 
     @Test
     void aChunkWithChoicesAndNullUsageIsForwarded() {
-        UsageCounter counter = new UsageCounter(JSON, false);
+        UsageCounter counter = counter(false);
 
         assertThat(counter.acceptEvent(bytes("data: {\"choices\":[{\"delta\":{}}],\"usage\":null}\n\n"))).isTrue();
-        assertThat(counter.completionTokens()).isEqualTo(1);
+        assertThat(counter.completionTokens()).as("an empty delta generated nothing").isZero();
     }
 
     @Test
-    void withoutUsageEstimatesOneTokenPerContentEvent() {
-        UsageCounter counter = new UsageCounter(JSON, false);
-        counter.acceptEvent(bytes(CONTENT));
-        counter.acceptEvent(bytes(CONTENT));
+    void withoutUsageCountsTheGeneratedTextNotTheEvents() {
+        UsageCounter counter = counter(false);
+        for (int i = 0; i < 8; i++) {
+            counter.acceptEvent(bytes(CONTENT));
+        }
         counter.acceptEvent(bytes(": keep-alive comment\n\n"));
 
+        assertThat(counter.estimated()).isTrue();
         assertThat(counter.promptTokens()).isZero();
+        // Eight one-byte deltas: two tokens by the byte estimate, not eight.
         assertThat(counter.completionTokens()).isEqualTo(2);
         assertThat(counter.sawDone()).isFalse();
     }
 
     @Test
+    void withoutUsageDoneIsHeldForTheUsageChunkOnlyWhenTheClientAskedForIt() {
+        UsageCounter asked = counter(true);
+        asked.acceptEvent(bytes(CONTENT));
+        assertThat(asked.acceptEvent(bytes("data: [DONE]\n\n"))).isFalse();
+        assertThat(asked.heldDone()).isTrue();
+
+        UsageCounter notAsked = counter(false);
+        assertThat(notAsked.acceptEvent(bytes("data: [DONE]\n\n"))).isTrue();
+        assertThat(notAsked.heldDone()).isFalse();
+
+        UsageCounter reported = counter(true);
+        reported.acceptEvent(bytes(USAGE_ONLY));
+        assertThat(reported.acceptEvent(bytes("data: [DONE]\n\n"))).isTrue();
+        assertThat(reported.estimated()).isFalse();
+    }
+
+    private static UsageCounter counter(boolean clientWantsUsage) {
+        return new UsageCounter(JSON, clientWantsUsage, new CompletionCounter(JSON.getFactory(), ESTIMATE));
+    }
+
+    @Test
     void readsUsageFromAWholeAnswer() {
-        UsageCounter counter = new UsageCounter(JSON, false);
+        UsageCounter counter = counter(false);
         counter.readWhole(bytes("{\"usage\":{\"prompt_tokens\":9,\"completion_tokens\":4,\"total_tokens\":13}}"));
 
         assertThat(counter.promptTokens()).isEqualTo(9);
         assertThat(counter.completionTokens()).isEqualTo(4);
 
-        UsageCounter none = new UsageCounter(JSON, false);
+        UsageCounter none = counter(false);
         none.readWhole(bytes("<html>bad gateway</html>"));
         assertThat(none.completionTokens()).isZero();
     }

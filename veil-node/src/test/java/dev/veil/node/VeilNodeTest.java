@@ -14,6 +14,7 @@ import dev.veil.protocol.attestation.SimulatedEvidence;
 import dev.veil.protocol.e2ee.E2ee;
 import dev.veil.protocol.e2ee.KeyConfig;
 import dev.veil.protocol.e2ee.SealedRequest;
+import dev.veil.tokens.Tokenizer;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.ServerSocket;
@@ -40,7 +41,8 @@ class VeilNodeTest {
     private static final String STREAM_REQUEST = "{\"model\":\"chat\",\"stream\":true,\"messages\":[{\"role\":\"user\","
             + "\"content\":\"" + CANARY + "\"}]}";
     private static final Map<String, String> MODELS = Map.of("chat", "engine-chat", "chat-b", "engine-chat",
-            "slow", "engine-slow", "die", "engine-die", "reject", "engine-reject", "embed", "engine-embed", "flood", "engine-flood");
+            "slow", "engine-slow", "die", "engine-die", "reject", "engine-reject", "embed", "engine-embed", "flood", "engine-flood",
+            "nousage", FakeEngine.NO_USAGE_MODEL);
 
     private static FakeEngine engine;
     private static VeilNode node;
@@ -304,8 +306,67 @@ class VeilNodeTest {
         assertThat(error.path("code").asText()).isEqualTo("upstream_stream_interrupted");
         assertThat(error.path("param").isNull()).isTrue();
         assertThat(opened.chunks()).hasSize(3);
-        // No usage arrived: one token per content event.
+        // No usage arrived: the node's own count of what was generated ("Hello", five bytes: two tokens by the byte
+        // estimate, the engine model not being an OpenAI one) and of the prompt ("user" and "hi", six bytes: two, plus
+        // three for the message and three for the reply), signed as estimated.
         assertThat(opened.receipt().completionTokens()).isEqualTo(2);
+        assertThat(opened.receipt().promptTokens()).isEqualTo(8);
+        assertThat(opened.receipt().usageEstimated()).isTrue();
+    }
+
+    @Test
+    void anEngineThatIgnoresStreamOptionsIsCountedAndTheClientStillGetsItsUsageChunk() throws Exception {
+        VerifiedNode verified = client.attest();
+        String request = "{\"model\":\"nousage\",\"stream\":true,\"stream_options\":{\"include_usage\":true},"
+                + "\"messages\":[{\"role\":\"user\",\"content\":\"" + CANARY + "\"}]}";
+        SealedRequest sealed = E2eeTestClient.seal(verified.keyConfig(), CHAT, "nousage", true, request);
+
+        E2eeTestClient.Opened opened = E2eeTestClient.open(sealed, client.send(verified.keyConfig(), sealed),
+                verified.signingKey());
+
+        Tokenizer o200k = Tokenizer.named("o200k_base").orElseThrow();
+        long prompt = 3 + o200k.count("user") + o200k.count(CANARY) + 3;
+        long completion = o200k.count(FakeEngine.ANSWER);
+        assertOneEventPerChunk(opened.chunks());
+        assertThat(contentOf(opened.chunks())).isEqualTo(FakeEngine.ANSWER);
+        assertThat(new String(opened.chunks().getLast(), StandardCharsets.UTF_8)).isEqualTo("data: [DONE]\n\n");
+        JsonNode usageEvent = JSON.readTree(new String(opened.chunks().get(opened.chunks().size() - 2),
+                StandardCharsets.UTF_8).substring("data: ".length()));
+        assertThat(usageEvent.path("choices").isArray()).isTrue();
+        assertThat(usageEvent.path("choices")).isEmpty();
+        assertThat(usageEvent.path("object").asText()).isEqualTo("chat.completion.chunk");
+        assertThat(usageEvent.path("usage").path("prompt_tokens").asLong()).isEqualTo(prompt);
+        assertThat(usageEvent.path("usage").path("completion_tokens").asLong()).isEqualTo(completion);
+        assertThat(usageEvent.path("usage").path("estimated").asBoolean()).isTrue();
+        assertThat(opened.receipt().promptTokens()).isEqualTo(prompt);
+        assertThat(opened.receipt().completionTokens()).isEqualTo(completion);
+        assertThat(opened.receipt().usageEstimated()).isTrue();
+    }
+
+    @Test
+    void aWholeAnswerWithoutUsageIsCountedAndSignedAsEstimated() throws Exception {
+        VerifiedNode verified = client.attest();
+        String request = "{\"model\":\"nousage\",\"messages\":[{\"role\":\"user\",\"content\":\"" + CANARY + "\"}]}";
+        SealedRequest sealed = E2eeTestClient.seal(verified.keyConfig(), CHAT, "nousage", false, request);
+
+        E2eeTestClient.Opened opened = E2eeTestClient.open(sealed, client.send(verified.keyConfig(), sealed),
+                verified.signingKey());
+
+        Tokenizer o200k = Tokenizer.named("o200k_base").orElseThrow();
+        assertThat(opened.head().status()).isEqualTo(200);
+        assertThat(opened.receipt().promptTokens()).isEqualTo(3 + o200k.count("user") + o200k.count(CANARY) + 3);
+        assertThat(opened.receipt().completionTokens()).isEqualTo(o200k.count(FakeEngine.ANSWER));
+        assertThat(opened.receipt().usageEstimated()).isTrue();
+    }
+
+    @Test
+    void anEngineThatReportsUsageIsNotMarkedEstimated() throws Exception {
+        VerifiedNode verified = client.attest();
+        SealedRequest sealed = E2eeTestClient.seal(verified.keyConfig(), CHAT, "chat", false, WHOLE_REQUEST);
+        E2eeTestClient.Opened opened = E2eeTestClient.open(sealed, client.send(verified.keyConfig(), sealed),
+                verified.signingKey());
+        assertThat(opened.receipt().usageEstimated()).isFalse();
+        assertThat(opened.receipt().promptTokens()).isEqualTo(FakeEngine.PROMPT_TOKENS);
     }
 
     @Test

@@ -21,16 +21,16 @@ import javax.sql.DataSource;
 public final class RequestLogRepository {
 
     private static final String COLUMNS = "request_id, key_id, created_at, endpoint, model, route, mode, status, "
-            + "latency_ms, ttft_ms, prompt_tokens, completion_tokens, total_tokens, cost_micros";
+            + "latency_ms, ttft_ms, prompt_tokens, completion_tokens, total_tokens, cost_micros, usage_estimated";
     private static final String INSERT =
-            "INSERT INTO request_log (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+            "INSERT INTO request_log (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
     /**
      * SQLite numbers rows in insertion order (the hidden rowid), which would tell a coarse-time row's arrival order
      * among other keys' rows to the second. Rows with coarse time get a random negative rowid instead: their position
      * in the table says nothing, and rows kept in full keep appending after the largest (positive) rowid.
      */
     private static final String INSERT_UNORDERED_SQLITE =
-            "INSERT INTO request_log (rowid, " + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+            "INSERT INTO request_log (rowid, " + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
     private final DataSource dataSource;
     private final boolean sqlite;
@@ -110,6 +110,7 @@ public final class RequestLogRepository {
         statement.setLong(first + 11, r.completionTokens());
         statement.setLong(first + 12, r.totalTokens());
         statement.setLong(first + 13, r.costMicros());
+        statement.setInt(first + 14, r.usageEstimated() ? 1 : 0);
     }
 
     /** Inserts {@code records} in one transaction. */
@@ -208,6 +209,8 @@ public final class RequestLogRepository {
                 rows.getLong("prompt_tokens"),
                 rows.getLong("completion_tokens"),
                 rows.getLong("total_tokens"),
-                rows.getLong("cost_micros"));
+                rows.getLong("cost_micros"),
+                RequestLogMode.FULL,
+                rows.getInt("usage_estimated") != 0);
     }
 }

@@ -28,10 +28,12 @@ import java.util.Objects;
  * @param totalTokens      total tokens billed
  * @param costMicros       cost in millionths of a US dollar
  * @param logMode          what the store keeps of this request (the key's metadata minimisation); {@code null} = full
+ * @param usageEstimated   whether the token counts are Veil's own count because the upstream reported none
  */
 public record RequestRecord(String requestId, String keyId, Instant createdAt, String endpoint, String model,
                             String route, String mode, int status, long latencyMs, Long ttftMs, long promptTokens,
-                            long completionTokens, long totalTokens, long costMicros, RequestLogMode logMode) {
+                            long completionTokens, long totalTokens, long costMicros, RequestLogMode logMode,
+                            boolean usageEstimated) {
 
     /** Rejects missing required fields; cuts {@code createdAt} to a coarse {@code logMode}'s time unit. */
     public RequestRecord {
@@ -46,11 +48,19 @@ public record RequestRecord(String requestId, String keyId, Instant createdAt, S
         }
     }
 
-    /** A record kept in full (a row per request, {@code createdAt} as given). */
+    /** A record kept in full (a row per request, {@code createdAt} as given), with the upstream's own counts. */
     public RequestRecord(String requestId, String keyId, Instant createdAt, String endpoint, String model,
                          String route, String mode, int status, long latencyMs, Long ttftMs, long promptTokens,
                          long completionTokens, long totalTokens, long costMicros) {
         this(requestId, keyId, createdAt, endpoint, model, route, mode, status, latencyMs, ttftMs, promptTokens,
-                completionTokens, totalTokens, costMicros, RequestLogMode.FULL);
+                completionTokens, totalTokens, costMicros, RequestLogMode.FULL, false);
+    }
+
+    /** A record with the upstream's own token counts. */
+    public RequestRecord(String requestId, String keyId, Instant createdAt, String endpoint, String model,
+                         String route, String mode, int status, long latencyMs, Long ttftMs, long promptTokens,
+                         long completionTokens, long totalTokens, long costMicros, RequestLogMode logMode) {
+        this(requestId, keyId, createdAt, endpoint, model, route, mode, status, latencyMs, ttftMs, promptTokens,
+                completionTokens, totalTokens, costMicros, logMode, false);
     }
 }

@@ -242,12 +242,16 @@ abstract class StoreContract implements BatchStoreContract, MinimisationStoreCon
         RequestRecord full = request("req-1", "key_a", T0);
         RequestRecord sparse = new RequestRecord("req-2", "key_a", T0.plusSeconds(1), "/v1/embeddings", "unknown",
                 null, null, 404, 7, null, 0, 0, 0, 0);
+        RequestRecord estimated = new RequestRecord("req-4", "key_a", T0.plusSeconds(3), "chat.completions", "model-a",
+                "route-a", "private", 200, 9, 3L, 12, 17, 29, 5, dev.veil.protocol.RequestLogMode.FULL, true);
         RequestRecord otherKey = request("req-3", "key_b", T0.plusSeconds(2));
-        store.requests().insertAll(List.of(full, sparse, otherKey));
+        store.requests().insertAll(List.of(full, sparse, otherKey, estimated));
 
-        assertThat(store.requests().count()).isEqualTo(3);
-        assertThat(store.requests().recentForKey("key_a", 10)).containsExactly(sparse, full);
-        assertThat(store.requests().recentForKey("key_a", 1)).containsExactly(sparse);
+        assertThat(store.requests().count()).isEqualTo(4);
+        assertThat(store.requests().recentForKey("key_a", 10)).containsExactly(estimated, sparse, full);
+        assertThat(store.requests().recentForKey("key_a", 1)).containsExactly(estimated);
+        assertThat(store.requests().recentForKey("key_a", 10).get(0).usageEstimated()).isTrue();
+        assertThat(store.requests().recentForKey("key_a", 10).get(1).usageEstimated()).isFalse();
         assertThat(store.requests().recentForKey("key_c", 10)).isEmpty();
     }
 

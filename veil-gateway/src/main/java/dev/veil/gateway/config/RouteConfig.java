@@ -17,10 +17,13 @@ package dev.veil.gateway.config;
  *                 them (an engine's own parameter); default none
  * @param store    what a request's {@code store: true} gets on this route: {@value #STORE_FORCE_FALSE} (the default,
  *                 and the only choice on a zero-retention route) or {@value #STORE_REFUSE} (the route is excluded)
+ * @param tokenizer how Veil counts tokens when the upstream reports no usage: an encoding name such as
+ *                  {@code o200k_base} or {@code cl100k_base}, or {@code none} for the byte estimate; {@code null} =
+ *                  the encoding OpenAI uses for the route's model name when known, else the byte estimate
  */
 public record RouteConfig(String name, String upstream, String model, int weight, PriceConfig price,
                           PolicyConfig policy, java.util.List<String> supportedParameters,
-                          java.util.List<String> forwardFields, String store) {
+                          java.util.List<String> forwardFields, String store, String tokenizer) {
 
     /** Default weight. */
     public static final int DEFAULT_WEIGHT = 1;
@@ -43,9 +46,15 @@ public record RouteConfig(String name, String upstream, String model, int weight
         store = store == null ? STORE_FORCE_FALSE : store;
     }
 
-    /** A route without declared parameters. */
+    /** A route without declared parameters, forwarding rules or tokenizer. */
     public RouteConfig(String name, String upstream, String model, int weight, PriceConfig price, PolicyConfig policy) {
-        this(name, upstream, model, weight, price, policy, null, null, null);
+        this(name, upstream, model, weight, price, policy, null, null, null, null);
+    }
+
+    /** A route without a declared tokenizer. */
+    public RouteConfig(String name, String upstream, String model, int weight, PriceConfig price, PolicyConfig policy,
+                       java.util.List<String> supportedParameters, java.util.List<String> forwardFields, String store) {
+        this(name, upstream, model, weight, price, policy, supportedParameters, forwardFields, store, null);
     }
 
     /** The forwarding rules this route's configuration gives. */

@@ -118,7 +118,8 @@ final class Schema {
             f("policy", Type.object(POLICY), F.objectNode()),
             f("supported_parameters", Type.list(Type.STRING)),
             f("forward_fields", Type.list(Type.STRING), F.arrayNode()),
-            f("store", Type.STRING, F.textNode(RouteConfig.STORE_FORCE_FALSE)));
+            f("store", Type.STRING, F.textNode(RouteConfig.STORE_FORCE_FALSE)),
+            f("tokenizer", Type.STRING));
 
     static final Obj MODEL = obj("model", "api_key_env: NAME on the upstream", Set.of(),
             f("id", Type.STRING),

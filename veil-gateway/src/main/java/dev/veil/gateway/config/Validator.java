@@ -365,6 +365,10 @@ final class Validator {
         if (route.weight() < 1) {
             problems.add(Problems.field(path, "weight"), "must be at least 1");
         }
+        if (route.tokenizer() != null && dev.veil.tokens.Tokenizer.named(route.tokenizer()).isEmpty()) {
+            problems.add(Problems.field(path, "tokenizer"), "unknown tokenizer '" + route.tokenizer() + "'; must be one of "
+                    + dev.veil.tokens.Tokenizer.acceptedNames() + " (none = one token per four bytes, marked estimated)");
+        }
         String pricePath = Problems.field(path, "price");
         price(route.price().inputPerMillion(), Problems.field(pricePath, "input_per_million"));
         price(route.price().outputPerMillion(), Problems.field(pricePath, "output_per_million"));

@@ -33,6 +33,16 @@ public final class PrivacyReceipt {
         this.minimisation = minimisation;
     }
 
+    /**
+     * The receipt with {@code "usage_estimated":true} added: the request's token counts are Veil's own because the
+     * upstream reported none. A stream's receipt header is written before that is known, so only its closing
+     * {@code : veil-receipt} comment can carry the mark.
+     */
+    public static String withUsageEstimated(String receipt) {
+        // The receipt is one compact JSON object: the member goes before its closing brace.
+        return receipt.substring(0, receipt.length() - 1) + ",\"usage_estimated\":true}";
+    }
+
     /** The receipt for a request of {@code apiKey} served by {@code route}, as compact single-line JSON. */
     public String write(String requestId, Route route, ApiKeyRecord apiKey) {
         RequestLogMode logMode = minimisation.mode(apiKey);

@@ -82,7 +82,8 @@ public final class RequestMeter {
                 usage.completionTokens(),
                 usage.totalTokens(),
                 route == null ? 0 : route.price().costMicros(usage),
-                logMode);
+                logMode,
+                usage.estimated());
         writer.record(record);
         limits.settle(exchange.key(), usage.totalTokens(), record.costMicros());
     }
@@ -108,7 +109,7 @@ public final class RequestMeter {
         RequestRecord record = new RequestRecord(requestId, key.id(), logMode.truncate(startedAt),
                 endpointLabel, model, route == null ? null : route.name(), route == null ? null : route.mode().wireName(),
                 status, TimeUnit.NANOSECONDS.toMillis(latencyNanos), null, u.promptTokens(), u.completionTokens(),
-                u.totalTokens(), route == null ? 0 : route.price().costMicros(u), logMode);
+                u.totalTokens(), route == null ? 0 : route.price().costMicros(u), logMode, u.estimated());
         limits.settle(key, u.totalTokens(), record.costMicros());
         return record;
     }

@@ -22,7 +22,8 @@ public final class GatewayMetrics {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final ConcurrentHashMap<String, Meters> meters = new ConcurrentHashMap<>();
 
-    private record Meters(Counter requests, Timer latency, Timer ttft, Counter promptTokens, Counter completionTokens) {
+    private record Meters(Counter requests, Timer latency, Timer ttft, Counter promptTokens, Counter completionTokens,
+                          Counter usageEstimated) {
     }
 
     /** Label for requests that concern no model (health, metrics, usage, admin). */
@@ -50,6 +51,9 @@ public final class GatewayMetrics {
         if (usage.completionTokens() > 0) {
             meter.completionTokens.increment(usage.completionTokens());
         }
+        if (usage.estimated()) {
+            meter.usageEstimated.increment();
+        }
     }
 
     /** Registers a gauge read at scrape time, e.g. the metering queue's drop count. */
@@ -70,9 +74,11 @@ public final class GatewayMetrics {
                         .tags(tags).register(registry),
                 Timer.builder("veil_time_to_first_token").description("Time from request arrival to the first streamed event")
                         .tags(tags).register(registry),
-                Counter.builder("veil_prompt_tokens").description("Prompt tokens reported by upstreams").tags(tags)
-                        .register(registry),
-                Counter.builder("veil_completion_tokens").description("Completion tokens reported by upstreams")
-                        .tags(tags).register(registry));
+                Counter.builder("veil_prompt_tokens").description("Prompt tokens billed (reported by upstreams, or "
+                                + "counted by Veil when they reported none)").tags(tags).register(registry),
+                Counter.builder("veil_completion_tokens").description("Completion tokens billed (reported by upstreams, "
+                                + "or counted by Veil when they reported none)").tags(tags).register(registry),
+                Counter.builder("veil_usage_estimated").description("Requests billed by Veil's own token count because "
+                                + "the upstream reported no usage").tags(tags).register(registry));
     }
 }

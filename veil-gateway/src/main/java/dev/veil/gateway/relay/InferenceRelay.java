@@ -7,9 +7,11 @@ import dev.veil.gateway.http.HeaderNames;
 import dev.veil.gateway.http.Responses;
 import dev.veil.gateway.metering.PrivacyReceipt;
 import dev.veil.gateway.metering.RequestMeter;
+import dev.veil.gateway.openai.Endpoint;
 import dev.veil.gateway.openai.InferenceRequest;
 import dev.veil.gateway.openai.RequestRewriter;
 import dev.veil.gateway.openai.Usage;
+import dev.veil.gateway.openai.UsageEstimator;
 import dev.veil.gateway.openai.UsageReader;
 import dev.veil.gateway.routing.CircuitBreaker;
 import dev.veil.gateway.routing.Route;
@@ -22,6 +24,9 @@ import dev.veil.protocol.attestation.AttestationVerifier.VerifiedNode;
 import dev.veil.protocol.e2ee.E2ee;
 import dev.veil.protocol.e2ee.RequestMeta;
 import dev.veil.protocol.e2ee.SealedRequest;
+import dev.veil.tokens.CompletionCounter;
+import dev.veil.tokens.UsageChunk;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientRequest;
@@ -43,6 +48,11 @@ import org.slf4j.LoggerFactory;
  * bounded number of attempts, skipping routes whose circuit breaker is open. Streams pass through event by event
  * with backpressure; a client that goes away resets the upstream request; an upstream that fails mid-stream ends the
  * client's stream with an error event. Nothing here logs content: failures are logged by exception class only.
+ *
+ * <p>Usage is the upstream's when it reports it. When it does not (an upstream that ignores
+ * {@code stream_options.include_usage}, or an answer without {@code usage}), Veil counts the tokens itself with the
+ * route's tokenizer ({@link UsageEstimator}) and marks the figures estimated in the request log, the receipt and the
+ * usage chunk it then writes for a client that asked for one.
  */
 public final class InferenceRelay {
 
@@ -56,6 +66,8 @@ public final class InferenceRelay {
     private final RoutingConfig routing;
     private final PrivacyReceipt receipts;
     private final UsageReader usageReader;
+    private final UsageEstimator usageEstimator;
+    private final UsageChunk usageChunk;
     private final UpstreamErrors upstreamErrors;
     private final List<String> forwardHeaders;
     private final NodeRegistry nodes;
@@ -81,6 +93,8 @@ public final class InferenceRelay {
         this.routing = parts.routing();
         this.receipts = parts.receipts();
         this.usageReader = new UsageReader(parts.json());
+        this.usageEstimator = new UsageEstimator(parts.json());
+        this.usageChunk = new UsageChunk(parts.json());
         this.upstreamErrors = new UpstreamErrors(parts.json());
         this.forwardHeaders = List.copyOf(parts.forwardHeaders());
         this.nodes = parts.nodes();
@@ -418,8 +432,17 @@ public final class InferenceRelay {
             }
             breaker.success();
             health.stats(route).latency(latencyMs);
-            a.exchange.usage(usage);
-            deliver(a, route, upstream, status, bytes);
+            // Without usage in the answer, Veil counts it (on the worker pool) before the answer goes out, so that the
+            // receipt can say the counts are estimated.
+            usageEstimator.whole(a.vertx, usage, a.clientBody, raw, route.tokenizer())
+                    .otherwise(failure -> Usage.estimated(0, 0))
+                    .onComplete(counted -> {
+                        if (a.clientGone) {
+                            return;
+                        }
+                        a.exchange.usage(counted.result());
+                        deliver(a, route, upstream, status, bytes);
+                    });
         });
     }
 
@@ -432,7 +455,8 @@ public final class InferenceRelay {
         response.headers().add(HeaderNames.VEIL_ROUTE, route.name())
                 .add(HeaderNames.VEIL_MODE, route.mode().wireName());
         String receipt = receipts.write(exchange.requestId(), route, exchange.key());
-        response.headers().add(HeaderNames.VEIL_RECEIPT, receipt);
+        response.headers().add(HeaderNames.VEIL_RECEIPT, whole != null && exchange.usage().estimated()
+                ? PrivacyReceipt.withUsageEstimated(receipt) : receipt);
         String contentType = upstream.getHeader("content-type");
         if (route.node()) {
             if (a.e2ee) {
@@ -444,7 +468,7 @@ public final class InferenceRelay {
             return;
         }
         if (whole == null) {
-            relayStream(exchange, a.request, route, upstream, receipt);
+            relayStream(exchange, a.request, route, upstream, receipt, a.clientBody);
         } else {
             meter.complete(exchange, status);
             if (!response.closed() && !response.ended()) {
@@ -471,29 +495,35 @@ public final class InferenceRelay {
         }
     }
 
+    /**
+     * @param requestBody the client's body, counted on the worker pool if the upstream reports no usage (the relay
+     *                    holds it for retries anyway)
+     */
     private void relayStream(Exchange exchange, InferenceRequest request, Route route, HttpClientResponse upstream,
-                             String receipt) {
+                             String receipt, byte[] requestBody) {
         HttpServerResponse response = exchange.response();
         Upstream from = route.upstream();
-        SseUsageFilter filter = new SseUsageFilter(usageReader, request.clientWantsUsage(), from.maxEventBytes());
+        CompletionCounter completion = usageEstimator.completionCounter(route.tokenizer());
+        SseUsageFilter filter = new SseUsageFilter(usageReader, request.clientWantsUsage(), from.maxEventBytes(),
+                completion);
+        Counted counted = new Counted(Vertx.currentContext().owner(), exchange, filter, requestBody, route);
         StreamState state = new StreamState();
         IdleWatch watch = state.watch = IdleWatch.start(Vertx.currentContext().owner(), from.idleTimeoutMs(), () -> {
             if (!state.over) {
                 LOG.debug("request_id={} upstream stream went silent", exchange.requestId());
-                failStream(exchange, route, filter, state, 504, "The upstream went silent mid-stream past its idle "
+                failStream(exchange, route, counted, state, 504, "The upstream went silent mid-stream past its idle "
                         + "timeout; the response is incomplete.", "upstream_timeout");
                 upstream.request().reset();
             }
         });
         response.closeHandler(v -> {
             state.cancelDrainTimer();
-            if (!response.ended()) {
+            if (!response.ended() && !state.over) {
                 // The client left mid-stream: bill what was generated so far, then stop the generation.
                 state.over = true;
                 watch.stop();
-                exchange.usage(usageOrEstimate(filter));
-                meter.complete(exchange, Exchange.CLIENT_CLOSED);
                 upstream.request().reset();
+                counted.usage().onComplete(u -> meter.complete(exchange, Exchange.CLIENT_CLOSED));
             }
         });
         response.setStatusCode(200)
@@ -524,7 +554,7 @@ public final class InferenceRelay {
                 }
             }
             if (filter.tooLarge()) {
-                failStream(exchange, route, filter, state, 502, "An event of the upstream's stream exceeded the "
+                failStream(exchange, route, counted, state, 502, "An event of the upstream's stream exceeded the "
                         + "gateway's size limit for one event; the response is incomplete.", "upstream_event_too_large");
                 upstream.request().reset();
             }
@@ -532,7 +562,7 @@ public final class InferenceRelay {
         upstream.exceptionHandler(failure -> {
             LOG.debug("request_id={} upstream stream failed: {}", exchange.requestId(), failure.getClass().getSimpleName());
             boolean timeout = failure instanceof TimeoutException;
-            failStream(exchange, route, filter, state, timeout ? 504 : 502,
+            failStream(exchange, route, counted, state, timeout ? 504 : 502,
                     "The upstream connection failed mid-stream; the response is incomplete.",
                     timeout ? "upstream_timeout" : "upstream_stream_interrupted");
         });
@@ -546,39 +576,86 @@ public final class InferenceRelay {
             if (rest.length() > 0 && !response.closed()) {
                 response.write(rest);
             }
-            Usage usage = usageOrEstimate(filter);
-            exchange.usage(usage);
             if (!filter.sawDone()) {
-                meter.complete(exchange, 502);
                 endStreamWithError(exchange, "The upstream ended the stream early; the response is incomplete.",
                         "upstream_stream_truncated");
+                counted.usage().onComplete(u -> meter.complete(exchange, 502));
                 return;
             }
-            recordThroughput(exchange, route, usage);
-            meter.complete(exchange, 200);
-            if (!response.closed() && !response.ended()) {
+            // Usage the upstream reported is at hand and this completes at once; Veil's own count of the prompt
+            // takes a trip to the worker pool, and the end of the stream waits for it.
+            counted.usage().onComplete(done -> {
+                Usage usage = done.result();
+                recordThroughput(exchange, route, usage);
+                meter.complete(exchange, 200);
+                if (response.closed() || response.ended()) {
+                    return;
+                }
+                if (filter.heldDone()) {
+                    // The client asked for usage and the upstream sent none: Veil's chunk, then the [DONE] held back.
+                    response.write(Buffer.buffer(usageChunk.event(completion.identity(), exchange.requestId(),
+                            request.endpoint() == Endpoint.CHAT_COMPLETIONS, request.model(), usage.promptTokens(),
+                            usage.completionTokens(), usage.estimated())));
+                    response.write(Buffer.buffer(UsageChunk.done()));
+                }
                 // The receipt comes last, as an SSE comment that clients ignore unless they look for it.
-                response.end(": veil-receipt " + receipt + "\n\n");
-            }
+                response.end(": veil-receipt " + (usage.estimated() ? PrivacyReceipt.withUsageEstimated(receipt)
+                        : receipt) + "\n\n");
+            });
         });
+    }
+
+    /**
+     * A stream's usage, settled once whichever way the stream ends: the upstream's, or Veil's own count (the
+     * completion counted so far, the prompt on the worker pool). Confined to the stream's event loop.
+     */
+    private final class Counted {
+        private final Vertx vertx;
+        private final Exchange exchange;
+        private final SseUsageFilter filter;
+        private final byte[] requestBody;
+        private final Route route;
+        private Future<Usage> settled;
+
+        Counted(Vertx vertx, Exchange exchange, SseUsageFilter filter, byte[] requestBody, Route route) {
+            this.vertx = vertx;
+            this.exchange = exchange;
+            this.filter = filter;
+            this.requestBody = requestBody;
+            this.route = route;
+        }
+
+        /** The usage to bill, set on the exchange before the future completes; it never fails. */
+        Future<Usage> usage() {
+            if (settled == null) {
+                Usage reported = filter.usage();
+                long completion = reported != null ? 0 : filter.completion().tokens();
+                settled = usageEstimator.stream(vertx, reported, requestBody, route.tokenizer(), completion)
+                        .otherwise(failure -> Usage.estimated(0, completion))
+                        .map(u -> {
+                            exchange.usage(u);
+                            return u;
+                        });
+            }
+            return settled;
+        }
     }
 
     /**
      * Ends a stream the upstream broke (failure, silence, an oversized event): bills what was generated, counts it
      * against the route, and ends the client's stream with an error event. The caller resets the upstream when needed.
      */
-    private void failStream(Exchange exchange, Route route, SseUsageFilter filter, StreamState state, int meteredStatus,
+    private void failStream(Exchange exchange, Route route, Counted counted, StreamState state, int meteredStatus,
                             String message, String code) {
         if (state.over) {
             return;
         }
         state.over = true;
         state.watch.stop();
-        exchange.usage(usageOrEstimate(filter));
-        meter.complete(exchange, meteredStatus);
         health.breaker(route).failure();
         health.stats(route).failure();
         endStreamWithError(exchange, message, code);
+        counted.usage().onComplete(u -> meter.complete(exchange, meteredStatus));
     }
 
     private void recordThroughput(Exchange exchange, Route route, Usage usage) {
@@ -587,16 +664,6 @@ public final class InferenceRelay {
         if (usage.completionTokens() > 0 && generating > TimeUnit.MILLISECONDS.toNanos(1)) {
             health.stats(route).throughput(usage.completionTokens() / (generating / 1e9));
         }
-    }
-
-    private static Usage usageOrEstimate(SseUsageFilter filter) {
-        if (filter.usage() != null) {
-            return filter.usage();
-        }
-        // An interrupted stream may lose the usage chunk: bill one token per content event, which is what
-        // OpenAI-compatible servers emit.
-        long events = filter.dataEvents();
-        return new Usage(0, events, events);
     }
 
     private static void endStreamWithError(Exchange exchange, String message, String code) {

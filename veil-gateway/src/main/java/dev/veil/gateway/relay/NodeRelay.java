@@ -170,7 +170,7 @@ final class NodeRelay {
                         case ResponseOpener.Receipt receipt -> {
                             Receipt r = opener.verifyReceipt(receipt.signed(), node.signingKey());
                             exchange.usage(new Usage(r.promptTokens(), r.completionTokens(),
-                                    r.promptTokens() + r.completionTokens()));
+                                    r.promptTokens() + r.completionTokens(), r.usageEstimated()));
                         }
                     }
                 }
@@ -236,7 +236,8 @@ final class NodeRelay {
             return null;
         }
         Receipt r = signed.receipt();
-        return new Usage(r.promptTokens(), r.completionTokens(), r.promptTokens() + r.completionTokens());
+        return new Usage(r.promptTokens(), r.completionTokens(), r.promptTokens() + r.completionTokens(),
+                r.usageEstimated());
     }
 
     static List<String> e2eeHeaders() {

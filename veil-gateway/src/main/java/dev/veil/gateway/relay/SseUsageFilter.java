@@ -2,6 +2,7 @@ package dev.veil.gateway.relay;
 
 import dev.veil.gateway.openai.Usage;
 import dev.veil.gateway.openai.UsageReader;
+import dev.veil.tokens.CompletionCounter;
 import io.vertx.core.buffer.Buffer;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -9,8 +10,11 @@ import java.util.Arrays;
 
 /**
  * Watches a server-sent event stream on its way to the client, one event at a time: it records the usage from the
- * upstream's final usage chunk and drops that chunk when the client did not ask for it. Events are forwarded as soon as
- * they are complete, never aggregated; only an incomplete trailing event waits for its next bytes.
+ * upstream's final usage chunk and drops that chunk when the client did not ask for it. Until a usage chunk has been
+ * seen, each data event's generated text goes to a {@link CompletionCounter}, so that a stream whose upstream reports
+ * no usage can still be counted; and when the client asked for usage and none came, {@code [DONE]} is held back
+ * ({@link #heldDone()}) so that Veil can send its own usage chunk before it. Events are forwarded as soon as they are
+ * complete, never aggregated; only an incomplete trailing event waits for its next bytes.
  *
  * <p>Linear in the bytes seen: an incomplete event is kept in one growable buffer (appended to, not re-copied per
  * chunk) and the search for its end resumes where it stopped. A chunk of whole events is passed on as it is. One event
@@ -33,6 +37,8 @@ final class SseUsageFilter {
     private final UsageReader usageReader;
     private final boolean forwardUsageChunk;
     private final int maxEventBytes;
+    /** Counts the generated text while no usage has been seen; {@code null} counts nothing. */
+    private final CompletionCounter completion;
 
     /** The incomplete trailing event: {@code pending[0, pendingLength)}. */
     private byte[] pending = EMPTY;
@@ -45,15 +51,25 @@ final class SseUsageFilter {
     private Usage usage;
     private long dataEvents;
     private boolean sawDone;
+    private boolean heldDone;
 
     SseUsageFilter(UsageReader usageReader, boolean forwardUsageChunk) {
-        this(usageReader, forwardUsageChunk, DEFAULT_MAX_EVENT_BYTES);
+        this(usageReader, forwardUsageChunk, DEFAULT_MAX_EVENT_BYTES, null);
     }
 
     SseUsageFilter(UsageReader usageReader, boolean forwardUsageChunk, int maxEventBytes) {
+        this(usageReader, forwardUsageChunk, maxEventBytes, null);
+    }
+
+    /**
+     * @param completion counts the generated text until a usage chunk shows up; {@code null} counts nothing and never
+     *                   holds {@code [DONE]} back
+     */
+    SseUsageFilter(UsageReader usageReader, boolean forwardUsageChunk, int maxEventBytes, CompletionCounter completion) {
         this.usageReader = usageReader;
         this.forwardUsageChunk = forwardUsageChunk;
         this.maxEventBytes = maxEventBytes;
+        this.completion = completion;
     }
 
     /** Takes the next upstream bytes and returns what may go to the client now (possibly empty). */
@@ -185,7 +201,7 @@ final class SseUsageFilter {
         return usage;
     }
 
-    /** The number of data events other than {@code [DONE]}; an estimate of tokens when usage is missing. */
+    /** The number of data events other than {@code [DONE]} and the usage-only chunk. */
     long dataEvents() {
         return dataEvents;
     }
@@ -193,6 +209,19 @@ final class SseUsageFilter {
     /** Whether the upstream ended its stream properly with {@code data: [DONE]}. */
     boolean sawDone() {
         return sawDone;
+    }
+
+    /**
+     * Whether {@code [DONE]} came with no usage before it while the client asked for usage: it was not forwarded, and
+     * the caller sends Veil's usage chunk and then {@code data: [DONE]}.
+     */
+    boolean heldDone() {
+        return heldDone;
+    }
+
+    /** The counter of the generated text, or {@code null}. */
+    CompletionCounter completion() {
+        return completion;
     }
 
     /** Returns whether the event in {@code [start, end)} is forwarded. */
@@ -203,9 +232,17 @@ final class SseUsageFilter {
         }
         if (startsWith(data, payloadStart, end, DONE)) {
             sawDone = true;
+            if (usage == null && forwardUsageChunk && completion != null) {
+                heldDone = true;
+                return false;
+            }
             return true;
         }
         dataEvents++;
+        if (usage == null && completion != null) {
+            // Cheap next to the relay itself: one streaming parse of a small event, its text counted in batches.
+            completion.accept(data, payloadStart, end - payloadStart);
+        }
         if (indexOf(data, payloadStart, end, USAGE) < 0) {
             return true;
         }

@@ -5,6 +5,7 @@ import dev.veil.gateway.config.PriceConfig;
 import dev.veil.gateway.config.RouteConfig;
 import dev.veil.gateway.config.UpstreamConfig;
 import dev.veil.gateway.config.VeilConfig;
+import dev.veil.tokens.Tokenizer;
 import java.net.URI;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -45,10 +46,13 @@ public final class ModelCatalog {
                 Upstream upstream = upstreams.get(r.upstream());
                 // A node maps the public model id to its engine's model itself: the id travels sealed.
                 String upstreamModel = upstream.node() ? m.id() : r.model();
+                // The declared tokenizer, else the encoding OpenAI uses for the model name the upstream knows.
+                Tokenizer tokenizer = r.tokenizer() != null ? Tokenizer.named(r.tokenizer()).orElse(Tokenizer.ESTIMATE)
+                        : Tokenizer.forModel(r.model());
                 routes.add(new Route(m.id(), r.name(), upstream, upstreamModel, r.weight(), price,
                         r.policy() == null ? dev.veil.protocol.DataPolicy.UNKNOWN : r.policy().toDataPolicy(),
                         r.supportedParameters() == null ? null : java.util.Set.copyOf(r.supportedParameters()),
-                        r.forwardRules()));
+                        r.forwardRules(), tokenizer));
             }
             models.put(m.id(), new Model(m.id(), m.ownedBy(), m.description(), created, routes));
         }

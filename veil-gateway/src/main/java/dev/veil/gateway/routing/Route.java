@@ -2,6 +2,7 @@ package dev.veil.gateway.routing;
 
 import dev.veil.protocol.DataPolicy;
 import dev.veil.protocol.PrivacyMode;
+import dev.veil.tokens.Tokenizer;
 
 /**
  * One way to serve a public model: an upstream, the model name that upstream knows, and its provider's data policy.
@@ -15,10 +16,20 @@ import dev.veil.protocol.PrivacyMode;
  * @param policy        the provider's declared data policy
  * @param supportedParameters request parameters the route declares it honours; {@code null} = not declared
  * @param forwarding    what the operator allows this route to receive beyond the documented request fields
+ * @param tokenizer     how Veil counts tokens when the upstream reports no usage
  */
 public record Route(String modelId, String name, Upstream upstream, String upstreamModel, int weight, Price price,
                     DataPolicy policy, java.util.Set<String> supportedParameters,
-                    dev.veil.protocol.policy.ForwardRules forwarding) implements dev.veil.protocol.policy.PolicyTarget {
+                    dev.veil.protocol.policy.ForwardRules forwarding, Tokenizer tokenizer)
+        implements dev.veil.protocol.policy.PolicyTarget {
+
+    /** A route whose tokenizer follows its upstream model name ({@link Tokenizer#forModel(String)}). */
+    public Route(String modelId, String name, Upstream upstream, String upstreamModel, int weight, Price price,
+                 DataPolicy policy, java.util.Set<String> supportedParameters,
+                 dev.veil.protocol.policy.ForwardRules forwarding) {
+        this(modelId, name, upstream, upstreamModel, weight, price, policy, supportedParameters, forwarding,
+                Tokenizer.forModel(upstreamModel));
+    }
 
     @Override
     public String upstreamName() {
@@ -62,6 +73,6 @@ public record Route(String modelId, String name, Upstream upstream, String upstr
         DataPolicy p = policy;
         return new Route(modelId, name, upstream, upstreamModel, weight, price,
                 new DataPolicy(p.trains(), p.retentionDays(), p.zdr(), p.tee(), false, p.jurisdiction(), p.policyUrl()),
-                supportedParameters, forwarding);
+                supportedParameters, forwarding, tokenizer);
     }
 }

@@ -39,6 +39,17 @@ class ConfigValidationTest {
     }
 
     @Test
+    void anUnknownTokenizerNamesTheRouteAndTheNamesAccepted() {
+        assertThat(problems(model("""
+                      - {upstream: a, tokenizer: o200k_base}
+                      - {upstream: b, tokenizer: NONE}
+                      - {upstream: a, name: c, tokenizer: llama3}
+                """))).containsExactly("models[0].routes[2].tokenizer: unknown tokenizer 'llama3'; must be one of "
+                + "r50k_base, p50k_base, p50k_edit, cl100k_base, o200k_base, none (none = one token per four bytes, "
+                + "marked estimated)");
+    }
+
+    @Test
     void forwardFieldsAndStoreAreChecked() {
         assertThat(problems("""
                 upstreams: [{name: a, base_url: "http://h/v1"}]
@@ -82,7 +93,7 @@ class ConfigValidationTest {
                         + "connect_timeout_ms, idle_timeout_ms, max_connections, node, pool_wait_timeout_ms, max_wait_queue, "
                         + "max_response_bytes, max_error_bytes, max_event_bytes",
                 "models[0].routes[0].wieght: unknown field; known fields are name, upstream, model, weight, price, "
-                        + "policy, supported_parameters, forward_fields, store",
+                        + "policy, supported_parameters, forward_fields, store, tokenizer",
                 "models[0].routes[0].policy.training: unknown field; known fields are trains, retention_days, zdr, "
                         + "tee, e2ee, jurisdiction, policy_url");
     }

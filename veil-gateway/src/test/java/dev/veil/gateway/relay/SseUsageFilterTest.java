@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.veil.gateway.openai.RequestInspector;
 import dev.veil.gateway.openai.Usage;
 import dev.veil.gateway.openai.UsageReader;
+import dev.veil.tokens.CompletionCounter;
+import dev.veil.tokens.Tokenizer;
 import io.vertx.core.buffer.Buffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,6 +38,39 @@ class SseUsageFilterTest {
         assertThat(filter.usage()).isEqualTo(new Usage(11, 2, 13));
         assertThat(filter.sawDone()).isTrue();
         assertThat(filter.dataEvents()).isEqualTo(2);
+    }
+
+    private static SseUsageFilter counting(boolean forwardUsage) {
+        return new SseUsageFilter(new UsageReader(RequestInspector.strictFactory()), forwardUsage,
+                SseUsageFilter.DEFAULT_MAX_EVENT_BYTES,
+                new CompletionCounter(RequestInspector.strictFactory(), Tokenizer.named("o200k_base").orElseThrow()));
+    }
+
+    @Test
+    void withoutUsageTheTextIsCountedAndDoneIsHeldBackForTheClientsUsageChunk() {
+        SseUsageFilter filter = counting(true);
+        String out = filter.accept(Buffer.buffer(CHUNK1 + CHUNK2 + DONE)).toString();
+        assertThat(out).as("[DONE] waits for Veil's usage chunk").isEqualTo(CHUNK1 + CHUNK2);
+        assertThat(filter.heldDone()).isTrue();
+        assertThat(filter.sawDone()).isTrue();
+        assertThat(filter.usage()).isNull();
+        assertThat(filter.completion().tokens()).isEqualTo(1); // "Hello"
+    }
+
+    @Test
+    void doneIsNotHeldWhenTheClientDidNotAskForUsage() {
+        SseUsageFilter filter = counting(false);
+        assertThat(filter.accept(Buffer.buffer(CHUNK1 + CHUNK2 + DONE)).toString()).isEqualTo(CHUNK1 + CHUNK2 + DONE);
+        assertThat(filter.heldDone()).isFalse();
+        assertThat(filter.completion().tokens()).isEqualTo(1);
+    }
+
+    @Test
+    void withTheUpstreamsUsageDoneFlowsAndCountingStops() {
+        SseUsageFilter filter = counting(true);
+        assertThat(filter.accept(Buffer.buffer(STREAM)).toString()).isEqualTo(STREAM);
+        assertThat(filter.heldDone()).isFalse();
+        assertThat(filter.usage()).isEqualTo(new Usage(11, 2, 13));
     }
 
     @Test

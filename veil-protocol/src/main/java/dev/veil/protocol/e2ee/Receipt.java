@@ -11,11 +11,22 @@ import java.io.UncheckedIOException;
 /**
  * What a node signs for each e2ee request: the hashes of the request and response ciphertext and the token counts it
  * bills. The gateway bills from it; the client checks it against the bytes it sent and received.
+ *
+ * @param usageEstimated the counts are the node's own because its engine reported no usage; written to the JSON
+ *                       (as {@code "usage_estimated":true}) only when true, so other receipts keep their bytes
  */
 public record Receipt(int version, String nodeKeyId, String model, String path, String requestSha256,
-                      String responseSha256, long promptTokens, long completionTokens, long created) {
+                      String responseSha256, long promptTokens, long completionTokens, long created,
+                      boolean usageEstimated) {
 
     private static final JsonFactory JSON = new JsonFactory();
+
+    /** A receipt whose counts are the engine's own. */
+    public Receipt(int version, String nodeKeyId, String model, String path, String requestSha256,
+                   String responseSha256, long promptTokens, long completionTokens, long created) {
+        this(version, nodeKeyId, model, path, requestSha256, responseSha256, promptTokens, completionTokens, created,
+                false);
+    }
 
     /** The receipt's JSON bytes, the exact bytes that are signed. */
     public byte[] toJson() {
@@ -31,6 +42,9 @@ public record Receipt(int version, String nodeKeyId, String model, String path, 
             g.writeNumberField("prompt_tokens", promptTokens);
             g.writeNumberField("completion_tokens", completionTokens);
             g.writeNumberField("created", created);
+            if (usageEstimated) {
+                g.writeBooleanField("usage_estimated", true);
+            }
             g.writeEndObject();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -49,6 +63,7 @@ public record Receipt(int version, String nodeKeyId, String model, String path, 
         long prompt = -1;
         long completion = -1;
         long created = -1;
+        boolean usageEstimated = false;
         try (JsonParser p = JSON.createParser(json)) {
             if (p.nextToken() != JsonToken.START_OBJECT) {
                 throw new E2eeException.BadReceipt("the receipt is not a JSON object");
@@ -66,6 +81,7 @@ public record Receipt(int version, String nodeKeyId, String model, String path, 
                     case "prompt_tokens" -> prompt = p.getLongValue();
                     case "completion_tokens" -> completion = p.getLongValue();
                     case "created" -> created = p.getLongValue();
+                    case "usage_estimated" -> usageEstimated = p.getBooleanValue();
                     default -> p.skipChildren();
                 }
             }
@@ -76,6 +92,7 @@ public record Receipt(int version, String nodeKeyId, String model, String path, 
                 || prompt < 0 || completion < 0 || created < 0) {
             throw new E2eeException.BadReceipt("the receipt misses fields or has an unknown version");
         }
-        return new Receipt(version, nodeKeyId, model, path, request, response, prompt, completion, created);
+        return new Receipt(version, nodeKeyId, model, path, request, response, prompt, completion, created,
+                usageEstimated);
     }
 }

@@ -10,6 +10,7 @@ import dev.veil.gateway.openai.Endpoint;
 import dev.veil.gateway.openai.InferenceRequest;
 import dev.veil.gateway.openai.InvalidRequestException;
 import dev.veil.gateway.openai.Usage;
+import dev.veil.gateway.openai.UsageEstimator;
 import dev.veil.gateway.openai.UsageReader;
 import dev.veil.protocol.policy.Constraint;
 import dev.veil.protocol.policy.RequestPolicy;
@@ -371,7 +372,10 @@ final class BatchJob implements Runnable {
         byte[] written = null;
         if (done.okBody() != null) {
             Usage read = new UsageReader(parts.json()).read(done.okBody(), 0, done.okBody().length);
-            usage = read == null ? Usage.NONE : read;
+            // An answer without usage is counted by Veil (this is the job's own thread, not an event loop) and billed
+            // as estimated, never as zero.
+            usage = read != null || done.route() == null ? read
+                    : new UsageEstimator(parts.json()).count(line.body(), done.okBody(), done.route().tokenizer());
             written = lines.response(line.customId(), status, done.requestId(), done.okBody());
             if (written == null) {
                 status = 502;
