@@ -100,12 +100,16 @@ class E2eeEndToEndTest {
                                 .putAdditionalBodyProperty("privacy", JsonValue.from(Map.of("zdr", true)))
                                 .build());
                         assertThat(whole.choices().get(0).message().content()).hasValue("echo: whole " + canary);
+                        // The node names the model the client asked for, not its engine's "engine-model".
+                        assertThat(whole.model()).isEqualTo(MODEL);
 
                         StringBuilder streamed = new StringBuilder();
                         try (StreamResponse<ChatCompletionChunk> stream = client.chat().completions().createStreaming(
                                 ChatCompletionCreateParams.builder().model(MODEL).addUserMessage("stream " + canary).build())) {
-                            stream.stream().forEach(chunk -> chunk.choices().forEach(
-                                    c -> c.delta().content().ifPresent(streamed::append)));
+                            stream.stream().forEach(chunk -> {
+                                assertThat(chunk.model()).isEqualTo(MODEL);
+                                chunk.choices().forEach(c -> c.delta().content().ifPresent(streamed::append));
+                            });
                         }
                         assertThat(streamed.toString()).isEqualTo("echo: stream " + canary);
 
@@ -124,7 +128,7 @@ class E2eeEndToEndTest {
                                 + "\",\"messages\":[{\"role\":\"user\",\"content\":\"tee " + canary + "\"}]}")).build(),
                         HttpResponse.BodyHandlers.ofString());
                 assertThat(tee.statusCode()).as(tee.body()).isEqualTo(200);
-                assertThat(tee.body()).contains("echo: tee " + canary);
+                assertThat(tee.body()).contains("echo: tee " + canary).doesNotContain("engine-model");
                 assertThat(tee.headers().firstValue("x-veil-privacy-mode")).contains("tee");
 
                 // Without --allow-simulated the proxy refuses the simulated node, saying so.

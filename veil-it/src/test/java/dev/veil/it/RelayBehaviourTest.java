@@ -262,4 +262,22 @@ class RelayBehaviourTest {
         out.write(bytes);
         out.flush();
     }
+
+    @Test
+    void answersNameTheModelTheClientAskedForNotTheUpstreams() throws Exception {
+        // The route maps test-chat to the upstream's "upstream-chat", which the fake names in its answers.
+        HttpResponse<String> whole = fixture.post("/v1/chat/completions", CHAT + "}");
+        assertThat(whole.statusCode()).isEqualTo(200);
+        assertThat(fixture.upstream.lastRequest().json().path("model").asText()).isEqualTo("upstream-chat");
+        assertThat(JSON.readTree(whole.body()).path("model").asText()).isEqualTo("test-chat");
+        HttpResponse<String> stream = fixture.post("/v1/chat/completions",
+                CHAT + ",\"stream\":true,\"stream_options\":{\"include_usage\":true}}");
+        assertThat(stream.statusCode()).isEqualTo(200);
+        assertThat(stream.body()).doesNotContain("upstream-chat");
+        java.util.List<String> events = CompatSse.dataPayloads(stream.body());
+        assertThat(events).hasSizeGreaterThan(2);
+        for (String event : events.subList(0, events.size() - 1)) {
+            assertThat(JSON.readTree(event).path("model").asText()).as(event).isEqualTo("test-chat");
+        }
+    }
 }

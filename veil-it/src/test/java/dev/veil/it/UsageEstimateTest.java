@@ -129,7 +129,7 @@ class UsageEstimateTest {
         assertThat(data.stream().filter("[DONE]"::equals)).hasSize(1);
         JsonNode usageChunk = JSON.readTree(data.get(data.size() - 2));
         assertThat(usageChunk.path("object").asText()).isEqualTo("chat.completion.chunk");
-        assertThat(usageChunk.path("model").asText()).isEqualTo("upstream-chat");
+        assertThat(usageChunk.path("model").asText()).as("the model the client asked for, as in every event").isEqualTo("test-chat");
         assertThat(usageChunk.path("choices").isArray()).isTrue();
         assertThat(usageChunk.path("choices")).isEmpty();
         assertThat(usageChunk.path("usage").path("completion_tokens").asLong()).isEqualTo(O200K.count(ANSWER));

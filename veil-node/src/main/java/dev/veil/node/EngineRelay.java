@@ -1,5 +1,6 @@
 package dev.veil.node;
 
+import dev.veil.protocol.openai.ModelNames;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.veil.protocol.OpenAiError;
 import dev.veil.protocol.e2ee.OpenedRequest;
@@ -81,6 +82,8 @@ final class EngineRelay {
         final Forward forward;
         /** How the node counts tokens when the engine reports no usage. */
         final Tokenizer tokenizer;
+        /** The public model id for the answers' {@code model} in place of the engine's name; null when they agree. */
+        final byte[] renamed;
         HttpClientRequest engineRequest;
         boolean clientGone;
         boolean done;
@@ -91,6 +94,7 @@ final class EngineRelay {
             this.request = request;
             this.forward = forward;
             this.tokenizer = Tokenizer.forModel(forward.engineModel());
+            this.renamed = ModelNames.renaming(forward.publicModel(), forward.engineModel());
         }
     }
 
@@ -193,7 +197,8 @@ final class EngineRelay {
             boolean reported = usage.readWhole(bytes);
             SealedResponse sealed = call.sealed;
             sealed.begin(status, contentType);
-            sealed.chunk(bytes);
+            sealed.chunk(call.renamed == null || status < 200 || status >= 300 ? bytes
+                    : ModelNames.replace(bytes, call.renamed));
             if (reported || status < 200 || status >= 300) {
                 // An engine's error answer generated nothing to bill.
                 sealed.finish(EMPTY, usage.promptTokens(), usage.completionTokens());
@@ -223,7 +228,7 @@ final class EngineRelay {
             }
             for (byte[] event : events.accept(data.getBytes())) {
                 if (usage.acceptEvent(event)) {
-                    sealed.chunk(event);
+                    sealed.chunk(call.renamed == null ? event : ModelNames.renameEvent(event, call.renamed));
                 }
             }
             if (events.pendingBytes() > MAX_WHOLE_ANSWER) {
@@ -255,7 +260,7 @@ final class EngineRelay {
             call.done = true;
             byte[] rest = events.rest();
             if (!isBlank(rest) && usage.acceptEvent(rest)) {
-                sealed.chunk(rest);
+                sealed.chunk(call.renamed == null ? rest : ModelNames.renameEvent(rest, call.renamed));
             }
             if (status >= 200 && status < 300 && !usage.sawDone()) {
                 LOG.warn("request_id={} engine stream ended without [DONE]", call.exchange.requestId());

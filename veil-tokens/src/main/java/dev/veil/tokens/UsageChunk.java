@@ -28,7 +28,8 @@ public final class UsageChunk {
      * @param fallbackId a unique suffix for the id when the stream had none (a request id)
      * @param chat       a chat completion stream ({@code chat.completion.chunk}); else a completion stream
      *                   ({@code text_completion})
-     * @param model      the model name to show when the stream named none
+     * @param model      the model id the client asked for: shown rather than the upstream's own name, as in every
+     *                   other event of the stream; {@code null} shows the stream's
      */
     public byte[] event(GeneratedText.Identity seen, String fallbackId, boolean chat, String model, long promptTokens,
                         long completionTokens, boolean estimated) {
@@ -39,7 +40,7 @@ public final class UsageChunk {
             g.writeStringField("id", seen.id() != null ? seen.id() : (chat ? "chatcmpl-" : "cmpl-") + fallbackId);
             g.writeStringField("object", chat ? "chat.completion.chunk" : "text_completion");
             g.writeNumberField("created", seen.created() >= 0 ? seen.created() : Instant.now().getEpochSecond());
-            g.writeStringField("model", seen.model() != null ? seen.model() : model);
+            g.writeStringField("model", model != null ? model : seen.model() != null ? seen.model() : "unknown");
             g.writeArrayFieldStart("choices");
             g.writeEndArray();
             g.writeObjectFieldStart("usage");

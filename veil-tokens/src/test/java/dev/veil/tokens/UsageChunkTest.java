@@ -11,11 +11,11 @@ class UsageChunkTest {
     private static final UsageChunk CHUNKS = new UsageChunk(new JsonFactory());
 
     @Test
-    void continuesTheStreamsOwnIdentity() {
+    void continuesTheStreamsOwnIdentityWithTheModelTheClientAskedFor() {
         String event = new String(CHUNKS.event(new GeneratedText.Identity("chatcmpl-9", 1700000000, "gpt-4o"), "req_1",
                 true, "public", 20, 5, true), StandardCharsets.UTF_8);
         assertThat(event).isEqualTo("data: {\"id\":\"chatcmpl-9\",\"object\":\"chat.completion.chunk\",\"created\":1700000000,"
-                + "\"model\":\"gpt-4o\",\"choices\":[],\"usage\":{\"prompt_tokens\":20,\"completion_tokens\":5,"
+                + "\"model\":\"public\",\"choices\":[],\"usage\":{\"prompt_tokens\":20,\"completion_tokens\":5,"
                 + "\"total_tokens\":25,\"estimated\":true}}\n\n");
     }
 

@@ -15,6 +15,7 @@ import dev.veil.gateway.openai.UsageEstimator;
 import dev.veil.gateway.openai.UsageReader;
 import dev.veil.gateway.routing.CircuitBreaker;
 import dev.veil.gateway.routing.Route;
+import dev.veil.protocol.openai.ModelNames;
 import dev.veil.gateway.routing.RouteHealth;
 import dev.veil.gateway.routing.Upstream;
 import dev.veil.http.SlowReaders;
@@ -472,9 +473,11 @@ public final class InferenceRelay {
         } else {
             meter.complete(exchange, status);
             if (!response.closed() && !response.ended()) {
+                // The answer names the model the client asked for, not the route's upstream name.
+                byte[] renamed = ModelNames.renaming(route.modelId(), route.upstreamModel());
                 response.setStatusCode(status)
                         .putHeader(HeaderNames.CONTENT_TYPE, contentType == null ? HeaderNames.APPLICATION_JSON : contentType)
-                        .end(whole);
+                        .end(renamed == null ? whole : Buffer.buffer(ModelNames.replace(whole.getBytes(), renamed)));
             }
         }
     }
@@ -505,7 +508,7 @@ public final class InferenceRelay {
         Upstream from = route.upstream();
         CompletionCounter completion = usageEstimator.completionCounter(route.tokenizer());
         SseUsageFilter filter = new SseUsageFilter(usageReader, request.clientWantsUsage(), from.maxEventBytes(),
-                completion);
+                completion).renaming(ModelNames.renaming(route.modelId(), route.upstreamModel()));
         Counted counted = new Counted(Vertx.currentContext().owner(), exchange, filter, requestBody, route);
         StreamState state = new StreamState();
         IdleWatch watch = state.watch = IdleWatch.start(Vertx.currentContext().owner(), from.idleTimeoutMs(), () -> {
@@ -594,7 +597,7 @@ public final class InferenceRelay {
                 if (filter.heldDone()) {
                     // The client asked for usage and the upstream sent none: Veil's chunk, then the [DONE] held back.
                     response.write(Buffer.buffer(usageChunk.event(completion.identity(), exchange.requestId(),
-                            request.endpoint() == Endpoint.CHAT_COMPLETIONS, request.model(), usage.promptTokens(),
+                            request.endpoint() == Endpoint.CHAT_COMPLETIONS, route.modelId(), usage.promptTokens(),
                             usage.completionTokens(), usage.estimated())));
                     response.write(Buffer.buffer(UsageChunk.done()));
                 }

@@ -39,6 +39,11 @@ final class SseUsageFilter {
     private final int maxEventBytes;
     /** Counts the generated text while no usage has been seen; {@code null} counts nothing. */
     private final CompletionCounter completion;
+    /**
+     * The client's model id (quoted JSON) to put in each event's top-level {@code model} in place of the upstream's
+     * name; {@code null} leaves events as they are.
+     */
+    private byte[] renamed;
 
     /** The incomplete trailing event: {@code pending[0, pendingLength)}. */
     private byte[] pending = EMPTY;
@@ -70,6 +75,12 @@ final class SseUsageFilter {
         this.forwardUsageChunk = forwardUsageChunk;
         this.maxEventBytes = maxEventBytes;
         this.completion = completion;
+    }
+
+    /** Puts {@code quotedModel} (see {@link dev.veil.protocol.openai.ModelNames}) in every event's {@code model}. */
+    SseUsageFilter renaming(byte[] quotedModel) {
+        this.renamed = quotedModel;
+        return this;
     }
 
     /** Takes the next upstream bytes and returns what may go to the client now (possibly empty). */
@@ -107,11 +118,21 @@ final class SseUsageFilter {
             }
             int eventEnd = i + boundary;
             boolean forward = inspectEvent(data, eventStart, i);
-            if (!forward && kept == null) {
-                kept = new ByteArrayOutputStream(length);
+            int payload = forward && renamed != null ? dataPayloadStart(data, eventStart, i) : -1;
+            byte[] renamedPayload = payload < 0 ? null
+                    : dev.veil.protocol.openai.ModelNames.replaceOrNull(data, payload, i, renamed);
+            if ((!forward || renamedPayload != null) && kept == null) {
+                kept = new ByteArrayOutputStream(length + 64);
                 kept.write(data, 0, eventStart);
-            } else if (forward && kept != null) {
-                kept.write(data, eventStart, eventEnd - eventStart);
+            }
+            if (forward && kept != null) {
+                if (renamedPayload != null) {
+                    kept.write(data, eventStart, payload - eventStart);
+                    kept.writeBytes(renamedPayload);
+                    kept.write(data, i, eventEnd - i);
+                } else {
+                    kept.write(data, eventStart, eventEnd - eventStart);
+                }
             }
             eventStart = eventEnd;
             i = eventEnd;

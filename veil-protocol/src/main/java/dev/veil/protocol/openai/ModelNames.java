@@ -57,6 +57,46 @@ public final class ModelNames {
     }
 
     /**
+     * {@code json[from, to)} with the top-level {@code model} string replaced by {@code quotedModel}, or {@code null}
+     * when it has none (the caller then keeps its bytes as they are, without a copy).
+     */
+    public static byte[] replaceOrNull(byte[] json, int from, int to, byte[] quotedModel) {
+        int[] span = modelValueSpan(json, from, to);
+        return span == null ? null : replace(json, from, to, quotedModel);
+    }
+
+    /**
+     * One whole server-sent event ({@code data: {...}} and its terminating blank line) with its payload's top-level
+     * {@code model} replaced; the same array when the event has no such payload ({@code [DONE]}, a comment, an event
+     * of several lines that does not start with {@code data:}).
+     */
+    public static byte[] renameEvent(byte[] event, byte[] quotedModel) {
+        if (event.length < 6 || event[0] != 'd' || event[1] != 'a' || event[2] != 't' || event[3] != 'a'
+                || event[4] != ':') {
+            return event;
+        }
+        int start = event[5] == ' ' ? 6 : 5;
+        int end = event.length;
+        while (end > start && (event[end - 1] == '\n' || event[end - 1] == '\r')) {
+            end--;
+        }
+        byte[] payload = replaceOrNull(event, start, end, quotedModel);
+        if (payload == null) {
+            return event;
+        }
+        byte[] out = new byte[start + payload.length + (event.length - end)];
+        System.arraycopy(event, 0, out, 0, start);
+        System.arraycopy(payload, 0, out, start, payload.length);
+        System.arraycopy(event, end, out, start + payload.length, event.length - end);
+        return out;
+    }
+
+    /** The quoted public id to put in a route's answers, or {@code null} when the upstream already uses that name. */
+    public static byte[] renaming(String publicModel, String upstreamModel) {
+        return publicModel.equals(upstreamModel) ? null : quoted(publicModel);
+    }
+
+    /**
      * Where the top-level {@code model} string value lies (start inclusive, end exclusive, both absolute offsets into
      * {@code json}); {@code null} when there is none or the bytes are not a JSON object.
      */
