@@ -13,14 +13,10 @@ import io.vertx.core.http.HttpServerRequest;
 public final class BoundedBody {
 
     /**
-     * The largest first allocation for a body; it doubles as bytes arrive, up to the limit. A declared length below it
-     * is allocated exactly (most requests are a few hundred bytes, and a stream keeps its request for its whole life:
-     * 5,000 streams with 4 KiB each would be 20 MB of a small heap); a larger one is believed only this far.
+     * The first allocation for a body; it doubles as bytes arrive, up to the limit. Never sized by the declared
+     * {@code Content-Length} (a claim a client need not keep), and small: most requests are a few hundred bytes.
      */
-    static final int MAX_FIRST_CAPACITY = 4096;
-
-    /** The first allocation when no length is declared (chunked). */
-    static final int CHUNKED_FIRST_CAPACITY = 1024;
+    static final int FIRST_CAPACITY = 512;
 
     /** The body is (or was declared) over the limit. */
     public static final class TooLarge extends Exception {
@@ -45,7 +41,6 @@ public final class BoundedBody {
      */
     public static Future<byte[]> read(HttpServerRequest request, long limit) {
         String declared = request.getHeader("content-length");
-        int firstCapacity = CHUNKED_FIRST_CAPACITY;
         if (declared != null) {
             long length;
             try {
@@ -56,9 +51,8 @@ public final class BoundedBody {
             if (length > limit) {
                 return Future.failedFuture(new TooLarge());
             }
-            firstCapacity = (int) Math.min(MAX_FIRST_CAPACITY, length);
         }
-        Reader reader = new Reader(request, limit, firstCapacity);
+        Reader reader = new Reader(request, limit);
         request.handler(reader::chunk);
         request.endHandler(v -> reader.end());
         request.exceptionHandler(reader::fail);
@@ -75,10 +69,10 @@ public final class BoundedBody {
         private final Promise<byte[]> promise = Promise.promise();
         private Buffer body;
 
-        Reader(HttpServerRequest request, long limit, int firstCapacity) {
+        Reader(HttpServerRequest request, long limit) {
             this.request = request;
             this.limit = limit;
-            this.body = Buffer.buffer(Math.max(firstCapacity, 16));
+            this.body = Buffer.buffer(FIRST_CAPACITY);
         }
 
         void chunk(Buffer chunk) {
