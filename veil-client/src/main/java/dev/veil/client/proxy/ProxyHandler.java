@@ -30,7 +30,11 @@ final class ProxyHandler implements Handler<HttpServerRequest> {
 
     private static final Logger LOG = LoggerFactory.getLogger(ProxyHandler.class);
     static final long MAX_REQUEST_BYTES = 16L * 1024 * 1024;
-    static final int MAX_FORWARDED_BYTES = 16 * 1024 * 1024;
+    /**
+     * The largest model list taken from the gateway. It is parsed on the event loop (to keep only the e2ee models), so
+     * the cap keeps that a moment's work; a gateway's list is a few kilobytes.
+     */
+    static final int MAX_FORWARDED_BYTES = 1024 * 1024;
     /** The longest silence from the gateway, before and during its answer. */
     static final int IDLE_TIMEOUT_SECONDS = 300;
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -196,7 +200,8 @@ final class ProxyHandler implements Handler<HttpServerRequest> {
         try {
             json(request.response(), 200, JSON.writeValueAsBytes(root));
         } catch (IOException e) {
-            error(request, ProxyErrors.of(e, null));
+            error(request, new OpenAiError(500, "The proxy failed to write the model list (" + e.getClass().getSimpleName()
+                    + ").", OpenAiError.SERVER, null, "internal_error"));
         }
     }
 
