@@ -333,7 +333,7 @@ public final class InferenceRelay {
         }
         Upstream from = route.upstream();
         a.inFlight = upstream.request();
-        BoundedBody.prefix(a.vertx, upstream, from.maxErrorBytes(), from.idleTimeoutMs()).onComplete(body -> {
+        UpstreamBody.prefix(a.vertx, upstream, from.maxErrorBytes(), from.idleTimeoutMs()).onComplete(body -> {
             a.inFlight = null;
             if (a.clientGone) {
                 return;
@@ -364,7 +364,7 @@ public final class InferenceRelay {
         }
         Upstream from = route.upstream();
         a.inFlight = upstream.request();
-        BoundedBody.prefix(a.vertx, upstream, from.maxErrorBytes(), from.idleTimeoutMs()).onComplete(body -> {
+        UpstreamBody.prefix(a.vertx, upstream, from.maxErrorBytes(), from.idleTimeoutMs()).onComplete(body -> {
             a.inFlight = null;
             if (a.clientGone) {
                 return;
@@ -409,7 +409,7 @@ public final class InferenceRelay {
                            double latencyMs) {
         Upstream from = route.upstream();
         a.inFlight = upstream.request();
-        BoundedBody.whole(a.vertx, upstream, from.maxResponseBytes(), from.idleTimeoutMs()).onComplete(body -> {
+        UpstreamBody.whole(a.vertx, upstream, from.maxResponseBytes(), from.idleTimeoutMs()).onComplete(body -> {
             a.inFlight = null;
             if (a.clientGone) {
                 return;

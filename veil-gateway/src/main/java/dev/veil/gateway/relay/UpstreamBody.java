@@ -12,7 +12,7 @@ import io.vertx.core.http.HttpClientResponse;
  * cap or the idle timeout is exceeded the upstream request is reset, which closes its connection: nothing more of it is
  * read.
  */
-public final class BoundedBody {
+public final class UpstreamBody {
 
     /** An upstream answer exceeded the cap for it. Carries no content. */
     public static final class TooLarge extends RuntimeException {
@@ -21,7 +21,7 @@ public final class BoundedBody {
         }
     }
 
-    private BoundedBody() {
+    private UpstreamBody() {
     }
 
     /** The whole body; fails with {@link TooLarge} past {@code maxBytes}, with {@link IdleWatch.Expired} on silence. */
