@@ -143,6 +143,10 @@ final class GpuCerts {
                     .findFirst().orElseThrow(() -> new GeneralSecurityException("'" + cn(last) + "' is issued by '"
                             + cn(last.getIssuerX500Principal()) + "', not by the pinned " + rootName));
         }
+        if (path.isEmpty() || path.getFirst().getBasicConstraints() != -1) {
+            throw new GeneralSecurityException("the chain has no signing certificate: its first certificate '"
+                    + cn(presented.getFirst()) + "' is a CA");
+        }
         List<X509Certificate> all = new ArrayList<>(path);
         all.add(anchor);
         for (X509Certificate cert : all) {
