@@ -311,7 +311,7 @@ public final class GpuVerifier {
         long active = found.measurements().values().stream().filter(Rim.Measurement::active).count();
         return version + " for " + found.product() + ", " + active + " active measurements, signed by '"
                 + GpuCerts.cn(path.getFirst()) + "' (valid to " + path.getFirst().getNotAfter().toInstant()
-                + ") <- pinned NVIDIA RIM signing root";
+                + ") <- pinned root '" + GpuCerts.cn(path.getLast()) + "'";
     }
 
     private static String measurements(Context c) throws CheckFailed {
