@@ -16,7 +16,7 @@ import java.util.stream.Stream;
  * <p>{@link #load(Path)} reads one directory: {@code *.xml} and {@code *.swidtag} files are RIMs (the verifier picks,
  * per GPU, the one whose version is the report's driver version and the one whose version is its VBIOS version),
  * {@code *.ocsp} and {@code *.der} files (also in an {@code ocsp/} subdirectory) are DER OCSP responses. RIMs are
- * parsed when used, so a malformed one fails the check that needed it rather than the whole load.
+ * and OCSP responses are parsed when used, so a malformed one fails the check that needed it rather than the load.
  *
  * @param rims the RIM files' bytes
  * @param ocsp the OCSP responses
@@ -36,7 +36,10 @@ public record GpuCollateral(List<byte[]> rims, OcspCollateral ocsp) {
         return new GpuCollateral(List.of(), OcspCollateral.empty());
     }
 
-    /** Loads a collateral directory (see the class comment). */
+    /**
+     * Loads a collateral directory (see the class comment). Only reading fails here (a missing directory, too many or
+     * too large files); malformed RIMs and OCSP responses fail the checks that need them.
+     */
     public static GpuCollateral load(Path dir) throws IOException, GpuFormatException {
         List<byte[]> rims = new ArrayList<>();
         List<byte[]> ocsp = new ArrayList<>();
@@ -62,7 +65,7 @@ public record GpuCollateral(List<byte[]> rims, OcspCollateral ocsp) {
                 ocsp.add(read(f, OcspCollateral.MAX_SIZE));
             }
         }
-        return new GpuCollateral(rims, OcspCollateral.parse(ocsp));
+        return new GpuCollateral(rims, OcspCollateral.of(ocsp));
     }
 
     private static byte[] read(Path f, int max) throws IOException, GpuFormatException {

@@ -103,6 +103,9 @@ public final class GpuVerifier {
         } catch (GpuFormatException e) {
             checks.add(Check.fail(GpuChecks.REPORT_FORMAT, e.getMessage()));
             return new Verdict(FORMAT, checks, new byte[0], "");
+        } catch (RuntimeException e) {
+            checks.add(Check.fail(GpuChecks.REPORT_FORMAT, "does not parse: " + e.getClass().getSimpleName()));
+            return new Verdict(FORMAT, checks, new byte[0], "");
         }
         checks.add(Check.pass(GpuChecks.REPORT_FORMAT, report.describe()));
         Context c = new Context(evidence, expectedNonce, collateral, policy, at);

@@ -49,29 +49,49 @@ public final class OcspCollateral {
     static final Duration SKEW = Duration.ofMinutes(5);
 
     private final List<BasicOCSPResponse> responses;
+    private final List<String> unparsable;
 
-    private OcspCollateral(List<BasicOCSPResponse> responses) {
+    private OcspCollateral(List<BasicOCSPResponse> responses, List<String> unparsable) {
         this.responses = responses;
+        this.unparsable = unparsable;
     }
 
     /** No responses. */
     public static OcspCollateral empty() {
-        return new OcspCollateral(List.of());
+        return new OcspCollateral(List.of(), List.of());
     }
 
-    /** Parses DER OCSP responses. */
-    public static OcspCollateral parse(List<byte[]> ders) throws GpuFormatException {
+    /**
+     * DER OCSP responses. One that does not parse is kept as a reason, not thrown: the revocation check that finds no
+     * usable response for a certificate names it.
+     */
+    public static OcspCollateral of(List<byte[]> ders) {
         List<BasicOCSPResponse> out = new ArrayList<>();
+        List<String> bad = new ArrayList<>();
         int i = 0;
         for (byte[] der : ders) {
             i++;
-            out.add(basic(der, "OCSP response " + i));
+            try {
+                out.add(basic(der, "OCSP response " + i));
+            } catch (GpuFormatException e) {
+                bad.add(e.getMessage());
+            }
         }
-        return new OcspCollateral(List.copyOf(out));
+        return new OcspCollateral(List.copyOf(out), List.copyOf(bad));
     }
 
+    /** Parses DER OCSP responses, refusing the first one that does not parse. */
+    public static OcspCollateral parse(List<byte[]> ders) throws GpuFormatException {
+        OcspCollateral c = of(ders);
+        if (!c.unparsable.isEmpty()) {
+            throw new GpuFormatException("OCSP collateral", c.unparsable.getFirst());
+        }
+        return c;
+    }
+
+    /** How many responses were supplied, parsable or not. */
     public int size() {
-        return responses.size();
+        return responses.size() + unparsable.size();
     }
 
     private static BasicOCSPResponse basic(byte[] der, String what) throws GpuFormatException {
@@ -157,7 +177,8 @@ public final class OcspCollateral {
         }
         if (problems.isEmpty()) {
             throw new GeneralSecurityException("no OCSP response for '" + name + "' (serial "
-                    + cert.getSerialNumber().toString(16) + ") in the collateral");
+                    + cert.getSerialNumber().toString(16) + ") in the collateral"
+                    + (unparsable.isEmpty() ? "" : "; unparsable: " + String.join("; ", unparsable)));
         }
         throw new GeneralSecurityException(String.join("; ", problems));
     }

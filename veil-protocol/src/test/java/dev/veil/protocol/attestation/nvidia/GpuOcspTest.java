@@ -37,8 +37,12 @@ class GpuOcspTest {
     static Synthetic synthetic(String leafCn) throws Exception {
         SpdmReport original = SpdmReport.parse(GpuSamples.NVTRUST_HOPPER.evidence().report());
         KeyPair spki = TestPki.p384();
-        TestPki.Issued leaf = TestPki.leaf(leafCn, DEVICE_CA, List.of(TestPki.hopperFwid(
-                HexFormat.of().parseHex(original.opaque().fwidHex()), spki)));
+        return synthetic(original, TestPki.leaf(leafCn, DEVICE_CA, List.of(TestPki.hopperFwid(
+                HexFormat.of().parseHex(original.opaque().fwidHex()), spki))));
+    }
+
+    /** {@code original} re-signed with {@code leaf}'s key, with the test chain leaf, device CA, device root. */
+    static Synthetic synthetic(SpdmReport original, TestPki.Issued leaf) throws Exception {
         Signature s = Signature.getInstance("SHA384withECDSAinP1363Format");
         s.initSign(leaf.key());
         s.update(original.signedBytes());
@@ -173,6 +177,47 @@ class GpuOcspTest {
         Verdict v = verify(s, allGood());
         assertThat(v.firstFailure().name()).isEqualTo(GpuChecks.ARCHITECTURE);
         assertThat(v.firstFailure().detail()).contains("unknown GPU architecture");
+    }
+
+    @Test
+    void aBlackwellDeviceCertificateMarkedDebugIsRefused() throws Exception {
+        SpdmReport blackwell = SpdmReport.parse(GpuSamples.SDK_BLACKWELL.evidence().report());
+        byte[] fwid = HexFormat.of().parseHex(blackwell.opaque().fwidHex());
+        GpuPolicy evidenceOnly = GpuPolicy.DEFAULT.withRimsRequired(false).withUncheckedRevocationAccepted(true);
+        byte[] nonce = GpuSamples.SDK_BLACKWELL.nonceBytes();
+
+        Synthetic debug = synthetic(blackwell, TestPki.leaf("GB100 A01 GSP FMC LF", DEVICE_CA,
+                List.of(TestPki.diceTcbInfo(fwid, new byte[] {0x10, 0, 0, 0}))));
+        Verdict refused = verifier.verify(debug.evidence(), nonce, GpuCollateral.none(), evidenceOnly, AT);
+        assertThat(refused.firstFailure().name()).isEqualTo(GpuChecks.DEBUG_STATE);
+        assertThat(refused.firstFailure().detail()).contains("debug");
+
+        Synthetic production = synthetic(blackwell, TestPki.leaf("GB100 A01 GSP FMC LF", DEVICE_CA,
+                List.of(TestPki.diceTcbInfo(fwid, new byte[] {(byte) 0x80, 0, 0, 1}))));
+        Verdict passed = verifier.verify(production.evidence(), nonce, GpuCollateral.none(), evidenceOnly, AT);
+        assertThat(passed.passed()).as(String.valueOf(passed.firstFailure())).isTrue();
+    }
+
+    @Test
+    void anExpiredDeviceCertificateIsRefused() throws Exception {
+        SpdmReport original = SpdmReport.parse(GpuSamples.NVTRUST_HOPPER.evidence().report());
+        Synthetic s = synthetic(original, TestPki.leaf("GH100 A01 GSP FMC LF", DEVICE_CA, List.of(
+                TestPki.hopperFwid(HexFormat.of().parseHex(original.opaque().fwidHex()), TestPki.p384())),
+                AT.minus(Duration.ofDays(30)), AT.minus(Duration.ofDays(1))));
+        Verdict v = verify(s, allGood());
+        assertThat(v.firstFailure().name()).isEqualTo(GpuChecks.DEVICE_CHAIN);
+        assertThat(v.firstFailure().detail()).contains("expired");
+    }
+
+    @Test
+    void anUnparsableOcspResponseIsNamedByTheRevocationCheck() throws Exception {
+        Synthetic s = synthetic("GH100 A01 GSP FMC LF");
+        List<byte[]> ocsp = allGood();
+        ocsp.set(0, new byte[] {0x30, 0x03, 0x0a, 0x01, 0x01});
+        Verdict v = verifier.verify(s.evidence(), GpuSamples.NVTRUST_HOPPER.nonceBytes(),
+                new GpuCollateral(rims(s.report()), OcspCollateral.of(ocsp)), GpuPolicy.DEFAULT, AT);
+        assertThat(v.firstFailure().name()).isEqualTo(GpuChecks.DEVICE_REVOCATION);
+        assertThat(v.firstFailure().detail()).contains("unparsable").contains("OCSP response 1");
     }
 
     @Test

@@ -157,6 +157,23 @@ final class TestPki {
         }
     }
 
+    /** Blackwell's TCG DICE TcbInfo extension with one FWID and the given operational flags (4 bytes). */
+    static Extension diceTcbInfo(byte[] fwid, byte[] flags) {
+        try {
+            ASN1EncodableVector digest = new ASN1EncodableVector();
+            digest.add(new ASN1ObjectIdentifier("2.16.840.1.101.3.4.2.2"));
+            digest.add(new DEROctetString(fwid));
+            ASN1EncodableVector v = new ASN1EncodableVector();
+            v.add(new org.bouncycastle.asn1.DERTaggedObject(false, 0, new org.bouncycastle.asn1.DERUTF8String("NVIDIA")));
+            v.add(new org.bouncycastle.asn1.DERTaggedObject(false, 6, new DERSequence(new DERSequence(digest))));
+            v.add(new org.bouncycastle.asn1.DERTaggedObject(false, 7, new DERBitString(flags, 0)));
+            return new Extension(new ASN1ObjectIdentifier(DeviceCertificateFwid.BLACKWELL_OID), false,
+                    new DERSequence(v).getEncoded(ASN1Encoding.DER));
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     static Extension ocspSigning() {
         try {
             return new Extension(Extension.extendedKeyUsage, false,
