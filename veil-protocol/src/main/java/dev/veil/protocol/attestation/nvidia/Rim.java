@@ -14,7 +14,6 @@ import java.util.Locale;
 import java.util.Map;
 import javax.xml.XMLConstants;
 import javax.xml.crypto.MarshalException;
-import javax.xml.crypto.dsig.CanonicalizationMethod;
 import javax.xml.crypto.dsig.DigestMethod;
 import javax.xml.crypto.dsig.Reference;
 import javax.xml.crypto.dsig.SignatureMethod;
@@ -251,7 +250,7 @@ public final class Rim {
     private static void checkShape(XMLSignature signature) throws GpuFormatException {
         var si = signature.getSignedInfo();
         String c14n = si.getCanonicalizationMethod().getAlgorithm();
-        if (!C14N_11.equals(c14n) && !CanonicalizationMethod.EXCLUSIVE.equals(c14n)) {
+        if (!C14N_11.equals(c14n)) {
             throw new GpuFormatException("RIM signature", "canonicalization " + c14n + " is not C14N 1.1");
         }
         String alg = si.getSignatureMethod().getAlgorithm();
@@ -277,8 +276,9 @@ public final class Rim {
         }
         for (Object t : transforms.subList(1, transforms.size())) {
             String a = ((Transform) t).getAlgorithm();
-            if (!C14N_11.equals(a) && !CanonicalizationMethod.EXCLUSIVE.equals(a)) {
-                throw new GpuFormatException("RIM signature", "transform " + a + " is not accepted");
+            if (!C14N_11.equals(a)) {
+                throw new GpuFormatException("RIM signature", "transform " + a + " is not accepted (only"
+                        + " enveloped-signature, then optionally C14N 1.1)");
             }
         }
     }

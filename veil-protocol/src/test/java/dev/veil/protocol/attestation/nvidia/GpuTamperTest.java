@@ -223,6 +223,16 @@ class GpuTamperTest {
     }
 
     @Test
+    void aChainOfMoreThanEightCertificatesIsRefused() {
+        GpuSamples.Sample s = GpuSamples.NVTRUST_HOPPER;
+        String chain = new String(s.evidence().certificateChain(), StandardCharsets.US_ASCII);
+        Check failure = refused(verify(s.evidence().report(), (chain + chain).getBytes(StandardCharsets.US_ASCII),
+                s.nonceBytes()));
+        assertThat(failure.name()).isEqualTo(GpuChecks.DEVICE_CHAIN);
+        assertThat(failure.detail()).contains("more than 8 certificates");
+    }
+
+    @Test
     void anArchitectureThePolicyExcludesIsRefused() {
         GpuSamples.Sample s = GpuSamples.SDK_BLACKWELL;
         Verdict v = verifier.verify(s.evidence(), s.nonceBytes(), GpuCollateral.none(),

@@ -117,12 +117,13 @@ class RimTest {
         String attacker = forged.substring(0, forged.indexOf("<ds:Signature")) + genuine.replace(
                 "<SoftwareIdentity ", "<SoftwareIdentity xmlns:w=\"urn:wrap\" ") + "</SoftwareIdentity>";
         byte[] wrapped = attacker.getBytes(StandardCharsets.UTF_8);
-        try {
-            Rim rim = Rim.parse(wrapped);
-            assertThatThrownBy(() -> rim.verify(NVIDIA, MID_2024)).isInstanceOf(Exception.class);
-        } catch (GpuFormatException e) {
-            assertThat(e.getMessage()).contains("Signature");
-        }
+        assertThatThrownBy(() -> Rim.parse(wrapped)).isInstanceOf(GpuFormatException.class)
+                .hasMessageContaining("ds:Signature is not a child of the SoftwareIdentity");
+        // The same forgery with the genuine signature moved up to the document element: the digest no longer matches.
+        String moved = forged;
+        Rim rim = Rim.parse(moved.getBytes(StandardCharsets.UTF_8));
+        assertThatThrownBy(() -> rim.verify(NVIDIA, MID_2024)).isInstanceOf(GeneralSecurityException.class)
+                .hasMessageContaining("does not match its signed digest");
         // A second signature anywhere is refused outright.
         String twice = xml.replace("</SoftwareIdentity>", xml.substring(xml.indexOf("<ds:Signature"),
                 xml.indexOf("</ds:Signature>") + 15) + "</SoftwareIdentity>");
