@@ -8,6 +8,7 @@ import dev.veil.protocol.attestation.Verdict;
 import dev.veil.protocol.attestation.nvidia.GpuArchitecture;
 import dev.veil.protocol.attestation.nvidia.GpuCollateral;
 import dev.veil.protocol.attestation.nvidia.GpuEvidence;
+import dev.veil.protocol.attestation.nvidia.GpuEvidenceList;
 import dev.veil.protocol.attestation.nvidia.GpuPolicy;
 import dev.veil.protocol.attestation.nvidia.GpuVerifier;
 import dev.veil.protocol.attestation.snp.SnpPolicy;
@@ -114,6 +115,9 @@ final class AttestCommand implements Runnable {
                 return 2;
             }
             String kind = format != null ? format : detect(evidence);
+            if (GpuVerifier.FORMAT.equals(kind) && GpuEvidenceList.looksLikeJson(evidence)) {
+                return verifyGpuList(evidence, policy, when, out, err);
+            }
             Verdict verdict;
             try {
                 verdict = switch (kind) {
@@ -135,6 +139,35 @@ final class AttestCommand implements Runnable {
             }
             print(out, kind, when, verdict);
             return verdict.passed() ? 0 : 1;
+        }
+
+        /** NVIDIA's serialised evidence JSON: one verdict per GPU; passes only when every GPU passed. */
+        private int verifyGpuList(byte[] json, JsonNode policy, Instant when, PrintStream out, PrintStream err) {
+            List<GpuEvidenceList.Entry> entries;
+            GpuCollateral gpu;
+            GpuPolicy gpuPolicy;
+            byte[] expected;
+            try {
+                entries = GpuEvidenceList.parse(json);
+                gpu = gpuCollateral == null ? GpuCollateral.none() : GpuCollateral.load(gpuCollateral);
+                gpuPolicy = gpuPolicy(policy);
+                expected = gpuNonce();
+            } catch (UsageException e) {
+                err.println("veil: " + e.getMessage());
+                return 2;
+            } catch (Exception e) {
+                err.println("veil: " + e.getMessage());
+                return 2;
+            }
+            boolean all = true;
+            for (int i = 0; i < entries.size(); i++) {
+                Verdict v = new GpuVerifier().verify(entries.get(i).evidence(), expected, gpu, gpuPolicy, when);
+                out.println("GPU " + (i + 1) + " of " + entries.size() + ":");
+                print(out, GpuVerifier.FORMAT, when, v);
+                all &= v.passed();
+            }
+            out.println(all ? "ALL " + entries.size() + " GPUs PASSED" : "REFUSED: not every GPU passed");
+            return all ? 0 : 1;
         }
 
         private static void print(PrintStream out, String kind, Instant when, Verdict verdict) {
@@ -164,6 +197,9 @@ final class AttestCommand implements Runnable {
             }
             if (evidence.length > 2 && evidence[0] == 0x11 && (evidence[1] & 0xff) == 0xE0) {
                 return GpuVerifier.FORMAT; // SPDM 1.1 GET_MEASUREMENTS, as NVIDIA GPUs' reports begin
+            }
+            if (GpuEvidenceList.looksLikeJson(evidence)) {
+                return GpuVerifier.FORMAT; // NVIDIA's serialised GPU evidence, the only JSON evidence read here
             }
             return "unknown";
         }

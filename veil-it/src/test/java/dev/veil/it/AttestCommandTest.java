@@ -100,6 +100,22 @@ class AttestCommandTest {
     }
 
     @Test
+    void nvidiasSerialisedEvidenceForFourGpusIsVerifiedPerGpu() throws Exception {
+        Path policy = Files.writeString(work.resolve("gpu.yaml"),
+                "require_rims: false\naccept_unchecked_revocation: true\n");
+        String json = SAMPLES.resolve("nvidia/attestation-sdk/serialized/multi_gpu_hopper.json").toString();
+        CompatProcess.Result r = verify(json, "--nonce",
+                "e97b23a1718095a0e9e35edca810768c70a6a5a389b705e753b197912bc11576", "--policy", policy.toString(),
+                "--at", "2025-06-01T00:00:00Z");
+        assertThat(r.exit()).as(r.stdout() + r.stderr()).isZero();
+        assertThat(r.stdout()).contains("GPU 4 of 4:").contains("ALL 4 GPUs PASSED");
+        CompatProcess.Result wrong = verify(json, "--nonce", GPU_NONCE, "--policy", policy.toString(),
+                "--at", "2025-06-01T00:00:00Z");
+        assertThat(wrong.exit()).isEqualTo(1);
+        assertThat(wrong.stdout()).contains("[FAIL] nonce").contains("REFUSED: not every GPU passed");
+    }
+
+    @Test
     void usageErrorsExitWithTwo() throws Exception {
         Path policy = Files.writeString(work.resolve("policy.yaml"), "allow_debugg: true\n");
         CompatProcess.Result r = verify(SAMPLES.resolve("tdx/dcap-qvl/tdx_quote").toString(), "--policy", policy.toString());

@@ -7,14 +7,21 @@ import java.util.HexFormat;
  * One GPU's evidence as its driver returns it: the attestation report (SPDM GET_MEASUREMENTS request and response) and
  * the device certificate chain (PEM, leaf first, as NVML returns it).
  *
- * @param report           the raw report bytes
- * @param certificateChain the PEM chain
+ * @param report               the raw report bytes
+ * @param certificateChain     the PEM chain
+ * @param declaredArchitecture the architecture the collector labelled it with ({@code HOPPER}, {@code BLACKWELL}), or
+ *                             null; never trusted, only compared with the device certificate
  */
-public record GpuEvidence(byte[] report, byte[] certificateChain) {
+public record GpuEvidence(byte[] report, byte[] certificateChain, String declaredArchitecture) {
 
     public GpuEvidence {
         report = report == null ? new byte[0] : report.clone();
         certificateChain = certificateChain == null ? new byte[0] : certificateChain.clone();
+    }
+
+    /** Evidence without a declared architecture. */
+    public GpuEvidence(byte[] report, byte[] certificateChain) {
+        this(report, certificateChain, null);
     }
 
     @Override

@@ -159,6 +159,11 @@ public final class GpuVerifier {
             throw new CheckFailed("unknown GPU architecture: the device certificate is '" + cn
                     + "' (known: GH100 Hopper, GB100 Blackwell)");
         }
+        String declared = c.evidence.declaredArchitecture();
+        if (declared != null && !declared.strip().equalsIgnoreCase(c.arch.name())) {
+            throw new CheckFailed("the evidence is labelled '" + declared + "' but the device certificate is "
+                    + c.arch.label() + " ('" + cn + "')");
+        }
         if (!c.policy.allowedArchitectures().contains(c.arch)) {
             throw new CheckFailed(c.arch.label() + " is not among the allowed architectures "
                     + c.policy.allowedArchitectures());
