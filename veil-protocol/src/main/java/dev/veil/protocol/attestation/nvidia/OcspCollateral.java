@@ -162,16 +162,15 @@ public final class OcspCollateral {
                         RevokedInfo info = RevokedInfo.getInstance(status.getStatus());
                         String reason = info.getRevocationReason() == null ? "unspecified"
                                 : reasonName(info.getRevocationReason().getValue().intValue());
-                        throw new GeneralSecurityException("'" + name + "' is REVOKED (" + reason + ", at "
+                        throw new Definitive("'" + name + "' is REVOKED (" + reason + ", at "
                                 + instant(info.getRevocationTime()) + ")");
                     }
-                    default -> throw new GeneralSecurityException("the OCSP responder does not know '" + name
+                    default -> throw new Definitive("the OCSP responder does not know '" + name
                             + "' (status unknown)");
                 }
+            } catch (Definitive e) {
+                throw e;
             } catch (GeneralSecurityException e) {
-                if (e.getMessage().contains("REVOKED") || e.getMessage().contains("status unknown")) {
-                    throw e;
-                }
                 problems.add(e.getMessage());
             }
         }
@@ -181,6 +180,13 @@ public final class OcspCollateral {
                     + (unparsable.isEmpty() ? "" : "; unparsable: " + String.join("; ", unparsable)));
         }
         throw new GeneralSecurityException(String.join("; ", problems));
+    }
+
+    /** A verified response's answer (revoked, unknown): final, unlike a response that could not be used. */
+    private static final class Definitive extends GeneralSecurityException {
+        Definitive(String message) {
+            super(message);
+        }
     }
 
     private static SingleResponse find(BasicOCSPResponse r, X509Certificate cert, X509Certificate issuer)
