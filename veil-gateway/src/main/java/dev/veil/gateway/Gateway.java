@@ -16,6 +16,7 @@ import dev.veil.gateway.json.JsonWriter;
 import dev.veil.gateway.metering.RequestIds;
 import dev.veil.gateway.metering.RequestMeter;
 import dev.veil.http.InvalidRequests;
+import dev.veil.http.MemoryBudget;
 import dev.veil.http.StrictHttpTransport;
 import dev.veil.gateway.metering.UsageReport;
 import dev.veil.gateway.openai.ModelListWriter;
@@ -146,9 +147,12 @@ public final class Gateway implements AutoCloseable {
                             attestation.allowSimulated()),
                     new AttestationVerifier(HardwareVerifiers.defaults(tdxCollateral(attestation))),
                     attestation.reattestIntervalMs());
+            // Request bodies and whole upstream answers held at once share half the heap (see MemoryBudget).
+            MemoryBudget bodies = config.server().bodyMemoryBytes() > 0 ? MemoryBudget.of(config.server().bodyMemoryBytes())
+                    : MemoryBudget.ofHeap(MemoryBudget.DEFAULT_HEAP_SHARE);
             InferenceRelay relay = new InferenceRelay(new InferenceRelay.Parts(clients, json, meter, rewriter, health,
                     routing, new PrivacyReceipt(jsonWriter, minimisation),
-                    config.server().forwardHeaders(), nodes, config.server().sendTimeoutMs()));
+                    config.server().forwardHeaders(), nodes, config.server().sendTimeoutMs(), bodies));
             KeyAuthenticator authenticator = new KeyAuthenticator(store.apiKeys(), jdbc, KEY_CACHE_TTL);
             RoutePlanner planner = new RoutePlanner(catalog, health, nodes);
             PolicyRefusal refusal = new PolicyRefusal();
@@ -172,7 +176,7 @@ public final class Gateway implements AutoCloseable {
                     authenticator, json);
             ApiServer api = new ApiServer(new ApiServer.Parts(catalog, authenticator, inspector, planner, refusal, limits,
                     relay, meter, new ModelListWriter(jsonWriter), new UsageReport(jsonWriter), store.ledger(), admin,
-                    metrics, jdbc, config.server().maxBodyBytes(), nodes, batchApi));
+                    metrics, jdbc, config.server().maxBodyBytes(), bodies, nodes, batchApi));
             try {
                 // Admit nodes before taking traffic, so the first requests find them; a node that is down is retried
                 // on the schedule.
