@@ -1,6 +1,7 @@
 package dev.veil.gateway.relay;
 
 import dev.veil.gateway.config.RoutingConfig;
+import dev.veil.gateway.http.GatewayBusy;
 import dev.veil.gateway.http.HeaderNames;
 import dev.veil.gateway.routing.Upstream;
 import dev.veil.protocol.OpenAiError;
@@ -80,9 +81,12 @@ public final class Attempting {
                 + BUSY_RETRY_AFTER_SECONDS + " s.", OpenAiError.UPSTREAM, null, UPSTREAM_BUSY);
     }
 
-    /** Whether {@code error} is {@link #upstreamBusy()}, which the client gets with {@code Retry-After}. */
+    /**
+     * Whether {@code error} is {@link #upstreamBusy()} or the gateway's own {@link GatewayBusy}: local shortages the
+     * client gets with {@code Retry-After}.
+     */
     public static boolean isBusy(OpenAiError error) {
-        return UPSTREAM_BUSY.equals(error.code());
+        return UPSTREAM_BUSY.equals(error.code()) || GatewayBusy.CODE.equals(error.code());
     }
 
     /** The answer to a 2xx that is not what was asked for (wrong content type or encoding, not JSON, usage out of range). */

@@ -419,13 +419,14 @@ public final class InferenceRelay {
                 return;
             }
             if (body.failed() && body.cause() instanceof MemoryBudget.Exhausted) {
-                // The gateway's own shortage, not the upstream's failure: no route is blamed and no other candidate
-                // is tried (it would need the same memory); the client is told to come back.
+                // The gateway's own shortage, not necessarily this upstream's doing (another answer may hold the
+                // budget): no route is blamed. What this answer held is released, so the next candidate may fit;
+                // when none does, the client gets 503 gateway_busy with Retry-After.
                 breaker.release();
                 LOG.debug("request_id={} route={} answer dropped: memory budget spent", a.exchange.requestId(),
                         route.name());
-                a.exchange.response().putHeader(HttpHeaders.RETRY_AFTER, GatewayBusy.RETRY_AFTER_SECONDS);
-                answerError(a, GatewayBusy.error());
+                a.lastError = GatewayBusy.error();
+                retry(a);
                 return;
             }
             if (body.failed()) {
