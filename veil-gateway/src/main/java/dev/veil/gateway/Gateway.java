@@ -12,9 +12,13 @@ import dev.veil.gateway.config.StoreConfig;
 import dev.veil.gateway.config.VeilConfig;
 import dev.veil.gateway.config.ServerConfig;
 import dev.veil.gateway.http.ApiServer;
+import dev.veil.gateway.http.TransparencyApi;
 import dev.veil.gateway.json.JsonWriter;
 import dev.veil.gateway.metering.RequestIds;
 import dev.veil.gateway.metering.RequestMeter;
+import dev.veil.gateway.transparency.LogEntries;
+import dev.veil.gateway.transparency.LogKeyFile;
+import dev.veil.gateway.transparency.TransparencyLog;
 import dev.veil.http.InvalidRequests;
 import dev.veil.http.MemoryBudget;
 import dev.veil.http.StrictHttpTransport;
@@ -138,6 +142,7 @@ public final class Gateway implements AutoCloseable {
                     config.store().retentionDays());
             RequestMeter meter = new RequestMeter(metrics, metering, limits, minimisation);
             RoutingConfig routing = config.routing();
+            TransparencyLog transparency = openTransparencyLog(store, Path.of(config.store().dataDir()));
             RouteHealth health = new RouteHealth(routing.breakerFailures(), routing.breakerOpenMs(), System::currentTimeMillis);
             RequestRewriter rewriter = new RequestRewriter(json);
             AttestationConfig attestation = config.attestation();
@@ -146,7 +151,9 @@ public final class Gateway implements AutoCloseable {
                     new AttestationPolicy(Set.copyOf(attestation.allowedFormats()), Set.copyOf(attestation.allowedMeasurements()),
                             attestation.allowSimulated()),
                     new AttestationVerifier(HardwareVerifiers.defaults(tdxCollateral(attestation))),
-                    attestation.reattestIntervalMs());
+                    attestation.reattestIntervalMs(),
+                    (name, node) -> jdbc.executeBlocking(() -> transparency.append(LogEntries.node(name, node)), false)
+                            .mapEmpty());
             // Request bodies and whole upstream answers held at once share half the heap (see MemoryBudget).
             MemoryBudget bodies = config.server().bodyMemoryBytes() > 0 ? MemoryBudget.of(config.server().bodyMemoryBytes())
                     : MemoryBudget.ofHeap(MemoryBudget.DEFAULT_HEAP_SHARE);
@@ -176,7 +183,8 @@ public final class Gateway implements AutoCloseable {
                     authenticator, json);
             ApiServer api = new ApiServer(new ApiServer.Parts(catalog, authenticator, inspector, planner, refusal, limits,
                     relay, meter, new ModelListWriter(jsonWriter), new UsageReport(jsonWriter), store.ledger(), admin,
-                    metrics, jdbc, config.server().maxBodyBytes(), bodies, nodes, batchApi));
+                    metrics, jdbc, config.server().maxBodyBytes(), bodies, nodes, batchApi,
+                    new TransparencyApi(transparency, jsonWriter)));
             try {
                 // Admit nodes before taking traffic, so the first requests find them; a node that is down is retried
                 // on the schedule.
@@ -229,6 +237,20 @@ public final class Gateway implements AutoCloseable {
             store.close();
             throw new IllegalStateException("the gateway failed to start: " + e.getClass().getSimpleName()
                     + (e.getMessage() == null ? "" : " (" + e.getMessage() + ")"), e);
+        }
+    }
+
+    /**
+     * Opens the transparency log from the store with its key from the data directory (made on first start). Blocking:
+     * start-up only.
+     */
+    private static TransparencyLog openTransparencyLog(Store store, Path dataDir) {
+        try {
+            return TransparencyLog.open(store.transparencyLog(), LogKeyFile.loadOrCreate(dataDir.resolve(LogKeyFile.NAME)),
+                    Clock.systemUTC());
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("the transparency log key could not be read or made in " + dataDir + ": "
+                    + e.getMessage(), e);
         }
     }
 

@@ -37,6 +37,7 @@ public final class Store implements AutoCloseable {
     private final UsageLedgerRepository ledger;
     private final BatchFileRepository batchFiles;
     private final BatchRepository batches;
+    private final TransparencyLogRepository transparencyLog;
 
     private Store(HikariDataSource dataSource, String vendor) {
         this.dataSource = dataSource;
@@ -46,6 +47,7 @@ public final class Store implements AutoCloseable {
         this.ledger = new UsageLedgerRepository(dataSource);
         this.batchFiles = new BatchFileRepository(dataSource);
         this.batches = new BatchRepository(dataSource, requests, ledger);
+        this.transparencyLog = new TransparencyLogRepository(dataSource);
     }
 
     /**
@@ -152,6 +154,11 @@ public final class Store implements AutoCloseable {
     /** Batches of the Batches API. */
     public BatchRepository batches() {
         return batches;
+    }
+
+    /** The transparency log's leaves. */
+    public TransparencyLogRepository transparencyLog() {
+        return transparencyLog;
     }
 
     /** Closes the pool. Close any {@link MeteringWriter} first so it can flush. */

@@ -55,7 +55,8 @@ public final class ApiServer implements Handler<HttpServerRequest> {
             "POST /v1/embeddings", "GET /v1/models", "GET /v1/models/{model}", "GET /v1/usage", "GET /v1/attestation",
             "POST|GET /v1/files", "GET|DELETE /v1/files/{file_id}", "GET /v1/files/{file_id}/content",
             "POST|GET /v1/batches", "GET /v1/batches/{batch_id}", "POST /v1/batches/{batch_id}/cancel",
-            "GET /v1/receipts/key", "/admin/keys (admin token)", "GET /health", "GET /metrics");
+            "GET /v1/receipts/key", "GET /v1/transparency/{head|entries|proof/inclusion|proof/consistency}",
+            "/admin/keys (admin token)", "GET /health", "GET /metrics");
 
     private final ModelCatalog catalog;
     private final KeyAuthenticator authenticator;
@@ -74,6 +75,7 @@ public final class ApiServer implements Handler<HttpServerRequest> {
     private final WorkerExecutor jdbc;
     private final long maxBodyBytes;
     private final MemoryBudget bodies;
+    private final TransparencyApi transparency;
     private final E2eeRequests e2ee;
     private final BatchApi batchApi;
 
@@ -83,7 +85,7 @@ public final class ApiServer implements Handler<HttpServerRequest> {
                         ModelListWriter modelList, UsageReport usageReport, UsageLedgerRepository ledger, AdminApi admin,
                         GatewayMetrics metrics, WorkerExecutor jdbc, long maxBodyBytes, MemoryBudget bodies,
                         NodeRegistry nodes,
-                        BatchApi batchApi) {
+                        BatchApi batchApi, TransparencyApi transparency) {
     }
 
     public ApiServer(Parts parts) {
@@ -104,6 +106,7 @@ public final class ApiServer implements Handler<HttpServerRequest> {
         this.jdbc = parts.jdbc();
         this.maxBodyBytes = parts.maxBodyBytes();
         this.bodies = parts.bodies();
+        this.transparency = parts.transparency();
         this.e2ee = new E2eeRequests(parts.nodes());
         this.batchApi = parts.batchApi();
     }
@@ -155,6 +158,8 @@ public final class ApiServer implements Handler<HttpServerRequest> {
                     withKey(exchange, "models", HttpMethod.GET, key -> oneModel(exchange, key, path));
                 } else if (path.equals(ADMIN_KEYS) || path.startsWith(ADMIN_KEYS + "/")) {
                     admin(exchange, path);
+                } else if (path.startsWith(TransparencyApi.PREFIX)) {
+                    withKey(exchange, "transparency", HttpMethod.GET, key -> transparency(exchange, path));
                 } else if (BatchApi.serves(path)) {
                     batchApi.handle(exchange);
                 } else {
@@ -295,6 +300,14 @@ public final class ApiServer implements Handler<HttpServerRequest> {
             }
             ok(exchange, result.result());
         });
+    }
+
+    private void transparency(Exchange exchange, String path) {
+        try {
+            ok(exchange, transparency.answer(path, QueryParams.of(exchange.request())));
+        } catch (InvalidRequestException e) {
+            error(exchange, e.error());
+        }
     }
 
     /** The models a key may use, each showing only the routes the key's policy allows. */

@@ -41,11 +41,12 @@ public final class NodeRegistry implements NodeAdmission, AutoCloseable {
     private final AttestationPolicy policy;
     private final AttestationVerifier verifier;
     private final long intervalMs;
+    private final AdmissionLog admissionLog;
     private final ConcurrentHashMap<String, VerifiedNode> admitted = new ConcurrentHashMap<>();
     private long timer = -1;
 
     public NodeRegistry(Vertx vertx, UpstreamClients clients, Collection<Upstream> nodes, AttestationPolicy policy,
-                        AttestationVerifier verifier, long intervalMs) {
+                        AttestationVerifier verifier, long intervalMs, AdmissionLog admissionLog) {
         this.vertx = vertx;
         this.clients = clients;
         this.nodes = new ConcurrentHashMap<>();
@@ -55,6 +56,7 @@ public final class NodeRegistry implements NodeAdmission, AutoCloseable {
         this.policy = policy;
         this.verifier = verifier;
         this.intervalMs = intervalMs;
+        this.admissionLog = admissionLog;
     }
 
     /** Attests every node now and then on the schedule; the future completes when the first round is done. */
@@ -146,19 +148,23 @@ public final class NodeRegistry implements NodeAdmission, AutoCloseable {
         byte[] nonce = new byte[32];
         RANDOM.nextBytes(nonce);
         return evidence(node, nonce).compose(evidence -> {
+            VerifiedNode verifiedNode;
             try {
-                VerifiedNode verifiedNode = verifier.verify(evidence, nonce, policy);
+                verifiedNode = verifier.verify(evidence, nonce, policy);
+            } catch (AttestationException e) {
+                drop(node, e.code());
+                return Future.succeededFuture(false);
+            }
+            // Published before it serves: an identity that could not be logged is not admitted.
+            return admissionLog.record(node.name(), verifiedNode).map(logged -> {
                 VerifiedNode before = admitted.put(node.name(), verifiedNode);
                 if (before == null || !before.nodeKeyId().equals(verifiedNode.nodeKeyId())) {
                     LOG.info("node {} admitted: format={}{} node_key_id={} measurement={}", node.name(), verifiedNode.format(),
                             verifiedNode.simulated() ? " (SIMULATED, no hardware TEE)" : "", verifiedNode.nodeKeyId(),
                             verifiedNode.measurement());
                 }
-                return Future.succeededFuture(true);
-            } catch (AttestationException e) {
-                drop(node, e.code());
-                return Future.succeededFuture(false);
-            }
+                return true;
+            });
         }).recover(failure -> {
             drop(node, failure.getClass().getSimpleName());
             return Future.succeededFuture(false);

@@ -1,0 +1,158 @@
+package dev.veil.gateway.http;
+
+import dev.veil.gateway.json.JsonWriter;
+import dev.veil.gateway.openai.InvalidRequestException;
+import dev.veil.gateway.transparency.TransparencyLog;
+import dev.veil.protocol.OpenAiError;
+import dev.veil.protocol.transparency.SignedTreeHead;
+import dev.veil.store.TransparencyEntry;
+import java.util.Base64;
+import java.util.List;
+import java.util.Locale;
+import java.util.OptionalLong;
+
+/**
+ * The transparency log's read endpoints (docs/transparency.md): the signed tree head, entries by index, and inclusion
+ * and consistency proofs. Binary values are base64, as in RFC 9162's JSON API; an entry is returned as the exact text
+ * that was hashed, so a client hashes what it reads.
+ */
+public final class TransparencyApi {
+
+    /** The path prefix this API serves. */
+    public static final String PREFIX = "/v1/transparency/";
+    /** The most entries one call returns. */
+    static final int MAX_ENTRIES = 256;
+
+    private static final Base64.Encoder B64 = Base64.getEncoder();
+
+    private final TransparencyLog log;
+    private final JsonWriter json;
+
+    public TransparencyApi(TransparencyLog log, JsonWriter json) {
+        this.log = log;
+        this.json = json;
+    }
+
+    /** The JSON body for {@code path} with {@code query}, or a 4xx as {@link InvalidRequestException}. */
+    public byte[] answer(String path, QueryParams query) throws InvalidRequestException {
+        return switch (path.substring(PREFIX.length())) {
+            case "head" -> head();
+            case "entries" -> entries(query);
+            case "proof/inclusion" -> inclusion(query);
+            case "proof/consistency" -> consistency(query);
+            default -> throw new InvalidRequestException(new OpenAiError(404, "Unknown transparency path; Veil serves "
+                    + "GET /v1/transparency/head, /entries?start=&end=, /proof/inclusion?leaf_index=&tree_size= (or "
+                    + "leaf_hash=) and /proof/consistency?first=&second=.", OpenAiError.INVALID_REQUEST, null,
+                    "unknown_url"));
+        };
+    }
+
+    private byte[] head() {
+        SignedTreeHead head = log.head();
+        return json.write(g -> {
+            g.writeStartObject();
+            g.writeNumberField("tree_size", head.treeSize());
+            g.writeNumberField("timestamp", head.timestampMillis());
+            g.writeStringField("root_hash", B64.encodeToString(head.rootHash()));
+            g.writeStringField("signature", B64.encodeToString(head.signature()));
+            g.writeStringField("log_key", B64.encodeToString(log.publicKey()));
+            g.writeEndObject();
+        });
+    }
+
+    private byte[] entries(QueryParams query) throws InvalidRequestException {
+        long size = log.size();
+        long start = number(query, "start", 0, 0, size);
+        long end = number(query, "end", Math.min(size, start + MAX_ENTRIES), start, size);
+        List<TransparencyEntry> entries = log.entries(start, Math.min(end, start + MAX_ENTRIES));
+        return json.write(g -> {
+            g.writeStartObject();
+            g.writeNumberField("tree_size", size);
+            g.writeArrayFieldStart("entries");
+            for (TransparencyEntry e : entries) {
+                g.writeStartObject();
+                g.writeNumberField("leaf_index", e.index());
+                g.writeStringField("entry", e.entry());
+                g.writeNumberField("created_at", e.createdAt());
+                g.writeEndObject();
+            }
+            g.writeEndArray();
+            g.writeEndObject();
+        });
+    }
+
+    private byte[] inclusion(QueryParams query) throws InvalidRequestException {
+        long size = log.size();
+        long treeSize = number(query, "tree_size", size, 1, size);
+        long index;
+        String leafHash = query.get("leaf_hash");
+        if (leafHash != null) {
+            OptionalLong found = log.indexOf(leafHash.toLowerCase(Locale.ROOT));
+            if (found.isEmpty() || found.getAsLong() >= treeSize) {
+                throw new InvalidRequestException(new OpenAiError(404, "No entry with this leaf_hash in the tree of "
+                        + treeSize + " leaves.", OpenAiError.INVALID_REQUEST, "leaf_hash", "leaf_not_found"));
+            }
+            index = found.getAsLong();
+        } else {
+            index = number(query, "leaf_index", -1, 0, treeSize - 1);
+            if (index < 0) {
+                throw new InvalidRequestException(OpenAiError.invalidRequest("Name the leaf: leaf_index or leaf_hash.",
+                        "leaf_index", "missing_parameter"));
+            }
+        }
+        List<byte[]> proof = log.inclusionProof(index, treeSize);
+        long leaf = index;
+        return json.write(g -> {
+            g.writeStartObject();
+            g.writeNumberField("leaf_index", leaf);
+            g.writeNumberField("tree_size", treeSize);
+            proof(g, proof);
+            g.writeEndObject();
+        });
+    }
+
+    private byte[] consistency(QueryParams query) throws InvalidRequestException {
+        long size = log.size();
+        long second = number(query, "second", size, 0, size);
+        long first = number(query, "first", -1, 0, second);
+        if (first < 0) {
+            throw new InvalidRequestException(OpenAiError.invalidRequest("Name the older tree size: first.", "first",
+                    "missing_parameter"));
+        }
+        List<byte[]> proof = log.consistencyProof(first, second);
+        return json.write(g -> {
+            g.writeStartObject();
+            g.writeNumberField("first", first);
+            g.writeNumberField("second", second);
+            proof(g, proof);
+            g.writeEndObject();
+        });
+    }
+
+    private static void proof(com.fasterxml.jackson.core.JsonGenerator g, List<byte[]> proof) throws java.io.IOException {
+        g.writeArrayFieldStart("proof");
+        for (byte[] hash : proof) {
+            g.writeString(B64.encodeToString(hash));
+        }
+        g.writeEndArray();
+    }
+
+    /** A whole number within {@code [min, max]}, {@code byDefault} when absent; a 400 naming it otherwise. */
+    private static long number(QueryParams query, String name, long byDefault, long min, long max)
+            throws InvalidRequestException {
+        String text = query.get(name);
+        if (text == null) {
+            return byDefault;
+        }
+        try {
+            long n = Long.parseLong(text.trim());
+            if (n >= min && n <= max) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // refused below
+        }
+        throw new InvalidRequestException(OpenAiError.invalidRequest("\"" + name + "\" must be a whole number between "
+                + min + " and " + max + " here.", name, "invalid_value"));
+    }
+}
