@@ -96,6 +96,18 @@ class TransparencyLogTest {
                             hashes(proof), B64.decode(firstHead.path("root_hash").asText())))
                             .isInstanceOf(dev.veil.protocol.transparency.InvalidProof.class);
 
+                    // The attestation answer carries, for each node, its logged identity with the inclusion proof.
+                    JsonNode attested = JSON.readTree(get(gateway, key, "/v1/attestation?model=nm&nonce=" + "cd".repeat(32))
+                            .body());
+                    JsonNode logged = attested.path("transparency").path("nodes").get(0);
+                    assertThat(JSON.readTree(logged.path("entry").asText()).path("node_key_id").asText()).isEqualTo(nodeKeyId);
+                    JsonNode attestedHead = attested.path("transparency").path("tree_head");
+                    assertThat(attestedHead.path("root_hash").asText()).isEqualTo(firstHead.path("root_hash").asText());
+                    byte[] loggedLeaf = MerkleHash.leaf(logged.path("entry").asText().getBytes(StandardCharsets.UTF_8));
+                    assertThatCode(() -> ProofVerifier.verifyInclusion(logged.path("leaf_index").asLong(),
+                            attestedHead.path("tree_size").asLong(), loggedLeaf, hashes(logged),
+                            B64.decode(attestedHead.path("root_hash").asText()))).doesNotThrowAnyException();
+
                     // Bad input is a 4xx naming the parameter.
                     assertThat(get(gateway, key, "/v1/transparency/proof/inclusion?leaf_index=2").statusCode()).isEqualTo(400);
                     assertThat(get(gateway, key, "/v1/transparency/entries?start=-1").statusCode()).isEqualTo(400);

@@ -107,7 +107,7 @@ public final class ApiServer implements Handler<HttpServerRequest> {
         this.maxBodyBytes = parts.maxBodyBytes();
         this.bodies = parts.bodies();
         this.transparency = parts.transparency();
-        this.e2ee = new E2eeRequests(parts.nodes());
+        this.e2ee = new E2eeRequests(parts.nodes(), parts.transparency().log());
         this.batchApi = parts.batchApi();
     }
 

@@ -6,6 +6,9 @@ import dev.veil.gateway.nodes.NodeRegistry;
 import dev.veil.gateway.openai.Endpoint;
 import dev.veil.gateway.openai.InferenceRequest;
 import dev.veil.gateway.openai.InvalidRequestException;
+import dev.veil.gateway.transparency.LogEntries;
+import dev.veil.gateway.transparency.TransparencyLog;
+import dev.veil.protocol.attestation.AttestationVerifier.VerifiedNode;
 import dev.veil.protocol.policy.Exclusion;
 import dev.veil.gateway.policy.RoutePlan;
 import dev.veil.gateway.routing.Model;
@@ -13,12 +16,18 @@ import dev.veil.gateway.routing.Route;
 import dev.veil.protocol.OpenAiError;
 import dev.veil.protocol.attestation.Evidence;
 import dev.veil.protocol.e2ee.E2ee;
+import dev.veil.protocol.transparency.MerkleHash;
+import dev.veil.protocol.transparency.SignedTreeHead;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpServerRequest;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
 
 /** The gateway's share of e2ee: reading the clear envelope of an e2ee request, and gathering node evidence. */
 final class E2eeRequests {
@@ -30,9 +39,11 @@ final class E2eeRequests {
     private static final JsonFactory JSON = new JsonFactory();
 
     private final NodeRegistry nodes;
+    private final TransparencyLog transparency;
 
-    E2eeRequests(NodeRegistry nodes) {
+    E2eeRequests(NodeRegistry nodes, TransparencyLog transparency) {
         this.nodes = nodes;
+        this.transparency = transparency;
     }
 
     /** Reads and checks the clear headers, naming the bad one. */
@@ -81,19 +92,28 @@ final class E2eeRequests {
         return E2ee.unhex(hex.toLowerCase(java.util.Locale.ROOT));
     }
 
-    /** {@code {"model": id, "nodes": [evidence...]}} for the model's admitted nodes; null when none answered. */
+    /**
+     * {@code {"model": id, "nodes": [evidence...], "transparency": {...}}} for the model's admitted nodes; null when
+     * none answered. {@code transparency} holds the signed tree head and, for each node in the same order, its logged
+     * identity entry with the inclusion proof in that head (or null when its identity is not in the log).
+     */
     Future<byte[]> evidence(Model model, byte[] nonce) {
         List<Future<Evidence>> pending = new ArrayList<>();
+        List<String> names = new ArrayList<>();
         for (Route route : model.routes()) {
             if (route.node() && nodes.admitted(route)) {
                 pending.add(nodes.evidence(route.upstream(), nonce));
+                names.add(route.upstream().name());
             }
         }
         return Future.join(pending).transform(done -> {
             List<Evidence> answered = new ArrayList<>();
-            for (Future<Evidence> f : pending) {
+            List<String> answeredNames = new ArrayList<>();
+            for (int i = 0; i < pending.size(); i++) {
+                Future<Evidence> f = pending.get(i);
                 if (f.succeeded()) {
                     answered.add(f.result());
+                    answeredNames.add(names.get(i));
                 }
             }
             if (answered.isEmpty()) {
@@ -108,12 +128,40 @@ final class E2eeRequests {
                     e.write(g);
                 }
                 g.writeEndArray();
+                writeTransparency(g, answeredNames);
                 g.writeEndObject();
             } catch (IOException e) {
                 return Future.failedFuture(e);
             }
             return Future.succeededFuture(out.toByteArray());
         });
+    }
+
+    /** The tree head and each answered node's logged identity with its inclusion proof in that head. */
+    private void writeTransparency(JsonGenerator g, List<String> nodeNames) throws IOException {
+        SignedTreeHead head = transparency.head();
+        g.writeObjectFieldStart("transparency");
+        g.writeObjectFieldStart("tree_head");
+        TransparencyApi.writeHead(g, head, transparency.publicKey());
+        g.writeEndObject();
+        g.writeArrayFieldStart("nodes");
+        for (String name : nodeNames) {
+            Optional<VerifiedNode> verified = nodes.verified(name);
+            String entry = verified.map(v -> LogEntries.node(name, v)).orElse(null);
+            OptionalLong index = entry == null ? OptionalLong.empty()
+                    : transparency.indexOf(HexFormat.of().formatHex(MerkleHash.leaf(entry.getBytes(StandardCharsets.UTF_8))));
+            if (index.isEmpty() || index.getAsLong() >= head.treeSize()) {
+                g.writeNull();
+                continue;
+            }
+            g.writeStartObject();
+            g.writeStringField("entry", entry);
+            g.writeNumberField("leaf_index", index.getAsLong());
+            TransparencyApi.writeProof(g, transparency.inclusionProof(index.getAsLong(), head.treeSize()));
+            g.writeEndObject();
+        }
+        g.writeEndArray();
+        g.writeEndObject();
     }
 
     private static InvalidRequestException e2ee(int status, String message, String param, String code) {

@@ -33,6 +33,26 @@ public final class TransparencyApi {
         this.json = json;
     }
 
+    /** The log it serves. */
+    TransparencyLog log() {
+        return log;
+    }
+
+    /** Writes the signed tree head's members (inside an object the caller opened). */
+    static void writeHead(com.fasterxml.jackson.core.JsonGenerator g, SignedTreeHead head, byte[] logKey)
+            throws java.io.IOException {
+        g.writeNumberField("tree_size", head.treeSize());
+        g.writeNumberField("timestamp", head.timestampMillis());
+        g.writeStringField("root_hash", B64.encodeToString(head.rootHash()));
+        g.writeStringField("signature", B64.encodeToString(head.signature()));
+        g.writeStringField("log_key", B64.encodeToString(logKey));
+    }
+
+    /** Writes a proof as a {@code proof} array of base64 hashes. */
+    static void writeProof(com.fasterxml.jackson.core.JsonGenerator g, List<byte[]> proof) throws java.io.IOException {
+        proof(g, proof);
+    }
+
     /** The JSON body for {@code path} with {@code query}, or a 4xx as {@link InvalidRequestException}. */
     public byte[] answer(String path, QueryParams query) throws InvalidRequestException {
         return switch (path.substring(PREFIX.length())) {
@@ -51,11 +71,7 @@ public final class TransparencyApi {
         SignedTreeHead head = log.head();
         return json.write(g -> {
             g.writeStartObject();
-            g.writeNumberField("tree_size", head.treeSize());
-            g.writeNumberField("timestamp", head.timestampMillis());
-            g.writeStringField("root_hash", B64.encodeToString(head.rootHash()));
-            g.writeStringField("signature", B64.encodeToString(head.signature()));
-            g.writeStringField("log_key", B64.encodeToString(log.publicKey()));
+            writeHead(g, head, log.publicKey());
             g.writeEndObject();
         });
     }
