@@ -44,6 +44,11 @@ final class ProxyCommand implements Callable<Integer> {
             description = "Intel collateral (tcb_info.json, qe_identity.json, CRLs; see docs/attestation.md) to accept TDX nodes.")
     java.nio.file.Path tdxCollateral;
 
+    @Option(names = "--transparency-log-key", paramLabel = "<base64>",
+            description = "Require every node to be published in the gateway's transparency log under tree heads signed "
+                    + "by this key (log_key of GET /v1/transparency/head; see docs/transparency.md).")
+    String transparencyLogKey;
+
     @Override
     public Integer call() {
         return run(System.getenv(), System.out, System.err);
@@ -72,7 +77,13 @@ final class ProxyCommand implements Callable<Integer> {
         }
         ProxySettings settings;
         try {
-            settings = new ProxySettings(gateway, key, host, port, policy);
+            byte[] logKey = transparencyLogKey == null ? null : java.util.Base64.getDecoder().decode(transparencyLogKey.trim());
+            if (logKey != null && logKey.length != 32) {
+                err.println("veil: --transparency-log-key must be a 32-byte Ed25519 key in base64 (log_key of "
+                        + "GET /v1/transparency/head).");
+                return 2;
+            }
+            settings = new ProxySettings(gateway, key, host, port, policy, null, logKey);
         } catch (IllegalArgumentException e) {
             err.println("veil: " + e.getMessage());
             return 2;

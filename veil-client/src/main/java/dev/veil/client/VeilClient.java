@@ -84,6 +84,7 @@ public final class VeilClient implements AutoCloseable {
     private final boolean ownsHttp;
     private final AttestationVerifier verifier;
     private final SecureRandom random = new SecureRandom();
+    private final TransparencyCheck transparency;
     private final Map<String, VerifiedNode> cache = new ConcurrentHashMap<>();
     private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
 
@@ -91,6 +92,7 @@ public final class VeilClient implements AutoCloseable {
         this.baseUrl = normalizeBase(b.baseUrl);
         this.apiKey = b.apiKey;
         this.policy = b.policy;
+        this.transparency = new TransparencyCheck(b.transparencyLogKey);
         this.ttl = b.attestationTtl;
         this.requestTimeout = b.requestTimeout;
         this.ownsHttp = b.httpClient == null;
@@ -313,11 +315,14 @@ public final class VeilClient implements AutoCloseable {
         if (nodes.isEmpty()) {
             throw new NoEvidenceException(model);
         }
+        JsonNode root = JSON.readTree(body);
         AttestationException first = null;
-        for (JsonNode json : nodes) {
+        for (int i = 0; i < nodes.size(); i++) {
             try {
-                Evidence evidence = Evidence.parse(JSON.writeValueAsBytes(json));
-                return VerifiedNode.of(model, verifier.verify(evidence, nonce, policy), Instant.now());
+                Evidence evidence = Evidence.parse(JSON.writeValueAsBytes(nodes.get(i)));
+                AttestationVerifier.VerifiedNode verified = verifier.verify(evidence, nonce, policy);
+                transparency.check(root, i, verified);
+                return VerifiedNode.of(model, verified, Instant.now());
             } catch (AttestationException e) {
                 if (first == null) {
                     first = e;
@@ -485,8 +490,22 @@ public final class VeilClient implements AutoCloseable {
         private Duration requestTimeout = Duration.ofMinutes(5);
         private HttpClient httpClient;
         private AttestationVerifier verifier;
+        private byte[] transparencyLogKey;
 
         private Builder() {
+        }
+
+        /**
+         * Requires every node to be published in the gateway's transparency log, under tree heads signed by this log
+         * key (raw 32-byte Ed25519, as {@code GET /v1/transparency/head} gives it in base64). Without it, a
+         * transparency log the gateway sends is still checked, but a gateway that sends none is accepted.
+         */
+        public Builder transparencyLogKey(byte[] logKey) {
+            if (logKey == null || logKey.length != 32) {
+                throw new IllegalArgumentException("a transparency log key is a raw 32-byte Ed25519 public key");
+            }
+            this.transparencyLogKey = logKey.clone();
+            return this;
         }
 
         /** The gateway's origin (or a node's, for direct use), e.g. {@code http://127.0.0.1:8080}. Required. */

@@ -108,6 +108,22 @@ class TransparencyLogTest {
                             attestedHead.path("tree_size").asLong(), loggedLeaf, hashes(logged),
                             B64.decode(attestedHead.path("root_hash").asText()))).doesNotThrowAnyException();
 
+                    // The SDK with the log key pinned accepts the published node, and refuses under another key.
+                    byte[] pinned = B64.decode(firstHead.path("log_key").asText());
+                    dev.veil.protocol.attestation.AttestationPolicy simulated =
+                            new dev.veil.protocol.attestation.AttestationPolicy(java.util.Set.of(), java.util.Set.of(), true);
+                    try (dev.veil.client.VeilClient sdk = dev.veil.client.VeilClient.builder().baseUrl("http://127.0.0.1:"
+                            + gateway.port()).apiKey(key).policy(simulated).transparencyLogKey(pinned).build()) {
+                        assertThat(sdk.attest("nm").nodeKeyId()).isEqualTo(nodeKeyId);
+                    }
+                    try (dev.veil.client.VeilClient sdk = dev.veil.client.VeilClient.builder().baseUrl("http://127.0.0.1:"
+                            + gateway.port()).apiKey(key).policy(simulated)
+                            .transparencyLogKey(dev.veil.protocol.e2ee.SigningKey.generate().publicKey()).build()) {
+                        org.assertj.core.api.Assertions.assertThatThrownBy(() -> sdk.attest("nm"))
+                                .isInstanceOf(dev.veil.protocol.attestation.AttestationException.class)
+                                .hasMessageContaining("transparency log");
+                    }
+
                     // Bad input is a 4xx naming the parameter.
                     assertThat(get(gateway, key, "/v1/transparency/proof/inclusion?leaf_index=2").statusCode()).isEqualTo(400);
                     assertThat(get(gateway, key, "/v1/transparency/entries?start=-1").statusCode()).isEqualTo(400);

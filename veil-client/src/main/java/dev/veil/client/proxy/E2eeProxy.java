@@ -66,13 +66,16 @@ public final class E2eeProxy implements AutoCloseable {
     public static E2eeProxy start(ProxySettings settings, dev.veil.protocol.attestation.AttestationVerifier verifier)
             throws IOException {
         GatewayTarget target = GatewayTarget.parse(settings.gatewayUrl());
-        VeilClient client = VeilClient.builder()
+        VeilClient.Builder builder = VeilClient.builder()
                 .verifier(verifier)
                 .baseUrl(target.origin())
                 .apiKey(settings.apiKey())
                 .policy(settings.policy())
-                .attestationTtl(settings.attestationTtl())
-                .build();
+                .attestationTtl(settings.attestationTtl());
+        if (settings.transparencyLogKey() != null) {
+            builder.transparencyLogKey(settings.transparencyLogKey());
+        }
+        VeilClient client = builder.build();
         // The transport puts request-header (10 s) and request-body (60 s) timeouts on each accepted connection.
         Vertx vertx = Vertx.builder().withTransport(StrictHttpTransport.nio(10_000, 60_000, uri -> false)).build();
         try {

@@ -14,9 +14,10 @@ import java.util.Objects;
  * @param port           the port to listen on; 0 picks a free one (see {@link E2eeProxy#port()})
  * @param policy         the attestation policy nodes must satisfy
  * @param attestationTtl how long a verified node is reused before the model is attested again
+ * @param transparencyLogKey when not null, the transparency log key (raw Ed25519) every node must be published under
  */
 public record ProxySettings(String gatewayUrl, String apiKey, String host, int port, AttestationPolicy policy,
-                            Duration attestationTtl) {
+                            Duration attestationTtl, byte[] transparencyLogKey) {
 
     /** The default listen address. */
     public static final String DEFAULT_HOST = "127.0.0.1";
@@ -34,11 +35,18 @@ public record ProxySettings(String gatewayUrl, String apiKey, String host, int p
         }
         Objects.requireNonNull(policy, "policy");
         attestationTtl = attestationTtl == null ? VeilClient.DEFAULT_ATTESTATION_TTL : attestationTtl;
+        transparencyLogKey = transparencyLogKey == null ? null : transparencyLogKey.clone();
+    }
+
+    /** Settings without a pinned transparency log key. */
+    public ProxySettings(String gatewayUrl, String apiKey, String host, int port, AttestationPolicy policy,
+                         Duration attestationTtl) {
+        this(gatewayUrl, apiKey, host, port, policy, attestationTtl, null);
     }
 
     /** With the default attestation TTL (5 minutes). */
     public ProxySettings(String gatewayUrl, String apiKey, String host, int port, AttestationPolicy policy) {
-        this(gatewayUrl, apiKey, host, port, policy, null);
+        this(gatewayUrl, apiKey, host, port, policy, null, null);
     }
 
     /** Never shows the API key. */
