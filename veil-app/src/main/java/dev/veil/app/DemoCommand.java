@@ -58,6 +58,10 @@ final class DemoCommand implements Callable<Integer> {
             return 1;
         }
         DemoEngine engine = DemoEngine.start();
+        // The demo's node serves only the demo's gateway: a random token per run, known to both.
+        byte[] tokenBytes = new byte[32];
+        new java.security.SecureRandom().nextBytes(tokenBytes);
+        String nodeToken = java.util.HexFormat.of().formatHex(tokenBytes);
         VeilNode node;
         try {
             // The node declares what the gateway's route for it declares, so a request's policy gets the same verdict
@@ -65,7 +69,8 @@ final class DemoCommand implements Callable<Integer> {
             node = VeilNode.start(NodeSettings.of(engine.baseUrl(), Map.of(DemoConfig.E2EE_MODEL, "demo-chat"))
                     .withPort(nodePort).withSoftwareIdentity("veil-demo-node/0.1.0")
                     .withDeclaration(new dev.veil.protocol.attestation.NodeDeclaration(DemoConfig.NODE_ROUTE, false, 0,
-                            true, "local", null)));
+                            true, "local", null))
+                    .withGatewayToken(nodeToken));
         } catch (RuntimeException e) {
             engine.close();
             System.err.println("veil: the demo's node could not start on 127.0.0.1:" + nodePort + " ("
@@ -76,7 +81,9 @@ final class DemoCommand implements Callable<Integer> {
                 masterKey.toString());
         Gateway gateway;
         try {
-            gateway = Gateway.start(config, System.getenv());
+            Map<String, String> env = new java.util.HashMap<>(System.getenv());
+            env.put(DemoConfig.NODE_TOKEN_ENV, nodeToken);
+            gateway = Gateway.start(config, env);
         } catch (RuntimeException e) {
             node.close();
             engine.close();

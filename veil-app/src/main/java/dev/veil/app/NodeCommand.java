@@ -65,6 +65,11 @@ final class NodeCommand implements Callable<Integer> {
                     + "attestation and checked against privacy.jurisdictions. Without it, such policies exclude the node.")
     String jurisdiction;
 
+    @Option(names = "--gateway-token-env", paramLabel = "<NAME>",
+            description = "Name of the environment variable holding the secret the gateway sends (its api_key_env for "
+                    + "this node); every caller without it gets 401. Without it, anyone who can reach the node may use it.")
+    String gatewayTokenEnv;
+
     @Option(names = "--policy-url", paramLabel = "<url>", description = "Where the operator publishes its data policy.")
     String policyUrl;
 
@@ -80,7 +85,16 @@ final class NodeCommand implements Callable<Integer> {
             NodeDeclaration declared = NodeSettings.DEFAULT_DECLARATION;
             settings = new NodeSettings(host, port, engine, models, identity, rotateEvery, null, 0, 0, allowRemoteEngine,
                     new NodeDeclaration(blankToNull(name), declared.trains(), declared.retentionDays(), declared.zdr(),
-                            blankToNull(jurisdiction), blankToNull(policyUrl)));
+                            blankToNull(jurisdiction), blankToNull(policyUrl)), null);
+            if (gatewayTokenEnv != null) {
+                String token = System.getenv(gatewayTokenEnv);
+                if (token == null || token.isBlank()) {
+                    System.err.println("veil: --gateway-token-env names " + gatewayTokenEnv + ", which is not set; set it "
+                            + "to the secret the gateway's api_key_env for this node holds.");
+                    return 2;
+                }
+                settings = settings.withGatewayToken(token);
+            }
             // In a SEV-SNP or TDX guest the kernel's configfs-tsm interface gives hardware evidence; elsewhere the
             // node says plainly that its evidence is simulated.
             var hardware = dev.veil.node.ConfigfsTsmEvidenceSource.detect(
@@ -118,6 +132,8 @@ final class NodeCommand implements Callable<Integer> {
         out.println("  engine: " + settings.engineBaseUrl());
         settings.models().forEach((publicId, engineModel) -> out.println("  model " + publicId + " -> " + engineModel));
         out.println("  attestation URL: " + node.baseUrl() + "/v1/attestation?nonce=<64 hex>");
+        out.println(settings.gatewayToken() != null ? "  callers: only with the gateway's token (--gateway-token-env)"
+                : "  callers: ANYONE who can reach this port (set --gateway-token-env to serve only your gateway)");
     }
 
     private static String format(Duration d) {

@@ -34,6 +34,7 @@ final class NodeServer implements Handler<HttpServerRequest> {
     private static final Pattern NONCE = Pattern.compile("[0-9a-fA-F]{64}");
 
     private final Vertx vertx;
+    private final byte[] gatewayToken;
     private final KeyRing keys;
     private final Runnable rotated;
     private final SigningKey signingKey;
@@ -51,8 +52,9 @@ final class NodeServer implements Handler<HttpServerRequest> {
      */
     NodeServer(Vertx vertx, KeyRing keys, Runnable rotated, SigningKey signingKey, EvidenceSource evidence,
                Map<String, String> models, EngineRelay relay, ObjectMapper json, long maxBodyBytes,
-               NodeDeclaration.Signed declaration) {
+               NodeDeclaration.Signed declaration, String gatewayToken) {
         this.vertx = vertx;
+        this.gatewayToken = gatewayToken == null ? null : gatewayToken.getBytes(java.nio.charset.StandardCharsets.UTF_8);
         this.keys = keys;
         this.rotated = rotated;
         this.signingKey = signingKey;
@@ -69,6 +71,16 @@ final class NodeServer implements Handler<HttpServerRequest> {
         NodeExchange exchange = new NodeExchange(request);
         request.response().putHeader("x-request-id", exchange.requestId());
         try {
+            if (gatewayToken != null && !"/health".equals(exchange.path()) && !fromGateway(request)) {
+                // No work for a caller without the gateway's credential: no evidence, no decryption, no engine call;
+                // the connection is closed after the answer, so an unread body is never read.
+                if (request.version() != io.vertx.core.http.HttpVersion.HTTP_2) {
+                    request.response().putHeader("connection", "close");
+                }
+                Replies.error(exchange, new OpenAiError(401, "This node serves only its gateway: send the gateway's "
+                        + "credential as Authorization: Bearer.", OpenAiError.AUTHENTICATION, null, "invalid_api_key"));
+                return;
+            }
             dispatch(exchange);
         } catch (RuntimeException e) {
             fail(exchange, e);
@@ -243,6 +255,16 @@ final class NodeServer implements Handler<HttpServerRequest> {
         } catch (JsonProcessingException e) {
             fail(exchange, e);
         }
+    }
+
+    /** Whether the request carries the gateway's token; compared in constant time. */
+    private boolean fromGateway(HttpServerRequest request) {
+        String header = request.getHeader("authorization");
+        if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            return false;
+        }
+        return java.security.MessageDigest.isEqual(gatewayToken,
+                header.substring(7).trim().getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 
     private void methodNotAllowed(NodeExchange exchange, String allowed) {

@@ -25,13 +25,17 @@ import java.util.Map;
  * @param maxBodyBytes      the largest encrypted request body accepted (default 16 MiB)
  * @param allowRemoteEngine whether the engine may be on another host; off by default, since plaintext must not leave
  *                          the TEE
+ * @param gatewayToken      when set, the secret a caller must send as {@code Authorization: Bearer} on every path but
+ *                          {@code /health} (the gateway's {@code api_key_env} for this node); otherwise anyone who
+ *                          can reach the node may use it
  * @param declaration       what the node declares about itself, signed into its attestation answer and checked against
  *                          every e2ee request's own policy (default {@link #DEFAULT_DECLARATION}: no name, never
  *                          trains, keeps nothing, jurisdiction not declared)
  */
 public record NodeSettings(String host, int port, String engineBaseUrl, Map<String, String> models,
                            String softwareIdentity, Duration rotation, Duration rotationGrace, int replayCapacity,
-                           long maxBodyBytes, boolean allowRemoteEngine, NodeDeclaration declaration) {
+                           long maxBodyBytes, boolean allowRemoteEngine, NodeDeclaration declaration,
+                           String gatewayToken) {
 
     /**
      * A node keeps nothing and trains on nothing: requests live in the TEE's memory while the engine answers. Where
@@ -45,7 +49,7 @@ public record NodeSettings(String host, int port, String engineBaseUrl, Map<Stri
                         String softwareIdentity, Duration rotation, Duration rotationGrace, int replayCapacity,
                         long maxBodyBytes, boolean allowRemoteEngine) {
         this(host, port, engineBaseUrl, models, softwareIdentity, rotation, rotationGrace, replayCapacity, maxBodyBytes,
-                allowRemoteEngine, null);
+                allowRemoteEngine, null, null);
     }
 
     public static final String DEFAULT_HOST = "127.0.0.1";
@@ -87,6 +91,21 @@ public record NodeSettings(String host, int port, String engineBaseUrl, Map<Stri
         replayCapacity = replayCapacity <= 0 ? DEFAULT_REPLAY_CAPACITY : replayCapacity;
         maxBodyBytes = maxBodyBytes <= 0 ? DEFAULT_MAX_BODY_BYTES : maxBodyBytes;
         declaration = declaration == null ? DEFAULT_DECLARATION : declaration;
+        gatewayToken = gatewayToken == null || gatewayToken.isBlank() ? null : gatewayToken;
+    }
+
+    /** The same settings, requiring {@code token} from every caller but {@code /health} (see {@link #gatewayToken()}). */
+    public NodeSettings withGatewayToken(String token) {
+        return new NodeSettings(host, port, engineBaseUrl, models, softwareIdentity, rotation, rotationGrace,
+                replayCapacity, maxBodyBytes, allowRemoteEngine, declaration, token);
+    }
+
+    /** Never shows the gateway token. */
+    @Override
+    public String toString() {
+        return "NodeSettings[" + host + ":" + port + ", engine=" + engineBaseUrl + ", models=" + models.keySet()
+                + ", identity=" + softwareIdentity + (gatewayToken == null ? ", open to any caller" : ", gateway token set")
+                + "]";
     }
 
     /** Every default, on a free loopback port. */
@@ -96,41 +115,41 @@ public record NodeSettings(String host, int port, String engineBaseUrl, Map<Stri
 
     public NodeSettings withHost(String newHost) {
         return new NodeSettings(newHost, port, engineBaseUrl, models, softwareIdentity, rotation, rotationGrace,
-                replayCapacity, maxBodyBytes, allowRemoteEngine, declaration);
+                replayCapacity, maxBodyBytes, allowRemoteEngine, declaration, gatewayToken);
     }
 
     public NodeSettings withPort(int newPort) {
         return new NodeSettings(host, newPort, engineBaseUrl, models, softwareIdentity, rotation, rotationGrace,
-                replayCapacity, maxBodyBytes, allowRemoteEngine, declaration);
+                replayCapacity, maxBodyBytes, allowRemoteEngine, declaration, gatewayToken);
     }
 
     public NodeSettings withSoftwareIdentity(String identity) {
         return new NodeSettings(host, port, engineBaseUrl, models, identity, rotation, rotationGrace, replayCapacity,
-                maxBodyBytes, allowRemoteEngine, declaration);
+                maxBodyBytes, allowRemoteEngine, declaration, gatewayToken);
     }
 
     public NodeSettings withRotation(Duration newRotation, Duration newGrace) {
         return new NodeSettings(host, port, engineBaseUrl, models, softwareIdentity, newRotation, newGrace,
-                replayCapacity, maxBodyBytes, allowRemoteEngine, declaration);
+                replayCapacity, maxBodyBytes, allowRemoteEngine, declaration, gatewayToken);
     }
 
     public NodeSettings withReplayCapacity(int capacity) {
         return new NodeSettings(host, port, engineBaseUrl, models, softwareIdentity, rotation, rotationGrace, capacity,
-                maxBodyBytes, allowRemoteEngine, declaration);
+                maxBodyBytes, allowRemoteEngine, declaration, gatewayToken);
     }
 
     public NodeSettings withMaxBodyBytes(long bytes) {
         return new NodeSettings(host, port, engineBaseUrl, models, softwareIdentity, rotation, rotationGrace,
-                replayCapacity, bytes, allowRemoteEngine, declaration);
+                replayCapacity, bytes, allowRemoteEngine, declaration, gatewayToken);
     }
 
     public NodeSettings withDeclaration(NodeDeclaration newDeclaration) {
         return new NodeSettings(host, port, engineBaseUrl, models, softwareIdentity, rotation, rotationGrace,
-                replayCapacity, maxBodyBytes, allowRemoteEngine, newDeclaration);
+                replayCapacity, maxBodyBytes, allowRemoteEngine, newDeclaration, gatewayToken);
     }
 
     public NodeSettings withAllowRemoteEngine(boolean allow) {
         return new NodeSettings(host, port, engineBaseUrl, models, softwareIdentity, rotation, rotationGrace,
-                replayCapacity, maxBodyBytes, allow, declaration);
+                replayCapacity, maxBodyBytes, allow, declaration, gatewayToken);
     }
 }

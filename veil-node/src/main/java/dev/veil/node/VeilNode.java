@@ -113,7 +113,7 @@ public final class VeilNode implements AutoCloseable {
             Duration grace = settings.rotationGrace();
             Runnable scheduleSweep = () -> scheduleSweep(vertx, keys, grace);
             NodeServer handler = new NodeServer(vertx, keys, scheduleSweep, signingKey, evidence, settings.models(), relay,
-                    json, settings.maxBodyBytes(), settings.declaration().sign(signingKey));
+                    json, settings.maxBodyBytes(), settings.declaration().sign(signingKey), settings.gatewayToken());
 
             String host = settings.host();
             int port = settings.port() == 0 ? freePort(host) : settings.port();

@@ -24,6 +24,8 @@ public final class DemoConfig {
     public static final String E2EE_MODEL = "veil-demo-e2ee";
     public static final String NODE_ROUTE = "demo-node-simulated";
     static final String NODE_UPSTREAM = "demo-node";
+    /** The variable the demo gateway reads its node's token from (the demo makes a random one per run). */
+    public static final String NODE_TOKEN_ENV = "VEIL_DEMO_NODE_TOKEN";
     public static final String ANONYMIZED_ROUTE = "demo-anonymized";
     public static final String PRIVATE_ROUTE = "demo-private";
     public static final String TEE_ROUTE = "demo-tee-simulated";
@@ -66,7 +68,7 @@ public final class DemoConfig {
                                 List.of(new RouteConfig(PRIVATE_ROUTE, UPSTREAM, "demo-embed", 1, new PriceConfig(0.02, 0),
                                         zeroRetention)))));
         if (nodeOrigin != null) {
-            upstreams.add(UpstreamConfig.node(NODE_UPSTREAM, nodeOrigin));
+            upstreams.add(UpstreamConfig.node(NODE_UPSTREAM, nodeOrigin, NODE_TOKEN_ENV));
             models.add(new ModelConfig(E2EE_MODEL, OWNER, "Demo engine (not a real model) behind a Veil node with SIMULATED "
                     + "attestation (no TEE hardware): end-to-end encrypted through veil proxy",
                     List.of(new RouteConfig(NODE_ROUTE, NODE_UPSTREAM, null, 1, new PriceConfig(0.80, 2.40), simulatedNode))));

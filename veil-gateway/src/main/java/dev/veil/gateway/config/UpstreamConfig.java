@@ -53,8 +53,13 @@ public record UpstreamConfig(String name, String baseUrl, String apiKeyEnv, Map<
 
     /** A Veil node at {@code origin} (e.g. {@code http://127.0.0.1:9000}). */
     public static UpstreamConfig node(String name, String origin) {
-        return new UpstreamConfig(name, origin + "/v1", null, Map.of(), DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS,
-                DEFAULT_MAX_CONNECTIONS, true);
+        return node(name, origin, null);
+    }
+
+    /** As {@link #node(String, String)}, with the node's gateway token in the environment variable {@code tokenEnv}. */
+    public static UpstreamConfig node(String name, String origin, String tokenEnv) {
+        return new UpstreamConfig(name, origin + "/v1", tokenEnv, Map.of(), DEFAULT_CONNECT_TIMEOUT_MS,
+                DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS, true);
     }
 
     /** Default connect timeout: 5 s. */

@@ -131,6 +131,8 @@ public final class NodeRegistry implements NodeAdmission, AutoCloseable {
                 .setHost(node.baseUrl().getHost()).setPort(node.port()).setSsl(node.ssl())
                 .setURI(node.basePath() + "/attestation?nonce=" + E2ee.hex(nonce))
                 .setConnectTimeout(node.connectTimeoutMs()).setIdleTimeout(Math.min(node.idleTimeoutMs(), 30_000));
+        // A node that serves only its gateway wants the same credential here as on inference calls.
+        node.bearerToken().ifPresent(token -> options.putHeader("authorization", "Bearer " + token));
         return clients.get(node.name()).request(options)
                 .compose(request -> request.send())
                 .compose(response -> response.statusCode() == 200 ? response.body()
