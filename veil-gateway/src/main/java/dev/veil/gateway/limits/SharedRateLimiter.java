@@ -172,6 +172,8 @@ public final class SharedRateLimiter implements RateLimiter {
     private final ConcurrentHashMap<String, String> held = new ConcurrentHashMap<>();
     private final long renewTimer;
     private volatile long pausedUntil;
+    /** Whether the last call failed: the outage is logged when it starts and when it ends, not per request. */
+    private volatile boolean down;
 
     /**
      * @param redis     a Redis client (pooled); closed by {@link #close()}
@@ -208,6 +210,7 @@ public final class SharedRateLimiter implements RateLimiter {
                 .onComplete(result -> {
                     Admission admission;
                     if (result.succeeded()) {
+                        reachable();
                         admission = decision(result.result(), policy, lease, tag + ":inflight");
                     } else {
                         unreachable(result.cause());
@@ -244,7 +247,10 @@ public final class SharedRateLimiter implements RateLimiter {
     /** Checks that Redis answers within the timeout; for readiness. */
     public Future<Void> ping() {
         return redis.send(Request.cmd(Command.PING)).timeout(timeoutMs, TimeUnit.MILLISECONDS)
-                .onSuccess(r -> pausedUntil = 0)
+                .onSuccess(r -> {
+                    reachable();
+                    pausedUntil = 0;
+                })
                 .mapEmpty();
     }
 
@@ -293,14 +299,22 @@ public final class SharedRateLimiter implements RateLimiter {
     }
 
     private void unreachable(Throwable cause) {
-        long now = System.currentTimeMillis();
-        if (now >= pausedUntil) {
-            // The class only: a Redis error message may quote the command, which holds nothing secret, but keep logs
-            // to what they need.
-            LOG.warn("shared rate limiter: Redis did not answer ({}); applying {} for {} ms", cause.getClass().getSimpleName(),
-                    failMode.name().toLowerCase(java.util.Locale.ROOT), RETRY_PAUSE_MILLIS);
+        pausedUntil = System.currentTimeMillis() + RETRY_PAUSE_MILLIS;
+        if (!down) {
+            down = true;
+            // The class only: keep logs to what they need.
+            LOG.warn("shared rate limiter: Redis did not answer ({}); keys with limits are {} until it does",
+                    cause.getClass().getSimpleName(), failMode == FailMode.FAIL_CLOSED
+                            ? "refused with 503 (redis.fail_mode: fail_closed)"
+                            : "counted by each instance alone (redis.fail_mode: fail_open)");
         }
-        pausedUntil = now + RETRY_PAUSE_MILLIS;
+    }
+
+    private void reachable() {
+        if (down) {
+            down = false;
+            LOG.info("shared rate limiter: Redis answers again");
+        }
     }
 
     private void releaseInRedis(String inflightKey, String lease) {
