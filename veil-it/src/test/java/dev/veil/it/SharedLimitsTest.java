@@ -112,6 +112,7 @@ class SharedLimitsTest {
             redis.command("PING");
         } catch (java.io.IOException e) {
             redis.restart(); // a test that killed it failed before restarting it
+            awaitRecovered();
         }
         assertThat(redis.command("FLUSHALL")).isEqualTo("+OK");
         upstream.reset();
@@ -351,7 +352,20 @@ class SharedLimitsTest {
         } finally {
             redis.restart();
             open.close();
+            awaitRecovered();
         }
+    }
+
+    /**
+     * Waits until every instance counts in Redis again after an outage: each refuses or answers from its fail mode for
+     * up to a second after its last failed call (SharedRateLimiter.RETRY_PAUSE_MILLIS).
+     */
+    private void awaitRecovered() throws Exception {
+        IssuedKey probe = key("{\"rpm\":100000}");
+        for (Gateway gateway : gateways) {
+            Eventually.await(Duration.ofSeconds(10), "counting in Redis again", () -> chat(gateway, probe).statusCode() == 200);
+        }
+        assertThat(redis.command("FLUSHALL")).isEqualTo("+OK");
     }
 
     @Test
