@@ -369,6 +369,32 @@ class SharedLimitsTest {
     }
 
     @Test
+    void readinessIsFalseWhileTheStoreIsUnreachableAndLivenessStaysTrue() throws Exception {
+        EmbeddedPostgres own = EmbeddedPostgres.start();
+        Gateway gateway = null;
+        try {
+            gateway = startGateway(own.getJdbcUrl("postgres", "postgres"), "store-down", "fail_closed");
+            Gateway started = gateway;
+            Eventually.await(Duration.ofSeconds(10), "ready", () -> get(started, "/health/ready").statusCode() == 200);
+            assertThat(get(gateway, "/health/ready").body())
+                    .isEqualTo("{\"status\":\"ready\",\"store\":\"ok\",\"redis\":\"ok\"}");
+            own.close();
+            Eventually.await(Duration.ofSeconds(15), "not ready without its database",
+                    () -> get(started, "/health/ready").statusCode() == 503);
+            HttpResponse<String> notReady = get(gateway, "/health/ready");
+            assertThat(notReady.body()).contains("\"status\":\"not_ready\"", "\"store\":\"unreachable\"");
+            assertThat(notReady.headers().firstValue("retry-after")).isPresent();
+            assertThat(get(gateway, "/health/live").statusCode()).isEqualTo(200);
+            assertThat(get(gateway, "/health").statusCode()).isEqualTo(200);
+        } finally {
+            if (gateway != null) {
+                gateway.close();
+            }
+            own.close();
+        }
+    }
+
+    @Test
     void aRevokedKeyIsRefusedByEveryInstanceWithinTheBound() throws Exception {
         IssuedKey key = key("{}");
         for (Gateway gateway : gateways) {
