@@ -32,7 +32,9 @@ public final class ApiKeyRepository {
      */
     public void insert(ApiKeyRecord key) {
         Objects.requireNonNull(key, "key");
-        Jdbc.withConnection(dataSource, "insert api key " + key.id(), connection -> {
+        // Counted as a change too: an instance that cached "no such key" for a secret tried before it existed forgets
+        // that within a second.
+        Jdbc.inTransaction(dataSource, "insert api key " + key.id(), connection -> {
             try (PreparedStatement statement = connection.prepareStatement(
                     "INSERT INTO api_keys (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?)")) {
                 statement.setString(1, key.id());
@@ -43,7 +45,7 @@ public final class ApiKeyRepository {
                 Jdbc.setNullableLong(statement, 6, key.revokedAt() == null ? null : Jdbc.millis(key.revokedAt()));
                 setPolicy(statement, 7, key.policy());
                 statement.executeUpdate();
-                return null;
+                return countChange(connection);
             }
         });
     }
@@ -118,7 +120,7 @@ public final class ApiKeyRepository {
     }
 
     /**
-     * How many revocations and policy changes the store has seen. Gateways poll it (a one-row primary-key read) and
+     * How many keys were created, revoked or given a new policy. Gateways poll it (a one-row primary-key read) and
      * drop their cached keys when it moves; it only grows.
      */
     public long changeVersion() {
