@@ -32,9 +32,8 @@ public final class ApiKeyRepository {
      */
     public void insert(ApiKeyRecord key) {
         Objects.requireNonNull(key, "key");
-        // Counted as a change too: an instance that cached "no such key" for a secret tried before it existed forgets
-        // that within a second.
-        Jdbc.inTransaction(dataSource, "insert api key " + key.id(), connection -> {
+        // Not counted in key_changes: no instance can have cached anything for a secret that did not exist yet.
+        Jdbc.withConnection(dataSource, "insert api key " + key.id(), connection -> {
             try (PreparedStatement statement = connection.prepareStatement(
                     "INSERT INTO api_keys (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?)")) {
                 statement.setString(1, key.id());
@@ -45,7 +44,7 @@ public final class ApiKeyRepository {
                 Jdbc.setNullableLong(statement, 6, key.revokedAt() == null ? null : Jdbc.millis(key.revokedAt()));
                 setPolicy(statement, 7, key.policy());
                 statement.executeUpdate();
-                return countChange(connection);
+                return null;
             }
         });
     }
@@ -120,7 +119,7 @@ public final class ApiKeyRepository {
     }
 
     /**
-     * How many keys were created, revoked or given a new policy. Gateways poll it (a one-row primary-key read) and
+     * How many keys were revoked or given a new policy. Gateways poll it (a one-row primary-key read) and
      * drop their cached keys when it moves; it only grows.
      */
     public long changeVersion() {

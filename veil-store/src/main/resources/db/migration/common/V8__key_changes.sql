@@ -1,4 +1,4 @@
--- One row counting changes to api_keys (new keys, revocations and policy changes). Every gateway instance reads it every second
+-- One row counting changes to api_keys (revocations and policy changes). Every gateway instance reads it every second
 -- and, when it moved, drops its cached keys, so a change made by any instance or by 'veil keys' takes effect
 -- everywhere within that bound. Holds no content; listed in docs/privacy.md.
 CREATE TABLE key_changes (
