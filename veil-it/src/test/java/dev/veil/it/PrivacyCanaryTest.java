@@ -82,7 +82,7 @@ class PrivacyCanaryTest {
         assertThat(scanner.contains(metrics)).as("canary in /metrics").isFalse();
         // Positive control: the limited key was counted in Redis, under a hash of its id only.
         assertThat(redisKeys).isNotEmpty()
-                .allMatch(k -> k.matches("veil:limits:\\{[0-9a-f]{32}\\}:(requests|tokens|inflight)"));
+                .allMatch(k -> k.matches("veil:limits:\\{[0-9a-f]{32}\\}:(requests|tokens|inflight|spend)"));
         assertThat(scanner.contains(String.join(" ", redisKeys))).isFalse();
         assertThat(metrics).contains("veil_requests_total");
         assertThat(Files.list(dataDir).map(p -> p.getFileName().toString())).contains("veil.db");

@@ -242,10 +242,37 @@ class SharedLimitsTest {
         assertThat(admitted).isEqualTo((tpm + TOKENS_PER_CHAT - 1) / TOKENS_PER_CHAT);
     }
 
+    @Test
+    void aBudgetHoldsAcrossInstancesWithoutWaitingForTheLedger() throws Exception {
+        // A chat answer costs 11 prompt tokens at $1/M and 3 completion tokens at $2/M: 17 micro-dollars.
+        int cost = 17;
+        int budgetMicros = 100;
+        IssuedKey key = key("{\"budget_usd\":0.0001,\"budget_period\":\"day\"}");
+        int admitted = 0;
+        for (int i = 0; i < 15; i++) {
+            HttpResponse<String> response = chat(nextInstance(), key);
+            if (response.statusCode() != 200) {
+                assertThat(response.statusCode()).isEqualTo(429);
+                assertThat(code(response)).isEqualTo("budget_exceeded");
+                continue;
+            }
+            admitted++;
+            int expected = admitted * cost;
+            Eventually.await(Duration.ofSeconds(5), "spend settled in Redis", () -> sumInRedis(":spend") == expected);
+        }
+        // Each instance read the ledger once (it refreshes every minute); without the shared spend each would have
+        // allowed about the whole budget on its own.
+        assertThat(admitted).isEqualTo((budgetMicros + cost - 1) / cost);
+    }
+
     private long tokensInRedis() throws Exception {
+        return sumInRedis(":tokens");
+    }
+
+    private long sumInRedis(String suffix) throws Exception {
         long sum = 0;
         for (String k : redis.keys()) {
-            if (k.endsWith(":tokens")) {
+            if (k.endsWith(suffix)) {
                 String total = redis.command("EVAL", "local s = 0 for _, v in ipairs(redis.call('HVALS', KEYS[1])) do "
                         + "s = s + tonumber(v) end return s", "1", k);
                 sum += Long.parseLong(total.substring(1));
@@ -298,13 +325,14 @@ class SharedLimitsTest {
         assertThat(chat(nextInstance(), key).statusCode()).isEqualTo(200);
         Eventually.await(Duration.ofSeconds(5), "tokens settled", () -> tokensInRedis() == TOKENS_PER_CHAT);
         List<String> keys = redis.keys();
-        assertThat(keys).isNotEmpty().allMatch(k -> k.matches("veil:limits:\\{[0-9a-f]{32}\\}:(requests|tokens|inflight)"));
+        assertThat(keys).isNotEmpty().allMatch(k -> k.matches("veil:limits:\\{[0-9a-f]{32}\\}:(requests|tokens|inflight|spend)"));
         assertThat(String.join(" ", keys)).doesNotContain(key.record().id()).doesNotContain(key.secret());
     }
 
     @Test
     void withRedisDownKeysWithLimitsFailClosedAndRecover() throws Exception {
         IssuedKey limited = key("{\"rpm\":1000}");
+        IssuedKey budgeted = key("{\"budget_usd\":100}");
         IssuedKey unlimited = key("{}");
         assertThat(chat(gateways.get(0), limited).statusCode()).isEqualTo(200);
         redis.kill();
@@ -316,6 +344,9 @@ class SharedLimitsTest {
             assertThat(error.path("type").asText()).isEqualTo("server_error");
             assertThat(error.path("message").asText()).isNotBlank();
             assertThat(refused.headers().firstValue("retry-after")).hasValue("1");
+            HttpResponse<String> overBudget = chat(gateway, budgeted);
+            assertThat(overBudget.statusCode()).as("a budget is counted in Redis too").isEqualTo(503);
+            assertThat(code(overBudget)).isEqualTo("rate_limiter_unavailable");
             // A key without limits does not need Redis.
             assertThat(chat(gateway, unlimited).statusCode()).isEqualTo(200);
             assertThat(get(gateway, "/health/live").statusCode()).isEqualTo(200);

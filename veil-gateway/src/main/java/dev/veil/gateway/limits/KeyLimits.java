@@ -10,18 +10,17 @@ import io.vertx.core.WorkerExecutor;
 import java.time.Clock;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
-import java.util.ArrayDeque;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Enforces a key's requests-per-minute, tokens-per-minute, concurrent requests and budget. Rate and concurrency limits
- * are counted by a {@link RateLimiter}: in this process's memory by default, or shared by every gateway instance in
- * Redis ({@code redis.url}). The budget is the key's spend in the current UTC day or month: read from the usage ledger
- * (on the JDBC pool, refreshed every minute, so several gateways sharing a store see each other's spend within a
- * minute) plus what this process settled since. Tokens and cost are settled when a request completes, so the request
- * that crosses a limit completes and the next one is refused.
+ * and recent spend are counted by a {@link RateLimiter}: in this process's memory by default, or shared by every
+ * gateway instance in Redis ({@code redis.url}). The budget is the key's spend in the current UTC day or month: read
+ * from the usage ledger (on the JDBC pool, refreshed every minute) plus the spend the limiter counted since the ledger
+ * was read (what this process settled, or with Redis what every instance settled). Tokens and cost are settled when a
+ * request completes, so the request that crosses a limit completes and the next one is refused.
  */
 public final class KeyLimits {
 
@@ -55,7 +54,6 @@ public final class KeyLimits {
         boolean ledgerLoaded;
         long ledgerLoadedAt;
         long loadStartedAt;
-        final ArrayDeque<long[]> settled = new ArrayDeque<>();
     }
 
     /**
@@ -81,7 +79,11 @@ public final class KeyLimits {
             return rates.admit(key.id(), policy, live);
         }
         KeyState state = states.computeIfAbsent(key.id(), id -> new KeyState());
-        return budgetSpend(key.id(), state, policy).compose(spent -> {
+        return budgetSpend(key.id(), state, policy).recover(failure -> failure instanceof RateLimiter.Unavailable
+                ? Future.succeededFuture(-1L) : Future.failedFuture(failure)).compose(spent -> {
+            if (spent < 0) {
+                return Future.succeededFuture(RateLimiter.Unavailable.ADMISSION);
+            }
             if (spent >= policy.budgetMicros()) {
                 return Future.succeededFuture(new Admission(new OpenAiError(429, "This key has used its budget of $"
                         + String.format(Locale.ROOT, "%.2f", policy.budgetMicros() / 1e6) + " for this "
@@ -100,13 +102,8 @@ public final class KeyLimits {
         if (policy.tpm() != null && tokens > 0) {
             rates.settle(key.id(), policy, tokens);
         }
-        KeyState state = states.get(key.id());
-        if (state == null || costMicros <= 0) {
-            return;
-        }
-        long now = clock.millis();
-        synchronized (state) {
-            state.settled.addLast(new long[] {now, costMicros});
+        if (policy.budgetMicros() != null && costMicros > 0) {
+            rates.settleSpend(key.id(), costMicros);
         }
     }
 
@@ -115,7 +112,11 @@ public final class KeyLimits {
         rates.close();
     }
 
-    /** The key's spend in the current period: the ledger's figure plus what was settled since it was read. */
+    /**
+     * The key's spend in the current period: the ledger's figure plus what the limiter counted since the ledger was
+     * read (minus the metering lag: settlements that recent may not be in the ledger yet, so they are counted from the
+     * limiter; counting one twice only refuses a little early).
+     */
     private Future<Long> budgetSpend(String keyId, KeyState state, KeyPolicy policy) {
         long now = clock.millis();
         LocalDate today = LocalDate.now(clock.withZone(ZoneOffset.UTC));
@@ -126,7 +127,6 @@ public final class KeyLimits {
             if (!period.equals(state.period)) {
                 state.period = period;
                 state.ledgerLoaded = false;
-                state.settled.clear();
             }
             load = !state.ledgerLoaded || now - state.ledgerLoadedAt >= BUDGET_REFRESH_MILLIS;
             if (load) {
@@ -134,7 +134,7 @@ public final class KeyLimits {
             }
         }
         if (!load) {
-            return Future.succeededFuture(current(state));
+            return current(keyId, state);
         }
         return jdbc.executeBlocking(() -> {
             long sum = 0;
@@ -142,31 +142,24 @@ public final class KeyLimits {
                 sum += e.costMicros();
             }
             return sum;
-        }, false).map(sum -> {
+        }, false).compose(sum -> {
             synchronized (state) {
                 state.ledgerSpend = sum;
                 state.ledgerLoaded = true;
                 state.ledgerLoadedAt = state.loadStartedAt;
-                long cutoff = state.loadStartedAt - METERING_LAG_MILLIS;
-                while (!state.settled.isEmpty() && state.settled.peekFirst()[0] < cutoff) {
-                    state.settled.removeFirst();
-                }
             }
-            return current(state);
+            return current(keyId, state);
         });
     }
 
-    private static long current(KeyState state) {
+    private Future<Long> current(String keyId, KeyState state) {
+        long ledgerSpend;
+        long since;
         synchronized (state) {
-            long spend = state.ledgerSpend;
-            for (long[] s : state.settled) {
-                // Settled after the ledger was read (minus the metering lag): not in the ledger's figure yet.
-                if (s[0] >= state.ledgerLoadedAt - METERING_LAG_MILLIS) {
-                    spend += s[1];
-                }
-            }
-            return spend;
+            ledgerSpend = state.ledgerSpend;
+            since = state.ledgerLoadedAt - METERING_LAG_MILLIS;
         }
+        return rates.spendSince(keyId, since).map(recent -> ledgerSpend + recent);
     }
 
     private static LocalDate periodStart(KeyPolicy policy, LocalDate today) {

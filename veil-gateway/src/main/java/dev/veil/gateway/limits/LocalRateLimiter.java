@@ -3,6 +3,7 @@ package dev.veil.gateway.limits;
 import dev.veil.protocol.KeyPolicy;
 import io.vertx.core.Future;
 import java.time.Clock;
+import java.util.ArrayDeque;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -27,6 +28,8 @@ public final class LocalRateLimiter implements RateLimiter {
         TokenBucket requests;
         TokenBucket tokens;
         int inFlight;
+        /** Settled costs, oldest first: {epoch millis, micro-dollars}; kept for {@link #SPEND_HORIZON_MILLIS}. */
+        final ArrayDeque<long[]> spend = new ArrayDeque<>();
     }
 
     @Override
@@ -87,6 +90,45 @@ public final class LocalRateLimiter implements RateLimiter {
             if (state.tokens != null) {
                 state.tokens.take(tokens, now);
             }
+        }
+    }
+
+    @Override
+    public void settleSpend(String keyId, long costMicros) {
+        KeyState state = states.computeIfAbsent(keyId, id -> new KeyState());
+        long now = clock.millis();
+        synchronized (state) {
+            forgetOldSpend(state, now);
+            state.spend.addLast(new long[] {now, costMicros});
+        }
+    }
+
+    @Override
+    public Future<Long> spendSince(String keyId, long sinceMillis) {
+        return Future.succeededFuture(localSpendSince(keyId, sinceMillis));
+    }
+
+    /** As {@link #spendSince}, without a future. */
+    long localSpendSince(String keyId, long sinceMillis) {
+        KeyState state = states.get(keyId);
+        if (state == null) {
+            return 0;
+        }
+        synchronized (state) {
+            forgetOldSpend(state, clock.millis());
+            long sum = 0;
+            for (long[] settled : state.spend) {
+                if (settled[0] >= sinceMillis) {
+                    sum += settled[1];
+                }
+            }
+            return sum;
+        }
+    }
+
+    private static void forgetOldSpend(KeyState state, long now) {
+        while (!state.spend.isEmpty() && state.spend.peekFirst()[0] < now - SPEND_HORIZON_MILLIS) {
+            state.spend.removeFirst();
         }
     }
 

@@ -23,6 +23,30 @@ public interface RateLimiter {
     /** Counts the tokens a completed request used against {@code tpm}. */
     void settle(String keyId, KeyPolicy policy, long tokens);
 
+    /** Counts the cost of a completed request of a key with a budget. */
+    void settleSpend(String keyId, long costMicros);
+
+    /**
+     * The cost settled for the key at or after {@code sinceMillis} (epoch milliseconds), at least the last
+     * {@value #SPEND_HORIZON_MILLIS} ms of it: what the usage ledger may not hold yet. Fails with {@link Unavailable}
+     * when a shared limiter cannot count and fails closed.
+     */
+    Future<Long> spendSince(String keyId, long sinceMillis);
+
+    /** How long settled spend is remembered: longer than the ledger refresh plus the metering lag. */
+    long SPEND_HORIZON_MILLIS = 180_000;
+
+    /** The shared limiter cannot be reached and the deployment fails closed. */
+    final class Unavailable extends RuntimeException {
+        /** What a request gets meanwhile: 503 {@code rate_limiter_unavailable} with {@code Retry-After}. */
+        static final Admission ADMISSION = new Admission(LimitReplies.unavailable(),
+                java.util.Map.of(LimitReplies.RETRY_AFTER, "1"));
+
+        Unavailable() {
+            super("the shared rate limiter cannot be reached", null, false, false);
+        }
+    }
+
     /** Stops background work (lease renewal); the limiter is not used afterwards. */
     default void close() {
     }

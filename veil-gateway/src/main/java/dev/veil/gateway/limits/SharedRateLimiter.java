@@ -39,8 +39,12 @@ import org.slf4j.LoggerFactory;
  * instance renews the leases it holds every {@value #LEASE_RENEW_MILLIS} ms; a lease of an instance that died expires
  * {@value #LEASE_TTL_MILLIS} ms after its last renewal, so slots it held come back within that bound.
  *
- * <p>Redis keys are {@code veil:limits:{<hash>}:requests|tokens|inflight}, where the hash is the first 128 bits of the
- * SHA-256 of the key id: nothing from the request, and not the key id itself. The braces keep a key's three entries in
+ * <p>Budgets: the cost of every completed request of a key with a budget is added to a window of one-second slots kept
+ * for {@link #SPEND_HORIZON_MILLIS}; {@link KeyLimits} adds what every instance settled since it last read the usage
+ * ledger to the ledger's figure.
+ *
+ * <p>Redis keys are {@code veil:limits:{<hash>}:requests|tokens|inflight|spend}, where the hash is the first 128 bits of the
+ * SHA-256 of the key id: nothing from the request, and not the key id itself. The braces keep a key's entries in
  * one Redis Cluster slot, as a script needs.
  *
  * <p>Every call is bounded by {@code timeoutMs}. When Redis fails or times out the limiter applies the deployment's
@@ -157,7 +161,38 @@ public final class SharedRateLimiter implements RateLimiter {
             return 1
             """;
 
+    /** KEYS: spend window. ARGV: micro-dollars. One slot per second of Redis's clock, kept for the spend horizon. */
+    private static final String SETTLE_SPEND = """
+            local t = redis.call('TIME')
+            redis.call('HINCRBY', KEYS[1], t[1], tonumber(ARGV[1]))
+            redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
+            return 1
+            """;
+
+    /**
+     * KEYS: spend window. ARGV: first second to count, horizon in seconds. Sums the slots from that second on and
+     * deletes the slots older than the horizon.
+     */
+    private static final String SPEND_SINCE = """
+            local t = redis.call('TIME')
+            local oldest = tonumber(t[1]) - tonumber(ARGV[2])
+            local since = tonumber(ARGV[1])
+            local sum = 0
+            local flat = redis.call('HGETALL', KEYS[1])
+            for i = 1, #flat, 2 do
+              local s = tonumber(flat[i])
+              if s < oldest then
+                redis.call('HDEL', KEYS[1], flat[i])
+              elseif s >= since then
+                sum = sum + tonumber(flat[i + 1])
+              end
+            end
+            return sum
+            """;
+
     private static final Script ADMIT_SCRIPT = new Script(ADMIT);
+    private static final Script SETTLE_SPEND_SCRIPT = new Script(SETTLE_SPEND);
+    private static final Script SPEND_SINCE_SCRIPT = new Script(SPEND_SINCE);
     private static final Script SETTLE_SCRIPT = new Script(SETTLE);
     private static final Script RENEW_SCRIPT = new Script(RENEW);
 
@@ -239,6 +274,54 @@ public final class SharedRateLimiter implements RateLimiter {
     }
 
     @Override
+    public void settleSpend(String keyId, long costMicros) {
+        // Counted here too, for fail_open and for the seconds after an outage.
+        fallback.settleSpend(keyId, costMicros);
+        if (paused()) {
+            return;
+        }
+        SETTLE_SPEND_SCRIPT.run(redis, List.of(tag(keyId) + ":spend"),
+                        List.of(Long.toString(costMicros), Long.toString(SPEND_HORIZON_MILLIS)))
+                .timeout(timeoutMs, TimeUnit.MILLISECONDS)
+                .onFailure(this::unreachable);
+    }
+
+    /**
+     * The spend every instance settled since {@code sinceMillis}. Slots are seconds of Redis's clock and
+     * {@code sinceMillis} is this instance's: counting from the second before makes clock skew of up to a second count
+     * a settlement twice (refusing a little early) rather than miss it.
+     */
+    @Override
+    public Future<Long> spendSince(String keyId, long sinceMillis) {
+        if (paused()) {
+            return spendUnreachable(keyId, sinceMillis);
+        }
+        Context caller = Vertx.currentContext();
+        Promise<Long> counted = Promise.promise();
+        SPEND_SINCE_SCRIPT.run(redis, List.of(tag(keyId) + ":spend"),
+                        List.of(Long.toString(Math.floorDiv(sinceMillis, 1000) - 1),
+                                Long.toString(SPEND_HORIZON_MILLIS / 1000)))
+                .timeout(timeoutMs, TimeUnit.MILLISECONDS)
+                .onComplete(result -> {
+                    Future<Long> outcome;
+                    if (result.succeeded()) {
+                        reachable();
+                        outcome = Future.succeededFuture(result.result().toLong());
+                    } else {
+                        unreachable(result.cause());
+                        outcome = spendUnreachable(keyId, sinceMillis);
+                    }
+                    onContext(caller, () -> counted.handle(outcome));
+                });
+        return counted.future();
+    }
+
+    private Future<Long> spendUnreachable(String keyId, long sinceMillis) {
+        return failMode == FailMode.FAIL_OPEN ? Future.succeededFuture(fallback.localSpendSince(keyId, sinceMillis))
+                : Future.failedFuture(new Unavailable());
+    }
+
+    @Override
     public void close() {
         vertx.cancelTimer(renewTimer);
         redis.close();
@@ -289,9 +372,7 @@ public final class SharedRateLimiter implements RateLimiter {
         if (failMode == FailMode.FAIL_OPEN) {
             return fallback.decide(keyId, policy, live);
         }
-        Map<String, String> headers = new LinkedHashMap<>();
-        LimitReplies.retryAfter(headers, RETRY_PAUSE_MILLIS);
-        return new Admission(LimitReplies.unavailable(), headers);
+        return Unavailable.ADMISSION;
     }
 
     private boolean paused() {
