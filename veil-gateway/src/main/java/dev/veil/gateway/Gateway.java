@@ -143,6 +143,10 @@ public final class Gateway implements AutoCloseable {
             metrics.gauge("veil_metering_dropped", "Metering records dropped because the store could not keep up",
                     metering::droppedCount);
             SharedRateLimiter shared = sharedLimiter(vertx, config.redis(), env);
+            if (shared != null) {
+                metrics.gauge("veil_rate_limiter_unavailable", "Admissions decided by redis.fail_mode because Redis "
+                        + "could not be reached", shared::failModeDecisions);
+            }
             KeyLimits limits = shared == null ? new KeyLimits(store.ledger(), jdbc, Clock.systemUTC())
                     : new KeyLimits(store.ledger(), jdbc, Clock.systemUTC(), shared);
             MetadataMinimisation minimisation = new MetadataMinimisation(config.store().requestLogMode(),

@@ -350,6 +350,7 @@ class SharedLimitsTest {
             // A key without limits does not need Redis.
             assertThat(chat(gateway, unlimited).statusCode()).isEqualTo(200);
             assertThat(get(gateway, "/health/live").statusCode()).isEqualTo(200);
+            assertThat(get(gateway, "/metrics").body()).containsPattern("(?m)^veil_rate_limiter_unavailable [1-9]");
         }
         for (Gateway gateway : gateways) {
             Eventually.await(Duration.ofSeconds(10), "readiness false while Redis is down",

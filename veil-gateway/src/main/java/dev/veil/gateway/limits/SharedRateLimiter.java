@@ -207,6 +207,8 @@ public final class SharedRateLimiter implements RateLimiter {
     private final ConcurrentHashMap<String, String> held = new ConcurrentHashMap<>();
     private final long renewTimer;
     private volatile long pausedUntil;
+    /** Decisions taken by the fail mode because Redis could not be reached (for the metrics). */
+    private final AtomicLong failModeDecisions = new AtomicLong();
     /** Whether the last call failed: the outage is logged when it starts and when it ends, not per request. */
     private volatile boolean down;
 
@@ -317,6 +319,7 @@ public final class SharedRateLimiter implements RateLimiter {
     }
 
     private Future<Long> spendUnreachable(String keyId, long sinceMillis) {
+        failModeDecisions.incrementAndGet();
         return failMode == FailMode.FAIL_OPEN ? Future.succeededFuture(fallback.localSpendSince(keyId, sinceMillis))
                 : Future.failedFuture(new Unavailable());
     }
@@ -367,8 +370,14 @@ public final class SharedRateLimiter implements RateLimiter {
         return new Admission(null, headers, new RedisLease(inflightKey, lease));
     }
 
+    /** How many admissions the fail mode decided because Redis could not be reached, since start. */
+    public long failModeDecisions() {
+        return failModeDecisions.get();
+    }
+
     /** What a request gets while Redis cannot be reached. */
     private Admission failed(String keyId, KeyPolicy policy, boolean live) {
+        failModeDecisions.incrementAndGet();
         if (failMode == FailMode.FAIL_OPEN) {
             return fallback.decide(keyId, policy, live);
         }
