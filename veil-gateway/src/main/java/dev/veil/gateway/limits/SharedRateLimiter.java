@@ -245,19 +245,26 @@ public final class SharedRateLimiter implements RateLimiter {
                                 Long.toString(LEASE_TTL_MILLIS)))
                 .timeout(timeoutMs, TimeUnit.MILLISECONDS)
                 .onComplete(result -> {
-                    Admission admission;
+                    Admission admission = null;
+                    Throwable failure = result.cause();
                     if (result.succeeded()) {
-                        reachable();
-                        admission = decision(result.result(), policy, lease, tag + ":inflight");
-                    } else {
-                        unreachable(result.cause());
+                        try {
+                            admission = decision(result.result(), policy, lease, tag + ":inflight");
+                            reachable();
+                        } catch (RuntimeException e) {
+                            failure = e; // not the reply the script gives (another server at this address?)
+                        }
+                    }
+                    if (admission == null) {
+                        unreachable(failure);
                         if (!lease.isEmpty()) {
                             // The script may have run although its answer was lost: give the slot back, best effort.
                             releaseInRedis(tag + ":inflight", lease);
                         }
                         admission = failed(keyId, policy, live);
                     }
-                    onContext(caller, () -> decided.complete(admission));
+                    Admission decision = admission;
+                    onContext(caller, () -> decided.complete(decision));
                 });
         return decided.future();
     }
@@ -306,9 +313,17 @@ public final class SharedRateLimiter implements RateLimiter {
                 .timeout(timeoutMs, TimeUnit.MILLISECONDS)
                 .onComplete(result -> {
                     Future<Long> outcome;
+                    Long sum = null;
                     if (result.succeeded()) {
+                        try {
+                            sum = result.result().toLong();
+                        } catch (RuntimeException e) {
+                            sum = null;
+                        }
+                    }
+                    if (sum != null) {
                         reachable();
-                        outcome = Future.succeededFuture(result.result().toLong());
+                        outcome = Future.succeededFuture(sum);
                     } else {
                         unreachable(result.cause());
                         outcome = spendUnreachable(keyId, sinceMillis);
@@ -394,7 +409,7 @@ public final class SharedRateLimiter implements RateLimiter {
             down = true;
             // The class only: keep logs to what they need.
             LOG.warn("shared rate limiter: Redis did not answer ({}); keys with limits are {} until it does",
-                    cause.getClass().getSimpleName(), failMode == FailMode.FAIL_CLOSED
+                    cause == null ? "no reply" : cause.getClass().getSimpleName(), failMode == FailMode.FAIL_CLOSED
                             ? "refused with 503 (redis.fail_mode: fail_closed)"
                             : "counted by each instance alone (redis.fail_mode: fail_open)");
         }
