@@ -324,13 +324,26 @@ public final class Gateway implements AutoCloseable {
                 // Bounded: past this many waiting commands a call fails at once (and the fail mode applies).
                 .setMaxPoolWaiting(redis.poolSize() * 64)
                 .setMaxWaitingHandlers(redis.poolSize() * 256)
-                .setNetClientOptions(new NetClientOptions().setConnectTimeout((int) Math.max(100, redis.timeoutMs()))
-                        .setTcpNoDelay(true));
+                .setNetClientOptions(redisNetOptions(redis));
         redis.password(env).ifPresent(options::setPassword);
         redis.username(env).ifPresent(options::setUser);
         LOG.info("rate and concurrency limits shared through Redis ({} when it cannot be reached)", redis.failMode());
         return new SharedRateLimiter(vertx, Redis.createClient(vertx, options), redis.timeoutMs(),
                 SharedRateLimiter.FailMode.fromWireName(redis.failMode()), new LocalRateLimiter(Clock.systemUTC()));
+    }
+
+    /**
+     * TCP options for Redis. {@code rediss://} turns TLS on (the client wants both the scheme and the option), with the
+     * server's certificate checked against the JVM's trusted authorities and its host name.
+     */
+    private static NetClientOptions redisNetOptions(RedisConfig redis) {
+        NetClientOptions options = new NetClientOptions()
+                .setConnectTimeout((int) Math.max(100, redis.timeoutMs()))
+                .setTcpNoDelay(true);
+        if (redis.url().startsWith("rediss://")) {
+            options.setSsl(true).setHostnameVerificationAlgorithm("HTTPS");
+        }
+        return options;
     }
 
     private static TdxCollateral tdxCollateral(AttestationConfig attestation) {
