@@ -5,6 +5,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.veil.protocol.attestation.Check;
 import dev.veil.protocol.attestation.Verdict;
+import dev.veil.protocol.attestation.nvidia.GpuArchitecture;
+import dev.veil.protocol.attestation.nvidia.GpuCollateral;
+import dev.veil.protocol.attestation.nvidia.GpuEvidence;
+import dev.veil.protocol.attestation.nvidia.GpuEvidenceList;
+import dev.veil.protocol.attestation.nvidia.GpuPolicy;
+import dev.veil.protocol.attestation.nvidia.GpuVerifier;
 import dev.veil.protocol.attestation.snp.SnpPolicy;
 import dev.veil.protocol.attestation.snp.SnpVerifier;
 import dev.veil.protocol.attestation.tdx.TcbStatus;
@@ -21,6 +27,7 @@ import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.HexFormat;
@@ -34,7 +41,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code veil attest verify <file>}: verifies an AMD SEV-SNP report or an Intel TDX quote and prints each check,
+ * {@code veil attest verify <file>}: verifies an AMD SEV-SNP report, an Intel TDX quote or an NVIDIA GPU attestation
+ * report (Hopper, Blackwell) and prints each check,
  * passed or failed, and why. Exit status 0 only when every check passed; 1 when the evidence was refused; 2 for a
  * usage problem.
  */
@@ -48,21 +56,32 @@ final class AttestCommand implements Runnable {
     }
 
     @Command(name = "verify", mixinStandardHelpOptions = true,
-            description = "Verify a SEV-SNP report or TDX quote; print every check and the verdict.")
+            description = "Verify a SEV-SNP report, TDX quote or NVIDIA GPU report; print every check and the verdict.")
     static final class Verify implements Callable<Integer> {
 
         private static final Set<String> POLICY_FIELDS = Set.of("allow_debug", "allowed_measurements", "report_data",
-                "max_vmpl", "rtmr", "accepted_tcb_statuses", "collateral_optional");
+                "max_vmpl", "rtmr", "accepted_tcb_statuses", "collateral_optional", "allowed_gpu_architectures",
+                "require_rims", "accept_unchecked_revocation");
 
         @Parameters(index = "0", paramLabel = "<file>", description = "The report or quote (binary, or hex text).")
         Path file;
 
-        @Option(names = "--format", description = "sev-snp or tdx (default: recognised from the file).")
+        @Option(names = "--format", description = "sev-snp, tdx or nvidia-gpu (default: recognised from the file).")
         String format;
 
         @Option(names = "--certs", paramLabel = "<file>",
-                description = "SEV-SNP: the VCEK (or VLEK) and optionally ASK/ARK, PEM or DER; repeatable. AMD roots are pinned.")
+                description = "SEV-SNP: the VCEK (or VLEK) and optionally ASK/ARK, PEM or DER; repeatable. AMD roots are pinned."
+                        + " NVIDIA GPU: the device certificate chain (PEM, leaf first), once.")
         List<Path> certs = new ArrayList<>();
+
+        @Option(names = "--gpu-collateral", paramLabel = "<dir>",
+                description = "NVIDIA GPU: NVIDIA's driver and VBIOS RIMs (*.xml, *.swidtag) and OCSP responses (*.ocsp,"
+                        + " *.der, or ocsp/*).")
+        Path gpuCollateral;
+
+        @Option(names = "--nonce", paramLabel = "<hex>",
+                description = "NVIDIA GPU: the 32-byte nonce (64 hex characters) the report must answer.")
+        String nonce;
 
         @Option(names = "--collateral", paramLabel = "<dir>",
                 description = "TDX: Intel collateral (tcb_info.json, tcb_info_issuer_chain.pem, qe_identity.json, "
@@ -96,13 +115,20 @@ final class AttestCommand implements Runnable {
                 return 2;
             }
             String kind = format != null ? format : detect(evidence);
+            if (GpuVerifier.FORMAT.equals(kind) && GpuEvidenceList.looksLikeJson(evidence)) {
+                return verifyGpuList(evidence, policy, when, out, err);
+            }
             Verdict verdict;
             try {
                 verdict = switch (kind) {
                     case "sev-snp" -> new SnpVerifier().verify(evidence, certificates(certs), snpPolicy(policy), when);
                     case "tdx" -> new TdxVerifier().verify(evidence, collateral == null ? null : TdxCollateral.load(collateral),
                             tdxPolicy(policy), when);
-                    default -> throw new UsageException("cannot tell the evidence format; pass --format sev-snp or --format tdx");
+                    case GpuVerifier.FORMAT -> new GpuVerifier().verify(new GpuEvidence(evidence, gpuChain()), gpuNonce(),
+                            gpuCollateral == null ? GpuCollateral.none() : GpuCollateral.load(gpuCollateral),
+                            gpuPolicy(policy), when);
+                    default -> throw new UsageException("cannot tell the evidence format; pass --format sev-snp, tdx or"
+                            + " nvidia-gpu");
                 };
             } catch (UsageException e) {
                 err.println("veil: " + e.getMessage());
@@ -113,6 +139,35 @@ final class AttestCommand implements Runnable {
             }
             print(out, kind, when, verdict);
             return verdict.passed() ? 0 : 1;
+        }
+
+        /** NVIDIA's serialised evidence JSON: one verdict per GPU; passes only when every GPU passed. */
+        private int verifyGpuList(byte[] json, JsonNode policy, Instant when, PrintStream out, PrintStream err) {
+            List<GpuEvidenceList.Entry> entries;
+            GpuCollateral gpu;
+            GpuPolicy gpuPolicy;
+            byte[] expected;
+            try {
+                entries = GpuEvidenceList.parse(json);
+                gpu = gpuCollateral == null ? GpuCollateral.none() : GpuCollateral.load(gpuCollateral);
+                gpuPolicy = gpuPolicy(policy);
+                expected = gpuNonce();
+            } catch (UsageException e) {
+                err.println("veil: " + e.getMessage());
+                return 2;
+            } catch (Exception e) {
+                err.println("veil: " + e.getMessage());
+                return 2;
+            }
+            boolean all = true;
+            for (int i = 0; i < entries.size(); i++) {
+                Verdict v = new GpuVerifier().verify(entries.get(i).evidence(), expected, gpu, gpuPolicy, when);
+                out.println("GPU " + (i + 1) + " of " + entries.size() + ":");
+                print(out, GpuVerifier.FORMAT, when, v);
+                all &= v.passed();
+            }
+            out.println(all ? "ALL " + entries.size() + " GPUs PASSED" : "REFUSED: not every GPU passed");
+            return all ? 0 : 1;
         }
 
         private static void print(PrintStream out, String kind, Instant when, Verdict verdict) {
@@ -139,6 +194,12 @@ final class AttestCommand implements Runnable {
             }
             if (evidence.length > 8 && (evidence[0] == 4 || evidence[0] == 5) && evidence[1] == 0 && (evidence[4] & 0xff) == 0x81) {
                 return "tdx";
+            }
+            if (evidence.length > 2 && evidence[0] == 0x11 && (evidence[1] & 0xff) == 0xE0) {
+                return GpuVerifier.FORMAT; // SPDM 1.1 GET_MEASUREMENTS, as NVIDIA GPUs' reports begin
+            }
+            if (GpuEvidenceList.looksLikeJson(evidence)) {
+                return GpuVerifier.FORMAT; // NVIDIA's serialised GPU evidence, the only JSON evidence read here
             }
             return "unknown";
         }
@@ -169,6 +230,48 @@ final class AttestCommand implements Runnable {
                 }
             }
             return out;
+        }
+
+        private byte[] gpuChain() throws UsageException {
+            if (certs.size() != 1) {
+                throw new UsageException("NVIDIA GPU evidence needs its device certificate chain: --certs <chain.pem>"
+                        + " (once)");
+            }
+            try {
+                return Files.readAllBytes(certs.getFirst());
+            } catch (Exception e) {
+                throw new UsageException("cannot read " + certs.getFirst() + " (" + e.getClass().getSimpleName() + ")");
+            }
+        }
+
+        private byte[] gpuNonce() throws UsageException {
+            if (nonce == null) {
+                return null; // the nonce check then fails and says why
+            }
+            try {
+                byte[] n = HexFormat.of().parseHex(nonce.strip());
+                if (n.length != 32) {
+                    throw new IllegalArgumentException();
+                }
+                return n;
+            } catch (IllegalArgumentException e) {
+                throw new UsageException("--nonce must be 64 hex characters (32 bytes)");
+            }
+        }
+
+        private static GpuPolicy gpuPolicy(JsonNode p) throws UsageException {
+            GpuPolicy policy = GpuPolicy.DEFAULT.withRimsRequired(p.path("require_rims").asBoolean(true))
+                    .withUncheckedRevocationAccepted(p.path("accept_unchecked_revocation").asBoolean(false));
+            Set<GpuArchitecture> archs = EnumSet.noneOf(GpuArchitecture.class);
+            for (String a : strings(p.path("allowed_gpu_architectures"))) {
+                try {
+                    archs.add(GpuArchitecture.parse(a));
+                } catch (IllegalArgumentException e) {
+                    throw new UsageException("--policy: allowed_gpu_architectures: " + e.getMessage());
+                }
+            }
+            return archs.isEmpty() ? policy : new GpuPolicy(archs, policy.requireRims(),
+                    policy.acceptUncheckedRevocation(), policy.ocspMaxAge());
         }
 
         private static JsonNode readPolicy(Path file) throws UsageException {

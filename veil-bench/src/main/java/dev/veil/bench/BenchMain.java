@@ -55,6 +55,7 @@ public final class BenchMain {
                 usage: veil-bench run [--quick] [--root DIR] [--veil-jar JAR] [--portkey-dir DIR] [--doc FILE]
                                       [--results DIR] [--gateway-cpu N] [--load-cpu N] [--no-pin]
                                       [--veil-jvm "-Xmx128m ..."] [--skip nginx,portkey] [--command TEXT]
+                                      [--cells c1,c1x,max,r500,r2000,stream,e2ee,slow]
                        veil-bench soak [--minutes N | --seconds N | --smoke] [--rate R] [--fault-percent P]
                                        [--faults all|reset,slow,stall,reset-mid,5xx,429,endless,endless-error,malformed|none]
                                        [--hostile all|slowloris,big-body,no-read|none] [--hostile-rate N] [--hostile-max N]
@@ -86,11 +87,13 @@ public final class BenchMain {
         List<String> jvm = List.of("-Xmx128m", "-XX:+ExitOnOutOfMemoryError", "-XX:TrimNativeHeapInterval=5000",
                 "--sun-misc-unsafe-memory-access=allow");
         List<String> skip = List.of();
+        List<String> cells = List.of();
         String command = null;
         for (int i = 0; i < args.size(); i++) {
             String a = args.get(i);
             switch (a) {
                 case "--quick" -> quick = true;
+                case "--cells" -> cells = Harness.checkedCells(value(args, i++, a));
                 case "--root" -> root = Path.of(value(args, i++, a)).toAbsolutePath().normalize();
                 case "--veil-jar" -> veilJar = Path.of(value(args, i++, a));
                 case "--portkey-dir" -> portkeyDir = Path.of(value(args, i++, a));
@@ -120,7 +123,7 @@ public final class BenchMain {
                 portkeyDir != null ? portkeyDir : root.resolve("bench/.peers/portkey"),
                 doc != null ? doc : root.resolve("docs/benchmarks.md"),
                 results != null ? results : root.resolve("bench/results"),
-                gatewayCpu, loadCpu, pin, jvm, skip,
+                gatewayCpu, loadCpu, pin, jvm, skip, cells,
                 command != null ? command : "bench/run" + (quick ? " --quick" : ""));
         new Harness(quick ? Harness.Config.quick() : Harness.Config.full(), options).run();
     }

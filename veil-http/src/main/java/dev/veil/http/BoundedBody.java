@@ -40,6 +40,15 @@ public final class BoundedBody {
      * the connection's failure (e.g. {@code HttpClosedException} when the client leaves or a timeout closed it).
      */
     public static Future<byte[]> read(HttpServerRequest request, long limit) {
+        return read(request, limit, null);
+    }
+
+    /**
+     * As {@link #read(HttpServerRequest, long)}, with the body's bytes reserved in {@code budget} as they arrive and
+     * held until the request's response ends (or its connection closes): the whole time the exchange keeps the body.
+     * Fails with {@link MemoryBudget.Exhausted} when the budget is spent; nothing of the body is then kept.
+     */
+    public static Future<byte[]> read(HttpServerRequest request, long limit, MemoryBudget budget) {
         String declared = request.getHeader("content-length");
         if (declared != null) {
             long length;
@@ -52,7 +61,11 @@ public final class BoundedBody {
                 return Future.failedFuture(new TooLarge());
             }
         }
-        Reader reader = new Reader(request, limit);
+        Reader reader = new Reader(request, limit, budget);
+        if (budget != null) {
+            // Fires once: when the response ends, or when the connection closes before it does.
+            request.response().endHandler(v -> reader.releaseBudget());
+        }
         request.handler(reader::chunk);
         request.endHandler(v -> reader.end());
         request.exceptionHandler(reader::fail);
@@ -67,11 +80,15 @@ public final class BoundedBody {
         private final HttpServerRequest request;
         private final long limit;
         private final Promise<byte[]> promise = Promise.promise();
+        private final MemoryBudget budget;
+        private long reserved;
+        private boolean released;
         private Buffer body;
 
-        Reader(HttpServerRequest request, long limit) {
+        Reader(HttpServerRequest request, long limit, MemoryBudget budget) {
             this.request = request;
             this.limit = limit;
+            this.budget = budget;
             this.body = Buffer.buffer(FIRST_CAPACITY);
         }
 
@@ -80,12 +97,32 @@ public final class BoundedBody {
                 return;
             }
             if (body.length() + chunk.length() > limit) {
-                body = null;
-                request.handler(null);
-                promise.tryFail(new TooLarge());
+                refuse(new TooLarge());
                 return;
             }
+            if (budget != null) {
+                if (released || !budget.tryReserve(chunk.length())) {
+                    refuse(budget.exhausted());
+                    return;
+                }
+                reserved += chunk.length();
+            }
             body.appendBuffer(chunk);
+        }
+
+        private void refuse(Exception why) {
+            body = null;
+            request.handler(null);
+            releaseBudget();
+            promise.tryFail(why);
+        }
+
+        void releaseBudget() {
+            if (budget != null && !released) {
+                released = true;
+                budget.release(reserved);
+                reserved = 0;
+            }
         }
 
         void end() {
@@ -98,6 +135,7 @@ public final class BoundedBody {
 
         void fail(Throwable failure) {
             body = null;
+            releaseBudget();
             promise.tryFail(failure);
         }
     }

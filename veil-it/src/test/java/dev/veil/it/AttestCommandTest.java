@@ -65,6 +65,56 @@ class AttestCommandTest {
         assertThat(noCollateral.stdout()).contains("FAIL").contains("VERDICT: REFUSED");
     }
 
+    private static final String GPU = "nvidia/nvtrust/";
+    private static final String GPU_NONCE = "931d8dd0add203ac3d8b4fbde75e115278eefcdceac5b87671a748f32364dfcb";
+
+    @Test
+    void aGenuineGpuReportPassesTheEvidenceChecksAndSaysWhatWasNotChecked() throws Exception {
+        Path policy = Files.writeString(work.resolve("gpu.yaml"),
+                "require_rims: false\naccept_unchecked_revocation: true\n");
+        CompatProcess.Result r = verify(SAMPLES.resolve(GPU + "hopperAttestationReport.txt").toString(),
+                "--certs", SAMPLES.resolve(GPU + "hopperCertChain.txt").toString(), "--nonce", GPU_NONCE,
+                "--policy", policy.toString(), "--at", "2025-06-01T00:00:00Z");
+        assertThat(r.exit()).as(r.stdout() + r.stderr()).isZero();
+        assertThat(r.stdout()).contains("Evidence: nvidia-gpu").contains("[ ok ] GPU report signature")
+                .contains("[ ok ] FWID").contains("NOT CHECKED").contains("VERDICT: PASSED");
+    }
+
+    @Test
+    void gpuEvidenceIsRefusedWithoutCollateralOrWithAnotherNonce() throws Exception {
+        String report = SAMPLES.resolve(GPU + "hopperAttestationReport.txt").toString();
+        String chain = SAMPLES.resolve(GPU + "hopperCertChain.txt").toString();
+        Path rims = Files.createDirectory(work.resolve("rims"));
+        Files.copy(SAMPLES.resolve(GPU + "1010_0200_882_96005E0001_PROD.swidtag"), rims.resolve("vbios.swidtag"));
+        CompatProcess.Result strict = verify(report, "--certs", chain, "--nonce", GPU_NONCE, "--gpu-collateral",
+                rims.toString(), "--at", "2025-06-01T00:00:00Z");
+        assertThat(strict.exit()).as(strict.stdout() + strict.stderr()).isEqualTo(1);
+        assertThat(strict.stdout()).contains("[FAIL] device certificate revocation").contains("no OCSP collateral");
+
+        CompatProcess.Result otherNonce = verify(report, "--certs", chain, "--nonce", "00".repeat(32),
+                "--at", "2025-06-01T00:00:00Z");
+        assertThat(otherNonce.exit()).isEqualTo(1);
+        assertThat(otherNonce.stdout()).contains("[FAIL] nonce").contains("VERDICT: REFUSED (nonce)");
+
+        assertThat(verify(report, "--nonce", GPU_NONCE).exit()).isEqualTo(2);
+    }
+
+    @Test
+    void nvidiasSerialisedEvidenceForFourGpusIsVerifiedPerGpu() throws Exception {
+        Path policy = Files.writeString(work.resolve("gpu.yaml"),
+                "require_rims: false\naccept_unchecked_revocation: true\n");
+        String json = SAMPLES.resolve("nvidia/attestation-sdk/serialized/multi_gpu_hopper.json").toString();
+        CompatProcess.Result r = verify(json, "--nonce",
+                "e97b23a1718095a0e9e35edca810768c70a6a5a389b705e753b197912bc11576", "--policy", policy.toString(),
+                "--at", "2025-06-01T00:00:00Z");
+        assertThat(r.exit()).as(r.stdout() + r.stderr()).isZero();
+        assertThat(r.stdout()).contains("GPU 4 of 4:").contains("ALL 4 GPUs PASSED");
+        CompatProcess.Result wrong = verify(json, "--nonce", GPU_NONCE, "--policy", policy.toString(),
+                "--at", "2025-06-01T00:00:00Z");
+        assertThat(wrong.exit()).isEqualTo(1);
+        assertThat(wrong.stdout()).contains("[FAIL] nonce").contains("REFUSED: not every GPU passed");
+    }
+
     @Test
     void usageErrorsExitWithTwo() throws Exception {
         Path policy = Files.writeString(work.resolve("policy.yaml"), "allow_debugg: true\n");

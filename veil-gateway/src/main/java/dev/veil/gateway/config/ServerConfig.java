@@ -32,11 +32,14 @@ import java.util.Optional;
  * @param sendTimeoutMs  the longest a response waits for a client that takes none of its bytes (a stream or download
  *                       the client stopped reading); default {@value #DEFAULT_SEND_TIMEOUT_MS}; then the client is
  *                       dropped and the upstream request reset
+ * @param bodyMemoryBytes how many bytes the request bodies and whole upstream answers held at one time may take
+ *                       together, across all connections; 0 (the default) means half the maximum heap; past it a
+ *                       request gets 503 {@code gateway_busy} with {@code Retry-After}
  */
 public record ServerConfig(String host, int port, long maxBodyBytes, String adminTokenEnv,
                            List<String> forwardHeaders,
                            long requestHeaderTimeoutMs, long requestBodyTimeoutMs, long idleTimeoutMs,
-                           int maxRequestLineBytes, int maxHeaderBytes, long sendTimeoutMs) {
+                           int maxRequestLineBytes, int maxHeaderBytes, long sendTimeoutMs, long bodyMemoryBytes) {
 
     /** Default bind address: loopback only. */
     public static final String DEFAULT_HOST = "127.0.0.1";
@@ -58,6 +61,8 @@ public record ServerConfig(String host, int port, long maxBodyBytes, String admi
     public static final int DEFAULT_MAX_HEADER_BYTES = 16 * 1024;
     /** Default wait for a client that takes no bytes of its response: 60 s. */
     public static final long DEFAULT_SEND_TIMEOUT_MS = 60_000;
+    /** Default memory for bodies held at once: 0, meaning half the maximum heap. */
+    public static final long DEFAULT_BODY_MEMORY_BYTES = 0;
 
     /**
      * Request headers that are never forwarded to an upstream, whatever {@code forward_headers} says: credentials,
@@ -78,7 +83,7 @@ public record ServerConfig(String host, int port, long maxBodyBytes, String admi
     public ServerConfig(String host, int port, long maxBodyBytes, String adminTokenEnv, List<String> forwardHeaders) {
         this(host, port, maxBodyBytes, adminTokenEnv, forwardHeaders, DEFAULT_REQUEST_HEADER_TIMEOUT_MS,
                 DEFAULT_REQUEST_BODY_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_MAX_REQUEST_LINE_BYTES,
-                DEFAULT_MAX_HEADER_BYTES, DEFAULT_SEND_TIMEOUT_MS);
+                DEFAULT_MAX_HEADER_BYTES, DEFAULT_SEND_TIMEOUT_MS, DEFAULT_BODY_MEMORY_BYTES);
     }
 
     /** The listener with every default. */

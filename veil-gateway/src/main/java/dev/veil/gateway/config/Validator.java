@@ -77,6 +77,10 @@ final class Validator {
         if (server.maxHeaderBytes() < 1024) {
             problems.add(Problems.field(path, "max_header_bytes"), "must be at least 1024");
         }
+        if (server.bodyMemoryBytes() != 0 && server.bodyMemoryBytes() < server.maxBodyBytes()) {
+            problems.add(Problems.field(path, "body_memory_bytes"), "must be 0 (half the heap) or at least max_body_bytes ("
+                    + server.maxBodyBytes() + "): a body of the largest allowed size must fit");
+        }
         if (server.sendTimeoutMs() < 100) {
             problems.add(Problems.field(path, "send_timeout_ms"), "must be at least 100");
         }

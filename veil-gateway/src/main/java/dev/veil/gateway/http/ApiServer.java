@@ -22,6 +22,7 @@ import dev.veil.gateway.limits.KeyLimits;
 import dev.veil.gateway.policy.PolicyRefusal;
 import dev.veil.gateway.policy.RoutePlan;
 import dev.veil.gateway.policy.RoutePlanner;
+import dev.veil.http.MemoryBudget;
 import dev.veil.protocol.OpenAiError;
 import dev.veil.store.ApiKeyRecord;
 import dev.veil.store.UsageLedgerRepository;
@@ -74,6 +75,7 @@ public final class ApiServer implements Handler<HttpServerRequest> {
     private final GatewayMetrics metrics;
     private final WorkerExecutor jdbc;
     private final long maxBodyBytes;
+    private final MemoryBudget bodies;
     private final E2eeRequests e2ee;
     private final BatchApi batchApi;
     private final Readiness readiness;
@@ -82,8 +84,8 @@ public final class ApiServer implements Handler<HttpServerRequest> {
     public record Parts(ModelCatalog catalog, KeyAuthenticator authenticator, RequestInspector inspector,
                         RoutePlanner planner, PolicyRefusal refusal, KeyLimits limits, InferenceRelay relay, RequestMeter meter,
                         ModelListWriter modelList, UsageReport usageReport, UsageLedgerRepository ledger, AdminApi admin,
-                        GatewayMetrics metrics, WorkerExecutor jdbc, long maxBodyBytes, NodeRegistry nodes,
-                        BatchApi batchApi, Readiness readiness) {
+                        GatewayMetrics metrics, WorkerExecutor jdbc, long maxBodyBytes, MemoryBudget bodies,
+                        NodeRegistry nodes, BatchApi batchApi, Readiness readiness) {
     }
 
     public ApiServer(Parts parts) {
@@ -103,6 +105,7 @@ public final class ApiServer implements Handler<HttpServerRequest> {
         this.metrics = parts.metrics();
         this.jdbc = parts.jdbc();
         this.maxBodyBytes = parts.maxBodyBytes();
+        this.bodies = parts.bodies();
         this.e2ee = new E2eeRequests(parts.nodes());
         this.batchApi = parts.batchApi();
         this.readiness = parts.readiness();
@@ -196,7 +199,7 @@ public final class ApiServer implements Handler<HttpServerRequest> {
                     if (!admission.admitted()) {
                         return Future.failedFuture(new InvalidRequestException(admission.refusal()));
                     }
-                    Future<byte[]> body = BodyReader.read(request, maxBodyBytes);
+                    Future<byte[]> body = BodyReader.read(request, maxBodyBytes, bodies);
                     request.resume();
                     return body;
                 })

@@ -96,7 +96,7 @@ public final class Attempting {
      * an answer larger than the upstream's cap 502.
      */
     public static OpenAiError connectionError(Throwable cause) {
-        if (cause instanceof BoundedBody.TooLarge) {
+        if (cause instanceof UpstreamBody.TooLarge) {
             return new OpenAiError(502, "The upstream provider's answer exceeded the gateway's size limit for it.",
                     OpenAiError.UPSTREAM, null, "upstream_response_too_large");
         }

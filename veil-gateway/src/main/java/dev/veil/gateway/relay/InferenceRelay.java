@@ -3,6 +3,7 @@ package dev.veil.gateway.relay;
 import com.fasterxml.jackson.core.JsonFactory;
 import dev.veil.gateway.config.RoutingConfig;
 import dev.veil.gateway.http.Exchange;
+import dev.veil.gateway.http.GatewayBusy;
 import dev.veil.gateway.http.HeaderNames;
 import dev.veil.gateway.http.Responses;
 import dev.veil.gateway.metering.PrivacyReceipt;
@@ -18,6 +19,7 @@ import dev.veil.gateway.routing.Route;
 import dev.veil.protocol.openai.ModelNames;
 import dev.veil.gateway.routing.RouteHealth;
 import dev.veil.gateway.routing.Upstream;
+import dev.veil.http.MemoryBudget;
 import dev.veil.http.SlowReaders;
 import dev.veil.gateway.nodes.NodeRegistry;
 import dev.veil.protocol.OpenAiError;
@@ -75,11 +77,12 @@ public final class InferenceRelay {
     private final NodeRelay nodeRelay;
     /** How long a stream waits for a client that takes none of its bytes before dropping it. */
     private final long sendTimeoutMs;
+    private final MemoryBudget bodies;
 
     /** The relay's collaborators. */
     public record Parts(UpstreamClients clients, JsonFactory json, RequestMeter meter, RequestRewriter rewriter,
                         RouteHealth health, RoutingConfig routing, PrivacyReceipt receipts, List<String> forwardHeaders,
-                        NodeRegistry nodes, long sendTimeoutMs) {
+                        NodeRegistry nodes, long sendTimeoutMs, MemoryBudget bodies) {
     }
 
     /**
@@ -100,6 +103,7 @@ public final class InferenceRelay {
         this.forwardHeaders = List.copyOf(parts.forwardHeaders());
         this.nodes = parts.nodes();
         this.sendTimeoutMs = parts.sendTimeoutMs();
+        this.bodies = parts.bodies();
         this.nodeRelay = new NodeRelay(parts.meter(), parts.nodes(), sendTimeoutMs);
     }
 
@@ -333,7 +337,7 @@ public final class InferenceRelay {
         }
         Upstream from = route.upstream();
         a.inFlight = upstream.request();
-        BoundedBody.prefix(a.vertx, upstream, from.maxErrorBytes(), from.idleTimeoutMs()).onComplete(body -> {
+        UpstreamBody.prefix(a.vertx, upstream, from.maxErrorBytes(), from.idleTimeoutMs()).onComplete(body -> {
             a.inFlight = null;
             if (a.clientGone) {
                 return;
@@ -364,7 +368,7 @@ public final class InferenceRelay {
         }
         Upstream from = route.upstream();
         a.inFlight = upstream.request();
-        BoundedBody.prefix(a.vertx, upstream, from.maxErrorBytes(), from.idleTimeoutMs()).onComplete(body -> {
+        UpstreamBody.prefix(a.vertx, upstream, from.maxErrorBytes(), from.idleTimeoutMs()).onComplete(body -> {
             a.inFlight = null;
             if (a.clientGone) {
                 return;
@@ -409,9 +413,19 @@ public final class InferenceRelay {
                            double latencyMs) {
         Upstream from = route.upstream();
         a.inFlight = upstream.request();
-        BoundedBody.whole(a.vertx, upstream, from.maxResponseBytes(), from.idleTimeoutMs()).onComplete(body -> {
+        UpstreamBody.whole(a.vertx, upstream, from.maxResponseBytes(), from.idleTimeoutMs(), bodies).onComplete(body -> {
             a.inFlight = null;
             if (a.clientGone) {
+                return;
+            }
+            if (body.failed() && body.cause() instanceof MemoryBudget.Exhausted) {
+                // The gateway's own shortage, not the upstream's failure: no route is blamed and no other candidate
+                // is tried (it would need the same memory); the client is told to come back.
+                breaker.release();
+                LOG.debug("request_id={} route={} answer dropped: memory budget spent", a.exchange.requestId(),
+                        route.name());
+                a.exchange.response().putHeader(HttpHeaders.RETRY_AFTER, GatewayBusy.RETRY_AFTER_SECONDS);
+                answerError(a, GatewayBusy.error());
                 return;
             }
             if (body.failed()) {

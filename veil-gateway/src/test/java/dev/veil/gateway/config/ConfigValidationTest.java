@@ -86,7 +86,7 @@ class ConfigValidationTest {
                 "servr: unknown field; known fields are server, store, upstreams, models, routing, attestation, batch, redis",
                 "server.prot: unknown field; known fields are host, port, max_body_bytes, admin_token_env, "
                         + "forward_headers, request_header_timeout_ms, request_body_timeout_ms, idle_timeout_ms, "
-                        + "max_request_line_bytes, max_header_bytes, send_timeout_ms",
+                        + "max_request_line_bytes, max_header_bytes, send_timeout_ms, body_memory_bytes",
                 "store.retention: unknown field; known fields are data_dir, jdbc_url, username_env, password_env, "
                         + "pool_size, retention_days, request_log",
                 "upstreams[0].timeout: unknown field; known fields are name, base_url, api_key_env, headers, "
@@ -341,13 +341,15 @@ class ConfigValidationTest {
     void clientTimeoutsAndLimitsAreValidated() {
         assertThat(problems(UPSTREAMS + """
                 server: {request_header_timeout_ms: 0, request_body_timeout_ms: -1, idle_timeout_ms: -5,
-                         max_request_line_bytes: 10, max_header_bytes: 10, send_timeout_ms: 5}
+                         max_request_line_bytes: 10, max_header_bytes: 10, send_timeout_ms: 5, body_memory_bytes: 1000}
                 """)).containsExactly(
                 "server.request_header_timeout_ms: must be at least 1",
                 "server.request_body_timeout_ms: must be at least 1",
                 "server.idle_timeout_ms: must be 0 (off) or more",
                 "server.max_request_line_bytes: must be at least 256",
                 "server.max_header_bytes: must be at least 1024",
+                "server.body_memory_bytes: must be 0 (half the heap) or at least max_body_bytes (16777216): a body of "
+                        + "the largest allowed size must fit",
                 "server.send_timeout_ms: must be at least 100");
     }
 

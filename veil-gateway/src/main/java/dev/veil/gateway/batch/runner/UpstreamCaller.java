@@ -3,7 +3,7 @@ package dev.veil.gateway.batch.runner;
 import dev.veil.gateway.http.HeaderNames;
 import dev.veil.gateway.openai.UsageReader;
 import dev.veil.gateway.relay.Attempting;
-import dev.veil.gateway.relay.BoundedBody;
+import dev.veil.gateway.relay.UpstreamBody;
 import dev.veil.gateway.config.RoutingConfig;
 import dev.veil.gateway.openai.InferenceRequest;
 import dev.veil.gateway.openai.RequestRewriter;
@@ -138,7 +138,7 @@ final class UpstreamCaller {
         Upstream upstream = route.upstream();
         int status = response.statusCode();
         if (status < 200 || status >= 300) {
-            BoundedBody.prefix(vertx, response, upstream.maxErrorBytes(), upstream.idleTimeoutMs()).onComplete(prefix ->
+            UpstreamBody.prefix(vertx, response, upstream.maxErrorBytes(), upstream.idleTimeoutMs()).onComplete(prefix ->
                     onError(a, route, breaker, status, prefix.succeeded() ? prefix.result().getBytes() : new byte[0]));
             return;
         }
@@ -149,7 +149,7 @@ final class UpstreamCaller {
             failed(a, route, breaker, Attempting.invalidResponse(problem));
             return;
         }
-        BoundedBody.whole(vertx, response, upstream.maxResponseBytes(), upstream.idleTimeoutMs()).onComplete(read -> {
+        UpstreamBody.whole(vertx, response, upstream.maxResponseBytes(), upstream.idleTimeoutMs()).onComplete(read -> {
             if (read.failed()) {
                 failed(a, route, breaker, Attempting.connectionError(read.cause()));
                 return;

@@ -1,5 +1,6 @@
 package dev.veil.gateway.relay;
 
+import dev.veil.http.MemoryBudget;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -12,7 +13,7 @@ import io.vertx.core.http.HttpClientResponse;
  * cap or the idle timeout is exceeded the upstream request is reset, which closes its connection: nothing more of it is
  * read.
  */
-public final class BoundedBody {
+public final class UpstreamBody {
 
     /** An upstream answer exceeded the cap for it. Carries no content. */
     public static final class TooLarge extends RuntimeException {
@@ -21,12 +22,22 @@ public final class BoundedBody {
         }
     }
 
-    private BoundedBody() {
+    private UpstreamBody() {
     }
 
     /** The whole body; fails with {@link TooLarge} past {@code maxBytes}, with {@link IdleWatch.Expired} on silence. */
     public static Future<Buffer> whole(Vertx vertx, HttpClientResponse response, long maxBytes, long idleMillis) {
-        return read(vertx, response, maxBytes, idleMillis, false);
+        return read(vertx, response, maxBytes, idleMillis, false, null);
+    }
+
+    /**
+     * As {@link #whole(Vertx, HttpClientResponse, long, long)}, with the bytes reserved in {@code budget} while they
+     * are read and released when reading ends: what bounds many large answers arriving at once. Fails with
+     * {@link MemoryBudget.Exhausted} (the upstream request is then reset) when the budget is spent.
+     */
+    public static Future<Buffer> whole(Vertx vertx, HttpClientResponse response, long maxBytes, long idleMillis,
+                                       MemoryBudget budget) {
+        return read(vertx, response, maxBytes, idleMillis, false, budget);
     }
 
     /**
@@ -34,13 +45,17 @@ public final class BoundedBody {
      * is reset instead.
      */
     public static Future<Buffer> prefix(Vertx vertx, HttpClientResponse response, long maxBytes, long idleMillis) {
-        return read(vertx, response, maxBytes, idleMillis, true);
+        return read(vertx, response, maxBytes, idleMillis, true, null);
     }
 
     private static Future<Buffer> read(Vertx vertx, HttpClientResponse response, long maxBytes, long idleMillis,
-                                       boolean prefix) {
+                                       boolean prefix, MemoryBudget budget) {
         Promise<Buffer> promise = Promise.promise();
         Buffer body = Buffer.buffer();
+        if (budget != null) {
+            // Whatever ends the read (the body, a cap, silence, a reset) releases what it reserved.
+            promise.future().onComplete(done -> budget.release(body.length()));
+        }
         IdleWatch watch = IdleWatch.start(vertx, idleMillis, () -> {
             if (promise.tryFail(new IdleWatch.Expired())) {
                 response.request().reset();
@@ -53,6 +68,12 @@ public final class BoundedBody {
             watch.touch();
             long room = maxBytes - body.length();
             if (chunk.length() <= room) {
+                if (budget != null && !budget.tryReserve(chunk.length())) {
+                    watch.stop();
+                    promise.tryFail(budget.exhausted());
+                    response.request().reset();
+                    return;
+                }
                 body.appendBuffer(chunk);
                 return;
             }

@@ -1,0 +1,127 @@
+package dev.veil.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code server.body_memory_bytes}: the bodies held at once across all connections share one budget. Here it is two
+ * maximum-size request bodies (2 × 64 KiB). Without it, per-body caps multiply: enough concurrent large bodies, or a few
+ * upstream answers that never end, exhaust the heap and end the process for every client (the soak run on a starved
+ * core did exactly that at -Xmx128m).
+ */
+@Timeout(60)
+class BodyMemoryBudgetTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final long BUDGET = 2 * 65536;
+
+    @TempDir
+    static Path dataDir;
+    static GatewayFixture fixture;
+
+    @BeforeAll
+    static void start() {
+        fixture = GatewayFixture.withServer(dataDir, 10_000, "  body_memory_bytes: " + BUDGET + "\n");
+    }
+
+    @AfterAll
+    static void stop() {
+        fixture.close();
+    }
+
+    @BeforeEach
+    void resetUpstream() {
+        fixture.upstream.reset();
+    }
+
+    @Test
+    void aThirdLargeBodyWhileTwoAreHeldGets503WithRetryAfterAndTheBudgetComesBack() throws Exception {
+        List<HttpServerRequest> held = new CopyOnWriteArrayList<>();
+        fixture.upstream.custom((request, body) -> held.add(request));
+        String large = chat("x".repeat(60_000));
+        CompletableFuture<HttpResponse<String>> first = CompletableFuture.supplyAsync(() -> fixture.post("/v1/chat/completions", large));
+        CompletableFuture<HttpResponse<String>> second = CompletableFuture.supplyAsync(() -> fixture.post("/v1/chat/completions", large));
+        Eventually.await(Duration.ofSeconds(10), "two large requests held by the upstream", () -> held.size() == 2);
+
+        HttpResponse<String> third = fixture.post("/v1/chat/completions", large);
+        assertThat(third.statusCode()).isEqualTo(503);
+        assertThat(third.headers().firstValue("retry-after")).hasValue("1");
+        assertThat(JSON.readTree(third.body()).path("error").path("code").asText()).isEqualTo("gateway_busy");
+        assertThat(held).hasSize(2);
+
+        for (HttpServerRequest request : held) {
+            request.response().putHeader("content-type", "application/json").end(answer());
+        }
+        assertThat(first.get().statusCode()).isEqualTo(200);
+        assertThat(second.get().statusCode()).isEqualTo(200);
+        // Released when the responses ended: two large bodies fit again, one after the other and together.
+        fixture.upstream.reset();
+        assertThat(fixture.post("/v1/chat/completions", large).statusCode()).isEqualTo(200);
+        assertThat(fixture.post("/v1/chat/completions", large).statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void anEndlessAnswerStopsAtTheBudgetNotTheMuchLargerCapAndNoRouteIsBlamed() throws Exception {
+        AtomicInteger closed = new AtomicInteger();
+        fixture.upstream.custom((request, body) -> {
+            HttpServerResponse response = request.response();
+            response.closeHandler(v -> closed.incrementAndGet());
+            response.setChunked(true).putHeader("content-type", "application/json");
+            response.write("{\"id\":\"x\",\"pad\":\"");
+            endless(response, Buffer.buffer("x".repeat(16 * 1024)));
+        });
+        HttpResponse<String> out = fixture.post("/v1/chat/completions", chat("hi"));
+        assertThat(out.statusCode()).isEqualTo(503);
+        assertThat(out.headers().firstValue("retry-after")).hasValue("1");
+        assertThat(JSON.readTree(out.body()).path("error").path("code").asText()).isEqualTo("gateway_busy");
+        Eventually.await(Duration.ofSeconds(10), "upstream connection reset", () -> closed.get() == 1);
+
+        // The route was not blamed and the budget was given back: a normal answer right after goes through, many times
+        // over what the budget would hold if the endless answer's bytes were still counted.
+        fixture.upstream.reset();
+        for (int i = 0; i < 5; i++) {
+            assertThat(fixture.post("/v1/chat/completions", chat("hi")).statusCode()).isEqualTo(200);
+        }
+    }
+
+    private static String chat(String content) {
+        return "{\"model\":\"test-chat\",\"messages\":[{\"role\":\"user\",\"content\":\"" + content + "\"}]}";
+    }
+
+    private static String answer() {
+        return "{\"id\":\"c\",\"object\":\"chat.completion\",\"created\":1,\"model\":\"upstream-chat\",\"choices\":[{\"index\":0,"
+                + "\"message\":{\"role\":\"assistant\",\"content\":\"ok\"},\"finish_reason\":\"stop\"}],"
+                + "\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":1,\"total_tokens\":4}}";
+    }
+
+    private static void endless(HttpServerResponse response, Buffer piece) {
+        if (response.closed()) {
+            return;
+        }
+        for (int i = 0; i < 4 && !response.writeQueueFull(); i++) {
+            response.write(piece);
+        }
+        if (response.writeQueueFull()) {
+            response.drainHandler(v -> endless(response, piece));
+        } else {
+            io.vertx.core.Vertx.currentContext().runOnContext(v -> endless(response, piece));
+        }
+    }
+}

@@ -1,0 +1,107 @@
+package dev.veil.protocol.transparency;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Roots and proofs over a list of leaf hashes, as RFC 9162 defines them (section 2.1): the tree head {@code MTH}, the
+ * inclusion proof {@code PATH} and the consistency proof {@code PROOF}. The list is the whole log in memory: Veil's log
+ * holds node identities and signing keys, thousands of entries, not certificates by the billion, so recomputing from
+ * the leaves (O(n) per root) is cheaper to get right than a persisted node cache.
+ */
+public final class MerkleTree {
+
+    private MerkleTree() {
+    }
+
+    /** The root of the tree over the first {@code size} of {@code leaves} ({@code MTH(D[0:size])}). */
+    public static byte[] root(List<byte[]> leaves, long size) {
+        checkSize(leaves, size);
+        return size == 0 ? MerkleHash.emptyRoot() : subtree(leaves, 0, (int) size);
+    }
+
+    /**
+     * The inclusion proof of leaf {@code index} in the tree of the first {@code size} leaves ({@code PATH(m, D[n])}):
+     * the sibling hashes from the leaf up to the root.
+     */
+    public static List<byte[]> inclusionProof(List<byte[]> leaves, long index, long size) {
+        checkSize(leaves, size);
+        if (index < 0 || index >= size) {
+            throw new IllegalArgumentException("leaf index " + index + " is outside a tree of " + size + " leaves");
+        }
+        List<byte[]> proof = new ArrayList<>();
+        path(leaves, (int) index, 0, (int) size, proof);
+        return proof;
+    }
+
+    /**
+     * The consistency proof between the tree of the first {@code first} leaves and the tree of the first {@code second}
+     * ({@code PROOF(m, D[n])}): what shows that the larger tree extends the smaller one without rewriting it. Empty when
+     * the sizes are equal or the first tree is empty.
+     */
+    public static List<byte[]> consistencyProof(List<byte[]> leaves, long first, long second) {
+        checkSize(leaves, second);
+        if (first < 0 || first > second) {
+            throw new IllegalArgumentException("a consistency proof needs 0 <= first <= second; got " + first + " and "
+                    + second);
+        }
+        List<byte[]> proof = new ArrayList<>();
+        if (first > 0 && first < second) {
+            subproof(leaves, (int) first, 0, (int) second, true, proof);
+        }
+        return proof;
+    }
+
+    /** The largest power of two smaller than {@code n} (n > 1): where RFC 9162 splits a tree of n leaves. */
+    static int split(int n) {
+        return Integer.highestOneBit(n - 1);
+    }
+
+    private static byte[] subtree(List<byte[]> leaves, int from, int to) {
+        int n = to - from;
+        if (n == 1) {
+            return leaves.get(from);
+        }
+        int k = split(n);
+        return MerkleHash.node(subtree(leaves, from, from + k), subtree(leaves, from + k, to));
+    }
+
+    private static void path(List<byte[]> leaves, int m, int from, int to, List<byte[]> proof) {
+        int n = to - from;
+        if (n == 1) {
+            return;
+        }
+        int k = split(n);
+        if (m < k) {
+            path(leaves, m, from, from + k, proof);
+            proof.add(subtree(leaves, from + k, to));
+        } else {
+            path(leaves, m - k, from + k, to, proof);
+            proof.add(subtree(leaves, from, from + k));
+        }
+    }
+
+    private static void subproof(List<byte[]> leaves, int m, int from, int to, boolean whole, List<byte[]> proof) {
+        int n = to - from;
+        if (m == n) {
+            if (!whole) {
+                proof.add(subtree(leaves, from, to));
+            }
+            return;
+        }
+        int k = split(n);
+        if (m <= k) {
+            subproof(leaves, m, from, from + k, whole, proof);
+            proof.add(subtree(leaves, from + k, to));
+        } else {
+            subproof(leaves, m - k, from + k, to, false, proof);
+            proof.add(subtree(leaves, from, from + k));
+        }
+    }
+
+    private static void checkSize(List<byte[]> leaves, long size) {
+        if (size < 0 || size > leaves.size()) {
+            throw new IllegalArgumentException("tree size " + size + " is outside the log's " + leaves.size() + " leaves");
+        }
+    }
+}
