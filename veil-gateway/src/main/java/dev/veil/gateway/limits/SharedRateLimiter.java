@@ -56,9 +56,9 @@ public final class SharedRateLimiter implements RateLimiter {
     private static final Logger LOG = LoggerFactory.getLogger(SharedRateLimiter.class);
 
     /** How long a lease lives without renewal. */
-    static final long LEASE_TTL_MILLIS = 60_000;
+    public static final long LEASE_TTL_MILLIS = 60_000;
     /** How often an instance renews the leases it holds. */
-    static final long LEASE_RENEW_MILLIS = 20_000;
+    public static final long LEASE_RENEW_MILLIS = 20_000;
     /** After a failure, how long Redis is not called again. */
     static final long RETRY_PAUSE_MILLIS = 1_000;
 
@@ -205,6 +205,7 @@ public final class SharedRateLimiter implements RateLimiter {
     private final AtomicLong leaseCounter = new AtomicLong();
     /** Leases this instance holds in Redis: lease id → its in-flight set. */
     private final ConcurrentHashMap<String, String> held = new ConcurrentHashMap<>();
+    private final long leaseTtlMillis;
     private final long renewTimer;
     private volatile long pausedUntil;
     /** Decisions taken by the fail mode because Redis could not be reached (for the metrics). */
@@ -219,6 +220,21 @@ public final class SharedRateLimiter implements RateLimiter {
      * @param fallback  the in-memory limits {@link FailMode#FAIL_OPEN} falls back to
      */
     public SharedRateLimiter(Vertx vertx, Redis redis, long timeoutMs, FailMode failMode, LocalRateLimiter fallback) {
+        this(vertx, redis, timeoutMs, failMode, fallback, LEASE_TTL_MILLIS, LEASE_RENEW_MILLIS);
+    }
+
+    /**
+     * As above with other lease timings, so that tests can watch leases be renewed and expire in seconds.
+     *
+     * @param leaseTtlMillis how long a lease lives without renewal
+     * @param renewMillis    how often this instance renews its leases; well below {@code leaseTtlMillis}
+     */
+    public SharedRateLimiter(Vertx vertx, Redis redis, long timeoutMs, FailMode failMode, LocalRateLimiter fallback,
+                             long leaseTtlMillis, long renewMillis) {
+        if (renewMillis <= 0 || renewMillis * 2 > leaseTtlMillis) {
+            throw new IllegalArgumentException("leases must be renewed at least twice within their lifetime");
+        }
+        this.leaseTtlMillis = leaseTtlMillis;
         this.vertx = vertx;
         this.redis = redis;
         this.timeoutMs = timeoutMs;
@@ -227,7 +243,7 @@ public final class SharedRateLimiter implements RateLimiter {
         byte[] id = new byte[8];
         new SecureRandom().nextBytes(id);
         this.instance = HexFormat.of().formatHex(id);
-        this.renewTimer = vertx.setPeriodic(LEASE_RENEW_MILLIS, t -> renew());
+        this.renewTimer = vertx.setPeriodic(renewMillis, t -> renew());
     }
 
     @Override
@@ -242,7 +258,7 @@ public final class SharedRateLimiter implements RateLimiter {
         Promise<Admission> decided = Promise.promise();
         ADMIT_SCRIPT.run(redis, List.of(tag + ":requests", tag + ":tokens", tag + ":inflight"),
                         List.of(limit(policy.rpm()), limit(policy.tpm()), limit(policy.maxConcurrent()), lease,
-                                Long.toString(LEASE_TTL_MILLIS)))
+                                Long.toString(leaseTtlMillis)))
                 .timeout(timeoutMs, TimeUnit.MILLISECONDS)
                 .onComplete(result -> {
                     Admission admission = null;
@@ -426,7 +442,7 @@ public final class SharedRateLimiter implements RateLimiter {
         held.remove(lease);
         redis.send(Request.cmd(Command.ZREM).arg(inflightKey).arg(lease)).timeout(timeoutMs, TimeUnit.MILLISECONDS)
                 .onFailure(t -> {
-                    // The lease expires on its own within LEASE_TTL_MILLIS.
+                    // The lease expires on its own within the lease lifetime.
                 });
     }
 
@@ -436,7 +452,7 @@ public final class SharedRateLimiter implements RateLimiter {
         held.forEach((lease, key) -> byKey.computeIfAbsent(key, k -> new ArrayList<>()).add(lease));
         byKey.forEach((key, leases) -> {
             List<String> args = new ArrayList<>(leases.size() + 1);
-            args.add(Long.toString(LEASE_TTL_MILLIS));
+            args.add(Long.toString(leaseTtlMillis));
             args.addAll(leases);
             RENEW_SCRIPT.run(redis, List.of(key), args).timeout(timeoutMs, TimeUnit.MILLISECONDS)
                     .onFailure(this::unreachable);
