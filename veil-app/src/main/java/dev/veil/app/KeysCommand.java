@@ -65,7 +65,8 @@ final class KeysCommand implements Runnable {
                 Map.entry("allowed_routes", "--routes"), Map.entry("jurisdictions", "--jurisdictions"),
                 Map.entry("budget_usd", "--budget-usd"), Map.entry("budget_period", "--budget-period"),
                 Map.entry("rpm", "--rpm"), Map.entry("tpm", "--tpm"), Map.entry("request_log", "--request-log"),
-                Map.entry("request_log_retention_days", "--request-log-retention-days"));
+                Map.entry("request_log_retention_days", "--request-log-retention-days"),
+                Map.entry("max_concurrent", "--max-concurrent"));
 
         @Option(names = "--preset", paramLabel = "PRESET",
                 description = "Base policy: public (anonymized), internal (private), confidential (tee), regulated (e2ee).")
@@ -97,6 +98,10 @@ final class KeysCommand implements Runnable {
         @Option(names = "--tpm", paramLabel = "N", description = "Tokens per minute (default: unlimited).")
         String tpm;
 
+        @Option(names = "--max-concurrent", paramLabel = "N",
+                description = "Requests of the key that may be in flight at once (default: unlimited).")
+        String maxConcurrent;
+
         @Option(names = "--request-log", paramLabel = "MODE", description = "What Veil's request log keeps of the "
                 + "key's requests: full, minute, hour (rows with time cut to that unit) or daily_totals (no row per "
                 + "request) (default: the operator's store.request_log).")
@@ -110,7 +115,7 @@ final class KeysCommand implements Runnable {
         boolean any() {
             return preset != null || minMode != null || models != null || routes != null || jurisdictions != null
                     || budgetUsd != null || budgetPeriod != null || rpm != null || tpm != null || requestLog != null
-                    || requestLogRetentionDays != null;
+                    || requestLogRetentionDays != null || maxConcurrent != null;
         }
 
         /**
@@ -152,6 +157,10 @@ final class KeysCommand implements Runnable {
                 if (requestLogRetentionDays != null) {
                     g.writeFieldName("request_log_retention_days");
                     g.writeNumber(integer(requestLogRetentionDays, "--request-log-retention-days"));
+                }
+                if (maxConcurrent != null) {
+                    g.writeFieldName("max_concurrent");
+                    g.writeNumber(integer(maxConcurrent, "--max-concurrent"));
                 }
                 g.writeEndObject();
             } catch (IOException e) {

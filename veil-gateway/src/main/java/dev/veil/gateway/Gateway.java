@@ -42,6 +42,14 @@ import dev.veil.protocol.attestation.tdx.TdxCollateral;
 import java.util.Set;
 import dev.veil.gateway.config.RoutingConfig;
 import dev.veil.gateway.limits.KeyLimits;
+import dev.veil.gateway.limits.LocalRateLimiter;
+import dev.veil.gateway.limits.SharedRateLimiter;
+import dev.veil.gateway.auth.KeyChangeWatch;
+import dev.veil.gateway.config.RedisConfig;
+import dev.veil.gateway.ops.Readiness;
+import io.vertx.core.net.NetClientOptions;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisOptions;
 import dev.veil.gateway.metering.MetadataMinimisation;
 import dev.veil.gateway.metering.PrivacyReceipt;
 import dev.veil.gateway.policy.PolicyRefusal;
@@ -90,10 +98,12 @@ public final class Gateway implements AutoCloseable {
     private final int port;
     private final String host;
     private final Batches batches;
+    private final KeyLimits limits;
 
     private Gateway(Vertx vertx, Store store, MeteringWriter metering, UpstreamClients clients, WorkerExecutor jdbc,
-                    ModelCatalog catalog, String host, int port, Batches batches) {
+                    ModelCatalog catalog, String host, int port, Batches batches, KeyLimits limits) {
         this.batches = batches;
+        this.limits = limits;
         this.vertx = vertx;
         this.store = store;
         this.metering = metering;
@@ -137,7 +147,13 @@ public final class Gateway implements AutoCloseable {
             GatewayMetrics metrics = new GatewayMetrics();
             metrics.gauge("veil_metering_dropped", "Metering records dropped because the store could not keep up",
                     metering::droppedCount);
-            KeyLimits limits = new KeyLimits(store.ledger(), jdbc, Clock.systemUTC());
+            SharedRateLimiter shared = sharedLimiter(vertx, config.redis(), env);
+            if (shared != null) {
+                metrics.gauge("veil_rate_limiter_unavailable", "Admissions decided by redis.fail_mode because Redis "
+                        + "could not be reached", shared::failModeDecisions);
+            }
+            KeyLimits limits = shared == null ? new KeyLimits(store.ledger(), jdbc, Clock.systemUTC())
+                    : new KeyLimits(store.ledger(), jdbc, Clock.systemUTC(), shared);
             MetadataMinimisation minimisation = new MetadataMinimisation(config.store().requestLogMode(),
                     config.store().retentionDays());
             RequestMeter meter = new RequestMeter(metrics, metering, limits, minimisation);
@@ -161,6 +177,10 @@ public final class Gateway implements AutoCloseable {
                     routing, new PrivacyReceipt(jsonWriter, minimisation),
                     config.server().forwardHeaders(), nodes, config.server().sendTimeoutMs(), bodies));
             KeyAuthenticator authenticator = new KeyAuthenticator(store.apiKeys(), jdbc, KEY_CACHE_TTL);
+            KeyChangeWatch keyChanges = new KeyChangeWatch(vertx, store.apiKeys(), jdbc, authenticator);
+            keyChanges.start();
+            Readiness readiness = new Readiness(vertx, store, jdbc, shared == null ? null : shared::ping);
+            readiness.start();
             RoutePlanner planner = new RoutePlanner(catalog, health, nodes);
             PolicyRefusal refusal = new PolicyRefusal();
             RequestInspector inspector = new RequestInspector(json, catalog.operatorAllowedFields());
@@ -183,7 +203,7 @@ public final class Gateway implements AutoCloseable {
                     authenticator, json);
             ApiServer api = new ApiServer(new ApiServer.Parts(catalog, authenticator, inspector, planner, refusal, limits,
                     relay, meter, new ModelListWriter(jsonWriter), new UsageReport(jsonWriter), store.ledger(), admin,
-                    metrics, jdbc, config.server().maxBodyBytes(), bodies, nodes, batchApi,
+                    metrics, jdbc, config.server().maxBodyBytes(), bodies, nodes, batchApi, readiness,
                     new TransparencyApi(transparency, jsonWriter)));
             try {
                 // Admit nodes before taking traffic, so the first requests find them; a node that is down is retried
@@ -223,7 +243,7 @@ public final class Gateway implements AutoCloseable {
                 batches.start(vertx, jdbc);
             }
             LOG.info("Veil gateway listening on http://{}:{} with {} model(s)", host, port, catalog.models().size());
-            return new Gateway(vertx, store, metering, clients, jdbc, catalog, host, port, batches);
+            return new Gateway(vertx, store, metering, clients, jdbc, catalog, host, port, batches, limits);
         } catch (RuntimeException e) {
             if (vertx != null) {
                 vertx.close();
@@ -302,6 +322,7 @@ public final class Gateway implements AutoCloseable {
         if (batches != null) {
             batches.close();
         }
+        limits.close();
         try {
             vertx.close().await(10, TimeUnit.SECONDS);
         } catch (Exception e) {
@@ -321,6 +342,39 @@ public final class Gateway implements AutoCloseable {
         String user = config.usernameEnv() == null ? null : env.get(config.usernameEnv());
         String password = config.passwordEnv() == null ? null : env.get(config.passwordEnv());
         return new StoreSettings(config.jdbcUrl(), user, password, config.poolSize());
+    }
+
+    /** The Redis-backed limiter when {@code redis.url} is set, else {@code null} (limits in this process's memory). */
+    private static SharedRateLimiter sharedLimiter(Vertx vertx, RedisConfig redis, Map<String, String> env) {
+        if (!redis.enabled()) {
+            return null;
+        }
+        RedisOptions options = new RedisOptions()
+                .setConnectionString(redis.url())
+                .setMaxPoolSize(redis.poolSize())
+                // Bounded: past this many waiting commands a call fails at once (and the fail mode applies).
+                .setMaxPoolWaiting(redis.poolSize() * 64)
+                .setMaxWaitingHandlers(redis.poolSize() * 256)
+                .setNetClientOptions(redisNetOptions(redis));
+        redis.password(env).ifPresent(options::setPassword);
+        redis.username(env).ifPresent(options::setUser);
+        LOG.info("rate and concurrency limits shared through Redis ({} when it cannot be reached)", redis.failMode());
+        return new SharedRateLimiter(vertx, Redis.createClient(vertx, options), redis.timeoutMs(),
+                SharedRateLimiter.FailMode.fromWireName(redis.failMode()), new LocalRateLimiter(Clock.systemUTC()));
+    }
+
+    /**
+     * TCP options for Redis. {@code rediss://} turns TLS on (the client wants both the scheme and the option), with the
+     * server's certificate checked against the JVM's trusted authorities and its host name.
+     */
+    private static NetClientOptions redisNetOptions(RedisConfig redis) {
+        NetClientOptions options = new NetClientOptions()
+                .setConnectTimeout((int) Math.max(100, redis.timeoutMs()))
+                .setTcpNoDelay(true);
+        if (redis.url().startsWith("rediss://")) {
+            options.setSsl(true).setHostnameVerificationAlgorithm("HTTPS");
+        }
+        return options;
     }
 
     private static TdxCollateral tdxCollateral(AttestationConfig attestation) {

@@ -32,6 +32,8 @@ class PrivacyCanaryTest {
     private final String canary = "CANARY" + UUID.randomUUID().toString().replace("-", "");
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final List<String> clientSaw = new ArrayList<>();
+    private RedisServer redis;
+    private List<String> redisKeys = List.of();
 
     @TempDir
     Path work;
@@ -44,8 +46,11 @@ class PrivacyCanaryTest {
         Path log = work.resolve("gateway.log");
         int port = GatewayProcess.freePort();
         String metrics;
-        try (FakeUpstream upstream = FakeUpstream.start()) {
-            String yaml = GatewayFixture.yaml(upstream.baseUrl(), dataDir, 1_500).replace("port: 0", "port: " + port);
+        // Limits are counted in a real Redis, as with several instances: it must hold no content either.
+        try (FakeUpstream upstream = FakeUpstream.start(); RedisServer redis = RedisServer.start(work.resolve("redis"))) {
+            this.redis = redis;
+            String yaml = GatewayFixture.yaml(upstream.baseUrl(), dataDir, 1_500).replace("port: 0", "port: " + port)
+                    + "redis:\n  url: " + redis.url() + "\n";
             Path config = Files.writeString(work.resolve("veil.yaml"), yaml);
             Map<String, String> env = Map.of("VEIL_LOG_LEVEL", "TRACE", "FAKE_UPSTREAM_KEY", GatewayFixture.UPSTREAM_SECRET,
                     "VEIL_ADMIN_TOKEN", GatewayFixture.ADMIN_TOKEN);
@@ -59,6 +64,9 @@ class PrivacyCanaryTest {
                 metrics = send(HttpRequest.newBuilder(URI.create(origin + "/metrics")).GET()).body();
                 assertThat(gateway.stop()).as("graceful stop").isIn(0, 143);
             }
+            assertThat(redis.command("SAVE")).isEqualTo("+OK");
+            assertThat(new CanaryScanner(canary).filesContaining(redis.dir())).as("Redis files holding the canary").isEmpty();
+            assertThat(redis.dir().resolve("dump.rdb")).as("Redis wrote its data out").exists();
             // Positive control: the canary reached the upstream and came back to clients.
             assertThat(upstream.requests()).anySatisfy(r -> assertThat(r.body()).contains(canary));
             assertThat(clientSaw).anySatisfy(body -> assertThat(body).contains(canary));
@@ -72,6 +80,10 @@ class PrivacyCanaryTest {
         assertThat(scanner.filesContaining(dataDir)).as("files in the data directory holding the canary").isEmpty();
         assertThat(scanner.filesContaining(tmpDir)).as("temp files holding the canary").isEmpty();
         assertThat(scanner.contains(metrics)).as("canary in /metrics").isFalse();
+        // Positive control: the limited key was counted in Redis, under a hash of its id only.
+        assertThat(redisKeys).isNotEmpty()
+                .allMatch(k -> k.matches("veil:limits:\\{[0-9a-f]{32}\\}:(requests|tokens|inflight|spend)"));
+        assertThat(scanner.contains(String.join(" ", redisKeys))).isFalse();
         assertThat(metrics).contains("veil_requests_total");
         assertThat(Files.list(dataDir).map(p -> p.getFileName().toString())).contains("veil.db");
         // Positive control for the minimised keys: their requests were metered, as daily totals and coarse rows.
@@ -141,9 +153,14 @@ class PrivacyCanaryTest {
         expect(send(HttpRequest.newBuilder(URI.create(origin + "/admin/keys/" + canary))
                 .header("authorization", "Bearer " + GatewayFixture.ADMIN_TOKEN)
                 .method("PATCH", HttpRequest.BodyPublishers.ofString("{\"preset\":\"internal\"}"))), 404);
-        String limited = createKey(origin, "{\"name\":\"limited\",\"policy\":{\"rpm\":1}}");
+        String limited = createKey(origin, "{\"name\":\"limited\",\"policy\":{\"rpm\":1,\"tpm\":100000,"
+                + "\"max_concurrent\":4}}");
         expect(post(origin, limited, "/v1/chat/completions", chat + "}"), 200);
         expect(post(origin, limited, "/v1/chat/completions", chat + "}"), 429);
+        // Read now: the counters expire a minute after their last use.
+        redisKeys = redis.keys();
+        assertThat(redis.command("SAVE")).isEqualTo("+OK");
+        assertThat(new CanaryScanner(canary).filesContaining(redis.dir())).as("Redis files holding the canary").isEmpty();
         // Keys whose request log is minimised (coarse time, daily totals only, a short retention): the same paths, and
         // bad minimisation settings around the canary.
         String totalsOnly = null;

@@ -23,10 +23,12 @@ import java.util.Set;
  *                      ({@code store.request_log})
  * @param requestLogRetentionDays how many days the key's request log rows (or daily totals) are kept, at least 1;
  *                      {@code null} = the operator's {@code store.retention_days}, which also caps this value
+ * @param maxConcurrent how many of the key's requests may be in flight at once, at least 1; {@code null} = unlimited
  */
 public record KeyPolicy(String preset, PrivacyMode minMode, Set<String> allowedModels, Set<String> allowedRoutes,
                         Set<String> jurisdictions, Long budgetMicros, BudgetPeriod budgetPeriod, Integer rpm,
-                        Integer tpm, RequestLogMode requestLog, Integer requestLogRetentionDays) {
+                        Integer tpm, RequestLogMode requestLog, Integer requestLogRetentionDays,
+                        Integer maxConcurrent) {
 
     /** The period a budget covers (UTC). */
     public enum BudgetPeriod {
@@ -68,6 +70,22 @@ public record KeyPolicy(String preset, PrivacyMode minMode, Set<String> allowedM
         if (requestLogRetentionDays != null && requestLogRetentionDays < 1) {
             throw new IllegalArgumentException("request log retention must be at least 1 day");
         }
+        if (maxConcurrent != null && maxConcurrent < 1) {
+            throw new IllegalArgumentException("max_concurrent must be at least 1");
+        }
+    }
+
+    /** A policy without a concurrency limit. */
+    public KeyPolicy(String preset, PrivacyMode minMode, Set<String> allowedModels, Set<String> allowedRoutes,
+                     Set<String> jurisdictions, Long budgetMicros, BudgetPeriod budgetPeriod, Integer rpm, Integer tpm,
+                     RequestLogMode requestLog, Integer requestLogRetentionDays) {
+        this(preset, minMode, allowedModels, allowedRoutes, jurisdictions, budgetMicros, budgetPeriod, rpm, tpm,
+                requestLog, requestLogRetentionDays, null);
+    }
+
+    /** Whether the key has a rate or concurrency limit (the limits counted per request, not the budget). */
+    public boolean hasRateLimits() {
+        return rpm != null || tpm != null || maxConcurrent != null;
     }
 
     /** A policy that leaves the request log to the operator's defaults (mode and retention). */
@@ -80,7 +98,7 @@ public record KeyPolicy(String preset, PrivacyMode minMode, Set<String> allowedM
     /** This policy with the request log kept as {@code mode} for {@code retentionDays} ({@code null}s = defaults). */
     public KeyPolicy withRequestLog(RequestLogMode mode, Integer retentionDays) {
         return new KeyPolicy(preset, minMode, allowedModels, allowedRoutes, jurisdictions, budgetMicros, budgetPeriod,
-                rpm, tpm, mode, retentionDays);
+                rpm, tpm, mode, retentionDays, maxConcurrent);
     }
 
     /** The names of the presets, weakest first. */

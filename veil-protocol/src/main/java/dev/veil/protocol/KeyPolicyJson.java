@@ -26,7 +26,7 @@ import java.util.TreeSet;
  * <pre>{@code
  * {"preset": "internal", "min_mode": "private", "allowed_models": ["m1"], "allowed_routes": ["r1"],
  *  "jurisdictions": ["CH", "EU"], "budget_usd": 10.5, "budget_period": "month", "rpm": 60, "tpm": 100000,
- *  "request_log": "hour", "request_log_retention_days": 7}
+ *  "request_log": "hour", "request_log_retention_days": 7, "max_concurrent": 4}
  * }</pre>
  *
  * <p>Writing is compact and stable: arrays are sorted, absent values ({@code null}, empty arrays) are left out, and
@@ -45,7 +45,8 @@ public final class KeyPolicyJson {
 
     /** The fields a policy object may have, in the order they are written. */
     public static final List<String> FIELDS = List.of("preset", "min_mode", "allowed_models", "allowed_routes",
-            "jurisdictions", "budget_usd", "budget_period", "rpm", "tpm", "request_log", "request_log_retention_days");
+            "jurisdictions", "budget_usd", "budget_period", "rpm", "tpm", "request_log", "request_log_retention_days",
+            "max_concurrent");
 
     /** Longest accepted model id, route name or jurisdiction. */
     public static final int MAX_ENTRY_LENGTH = 256;
@@ -149,6 +150,9 @@ public final class KeyPolicyJson {
         if (policy.requestLogRetentionDays() != null) {
             g.writeNumberField("request_log_retention_days", policy.requestLogRetentionDays());
         }
+        if (policy.maxConcurrent() != null) {
+            g.writeNumberField("max_concurrent", policy.maxConcurrent());
+        }
         g.writeEndObject();
     }
 
@@ -233,6 +237,7 @@ public final class KeyPolicyJson {
         Integer tpm = null;
         RequestLogMode requestLog = null;
         Integer requestLogRetentionDays = null;
+        Integer maxConcurrent = null;
         Set<String> seen = new HashSet<>();
         while (p.nextToken() == JsonToken.FIELD_NAME) {
             String name = p.currentName();
@@ -265,6 +270,7 @@ public final class KeyPolicyJson {
                 case "tpm" -> tpm = positiveInt(p, value, path);
                 case "request_log" -> requestLog = requestLog(string(p, value, path), path);
                 case "request_log_retention_days" -> requestLogRetentionDays = positiveInt(p, value, path);
+                case "max_concurrent" -> maxConcurrent = positiveInt(p, value, path);
                 default -> throw new IllegalStateException("field list and switch disagree");
             }
         }
@@ -285,7 +291,8 @@ public final class KeyPolicyJson {
                 rpm != null ? rpm : base.rpm(),
                 tpm != null ? tpm : base.tpm(),
                 requestLog != null ? requestLog : base.requestLog(),
-                requestLogRetentionDays != null ? requestLogRetentionDays : base.requestLogRetentionDays());
+                requestLogRetentionDays != null ? requestLogRetentionDays : base.requestLogRetentionDays(),
+                maxConcurrent != null ? maxConcurrent : base.maxConcurrent());
     }
 
     private static String path(String field) {

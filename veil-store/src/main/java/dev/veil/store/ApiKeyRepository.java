@@ -32,6 +32,7 @@ public final class ApiKeyRepository {
      */
     public void insert(ApiKeyRecord key) {
         Objects.requireNonNull(key, "key");
+        // Not counted in key_changes: no instance can have cached anything for a secret that did not exist yet.
         Jdbc.withConnection(dataSource, "insert api key " + key.id(), connection -> {
             try (PreparedStatement statement = connection.prepareStatement(
                     "INSERT INTO api_keys (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?)")) {
@@ -87,34 +88,57 @@ public final class ApiKeyRepository {
     public boolean revoke(String id, Instant at) {
         Objects.requireNonNull(id, "id");
         Objects.requireNonNull(at, "at");
-        return Jdbc.withConnection(dataSource, "revoke api key " + id, connection -> {
+        return Jdbc.inTransaction(dataSource, "revoke api key " + id, connection -> {
             // The IS NULL guard makes revocation idempotent and keeps the first revocation time.
             try (PreparedStatement statement = connection.prepareStatement(
                     "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")) {
                 statement.setLong(1, Jdbc.millis(at));
                 statement.setString(2, id);
-                return statement.executeUpdate() == 1;
+                return statement.executeUpdate() == 1 && countChange(connection);
             }
         });
     }
 
     /**
-     * Replaces the policy of an active key. A gateway that cached the key sees the change within its key cache's
-     * lifetime (at once when it made the change itself).
+     * Replaces the policy of an active key. Every gateway on this store sees the change within a second: it moves the
+     * {@link #changeVersion()} they poll.
      *
      * @return true if the key is active and now has {@code policy}; false if it is unknown or revoked
      */
     public boolean updatePolicy(String id, KeyPolicy policy) {
         Objects.requireNonNull(id, "id");
         Objects.requireNonNull(policy, "policy");
-        return Jdbc.withConnection(dataSource, "update policy of api key " + id, connection -> {
+        return Jdbc.inTransaction(dataSource, "update policy of api key " + id, connection -> {
             try (PreparedStatement statement = connection.prepareStatement(
                     "UPDATE api_keys SET policy = ? WHERE id = ? AND revoked_at IS NULL")) {
                 setPolicy(statement, 1, policy);
                 statement.setString(2, id);
-                return statement.executeUpdate() == 1;
+                return statement.executeUpdate() == 1 && countChange(connection);
             }
         });
+    }
+
+    /**
+     * How many keys were revoked or given a new policy. Gateways poll it (a one-row primary-key read) and
+     * drop their cached keys when it moves; it only grows.
+     */
+    public long changeVersion() {
+        return Jdbc.withConnection(dataSource, "read key change version", connection -> {
+            try (PreparedStatement statement = connection.prepareStatement(
+                    "SELECT version FROM key_changes WHERE id = 1");
+                 ResultSet rows = statement.executeQuery()) {
+                return rows.next() ? rows.getLong(1) : 0L;
+            }
+        });
+    }
+
+    /** Moves the change version, in the transaction that changed a key; always true. */
+    private static boolean countChange(java.sql.Connection connection) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(
+                "UPDATE key_changes SET version = version + 1 WHERE id = 1")) {
+            statement.executeUpdate();
+            return true;
+        }
     }
 
     /** The unrestricted policy is stored as NULL, as rows from before policies existed have it. */

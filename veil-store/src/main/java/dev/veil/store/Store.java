@@ -69,16 +69,28 @@ public final class Store implements AutoCloseable {
     }
 
     /**
+     * Migrates the database to the current schema and returns how many migrations ran, without opening a pool (for
+     * {@code veil migrate} in deploy pipelines). Safe to run while gateways serve, and from several processes at once:
+     * on PostgreSQL Flyway holds an advisory lock while it migrates, so the others wait and then find nothing to do.
+     *
+     * @throws org.flywaydb.core.api.FlywayException when migration fails
+     */
+    public static int migrate(StoreSettings settings) {
+        return migrate(settings, settings.vendor());
+    }
+
+    /**
      * Runs Flyway before the pool exists, on its own short-lived connections, so the single SQLite pool connection is
      * never contended by the migrator.
      */
-    private static void migrate(StoreSettings settings, String vendor) {
-        Flyway.configure()
+    private static int migrate(StoreSettings settings, String vendor) {
+        return Flyway.configure()
                 .dataSource(settings.jdbcUrl(), settings.username(), settings.password())
                 .locations(migrationLocations(vendor))
                 .failOnMissingLocations(false)
                 .load()
-                .migrate();
+                .migrate()
+                .migrationsExecuted;
     }
 
     /**
@@ -119,6 +131,18 @@ public final class Store implements AutoCloseable {
             config.setMaximumPoolSize(settings.maxPoolSize());
         }
         return config;
+    }
+
+    /**
+     * Whether the database answers a trivial query within {@code timeoutSeconds} (for readiness). Blocking; run it on a
+     * worker pool.
+     */
+    public boolean reachable(int timeoutSeconds) {
+        try (java.sql.Connection connection = dataSource.getConnection()) {
+            return connection.isValid(timeoutSeconds);
+        } catch (java.sql.SQLException | RuntimeException e) {
+            return false;
+        }
     }
 
     /** The pooled data source, for callers that need a transaction spanning several repositories. */

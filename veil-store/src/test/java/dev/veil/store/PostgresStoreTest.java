@@ -1,5 +1,7 @@
 package dev.veil.store;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.sql.Connection;
 import java.sql.Statement;
@@ -38,5 +40,36 @@ class PostgresStoreTest extends StoreContract {
     @Override
     protected String expectedVendor() {
         return "postgresql";
+    }
+
+    /** Several gateway instances starting at once: Flyway's advisory lock lets one migrate, the others wait. */
+    @org.junit.jupiter.api.Test
+    void severalProcessesMigratingAtOnceApplyEachMigrationOnce() throws Exception {
+        StoreSettings settings = freshDatabase();
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(3);
+        try {
+            java.util.List<java.util.concurrent.Future<Integer>> runs = new java.util.ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                runs.add(pool.submit(() -> Store.migrate(settings)));
+            }
+            int applied = 0;
+            for (java.util.concurrent.Future<Integer> run : runs) {
+                applied += run.get();
+            }
+            int expected = Store.migrate(settings) == 0 ? countMigrations(settings) : -1;
+            assertThat(applied).as("each migration applied by exactly one of the three").isEqualTo(expected);
+        } finally {
+            pool.shutdown();
+        }
+    }
+
+    private static int countMigrations(StoreSettings settings) throws Exception {
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(settings.jdbcUrl(), settings.username(),
+                settings.password());
+             java.sql.ResultSet rows = c.createStatement().executeQuery(
+                     "SELECT COUNT(*) FROM flyway_schema_history WHERE success AND version IS NOT NULL")) {
+            rows.next();
+            return rows.getInt(1);
+        }
     }
 }

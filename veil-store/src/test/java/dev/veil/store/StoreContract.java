@@ -123,6 +123,25 @@ abstract class StoreContract implements BatchStoreContract, MinimisationStoreCon
     }
 
     @Test
+    void revocationsAndPolicyChangesMoveTheChangeVersionOthersDoNot() {
+        ApiKeyRecord key = ApiKeyIssuer.issue("erin", T0).record();
+        long start = store.apiKeys().changeVersion();
+        store.apiKeys().insert(key);
+        assertThat(store.apiKeys().changeVersion()).as("a new key is in no cache").isEqualTo(start);
+
+        assertThat(store.apiKeys().updatePolicy(key.id(), CUSTOM_POLICY)).isTrue();
+        assertThat(store.apiKeys().changeVersion()).isEqualTo(start + 1);
+        assertThat(store.apiKeys().updatePolicy("key_unknown", CUSTOM_POLICY)).isFalse();
+        assertThat(store.apiKeys().changeVersion()).as("nothing changed").isEqualTo(start + 1);
+
+        assertThat(store.apiKeys().revoke(key.id(), T0.plusSeconds(1))).isTrue();
+        assertThat(store.apiKeys().changeVersion()).isEqualTo(start + 2);
+        assertThat(store.apiKeys().revoke(key.id(), T0.plusSeconds(2))).isFalse();
+        assertThat(store.apiKeys().updatePolicy(key.id(), KeyPolicy.UNRESTRICTED)).as("revoked").isFalse();
+        assertThat(store.apiKeys().changeVersion()).isEqualTo(start + 2);
+    }
+
+    @Test
     void duplicateKeyFailsWithoutQuotingValues() {
         ApiKeyRecord key = ApiKeyIssuer.issue("carol-label", T0).record();
         store.apiKeys().insert(key);

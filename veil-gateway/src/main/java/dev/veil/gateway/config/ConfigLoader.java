@@ -130,6 +130,11 @@ public final class ConfigLoader {
             warnings.add("store.password_env: environment variable " + store.passwordEnv()
                     + " is not set; connecting to the database without a password");
         }
+        RedisConfig redis = config.redis();
+        if (redis.passwordEnv() != null && !EnvRef.isSet(redis.passwordEnv(), env)) {
+            warnings.add("redis.password_env: environment variable " + redis.passwordEnv()
+                    + " is not set; connecting to Redis without a password");
+        }
         Set<String> used = new HashSet<>();
         for (ModelConfig model : config.models()) {
             for (RouteConfig route : model.routes()) {

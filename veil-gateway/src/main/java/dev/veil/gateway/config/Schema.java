@@ -158,6 +158,14 @@ final class Schema {
             f("retention_days", Type.INT, F.numberNode(StoreConfig.DEFAULT_RETENTION_DAYS)),
             f("request_log", Type.STRING, F.textNode(StoreConfig.DEFAULT_REQUEST_LOG)));
 
+    static final Obj REDIS = obj("redis", "password_env: NAME / username_env: NAME", Set.of("username", "user"),
+            f("url", Type.STRING),
+            f("password_env", Type.STRING),
+            f("username_env", Type.STRING),
+            f("timeout_ms", Type.LONG, F.numberNode(RedisConfig.DEFAULT_TIMEOUT_MS)),
+            f("fail_mode", Type.STRING, F.textNode(RedisConfig.FAIL_CLOSED)),
+            f("pool_size", Type.INT, F.numberNode(RedisConfig.DEFAULT_POOL_SIZE)));
+
     static final Obj SERVER = obj("server", "admin_token_env: NAME", Set.of(),
             f("host", Type.STRING, F.textNode(ServerConfig.DEFAULT_HOST)),
             f("port", Type.INT, F.numberNode(ServerConfig.DEFAULT_PORT)),
@@ -198,7 +206,8 @@ final class Schema {
             f("models", Type.list(Type.object(MODEL)), F.arrayNode()),
             f("routing", Type.object(ROUTING), F.objectNode()),
             f("attestation", Type.object(ATTESTATION), F.objectNode()),
-            f("batch", Type.object(BATCH), F.objectNode()));
+            f("batch", Type.object(BATCH), F.objectNode()),
+            f("redis", Type.object(REDIS), F.objectNode()));
 
     /** Keys that are inline secrets wherever they appear (compared lower-case, '-' as '_'). */
     private static final Set<String> SECRET_KEYS = Set.of(

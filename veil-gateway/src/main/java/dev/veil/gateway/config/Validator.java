@@ -46,6 +46,7 @@ final class Validator {
         routing(config.routing(), "routing");
         attestation(config.attestation(), "attestation");
         batch(config.batch(), "batch");
+        redis(config.redis(), "redis");
         clientTimeouts(config, "server");
     }
 
@@ -216,6 +217,32 @@ final class Validator {
             store.requestLogMode();
         } catch (IllegalArgumentException e) {
             problems.add(Problems.field(path, "request_log"), "must be one of " + RequestLogMode.WIRE_NAMES);
+        }
+    }
+
+    private void redis(RedisConfig redis, String path) {
+        String url = redis.url();
+        String urlPath = Problems.field(path, "url");
+        if (url != null) {
+            if (URL_USERINFO.matcher(url).find() || url.matches("(?s)^[a-z]+://[^/?#@]*@.*")) {
+                problems.add(urlPath, "must not contain a user or password; secrets must be given by environment "
+                        + "reference (password_env: NAME, username_env: NAME)");
+            } else if (!url.startsWith("redis://") && !url.startsWith("rediss://")) {
+                problems.add(urlPath, "must be a redis:// or rediss:// URL (e.g. redis://valkey:6379), or be left out "
+                        + "to count limits in each instance's memory");
+            }
+        }
+        envName(redis.passwordEnv(), Problems.field(path, "password_env"), false);
+        envName(redis.usernameEnv(), Problems.field(path, "username_env"), false);
+        if (redis.timeoutMs() < 1 || redis.timeoutMs() > 10_000) {
+            problems.add(Problems.field(path, "timeout_ms"), "must be between 1 and 10000");
+        }
+        if (!RedisConfig.FAIL_CLOSED.equals(redis.failMode()) && !RedisConfig.FAIL_OPEN.equals(redis.failMode())) {
+            problems.add(Problems.field(path, "fail_mode"), "must be fail_closed (keys with limits are refused with 503 "
+                    + "while Redis is unreachable) or fail_open (each instance counts in its own memory meanwhile)");
+        }
+        if (redis.poolSize() < 1 || redis.poolSize() > 256) {
+            problems.add(Problems.field(path, "pool_size"), "must be between 1 and 256");
         }
     }
 

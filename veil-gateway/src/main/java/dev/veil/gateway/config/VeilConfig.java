@@ -14,10 +14,17 @@ import java.util.Optional;
  * @param routing   retries, fallbacks and circuit breakers; defaults when left out
  * @param attestation the attestation policy nodes must satisfy; defaults (hardware only) when left out
  * @param batch     the Files and Batches API; defaults when left out
+ * @param redis     the Redis (or Valkey) shared by several instances for rate and concurrency limits; none by default
  */
 public record VeilConfig(ServerConfig server, StoreConfig store, List<UpstreamConfig> upstreams,
                          List<ModelConfig> models, RoutingConfig routing, AttestationConfig attestation,
-                         BatchConfig batch) {
+                         BatchConfig batch, RedisConfig redis) {
+
+    /** A configuration without Redis. */
+    public VeilConfig(ServerConfig server, StoreConfig store, List<UpstreamConfig> upstreams, List<ModelConfig> models,
+                      RoutingConfig routing, AttestationConfig attestation, BatchConfig batch) {
+        this(server, store, upstreams, models, routing, attestation, batch, null);
+    }
 
     /** A configuration with default batch settings. */
     public VeilConfig(ServerConfig server, StoreConfig store, List<UpstreamConfig> upstreams, List<ModelConfig> models,
@@ -33,6 +40,7 @@ public record VeilConfig(ServerConfig server, StoreConfig store, List<UpstreamCo
     /** Applies defaults to the parts left {@code null} and makes the lists immutable. */
     public VeilConfig {
         batch = batch == null ? BatchConfig.defaults() : batch;
+        redis = redis == null ? RedisConfig.defaults() : redis;
         attestation = attestation == null ? AttestationConfig.defaults() : attestation;
         routing = routing == null ? RoutingConfig.defaults() : routing;
         server = server == null ? ServerConfig.defaults() : server;
@@ -43,7 +51,7 @@ public record VeilConfig(ServerConfig server, StoreConfig store, List<UpstreamCo
 
     /** A configuration with every default and no upstreams or models. */
     public static VeilConfig defaults() {
-        return new VeilConfig(null, null, null, null, null, null, null);
+        return new VeilConfig(null, null, null, null, null, null, null, null);
     }
 
     /** The upstream with this name, if any. */

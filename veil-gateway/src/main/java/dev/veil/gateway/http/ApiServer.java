@@ -12,6 +12,7 @@ import dev.veil.gateway.openai.InvalidRequestException;
 import dev.veil.gateway.openai.ModelListWriter;
 import dev.veil.gateway.openai.RequestInspector;
 import dev.veil.gateway.ops.GatewayMetrics;
+import dev.veil.gateway.ops.Readiness;
 import dev.veil.gateway.relay.InferenceRelay;
 import dev.veil.gateway.routing.Model;
 import dev.veil.gateway.routing.ModelCatalog;
@@ -56,7 +57,7 @@ public final class ApiServer implements Handler<HttpServerRequest> {
             "POST|GET /v1/files", "GET|DELETE /v1/files/{file_id}", "GET /v1/files/{file_id}/content",
             "POST|GET /v1/batches", "GET /v1/batches/{batch_id}", "POST /v1/batches/{batch_id}/cancel",
             "GET /v1/receipts/key", "GET /v1/transparency/{head|entries|proof/inclusion|proof/consistency}",
-            "/admin/keys (admin token)", "GET /health", "GET /metrics");
+            "/admin/keys (admin token)", "GET /health", "GET /health/live", "GET /health/ready", "GET /metrics");
 
     private final ModelCatalog catalog;
     private final KeyAuthenticator authenticator;
@@ -78,14 +79,14 @@ public final class ApiServer implements Handler<HttpServerRequest> {
     private final TransparencyApi transparency;
     private final E2eeRequests e2ee;
     private final BatchApi batchApi;
+    private final Readiness readiness;
 
     /** Everything the server needs, wired by {@code Gateway}. */
     public record Parts(ModelCatalog catalog, KeyAuthenticator authenticator, RequestInspector inspector,
                         RoutePlanner planner, PolicyRefusal refusal, KeyLimits limits, InferenceRelay relay, RequestMeter meter,
                         ModelListWriter modelList, UsageReport usageReport, UsageLedgerRepository ledger, AdminApi admin,
                         GatewayMetrics metrics, WorkerExecutor jdbc, long maxBodyBytes, MemoryBudget bodies,
-                        NodeRegistry nodes,
-                        BatchApi batchApi, TransparencyApi transparency) {
+                        NodeRegistry nodes, BatchApi batchApi, Readiness readiness, TransparencyApi transparency) {
     }
 
     public ApiServer(Parts parts) {
@@ -109,6 +110,7 @@ public final class ApiServer implements Handler<HttpServerRequest> {
         this.transparency = parts.transparency();
         this.e2ee = new E2eeRequests(parts.nodes(), parts.transparency().log());
         this.batchApi = parts.batchApi();
+        this.readiness = parts.readiness();
     }
 
     @Override
@@ -134,10 +136,20 @@ public final class ApiServer implements Handler<HttpServerRequest> {
                     key -> ok(exchange, modelList.list(visibleModels(key))));
             case "/v1/usage" -> withKey(exchange, "usage", HttpMethod.GET, key -> usage(exchange, key));
             case "/v1/attestation" -> withKey(exchange, "attestation", HttpMethod.GET, key -> attestation(exchange, key));
-            case "/health" -> {
+            case "/health", "/health/live" -> {
+                // Liveness: the process serves HTTP. Never depends on the store or Redis, so an orchestrator does not
+                // restart instances for an outage they cannot fix.
                 exchange.endpoint("health");
                 if (method == HttpMethod.GET || method == HttpMethod.HEAD) {
                     ok(exchange, "{\"status\":\"ok\"}".getBytes(StandardCharsets.US_ASCII));
+                } else {
+                    methodNotAllowed(exchange, "GET");
+                }
+            }
+            case "/health/ready" -> {
+                exchange.endpoint("health");
+                if (method == HttpMethod.GET || method == HttpMethod.HEAD) {
+                    ready(exchange);
                 } else {
                     methodNotAllowed(exchange, "GET");
                 }
@@ -187,6 +199,7 @@ public final class ApiServer implements Handler<HttpServerRequest> {
                 })
                 .compose(admission -> {
                     admission.headers().forEach(exchange.response()::putHeader);
+                    exchange.lease(admission.lease());
                     if (!admission.admitted()) {
                         return Future.failedFuture(new InvalidRequestException(admission.refusal()));
                     }
@@ -411,6 +424,20 @@ public final class ApiServer implements Handler<HttpServerRequest> {
                 fail(exchange, e);
             }
         });
+    }
+
+    /** Readiness: 200 while the store (and Redis, when configured) answer, else 503 naming which does not. */
+    private void ready(Exchange exchange) {
+        Readiness.State state = readiness.state();
+        String body = "{\"status\":\"" + (state.ready() ? "ready" : "not_ready") + "\",\"store\":\""
+                + (state.store() ? "ok" : "unreachable") + "\""
+                + (state.redis() == null ? "" : ",\"redis\":\"" + (state.redis() ? "ok" : "unreachable") + "\"") + "}";
+        int status = state.ready() ? 200 : 503;
+        meter.complete(exchange, status);
+        if (!state.ready()) {
+            exchange.response().putHeader("retry-after", "1");
+        }
+        Responses.json(exchange.response(), status, body.getBytes(StandardCharsets.US_ASCII));
     }
 
     private void ok(Exchange exchange, byte[] body) {

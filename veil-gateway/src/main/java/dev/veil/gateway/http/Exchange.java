@@ -1,5 +1,6 @@
 package dev.veil.gateway.http;
 
+import dev.veil.gateway.limits.Lease;
 import dev.veil.gateway.metering.MetadataMinimisation;
 import dev.veil.gateway.metering.RequestIds;
 import dev.veil.gateway.openai.Usage;
@@ -32,6 +33,7 @@ public final class Exchange {
     private long firstTokenNanos = -1;
     private Usage usage = Usage.NONE;
     private boolean completed;
+    private Lease lease = Lease.NONE;
 
     /**
      * Starts an exchange with a request id for its arrival second; once the key is known the id may be replaced by a
@@ -131,6 +133,24 @@ public final class Exchange {
     }
 
     /** Returns true exactly once: the first caller meters the request. */
+    /**
+     * Holds the in-flight slot the request was admitted with, until {@link #releaseLease()}; an exchange that already
+     * completed (its client left during admission) gives it back at once.
+     */
+    public void lease(Lease lease) {
+        this.lease = lease == null ? Lease.NONE : lease;
+        if (completed) {
+            releaseLease();
+        }
+    }
+
+    /** Gives back the request's in-flight slot, if it holds one. */
+    public void releaseLease() {
+        Lease held = lease;
+        lease = Lease.NONE;
+        held.release();
+    }
+
     public boolean markCompleted() {
         if (completed) {
             return false;

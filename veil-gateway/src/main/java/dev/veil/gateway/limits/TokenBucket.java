@@ -3,7 +3,7 @@ package dev.veil.gateway.limits;
 /**
  * A token bucket refilled continuously: {@code perMinute} tokens a minute, holding at most {@code perMinute}. Taking
  * may drive it below zero (tokens are settled after the fact), which then delays the next admission. Not thread-safe;
- * {@link KeyLimits} guards it.
+ * {@link LocalRateLimiter} guards it.
  */
 final class TokenBucket {
 

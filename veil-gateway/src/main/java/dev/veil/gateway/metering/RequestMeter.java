@@ -51,6 +51,7 @@ public final class RequestMeter {
         if (!exchange.markCompleted()) {
             return;
         }
+        exchange.releaseLease();
         long latencyNanos = System.nanoTime() - exchange.startNanos();
         long ttftNanos = exchange.timeToFirstTokenNanos();
         Route route = exchange.route();

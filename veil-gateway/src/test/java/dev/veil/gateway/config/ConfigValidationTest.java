@@ -83,7 +83,7 @@ class ConfigValidationTest {
                 upstreams: [{name: a, base_url: "http://h/v1", timeout: 3}]
                 models: [{id: m, routes: [{upstream: a, wieght: 2, policy: {training: false}}]}]
                 """)).containsExactly(
-                "servr: unknown field; known fields are server, store, upstreams, models, routing, attestation, batch",
+                "servr: unknown field; known fields are server, store, upstreams, models, routing, attestation, batch, redis",
                 "server.prot: unknown field; known fields are host, port, max_body_bytes, admin_token_env, "
                         + "forward_headers, request_header_timeout_ms, request_body_timeout_ms, idle_timeout_ms, "
                         + "max_request_line_bytes, max_header_bytes, send_timeout_ms, body_memory_bytes",

@@ -133,7 +133,7 @@ class EnvOverrideTest {
                         + "admin_token_env, forward_headers, request_header_timeout_ms, request_body_timeout_ms, "
                         + "idle_timeout_ms, max_request_line_bytes, max_header_bytes, send_timeout_ms, body_memory_bytes");
         assertThat(problems(BASE, Map.of("VEIL_NOPE__X", "1"))).containsExactly(
-                "VEIL_NOPE__X: no setting 'nope' in (top level); known fields are server, store, upstreams, models, routing, attestation, batch");
+                "VEIL_NOPE__X: no setting 'nope' in (top level); known fields are server, store, upstreams, models, routing, attestation, batch, redis");
         assertThat(problems(BASE, Map.of("VEIL_SERVER__PORT__X", "1"))).containsExactly(
                 "VEIL_SERVER__PORT__X: server.port is a single value; nothing is nested under 'x'");
         assertThat(problems(BASE, Map.of("VEIL_UPSTREAMS__FIRST__NAME", "1"))).containsExactly(

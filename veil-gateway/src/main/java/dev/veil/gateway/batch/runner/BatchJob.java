@@ -425,16 +425,23 @@ final class BatchJob implements Runnable {
         });
     }
 
-    /** Admits a line under the key's limits; over a rate limit it waits for the bucket instead of failing the line. */
+    /**
+     * Admits a line under the key's limits; over a rate limit, or while the shared limiter cannot be reached, it waits
+     * instead of failing the line.
+     */
     private Future<Admission> admit(ApiKeyRecord key) {
-        return parts.limits().admit(key).compose(admission -> {
-            if (admission.admitted() || !"rate_limit_exceeded".equals(admission.refusal().code()) || cancel || shutdown) {
+        return parts.limits().admitBatchLine(key).compose(admission -> {
+            if (admission.admitted() || !waitable(admission.refusal().code()) || cancel || shutdown) {
                 return Future.succeededFuture(admission);
             }
             Promise<Admission> later = Promise.promise();
             parts.vertx().setTimer(RATE_LIMIT_WAIT_MS, id -> admit(key).onComplete(later));
             return later.future();
         });
+    }
+
+    private static boolean waitable(String code) {
+        return "rate_limit_exceeded".equals(code) || "rate_limiter_unavailable".equals(code);
     }
 
     /** Checks one line; every problem is reported against the line, never quoting it. */
