@@ -25,7 +25,9 @@ import java.util.List;
  */
 final class TransparencyCheck {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    // Duplicate members are refused: a monitor and a client must never read one logged entry as two identities.
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
     private final byte[] pinnedLogKey;
 
@@ -66,11 +68,13 @@ final class TransparencyCheck {
             }
             JsonNode identity = JSON.readTree(entry);
             if (!"node".equals(identity.path("type").asText())
+                    || !node.format().equals(identity.path("format").asText())
+                    || node.simulated() != identity.path("simulated").asBoolean(!node.simulated())
                     || !node.nodeKeyId().equals(identity.path("node_key_id").asText())
                     || !node.measurement().equals(identity.path("measurement").asText())
                     || !HexFormat.of().formatHex(node.signingKey()).equals(identity.path("signing_key").asText())) {
-                throw refused("the logged identity does not match the verified evidence (node key, measurement or "
-                        + "signing key)");
+                throw refused("the logged identity does not match the verified evidence (format, node key, "
+                        + "measurement or signing key)");
             }
             List<byte[]> proof = new ArrayList<>();
             for (JsonNode h : logged.path("proof")) {

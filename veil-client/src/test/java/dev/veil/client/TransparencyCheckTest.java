@@ -90,6 +90,9 @@ class TransparencyCheckTest {
         ObjectNode unpublished = answer(entry(node.nodeKeyId()));
         ((ArrayNode) unpublished.path("transparency").path("nodes")).set(0, JSON.nullNode());
         refused(new TransparencyCheck(logKey.publicKey()), unpublished, "not in the gateway's transparency log");
+        String duplicated = entry(node.nodeKeyId()).replace("\"node\":\"n1\"",
+                "\"node_key_id\":\"ffeeddccbbaa99887766554433221100\",\"node\":\"n1\"");
+        refused(new TransparencyCheck(null), answer(duplicated), "malformed");
         ObjectNode garbage = answer(entry(node.nodeKeyId()));
         ((ObjectNode) garbage.path("transparency").path("tree_head")).put("root_hash", "not base64!");
         refused(new TransparencyCheck(null), garbage, "malformed");

@@ -88,6 +88,8 @@ public final class Gateway implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Gateway.class);
     private static final Duration KEY_CACHE_TTL = Duration.ofSeconds(30);
     private static final Duration PURGE_INTERVAL = Duration.ofHours(1);
+    /** How often a gateway takes in the transparency log entries other gateways on the same store appended. */
+    private static final long TRANSPARENCY_SYNC_MS = 5_000;
 
     private final Vertx vertx;
     private final Store store;
@@ -159,6 +161,11 @@ public final class Gateway implements AutoCloseable {
             RequestMeter meter = new RequestMeter(metrics, metering, limits, minimisation);
             RoutingConfig routing = config.routing();
             TransparencyLog transparency = openTransparencyLog(store, Path.of(config.store().dataDir()));
+            // Gateways sharing a store share its log: take in the others' entries every few seconds.
+            vertx.setPeriodic(TRANSPARENCY_SYNC_MS, id -> jdbc.executeBlocking(() -> {
+                transparency.sync();
+                return null;
+            }, false).onFailure(t -> LOG.warn("transparency log sync failed: {}", t.getClass().getName())));
             RouteHealth health = new RouteHealth(routing.breakerFailures(), routing.breakerOpenMs(), System::currentTimeMillis);
             RequestRewriter rewriter = new RequestRewriter(json);
             AttestationConfig attestation = config.attestation();

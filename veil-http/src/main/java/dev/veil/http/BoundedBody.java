@@ -3,6 +3,7 @@ package dev.veil.http;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.http.HttpServerRequest;
 
 /**
@@ -60,6 +61,11 @@ public final class BoundedBody {
             if (length > limit) {
                 return Future.failedFuture(new TooLarge());
             }
+        }
+        if (request.response().closed()) {
+            // The connection closed while the caller waited (authentication, admission): its close was reported before
+            // any handler below existed, so none of them would ever fire. Nothing is read and nothing reserved.
+            return Future.failedFuture(new HttpClosedException("the client left before its body was read"));
         }
         Reader reader = new Reader(request, limit, budget);
         if (budget != null) {

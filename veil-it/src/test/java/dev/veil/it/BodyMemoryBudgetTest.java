@@ -78,7 +78,7 @@ class BodyMemoryBudgetTest {
     }
 
     @Test
-    void anEndlessAnswerStopsAtTheBudgetNotTheMuchLargerCapAndNoRouteIsBlamed() throws Exception {
+    void anEndlessAnswerIsCutAtTheWholeBudgetNotTheMuchLargerCap() throws Exception {
         AtomicInteger closed = new AtomicInteger();
         AtomicInteger asked = new AtomicInteger();
         fixture.upstream.custom((request, body) -> {
@@ -89,20 +89,53 @@ class BodyMemoryBudgetTest {
             response.write("{\"id\":\"x\",\"pad\":\"");
             endless(response, Buffer.buffer("x".repeat(16 * 1024)));
         });
+        // An answer that alone outgrows the whole budget (128 KiB here, far below the 32 MiB cap) can never be read:
+        // it is too large, as an answer past the cap is.
         HttpResponse<String> out = fixture.post("/v1/chat/completions", chat("hi"));
-        assertThat(out.statusCode()).isEqualTo(503);
-        assertThat(out.headers().firstValue("retry-after")).hasValue("1");
-        assertThat(JSON.readTree(out.body()).path("error").path("code").asText()).isEqualTo("gateway_busy");
-        // Every attempt (the route's retries; no other route here) was cut at the budget and its connection reset.
+        assertThat(out.statusCode()).isEqualTo(502);
+        assertThat(JSON.readTree(out.body()).path("error").path("code").asText()).isEqualTo("upstream_response_too_large");
         assertThat(asked.get()).isBetween(1, 3);
         Eventually.await(Duration.ofSeconds(10), "upstream connections reset", () -> closed.get() == asked.get());
 
-        // The route was not blamed and the budget was given back: a normal answer right after goes through, many times
-        // over what the budget would hold if the endless answer's bytes were still counted.
+        // What it held was given back: normal answers go through many times over.
         fixture.upstream.reset();
         for (int i = 0; i < 5; i++) {
             assertThat(fixture.post("/v1/chat/completions", chat("hi")).statusCode()).isEqualTo(200);
         }
+    }
+
+    @Test
+    void anAnswerThatWouldFitAloneWaitsForRoomAs503WhenOtherBodiesHoldTheBudget() throws Exception {
+        List<HttpServerRequest> held = new CopyOnWriteArrayList<>();
+        String bigAnswer = "{\"id\":\"c\",\"object\":\"chat.completion\",\"created\":1,\"model\":\"upstream-chat\","
+                + "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"" + "y".repeat(20_000)
+                + "\"},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":1,\"total_tokens\":4}}";
+        fixture.upstream.custom((request, body) -> {
+            if (body.length() > 50_000) {
+                held.add(request);
+            } else {
+                request.response().putHeader("content-type", "application/json").end(bigAnswer);
+            }
+        });
+        String large = chat("x".repeat(60_000));
+        CompletableFuture<HttpResponse<String>> first = CompletableFuture.supplyAsync(() -> fixture.post("/v1/chat/completions", large));
+        CompletableFuture<HttpResponse<String>> second = CompletableFuture.supplyAsync(() -> fixture.post("/v1/chat/completions", large));
+        Eventually.await(Duration.ofSeconds(10), "two large requests held by the upstream", () -> held.size() == 2);
+
+        // About 120 KB of the 128 KiB are held: a 20 KB answer does not fit now, though it would alone.
+        HttpResponse<String> squeezed = fixture.post("/v1/chat/completions", chat("hi"));
+        assertThat(squeezed.statusCode()).isEqualTo(503);
+        assertThat(squeezed.headers().firstValue("retry-after")).hasValue("1");
+        assertThat(JSON.readTree(squeezed.body()).path("error").path("code").asText()).isEqualTo("gateway_busy");
+
+        for (HttpServerRequest request : held) {
+            request.response().putHeader("content-type", "application/json").end(answer());
+        }
+        assertThat(first.get().statusCode()).isEqualTo(200);
+        assertThat(second.get().statusCode()).isEqualTo(200);
+        HttpResponse<String> roomy = fixture.post("/v1/chat/completions", chat("hi"));
+        assertThat(roomy.statusCode()).isEqualTo(200);
+        assertThat(roomy.body()).contains("y".repeat(20_000));
     }
 
     private static String chat(String content) {

@@ -171,6 +171,34 @@ class TransparencyLogTest {
         }
     }
 
+    @Test
+    void gatewaysSharingAStoreServeOneLog() throws Exception {
+        try (FakeUpstream engine = FakeUpstream.start();
+             VeilNode first = VeilNode.start(NodeSettings.of(engine.baseUrl(), Map.of("nm", "m")));
+             VeilNode second = VeilNode.start(NodeSettings.of(engine.baseUrl(), Map.of("nm", "m")))) {
+            // Same store and same log key (one data directory), as instances behind one load balancer share them.
+            Gateway a = Gateway.start(ConfigLoader.parse(yaml(first.port(), dataDir), Map.of()), Map.of());
+            Gateway b = Gateway.start(ConfigLoader.parse(yaml(second.port(), dataDir), Map.of()), Map.of());
+            try {
+                String keyA = key(a);
+                String keyB = key(b);
+                // b appended the second node after a's entries, never over them.
+                JsonNode headB = head(b, keyB);
+                assertThat(headB.path("tree_size").asLong()).isEqualTo(3);
+                List<String> entriesB = entries(b, keyB);
+                assertThat(entriesB.stream().filter(e -> e.contains("\"type\":\"log_key\"")).count()).isEqualTo(1);
+                // a takes in b's entry within its sync interval and then serves the same tree.
+                Eventually.await(java.time.Duration.ofSeconds(15), "the first gateway has the second's entry",
+                        () -> head(a, keyA).path("tree_size").asLong() == 3);
+                assertThat(head(a, keyA).path("root_hash").asText()).isEqualTo(headB.path("root_hash").asText());
+                assertThat(entries(a, keyA)).isEqualTo(entriesB);
+            } finally {
+                b.close();
+                a.close();
+            }
+        }
+    }
+
     /** The signed tree head, its signature checked with the key it names. */
     private static JsonNode head(Gateway gateway, String key) throws Exception {
         HttpResponse<String> response = get(gateway, key, "/v1/transparency/head");

@@ -91,7 +91,7 @@ public record NodeSettings(String host, int port, String engineBaseUrl, Map<Stri
         replayCapacity = replayCapacity <= 0 ? DEFAULT_REPLAY_CAPACITY : replayCapacity;
         maxBodyBytes = maxBodyBytes <= 0 ? DEFAULT_MAX_BODY_BYTES : maxBodyBytes;
         declaration = declaration == null ? DEFAULT_DECLARATION : declaration;
-        gatewayToken = gatewayToken == null || gatewayToken.isBlank() ? null : gatewayToken;
+        gatewayToken = gatewayToken == null || gatewayToken.isBlank() ? null : gatewayToken.trim();
     }
 
     /** The same settings, requiring {@code token} from every caller but {@code /health} (see {@link #gatewayToken()}). */

@@ -38,18 +38,20 @@ public final class TransparencyLogRepository {
 
     /** Every leaf, in order. The log holds node identities (thousands, not millions), so it is read whole at start. */
     public List<TransparencyEntry> all() {
+        return from(0);
+    }
+
+    /** The leaves from {@code index} on, in order (what another gateway on the same store appended). */
+    public List<TransparencyEntry> from(long index) {
         List<TransparencyEntry> out = new ArrayList<>();
         try (Connection c = dataSource.getConnection();
-             PreparedStatement s = c.prepareStatement(
-                     "SELECT leaf_index, leaf_hash, entry, created_at FROM transparency_log ORDER BY leaf_index");
-             ResultSet r = s.executeQuery()) {
-            while (r.next()) {
-                TransparencyEntry e = new TransparencyEntry(r.getLong(1), r.getString(2), r.getString(3), r.getLong(4));
-                if (e.index() != out.size()) {
-                    throw new IllegalStateException("the transparency log has a gap at leaf " + out.size()
-                            + ": it was edited outside Veil; restore it from a backup");
+             PreparedStatement s = c.prepareStatement("SELECT leaf_index, leaf_hash, entry, created_at "
+                     + "FROM transparency_log WHERE leaf_index >= ? ORDER BY leaf_index")) {
+            s.setLong(1, index);
+            try (ResultSet r = s.executeQuery()) {
+                while (r.next()) {
+                    out.add(new TransparencyEntry(r.getLong(1), r.getString(2), r.getString(3), r.getLong(4)));
                 }
-                out.add(e);
             }
         } catch (SQLException e) {
             throw new StoreException("read the transparency log", e);

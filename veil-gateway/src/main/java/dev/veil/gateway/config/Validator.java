@@ -78,6 +78,8 @@ final class Validator {
             problems.add(Problems.field(path, "max_header_bytes"), "must be at least 1024");
         }
         if (server.bodyMemoryBytes() != 0 && server.bodyMemoryBytes() < server.maxBodyBytes()) {
+            // A request body of the largest allowed size must fit the budget alone, or it is refused on every try.
+            // (An upstream answer larger than the whole budget is refused as too large; see UpstreamBody.)
             problems.add(Problems.field(path, "body_memory_bytes"), "must be 0 (half the heap) or at least max_body_bytes ("
                     + server.maxBodyBytes() + "): a body of the largest allowed size must fit");
         }

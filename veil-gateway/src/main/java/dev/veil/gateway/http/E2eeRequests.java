@@ -128,7 +128,7 @@ final class E2eeRequests {
                     e.write(g);
                 }
                 g.writeEndArray();
-                writeTransparency(g, answeredNames);
+                writeTransparency(g, answeredNames, answered);
                 g.writeEndObject();
             } catch (IOException e) {
                 return Future.failedFuture(e);
@@ -138,15 +138,22 @@ final class E2eeRequests {
     }
 
     /** The tree head and each answered node's logged identity with its inclusion proof in that head. */
-    private void writeTransparency(JsonGenerator g, List<String> nodeNames) throws IOException {
+    private void writeTransparency(JsonGenerator g, List<String> nodeNames, List<Evidence> evidence) throws IOException {
         SignedTreeHead head = transparency.head();
         g.writeObjectFieldStart("transparency");
         g.writeObjectFieldStart("tree_head");
         TransparencyApi.writeHead(g, head, transparency.publicKey());
         g.writeEndObject();
         g.writeArrayFieldStart("nodes");
-        for (String name : nodeNames) {
+        for (int i = 0; i < nodeNames.size(); i++) {
+            String name = nodeNames.get(i);
             Optional<VerifiedNode> verified = nodes.verified(name);
+            if (verified.isPresent() && !verified.get().nodeKeyId().equals(evidence.get(i).nodeKeyId())) {
+                // The node rotated since it was admitted: its new identity is logged when it is attested again, which
+                // starts now; until then the client sees it as unpublished rather than paired with the old entry.
+                nodes.reattest(name);
+                verified = Optional.empty();
+            }
             String entry = verified.map(v -> LogEntries.node(name, v)).orElse(null);
             OptionalLong index = entry == null ? OptionalLong.empty()
                     : transparency.indexOf(HexFormat.of().formatHex(MerkleHash.leaf(entry.getBytes(StandardCharsets.UTF_8))));

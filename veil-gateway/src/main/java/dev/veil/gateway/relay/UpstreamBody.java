@@ -70,7 +70,11 @@ public final class UpstreamBody {
             if (chunk.length() <= room) {
                 if (budget != null && !budget.tryReserve(chunk.length())) {
                     watch.stop();
-                    promise.tryFail(budget.exhausted());
+                    // An answer that alone outgrows the whole budget can never be read here: it is too large, and
+                    // retrying it elsewhere for the same memory would only repeat it. Otherwise the gateway is short
+                    // of room for now (other bodies hold the budget).
+                    boolean neverFits = body.length() + (long) chunk.length() > budget.limit();
+                    promise.tryFail(neverFits ? new TooLarge() : budget.exhausted());
                     response.request().reset();
                     return;
                 }

@@ -3,6 +3,7 @@ package dev.veil.gateway.transparency;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.veil.protocol.attestation.AttestationVerifier.VerifiedNode;
+import dev.veil.protocol.attestation.NodeDeclaration;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
@@ -31,7 +32,8 @@ public final class LogEntries {
 
     /**
      * A node identity the gateway admitted: the node's name in the gateway's configuration, its attestation format,
-     * whether that format is simulated, its measurement, the id of its e2ee key configuration and its signing key.
+     * whether that format is simulated, its measurement, the id of its e2ee key configuration, its signing key and
+     * its signed declaration (name, training, retention, jurisdiction, policy URL).
      */
     public static String node(String name, VerifiedNode node) {
         return write(g -> {
@@ -42,7 +44,33 @@ public final class LogEntries {
             g.writeStringField("measurement", node.measurement());
             g.writeStringField("node_key_id", node.nodeKeyId());
             g.writeStringField("signing_key", HEX.formatHex(node.signingKey()));
+            NodeDeclaration d = node.declaration();
+            if (d == null) {
+                g.writeNullField("declaration");
+            } else {
+                // What the node promises about data (signed into its attestation): a changed promise is a new entry.
+                g.writeObjectFieldStart("declaration");
+                writeNullable(g, "name", d.name());
+                writeNullable(g, "trains", d.trains());
+                writeNullable(g, "retention_days", d.retentionDays());
+                writeNullable(g, "zdr", d.zdr());
+                writeNullable(g, "jurisdiction", d.jurisdiction());
+                writeNullable(g, "policy_url", d.policyUrl());
+                g.writeEndObject();
+            }
         });
+    }
+
+    private static void writeNullable(JsonGenerator g, String name, Object value) throws IOException {
+        if (value == null) {
+            g.writeNullField(name);
+        } else if (value instanceof Boolean b) {
+            g.writeBooleanField(name, b);
+        } else if (value instanceof Integer n) {
+            g.writeNumberField(name, n);
+        } else {
+            g.writeStringField(name, value.toString());
+        }
     }
 
     private interface Members {

@@ -4,6 +4,7 @@ import dev.veil.protocol.e2ee.SigningKey;
 import dev.veil.protocol.transparency.MerkleHash;
 import dev.veil.protocol.transparency.MerkleTree;
 import dev.veil.protocol.transparency.SignedTreeHead;
+import dev.veil.store.StoreException;
 import dev.veil.store.TransparencyEntry;
 import dev.veil.store.TransparencyLogRepository;
 import java.nio.charset.StandardCharsets;
@@ -25,6 +26,8 @@ import java.util.OptionalLong;
 public final class TransparencyLog {
 
     private static final HexFormat HEX = HexFormat.of();
+    /** Appends that lose the race for an index to another gateway retry after taking in its entry. */
+    private static final int MAX_APPEND_ATTEMPTS = 5;
 
     private final TransparencyLogRepository repository;
     private final SigningKey logKey;
@@ -48,9 +51,6 @@ public final class TransparencyLog {
      */
     public static TransparencyLog open(TransparencyLogRepository repository, SigningKey logKey, Clock clock) {
         TransparencyLog log = new TransparencyLog(repository, logKey, clock);
-        for (TransparencyEntry stored : repository.all()) {
-            log.publish(stored);
-        }
         log.append(LogEntries.logKey(logKey.publicKey()));
         return log;
     }
@@ -64,14 +64,43 @@ public final class TransparencyLog {
         byte[] leafHash = MerkleHash.leaf(entry.getBytes(StandardCharsets.UTF_8));
         String hex = HEX.formatHex(leafHash);
         synchronized (appendLock) {
-            OptionalLong existing = indexOf(hex);
-            if (existing.isPresent()) {
-                return existing.getAsLong();
+            StoreException lastClash = null;
+            for (int attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
+                // Gateways sharing one store share one log: take in what the others appended first, so this entry
+                // goes after them (or is found among them).
+                sync();
+                OptionalLong existing = indexOf(hex);
+                if (existing.isPresent()) {
+                    return existing.getAsLong();
+                }
+                TransparencyEntry stored = new TransparencyEntry(size(), hex, entry, clock.millis());
+                try {
+                    repository.append(stored);
+                } catch (StoreException clash) {
+                    // Another gateway took this index (or logged the same entry) between the read and the insert.
+                    lastClash = clash;
+                    continue;
+                }
+                publish(stored);
+                return stored.index();
             }
-            TransparencyEntry stored = new TransparencyEntry(size(), hex, entry, clock.millis());
-            repository.append(stored);
-            publish(stored);
-            return stored.index();
+            throw lastClash;
+        }
+    }
+
+    /**
+     * Takes in the entries other gateways on the same store appended since this one last looked; blocking (a store
+     * read). Called before every append and on a schedule, so that every instance serves the same tree.
+     */
+    public void sync() {
+        synchronized (appendLock) {
+            for (TransparencyEntry stored : repository.from(size())) {
+                if (stored.index() != size()) {
+                    throw new IllegalStateException("the transparency log has a gap at leaf " + size()
+                            + ": it was edited outside Veil; restore it from a backup");
+                }
+                publish(stored);
+            }
         }
     }
 
