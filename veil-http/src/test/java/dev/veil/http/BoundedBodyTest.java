@@ -88,6 +88,27 @@ class BoundedBodyTest {
         }
     }
 
+    @Test
+    void aClientThatLeftWhileTheReadWaitedFailsTheReadAtOnceAndHoldsNoBudget() throws Exception {
+        MemoryBudget budget = MemoryBudget.of(1024 * 1024);
+        java.util.concurrent.CompletableFuture<Throwable> outcome = new java.util.concurrent.CompletableFuture<>();
+        HttpServer late = vertx.createHttpServer().requestHandler(request -> {
+            // As the gateway does while it authenticates and admits: the body waits, paused.
+            request.pause();
+            vertx.setTimer(500, t -> BoundedBody.read(request, LIMIT, budget).onComplete(read ->
+                    outcome.complete(read.failed() ? read.cause() : null)));
+        }).listen(0, "127.0.0.1").await(10, TimeUnit.SECONDS);
+        try (Socket socket = new Socket("127.0.0.1", late.actualPort())) {
+            socket.getOutputStream().write(("POST / HTTP/1.1\r\nhost: x\r\ncontent-length: 1000\r\n\r\n" + "y".repeat(500))
+                    .getBytes(StandardCharsets.US_ASCII));
+            socket.getOutputStream().flush();
+            Thread.sleep(100);
+        }
+        // Without the check the read never completed: the close was reported before its handlers existed.
+        assertThat(outcome.get(10, TimeUnit.SECONDS)).isInstanceOf(io.vertx.core.http.HttpClosedException.class);
+        assertThat(budget.reserved()).isZero();
+    }
+
     private static long allocated(com.sun.management.ThreadMXBean threads) {
         long total = 0;
         for (long bytes : threads.getThreadAllocatedBytes(threads.getAllThreadIds())) {
