@@ -87,7 +87,7 @@ class BodyMemoryBudgetTest {
             response.closeHandler(v -> closed.incrementAndGet());
             response.setChunked(true).putHeader("content-type", "application/json");
             response.write("{\"id\":\"x\",\"pad\":\"");
-            endless(response, Buffer.buffer("x".repeat(16 * 1024)));
+            FakeUpstream.endless(response, Buffer.buffer("x".repeat(16 * 1024)));
         });
         // An answer that alone outgrows the whole budget (128 KiB here, far below the 32 MiB cap) can never be read:
         // it is too large, as an answer past the cap is.
@@ -146,19 +146,5 @@ class BodyMemoryBudgetTest {
         return "{\"id\":\"c\",\"object\":\"chat.completion\",\"created\":1,\"model\":\"upstream-chat\",\"choices\":[{\"index\":0,"
                 + "\"message\":{\"role\":\"assistant\",\"content\":\"ok\"},\"finish_reason\":\"stop\"}],"
                 + "\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":1,\"total_tokens\":4}}";
-    }
-
-    private static void endless(HttpServerResponse response, Buffer piece) {
-        if (response.closed()) {
-            return;
-        }
-        for (int i = 0; i < 4 && !response.writeQueueFull(); i++) {
-            response.write(piece);
-        }
-        if (response.writeQueueFull()) {
-            response.drainHandler(v -> endless(response, piece));
-        } else {
-            io.vertx.core.Vertx.currentContext().runOnContext(v -> endless(response, piece));
-        }
     }
 }

@@ -325,4 +325,23 @@ public final class FakeUpstream implements AutoCloseable {
     public void close() {
         vertx.close().await();
     }
+
+    /**
+     * Writes {@code piece} for as long as the reader takes it, until the connection closes: an answer that never ends.
+     * A few pieces at a time, so that the fake's event loop also sees the close.
+     */
+    static void endless(io.vertx.core.http.HttpServerResponse response, io.vertx.core.buffer.Buffer piece) {
+        if (response.closed()) {
+            return;
+        }
+        for (int i = 0; i < 4 && !response.writeQueueFull(); i++) {
+            response.write(piece);
+        }
+        if (response.writeQueueFull()) {
+            response.drainHandler(v -> endless(response, piece));
+        } else {
+            io.vertx.core.Vertx.currentContext().runOnContext(v -> endless(response, piece));
+        }
+    }
+
 }

@@ -57,7 +57,7 @@ class HostileUpstreamTest {
             response.closeHandler(v -> closed.incrementAndGet());
             response.setChunked(true).putHeader("content-type", "application/json");
             response.write("{\"id\":\"x\",\"pad\":\"");
-            endless(response, Buffer.buffer("x".repeat(64 * 1024)));
+            FakeUpstream.endless(response, Buffer.buffer("x".repeat(64 * 1024)));
         });
         HttpResponse<String> out = fixture.post("/v1/chat/completions", CHAT + "}");
         assertThat(out.statusCode()).isEqualTo(502);
@@ -73,7 +73,7 @@ class HostileUpstreamTest {
             HttpServerResponse response = request.response();
             response.closeHandler(v -> closed.incrementAndGet());
             response.setStatusCode(500).setChunked(true).putHeader("content-type", "application/json");
-            endless(response, Buffer.buffer("e".repeat(64 * 1024)));
+            FakeUpstream.endless(response, Buffer.buffer("e".repeat(64 * 1024)));
         });
         HttpResponse<String> out = fixture.post("/v1/chat/completions", CHAT + "}");
         assertThat(out.statusCode()).isEqualTo(502);
@@ -109,7 +109,7 @@ class HostileUpstreamTest {
             response.closeHandler(v -> closed.incrementAndGet());
             response.setChunked(true).putHeader("content-type", "text/event-stream");
             response.write(STREAM_EVENT + "data: {\"choices\":[{\"delta\":{\"content\":\"");
-            endless(response, Buffer.buffer("z".repeat(16 * 1024)));
+            FakeUpstream.endless(response, Buffer.buffer("z".repeat(16 * 1024)));
         });
         HttpResponse<String> out = fixture.post("/v1/chat/completions", CHAT + ",\"stream\":true}");
         assertThat(out.statusCode()).isEqualTo(200);
@@ -145,24 +145,6 @@ class HostileUpstreamTest {
         assertThat(out.statusCode()).as(answer).isEqualTo(502);
         assertThat(code(out)).as(answer).isEqualTo("upstream_invalid_response");
         assertThat(out.body()).as("never the upstream's bytes").doesNotContain("Welcome", "9000000000000000000");
-    }
-
-    /**
-     * Writes {@code piece} for as long as the gateway reads, until the connection closes; a few pieces at a time, so
-     * the fake's event loop also sees the close.
-     */
-    private static void endless(HttpServerResponse response, Buffer piece) {
-        if (response.closed()) {
-            return;
-        }
-        for (int i = 0; i < 4 && !response.writeQueueFull(); i++) {
-            response.write(piece);
-        }
-        if (response.writeQueueFull()) {
-            response.drainHandler(v -> endless(response, piece));
-        } else {
-            io.vertx.core.Vertx.currentContext().runOnContext(v -> endless(response, piece));
-        }
     }
 
     private static String code(HttpResponse<String> response) throws Exception {

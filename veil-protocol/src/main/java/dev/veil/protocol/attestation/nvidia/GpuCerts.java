@@ -1,31 +1,22 @@
 package dev.veil.protocol.attestation.nvidia;
 
+import dev.veil.protocol.attestation.X509Chains;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.security.cert.CertPathValidator;
-import java.security.cert.CertPathValidatorException;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
-import java.security.cert.PKIXParameters;
-import java.security.cert.TrustAnchor;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.Date;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.security.auth.x500.X500Principal;
-import org.bouncycastle.asn1.x500.RDN;
-import org.bouncycastle.asn1.x500.X500Name;
-import org.bouncycastle.asn1.x500.style.BCStyle;
-import org.bouncycastle.asn1.x500.style.IETFUtils;
 
 /** Certificate decoding, key pinning and chain validation for GPU device chains and RIM signing chains. */
 final class GpuCerts {
@@ -39,11 +30,7 @@ final class GpuCerts {
     }
 
     static CertificateFactory factory() {
-        try {
-            return CertificateFactory.getInstance("X.509");
-        } catch (CertificateException e) {
-            throw new IllegalStateException("the JDK has no X.509 certificate factory", e);
-        }
+        return X509Chains.factory();
     }
 
     static X509Certificate der(byte[] der, String what) throws GpuFormatException {
@@ -100,8 +87,8 @@ final class GpuCerts {
     }
 
     static String cn(X500Principal name) {
-        RDN[] cns = X500Name.getInstance(name.getEncoded()).getRDNs(BCStyle.CN);
-        return cns.length == 0 ? name.getName() : IETFUtils.valueToString(cns[0].getFirst().getValue());
+        String cn = X509Chains.cn(name);
+        return cn.isEmpty() ? name.getName() : cn;
     }
 
     static boolean selfSigned(X509Certificate cert) {
@@ -147,29 +134,9 @@ final class GpuCerts {
             throw new GeneralSecurityException("the chain has no signing certificate: its first certificate '"
                     + cn(presented.getFirst()) + "' is a CA");
         }
+        X509Chains.validate(path, anchor, at);
         List<X509Certificate> all = new ArrayList<>(path);
         all.add(anchor);
-        for (X509Certificate cert : all) {
-            if (at.isAfter(cert.getNotAfter().toInstant())) {
-                throw new GeneralSecurityException("certificate '" + cn(cert) + "' expired at "
-                        + cert.getNotAfter().toInstant());
-            }
-            if (at.isBefore(cert.getNotBefore().toInstant())) {
-                throw new GeneralSecurityException("certificate '" + cn(cert) + "' is not valid before "
-                        + cert.getNotBefore().toInstant());
-            }
-        }
-        PKIXParameters params = new PKIXParameters(Set.of(new TrustAnchor(anchor, null)));
-        params.setRevocationEnabled(false);
-        params.setDate(Date.from(at));
-        try {
-            CertPathValidator.getInstance("PKIX").validate(factory().generateCertPath(path), params);
-        } catch (CertPathValidatorException e) {
-            String who = e.getIndex() >= 0 && e.getIndex() < path.size()
-                    ? " (certificate '" + cn(path.get(e.getIndex())) + "')" : "";
-            Throwable cause = e.getCause() != null ? e.getCause() : e;
-            throw new GeneralSecurityException(cause.getMessage() + who, e);
-        }
         return List.copyOf(all);
     }
 }

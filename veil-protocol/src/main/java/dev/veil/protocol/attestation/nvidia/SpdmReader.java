@@ -1,65 +1,17 @@
 package dev.veil.protocol.attestation.nvidia;
 
-import java.util.Arrays;
+import dev.veil.protocol.attestation.LittleEndianReader;
 
-/** Bounds-checked little-endian reading of an SPDM message; every read names its field so errors can say which. */
-final class SpdmReader {
-
-    private final byte[] data;
-    private final int end;
-    private int pos;
+/** {@link LittleEndianReader} for SPDM messages: failures are {@link GpuFormatException}s naming the field. */
+final class SpdmReader extends LittleEndianReader<GpuFormatException> {
 
     SpdmReader(byte[] data, int start, int end) {
-        this.data = data;
-        this.pos = start;
-        this.end = end;
+        super(data, start, end, GpuFormatException::new);
     }
 
-    int position() {
-        return pos;
-    }
-
-    int remaining() {
-        return end - pos;
-    }
-
-    private void need(String field, long n) throws GpuFormatException {
-        if (n < 0 || n > remaining()) {
-            throw new GpuFormatException(field, "needs " + n + " bytes at offset " + pos + " but only " + remaining()
-                    + " remain (truncated)");
-        }
-    }
-
-    int u8(String field) throws GpuFormatException {
-        need(field, 1);
-        return data[pos++] & 0xff;
-    }
-
-    int u16(String field) throws GpuFormatException {
-        need(field, 2);
-        int v = (data[pos] & 0xff) | (data[pos + 1] & 0xff) << 8;
-        pos += 2;
-        return v;
-    }
-
-    int u24(String field) throws GpuFormatException {
-        need(field, 3);
-        int v = (data[pos] & 0xff) | (data[pos + 1] & 0xff) << 8 | (data[pos + 2] & 0xff) << 16;
-        pos += 3;
-        return v;
-    }
-
-    byte[] bytes(String field, long n) throws GpuFormatException {
-        need(field, n);
-        byte[] out = Arrays.copyOfRange(data, pos, pos + (int) n);
-        pos += (int) n;
-        return out;
-    }
-
+    /** A reader over the next {@code n} bytes; this reader moves past them. */
     SpdmReader slice(String field, long n) throws GpuFormatException {
-        need(field, n);
-        SpdmReader sub = new SpdmReader(data, pos, pos + (int) n);
-        pos += (int) n;
-        return sub;
+        int at = advance(field, n);
+        return new SpdmReader(data(), at, at + (int) n);
     }
 }

@@ -1,31 +1,22 @@
 package dev.veil.protocol.attestation.tdx;
 
+import dev.veil.protocol.attestation.X509Chains;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
-import java.security.cert.CertPathValidator;
-import java.security.cert.CertPathValidatorException;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
-import java.security.cert.PKIXParameters;
-import java.security.cert.TrustAnchor;
 import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
-import java.util.Date;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.security.auth.x500.X500Principal;
-import org.bouncycastle.asn1.x500.RDN;
-import org.bouncycastle.asn1.x500.X500Name;
-import org.bouncycastle.asn1.x500.style.BCStyle;
-import org.bouncycastle.asn1.x500.style.IETFUtils;
 
 /** Certificate and CRL decoding and chain validation against the pinned Intel SGX Root CA. */
 final class Certs {
@@ -37,11 +28,7 @@ final class Certs {
     }
 
     static CertificateFactory factory() {
-        try {
-            return CertificateFactory.getInstance("X.509");
-        } catch (CertificateException e) {
-            throw new IllegalStateException("the JDK has no X.509 certificate factory", e);
-        }
+        return X509Chains.factory();
     }
 
     /**
@@ -103,8 +90,7 @@ final class Certs {
     }
 
     static String cn(X500Principal name) {
-        RDN[] cns = X500Name.getInstance(name.getEncoded()).getRDNs(BCStyle.CN);
-        return cns.length == 0 ? "" : IETFUtils.valueToString(cns[0].getFirst().getValue());
+        return X509Chains.cn(name);
     }
 
     /**
@@ -112,34 +98,7 @@ final class Certs {
      * Intel SGX Root CA; revocation is checked separately against the operator's CRLs.
      */
     static void validate(List<X509Certificate> chain, Instant at) throws GeneralSecurityException {
-        X509Certificate root = IntelSgxRootCa.certificate();
-        for (X509Certificate cert : concat(chain, root)) {
-            if (at.isAfter(cert.getNotAfter().toInstant())) {
-                throw new GeneralSecurityException("certificate '" + cn(cert) + "' expired at "
-                        + cert.getNotAfter().toInstant());
-            }
-            if (at.isBefore(cert.getNotBefore().toInstant())) {
-                throw new GeneralSecurityException("certificate '" + cn(cert) + "' is not valid before "
-                        + cert.getNotBefore().toInstant());
-            }
-        }
-        PKIXParameters params = new PKIXParameters(Set.of(new TrustAnchor(root, null)));
-        params.setRevocationEnabled(false);
-        params.setDate(Date.from(at));
-        try {
-            CertPathValidator.getInstance("PKIX").validate(factory().generateCertPath(chain), params);
-        } catch (CertPathValidatorException e) {
-            String who = e.getIndex() >= 0 && e.getIndex() < chain.size()
-                    ? " (certificate '" + cn(chain.get(e.getIndex())) + "')" : "";
-            Throwable cause = e.getCause() != null ? e.getCause() : e;
-            throw new GeneralSecurityException(cause.getMessage() + who, e);
-        }
-    }
-
-    private static List<X509Certificate> concat(List<X509Certificate> chain, X509Certificate root) {
-        List<X509Certificate> all = new ArrayList<>(chain);
-        all.add(root);
-        return all;
+        X509Chains.validate(chain, IntelSgxRootCa.certificate(), at);
     }
 
     /** Whether {@code cert} is byte for byte the pinned Intel SGX Root CA. */
