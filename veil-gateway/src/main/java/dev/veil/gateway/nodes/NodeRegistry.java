@@ -43,6 +43,7 @@ public final class NodeRegistry implements NodeAdmission, AutoCloseable {
     private final long intervalMs;
     private final AdmissionLog admissionLog;
     private final ConcurrentHashMap<String, VerifiedNode> admitted = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Long> rounds = new ConcurrentHashMap<>();
     private long timer = -1;
 
     public NodeRegistry(Vertx vertx, UpstreamClients clients, Collection<Upstream> nodes, AttestationPolicy policy,
@@ -149,16 +150,25 @@ public final class NodeRegistry implements NodeAdmission, AutoCloseable {
     private Future<Boolean> attest(Upstream node) {
         byte[] nonce = new byte[32];
         RANDOM.nextBytes(nonce);
+        // The schedule and a re-attestation after a key rotation can overlap; only the latest one started may change
+        // the node's state, so an older identity never replaces a newer one.
+        long round = rounds.merge(node.name(), 1L, Long::sum);
         return evidence(node, nonce).compose(evidence -> {
             VerifiedNode verifiedNode;
             try {
                 verifiedNode = verifier.verify(evidence, nonce, policy);
             } catch (AttestationException e) {
-                drop(node, e.code());
+                if (latest(node, round)) {
+                    drop(node, "attestation failed (" + e.code() + ")");
+                }
                 return Future.succeededFuture(false);
             }
             // Published before it serves: an identity that could not be logged is not admitted.
-            return admissionLog.record(node.name(), verifiedNode).map(logged -> {
+            return admissionLog.record(node.name(), verifiedNode).recover(failure -> Future.failedFuture(
+                    new NotPublished(failure))).map(logged -> {
+                if (!latest(node, round)) {
+                    return false;
+                }
                 VerifiedNode before = admitted.put(node.name(), verifiedNode);
                 if (before == null || !before.nodeKeyId().equals(verifiedNode.nodeKeyId())) {
                     LOG.info("node {} admitted: format={}{} node_key_id={} measurement={}", node.name(), verifiedNode.format(),
@@ -168,16 +178,32 @@ public final class NodeRegistry implements NodeAdmission, AutoCloseable {
                 return true;
             });
         }).recover(failure -> {
-            drop(node, failure.getClass().getSimpleName());
+            if (latest(node, round)) {
+                drop(node, failure instanceof NotPublished ? failure.getMessage()
+                        : "attestation failed (" + failure.getClass().getSimpleName() + ")");
+            }
             return Future.succeededFuture(false);
         });
     }
 
+    /** The identity verified but could not be stored in the transparency log, so the node is not admitted. */
+    private static final class NotPublished extends Exception {
+        NotPublished(Throwable cause) {
+            super("its identity could not be published in the transparency log (" + cause.getClass().getSimpleName()
+                    + ")", null, false, false);
+        }
+    }
+
+    /** Whether {@code round} is still the latest attestation started for {@code node}. */
+    private boolean latest(Upstream node, long round) {
+        return rounds.getOrDefault(node.name(), 0L) == round;
+    }
+
     private void drop(Upstream node, String reason) {
         if (admitted.remove(node.name()) != null) {
-            LOG.warn("node {} dropped: attestation failed ({})", node.name(), reason);
+            LOG.warn("node {} dropped: {}", node.name(), reason);
         } else {
-            LOG.warn("node {} not admitted: attestation failed ({})", node.name(), reason);
+            LOG.warn("node {} not admitted: {}", node.name(), reason);
         }
     }
 
