@@ -1,8 +1,6 @@
 package dev.veil.app;
 
 import dev.veil.gateway.Gateway;
-import dev.veil.gateway.config.ConfigException;
-import dev.veil.gateway.config.ConfigLoader;
 import dev.veil.gateway.config.VeilConfig;
 import dev.veil.store.Store;
 import java.nio.file.Files;
@@ -24,11 +22,8 @@ final class MigrateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        VeilConfig loaded;
-        try {
-            loaded = ConfigLoader.load(config, System.getenv());
-        } catch (ConfigException e) {
-            System.err.println("veil: invalid configuration in " + config + ":\n" + e.getMessage());
+        VeilConfig loaded = ServeCommand.load(config);
+        if (loaded == null) {
             return 2;
         }
         try {

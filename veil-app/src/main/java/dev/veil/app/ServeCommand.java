@@ -20,16 +20,23 @@ final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        VeilConfig loaded;
-        try {
-            loaded = ConfigLoader.load(config, System.getenv());
-        } catch (ConfigException e) {
-            System.err.println("veil: invalid configuration in " + config + ":\n" + e.getMessage());
+        VeilConfig loaded = ServeCommand.load(config);
+        if (loaded == null) {
             return 2;
         }
         ConfigLoader.warnings(loaded, System.getenv()).forEach(w -> System.err.println("veil: warning: " + w));
         runUntilStopped(Gateway.start(loaded, System.getenv()));
         return 0;
+    }
+
+    /** The configuration in {@code config}, or null after saying on stderr what is wrong with it. */
+    static VeilConfig load(Path config) {
+        try {
+            return ConfigLoader.load(config, System.getenv());
+        } catch (ConfigException e) {
+            System.err.println("veil: invalid configuration in " + config + ":\n" + e.getMessage());
+            return null;
+        }
     }
 
     /** Keeps the process alive until SIGINT/SIGTERM, then closes the gateway cleanly. */
