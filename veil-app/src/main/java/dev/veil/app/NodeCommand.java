@@ -73,6 +73,15 @@ final class NodeCommand implements Callable<Integer> {
     @Option(names = "--policy-url", paramLabel = "<url>", description = "Where the operator publishes its data policy.")
     String policyUrl;
 
+    @Option(names = "--gpus", defaultValue = "0", paramLabel = "<n>",
+            description = "Confidential GPUs this node attests (their evidence is bound to the CPU report; default 0).")
+    int gpus;
+
+    @Option(names = "--gpu-evidence-command", paramLabel = "<command>", split = " ",
+            description = "Command that prints the GPUs' evidence for a nonce ({\"gpus\":[...]}, see docs/attestation.md);"
+                    + " run as '<command> <nonce hex>'. Without it, --gpus N gives SIMULATED GPU evidence.")
+    java.util.List<String> gpuEvidenceCommand;
+
     @picocli.CommandLine.Option(names = "--tsm-root", hidden = true,
             description = "Where configfs-tsm is mounted (default /sys/kernel/config/tsm/report).")
     String tsmRoot;
@@ -99,7 +108,9 @@ final class NodeCommand implements Callable<Integer> {
             // node says plainly that its evidence is simulated.
             var hardware = dev.veil.node.ConfigfsTsmEvidenceSource.detect(
                     java.nio.file.Path.of(tsmRoot == null ? dev.veil.node.ConfigfsTsmEvidenceSource.DEFAULT_ROOT.toString() : tsmRoot));
-            node = hardware.isPresent() ? VeilNode.start(settings, hardware.get()) : VeilNode.start(settings);
+            dev.veil.node.EvidenceSource cpu = hardware.isPresent() ? hardware.get()
+                    : new dev.veil.node.SimulatedEvidenceSource(settings.softwareIdentity());
+            node = VeilNode.start(settings, cpu, gpuSource());
         } catch (IllegalArgumentException e) {
             System.err.println("veil: " + e.getMessage());
             return 2;
@@ -111,6 +122,20 @@ final class NodeCommand implements Callable<Integer> {
         printWelcome(System.out, node, settings);
         ServeCommand.runUntilStopped(node);
         return 0;
+    }
+
+    /** The node's GPUs: none, a collector command for hardware, or simulated ones (labelled so everywhere). */
+    private dev.veil.node.GpuEvidenceSource gpuSource() {
+        if (gpuEvidenceCommand != null && !gpuEvidenceCommand.isEmpty()) {
+            if (gpus < 1) {
+                throw new IllegalArgumentException("--gpu-evidence-command needs --gpus <n>: how many GPUs it must report");
+            }
+            return new dev.veil.node.CommandGpuEvidenceSource(gpuEvidenceCommand, gpus);
+        }
+        if (gpus == 0) {
+            return dev.veil.node.GpuEvidenceSource.NONE;
+        }
+        return new dev.veil.node.SimulatedGpuEvidenceSource(gpus, "hopper", "simulated GPU of " + identity);
     }
 
     private static String blankToNull(String value) {

@@ -37,6 +37,9 @@ import dev.veil.gateway.nodes.NodeRegistry;
 import dev.veil.gateway.config.AttestationConfig;
 import dev.veil.protocol.attestation.AttestationPolicy;
 import dev.veil.protocol.attestation.AttestationVerifier;
+import dev.veil.protocol.attestation.nvidia.GpuArchitecture;
+import dev.veil.protocol.attestation.nvidia.GpuCollateral;
+import dev.veil.protocol.attestation.nvidia.GpuPolicy;
 import dev.veil.protocol.attestation.HardwareVerifiers;
 import dev.veil.protocol.attestation.tdx.TdxCollateral;
 import java.util.Set;
@@ -172,8 +175,10 @@ public final class Gateway implements AutoCloseable {
             NodeRegistry nodes = new NodeRegistry(vertx, clients,
                     catalog.upstreams().values().stream().filter(Upstream::node).toList(),
                     new AttestationPolicy(Set.copyOf(attestation.allowedFormats()), Set.copyOf(attestation.allowedMeasurements()),
-                            attestation.allowSimulated()),
-                    new AttestationVerifier(HardwareVerifiers.defaults(tdxCollateral(attestation))),
+                            attestation.allowSimulated(), attestation.minGpus()),
+                    new AttestationVerifier(HardwareVerifiers.defaults(tdxCollateral(attestation)),
+                            HardwareVerifiers.nvidiaGpus(gpuCollateral(attestation), gpuPolicy(attestation),
+                                    Clock.systemUTC())),
                     attestation.reattestIntervalMs(),
                     (name, node) -> jdbc.executeBlocking(() -> transparency.append(LogEntries.node(name, node)), false)
                             .mapEmpty());
@@ -394,6 +399,29 @@ public final class Gateway implements AutoCloseable {
             throw new IllegalStateException("attestation.tdx_collateral_dir: the Intel collateral could not be read ("
                     + e.getMessage() + "); see docs/attestation.md for the files it needs", e);
         }
+    }
+
+    private static GpuCollateral gpuCollateral(AttestationConfig attestation) {
+        if (attestation.gpuCollateralDir() == null) {
+            return GpuCollateral.none();
+        }
+        try {
+            return GpuCollateral.load(Path.of(attestation.gpuCollateralDir()));
+        } catch (Exception e) {
+            throw new IllegalStateException("attestation.gpu_collateral_dir: the NVIDIA collateral could not be read ("
+                    + e.getMessage() + "); see docs/attestation.md for the files it needs", e);
+        }
+    }
+
+    /** NVIDIA's default GPU policy (RIMs and OCSP required) narrowed to the configured architectures. */
+    private static GpuPolicy gpuPolicy(AttestationConfig attestation) {
+        if (attestation.allowedGpuArchitectures().isEmpty()) {
+            return GpuPolicy.DEFAULT;
+        }
+        java.util.EnumSet<GpuArchitecture> allowed = java.util.EnumSet.noneOf(GpuArchitecture.class);
+        attestation.allowedGpuArchitectures().forEach(a -> allowed.add(GpuArchitecture.parse(a)));
+        return new GpuPolicy(allowed, GpuPolicy.DEFAULT.requireRims(), GpuPolicy.DEFAULT.acceptUncheckedRevocation(),
+                GpuPolicy.DEFAULT.ocspMaxAge());
     }
 
     private static int freePort(String host) {

@@ -5,6 +5,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.veil.http.BoundedBody;
 import dev.veil.protocol.OpenAiError;
+import dev.veil.protocol.attestation.Evidence;
+import dev.veil.protocol.attestation.GpuBinding;
+import dev.veil.protocol.attestation.GpuReport;
 import dev.veil.protocol.attestation.NodeDeclaration;
 import dev.veil.protocol.e2ee.E2ee;
 import dev.veil.protocol.e2ee.E2eeException;
@@ -15,6 +18,7 @@ import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Pattern;
@@ -39,6 +43,7 @@ final class NodeServer implements Handler<HttpServerRequest> {
     private final Runnable rotated;
     private final SigningKey signingKey;
     private final EvidenceSource evidence;
+    private final GpuEvidenceSource gpus;
     private final Map<String, String> models;
     private final EngineRelay relay;
     private final ObjectMapper json;
@@ -51,7 +56,7 @@ final class NodeServer implements Handler<HttpServerRequest> {
      * @param declaration the node's declaration signed by {@code signingKey}, served with every attestation answer
      */
     NodeServer(Vertx vertx, KeyRing keys, Runnable rotated, SigningKey signingKey, EvidenceSource evidence,
-               Map<String, String> models, EngineRelay relay, ObjectMapper json, long maxBodyBytes,
+               GpuEvidenceSource gpus, Map<String, String> models, EngineRelay relay, ObjectMapper json, long maxBodyBytes,
                NodeDeclaration.Signed declaration, String gatewayToken) {
         this.vertx = vertx;
         this.gatewayToken = gatewayToken == null ? null : gatewayToken.getBytes(java.nio.charset.StandardCharsets.UTF_8);
@@ -59,6 +64,7 @@ final class NodeServer implements Handler<HttpServerRequest> {
         this.rotated = rotated;
         this.signingKey = signingKey;
         this.evidence = evidence;
+        this.gpus = gpus;
         this.models = Map.copyOf(models);
         this.relay = relay;
         this.json = json;
@@ -237,13 +243,22 @@ final class NodeServer implements Handler<HttpServerRequest> {
         byte[] nonce = E2ee.unhex(nonceHex);
         NodeKey key = keys.current();
         // On a worker: a hardware source talks to firmware through configfs, which blocks.
-        vertx.executeBlocking(() -> evidence.attest(key.keyConfig(), signingKey, nonce), false).onComplete(made -> {
+        vertx.executeBlocking(() -> attest(key, nonce), false).onComplete(made -> {
             if (made.failed()) {
                 fail(exchange, made.cause());
             } else {
                 Replies.json(exchange, 200, made.result().withDeclaration(declaration).toJson());
             }
         });
+    }
+
+    /**
+     * The GPUs' reports for this nonce first, then the CPU report binding their digest (docs/e2ee.md §3.2), so one
+     * verifier nonce covers the whole set.
+     */
+    private Evidence attest(NodeKey key, byte[] nonce) {
+        List<GpuReport> gpuReports = gpus.collect(GpuBinding.gpuNonce(nonce), signingKey);
+        return evidence.attest(key.keyConfig(), signingKey, nonce, GpuBinding.digest(gpuReports)).withGpus(gpuReports);
     }
 
     private void health(NodeExchange exchange) {

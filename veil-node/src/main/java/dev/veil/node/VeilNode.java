@@ -81,6 +81,14 @@ public final class VeilNode implements AutoCloseable {
      * @throws IllegalStateException    when the server cannot listen
      */
     public static VeilNode start(NodeSettings settings, EvidenceSource evidence) {
+        return start(settings, evidence, GpuEvidenceSource.NONE);
+    }
+
+    /**
+     * Starts a node whose evidence carries its CPU report from {@code evidence} and one report per GPU from
+     * {@code gpus}, bound together (docs/e2ee.md §3.2), and returns once it listens.
+     */
+    public static VeilNode start(NodeSettings settings, EvidenceSource evidence, GpuEvidenceSource gpus) {
         EngineAddress engine = EngineAddress.parse(settings.engineBaseUrl(), settings.allowRemoteEngine());
         if (settings.allowRemoteEngine() && !EngineAddress.isLoopback(engine.host())) {
             LOG.warn("the engine at {} is not on this host: decrypted requests leave the node in {}", engine.host(),
@@ -112,7 +120,7 @@ public final class VeilNode implements AutoCloseable {
                     settings.declaration().target(evidence.format()));
             Duration grace = settings.rotationGrace();
             Runnable scheduleSweep = () -> scheduleSweep(vertx, keys, grace);
-            NodeServer handler = new NodeServer(vertx, keys, scheduleSweep, signingKey, evidence, settings.models(), relay,
+            NodeServer handler = new NodeServer(vertx, keys, scheduleSweep, signingKey, evidence, gpus, settings.models(), relay,
                     json, settings.maxBodyBytes(), settings.declaration().sign(signingKey), settings.gatewayToken());
 
             String host = settings.host();
@@ -137,9 +145,9 @@ public final class VeilNode implements AutoCloseable {
 
             VeilNode node = new VeilNode(vertx, keys, evidence, grace, host, port);
             vertx.setPeriodic(settings.rotation().toMillis(), id -> node.rotateNow());
-            LOG.info("Veil node listening on http://{}:{} with {} model(s); node key {}; attestation format {}{}", host,
-                    port, settings.models().size(), keys.current().nodeKeyId(), evidence.format(),
-                    "simulated".equals(evidence.format()) ? " (SIMULATED: no hardware TEE)" : "");
+            LOG.info("Veil node listening on http://{}:{} with {} model(s); node key {}; attestation format {}{}; {}",
+                    host, port, settings.models().size(), keys.current().nodeKeyId(), evidence.format(),
+                    "simulated".equals(evidence.format()) ? " (SIMULATED: no hardware TEE)" : "", gpus.describe());
             return node;
         } catch (RuntimeException e) {
             vertx.close();
