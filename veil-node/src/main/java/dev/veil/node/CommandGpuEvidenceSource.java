@@ -25,12 +25,22 @@ public final class CommandGpuEvidenceSource implements GpuEvidenceSource {
 
     /** Reports and chains of sixteen GPUs fit with room to spare; more output is refused. */
     static final int MAX_OUTPUT_BYTES = 4 * 1024 * 1024;
-    private static final long TIMEOUT_SECONDS = 60;
+    /** Collecting reports from eight GPUs takes seconds; a minute is generous. */
+    static final long TIMEOUT_SECONDS = 60;
 
     private final List<String> command;
     private final int expectedGpus;
+    private final long timeoutSeconds;
 
+    /**
+     * @param command      the collector and its arguments (the nonce is appended)
+     * @param expectedGpus how many GPUs it must report
+     */
     public CommandGpuEvidenceSource(List<String> command, int expectedGpus) {
+        this(command, expectedGpus, TIMEOUT_SECONDS);
+    }
+
+    CommandGpuEvidenceSource(List<String> command, int expectedGpus, long timeoutSeconds) {
         if (command.isEmpty()) {
             throw new IllegalArgumentException("the GPU evidence command is empty");
         }
@@ -40,6 +50,7 @@ public final class CommandGpuEvidenceSource implements GpuEvidenceSource {
         }
         this.command = List.copyOf(command);
         this.expectedGpus = expectedGpus;
+        this.timeoutSeconds = timeoutSeconds;
     }
 
     @Override
@@ -58,9 +69,9 @@ public final class CommandGpuEvidenceSource implements GpuEvidenceSource {
             // destroying the process (finally) closes the stream and ends that thread.
             FutureTask<byte[]> reading = new FutureTask<>(() -> readBounded(process.getInputStream()));
             Thread.ofVirtual().name("veil-gpu-evidence").start(reading);
-            byte[] output = reading.get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            byte[] output = reading.get(timeoutSeconds, TimeUnit.SECONDS);
             if (!process.waitFor(5, TimeUnit.SECONDS)) {
-                throw new IllegalStateException("the GPU evidence command did not finish within " + TIMEOUT_SECONDS + " s");
+                throw new IllegalStateException("the GPU evidence command did not exit after writing its answer");
             }
             if (process.exitValue() != 0) {
                 throw new IllegalStateException("the GPU evidence command exited with status " + process.exitValue());
@@ -77,7 +88,7 @@ public final class CommandGpuEvidenceSource implements GpuEvidenceSource {
             throw new IllegalStateException("reading the GPU evidence command's output failed: "
                     + e.getCause().getMessage());
         } catch (TimeoutException e) {
-            throw new IllegalStateException("the GPU evidence command gave no complete answer within " + TIMEOUT_SECONDS
+            throw new IllegalStateException("the GPU evidence command gave no complete answer within " + timeoutSeconds
                     + " s");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -245,7 +245,11 @@ final class NodeServer implements Handler<HttpServerRequest> {
         // On a worker: a hardware source talks to firmware through configfs, which blocks.
         vertx.executeBlocking(() -> attest(key, nonce), false).onComplete(made -> {
             if (made.failed()) {
-                fail(exchange, made.cause());
+                // No request content reaches attestation, so the reason is logged whole for the operator; the caller
+                // gets a generic 503.
+                LOG.warn("request_id={} no attestation evidence: {}: {}", exchange.requestId(),
+                        made.cause().getClass().getName(), made.cause().getMessage());
+                Replies.error(exchange, NodeErrors.evidenceUnavailable());
             } else {
                 Replies.json(exchange, 200, made.result().withDeclaration(declaration).toJson());
             }
