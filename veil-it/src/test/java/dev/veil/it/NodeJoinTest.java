@@ -155,6 +155,36 @@ class NodeJoinTest {
                 .isEqualTo("banned");
     }
 
+    @Test
+    void theOperatorCliIssuesListsAndRevokesTokensAndListsAndBansNodes() throws Exception {
+        Map<String, String> env = Map.of("VEIL_ADMIN_TOKEN", ADMIN);
+        Duration limit = Duration.ofSeconds(60);
+        CompatProcess.Result created = CompatProcess.run(dataDir, limit, env, "nodes", "tokens", "create", "--model", "jm",
+                "--label", "cli", "--gateway", origin());
+        assertThat(created.exit()).as(created.stderr()).isZero();
+        String token = JSON.readTree(created.stdout()).path("token").asText();
+        assertThat(token).startsWith("veil_jt_");
+        try (VeilNode node = VeilNode.start(NodeSettings.of(engine.baseUrl(), Map.of("jm", "m")))) {
+            String id = node.join(URI.create(origin()), token, node.baseUrl(), "cli-node");
+            await(() -> get("/v1/models", key), m -> m.toString().contains("\"jm\""));
+            CompatProcess.Result listed = CompatProcess.run(dataDir, limit, env, "nodes", "list", "--gateway", origin());
+            assertThat(listed.exit()).as(listed.stderr()).isZero();
+            assertThat(listed.stdout()).contains(id).contains("\"admitted\"").doesNotContain(token);
+            CompatProcess.Result banned = CompatProcess.run(dataDir, limit, env, "nodes", "ban", id, "--gateway", origin());
+            assertThat(banned.exit()).as(banned.stderr()).isZero();
+            assertThat(banned.stdout()).contains("\"banned\"");
+        }
+        CompatProcess.Result tokens = CompatProcess.run(dataDir, limit, env, "nodes", "tokens", "list", "--gateway", origin());
+        assertThat(tokens.stdout()).contains("\"usable\" : false").doesNotContain(token);
+        CompatProcess.Result noToken = CompatProcess.run(dataDir, limit, "nodes", "list", "--gateway", origin());
+        assertThat(noToken.exit()).isEqualTo(2);
+        assertThat(noToken.stderr()).contains("VEIL_ADMIN_TOKEN");
+        CompatProcess.Result wrong = CompatProcess.run(dataDir, limit, Map.of("VEIL_ADMIN_TOKEN", "wrong"), "nodes", "list",
+                "--gateway", origin());
+        assertThat(wrong.exit()).isEqualTo(1);
+        assertThat(wrong.stderr()).contains("401");
+    }
+
     private String origin() {
         return "http://127.0.0.1:" + gateway.port();
     }

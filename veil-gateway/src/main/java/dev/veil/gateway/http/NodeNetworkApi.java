@@ -242,10 +242,11 @@ public final class NodeNetworkApi {
                 : registry.node(name).isPresent() ? "not_admitted" : "removed");
         g.writeObjectFieldStart("attestation");
         writeInstant(g, "last_verified_at", status.lastVerifiedAt());
-        if (status.lastFailure() == null) {
+        String failure = status.lastFailure() != null ? status.lastFailure() : network.endReason(name).orElse(null);
+        if (failure == null) {
             g.writeNullField("last_failure");
         } else {
-            g.writeStringField("last_failure", status.lastFailure());
+            g.writeStringField("last_failure", failure);
         }
         g.writeNumberField("failures_in_a_row", status.failuresInARow());
         if (verified.isPresent()) {

@@ -63,6 +63,8 @@ public final class NodeNetwork implements AutoCloseable {
     private final Clock clock;
     /** Joined nodes this gateway follows, by registration id. */
     private final Map<String, NodeRegistrationRecord> joined = new ConcurrentHashMap<>();
+    /** Why this gateway took a joined node out (its last attestation failure), for the node list. */
+    private final Map<String, String> endReasons = new ConcurrentHashMap<>();
     private long timer = -1;
 
     public NodeNetwork(Vertx vertx, WorkerExecutor jdbc, NodeNetworkRepository store, NodeRegistry registry,
@@ -175,9 +177,9 @@ public final class NodeNetwork implements AutoCloseable {
         return jdbc.executeBlocking(store::registrations, false);
     }
 
-    /** Whether {@code upstreamName} is a joined node this gateway follows. */
-    public boolean joinedNode(String upstreamName) {
-        return joined.containsKey(upstreamName);
+    /** Why this gateway took registration {@code id} out after failed attestations, if it did. */
+    public Optional<String> endReason(String id) {
+        return Optional.ofNullable(endReasons.get(id));
     }
 
     private Future<Boolean> end(String registrationId, String state) {
@@ -199,6 +201,7 @@ public final class NodeNetwork implements AutoCloseable {
                     if (!joined.containsKey(r.id())) {
                         follow(r);
                     } else if (registry.status(r.id()).failuresInARow() >= LOST_AFTER_FAILURES) {
+                        endReasons.put(r.id(), registry.status(r.id()).lastFailure());
                         end(r.id(), NodeRegistrationRecord.LOST);
                     }
                 } else if (joined.containsKey(r.id())) {
