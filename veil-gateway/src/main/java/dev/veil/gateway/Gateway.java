@@ -430,15 +430,18 @@ public final class Gateway implements AutoCloseable {
         }
     }
 
-    /** NVIDIA's default GPU policy (RIMs and OCSP required) narrowed to the configured architectures. */
+    /**
+     * NVIDIA's default GPU policy (RIMs and OCSP required) narrowed to the configured architectures and minimum
+     * versions.
+     */
     private static GpuPolicy gpuPolicy(AttestationConfig attestation) {
-        if (attestation.allowedGpuArchitectures().isEmpty()) {
-            return GpuPolicy.DEFAULT;
+        GpuPolicy policy = GpuPolicy.DEFAULT;
+        if (!attestation.allowedGpuArchitectures().isEmpty()) {
+            java.util.EnumSet<GpuArchitecture> allowed = java.util.EnumSet.noneOf(GpuArchitecture.class);
+            attestation.allowedGpuArchitectures().forEach(a -> allowed.add(GpuArchitecture.parse(a)));
+            policy = new GpuPolicy(allowed, policy.requireRims(), policy.acceptUncheckedRevocation(), policy.ocspMaxAge());
         }
-        java.util.EnumSet<GpuArchitecture> allowed = java.util.EnumSet.noneOf(GpuArchitecture.class);
-        attestation.allowedGpuArchitectures().forEach(a -> allowed.add(GpuArchitecture.parse(a)));
-        return new GpuPolicy(allowed, GpuPolicy.DEFAULT.requireRims(), GpuPolicy.DEFAULT.acceptUncheckedRevocation(),
-                GpuPolicy.DEFAULT.ocspMaxAge());
+        return policy.withMinimumVersions(attestation.minGpuDriverVersion(), attestation.minGpuVbiosVersion());
     }
 
     private static int freePort(String host) {
