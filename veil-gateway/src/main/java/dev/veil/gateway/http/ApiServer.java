@@ -1,6 +1,7 @@
 package dev.veil.gateway.http;
 
 import dev.veil.gateway.admin.AdminApi;
+import dev.veil.gateway.audit.AuditApi;
 import dev.veil.gateway.auth.AuthenticationException;
 import dev.veil.gateway.auth.KeyAuthenticator;
 import dev.veil.gateway.batch.BatchApi;
@@ -57,7 +58,7 @@ public final class ApiServer implements Handler<HttpServerRequest> {
             "POST|GET /v1/files", "GET|DELETE /v1/files/{file_id}", "GET /v1/files/{file_id}/content",
             "POST|GET /v1/batches", "GET /v1/batches/{batch_id}", "POST /v1/batches/{batch_id}/cancel",
             "GET /v1/receipts/key", "GET /v1/transparency/{head|entries|proof/inclusion|proof/consistency}",
-            "/admin/keys (admin token)", "GET /health", "GET /health/live", "GET /health/ready", "GET /metrics");
+            "/admin/keys (admin token)", "GET /v1/admin/audit (admin token)", "GET /health", "GET /health/live", "GET /health/ready", "GET /metrics");
 
     private final ModelCatalog catalog;
     private final KeyAuthenticator authenticator;
@@ -80,13 +81,15 @@ public final class ApiServer implements Handler<HttpServerRequest> {
     private final E2eeRequests e2ee;
     private final BatchApi batchApi;
     private final Readiness readiness;
+    private final AuditApi audit;
 
     /** Everything the server needs, wired by {@code Gateway}. */
     public record Parts(ModelCatalog catalog, KeyAuthenticator authenticator, RequestInspector inspector,
                         RoutePlanner planner, PolicyRefusal refusal, KeyLimits limits, InferenceRelay relay, RequestMeter meter,
                         ModelListWriter modelList, UsageReport usageReport, UsageLedgerRepository ledger, AdminApi admin,
                         GatewayMetrics metrics, WorkerExecutor jdbc, long maxBodyBytes, MemoryBudget bodies,
-                        NodeRegistry nodes, BatchApi batchApi, Readiness readiness, TransparencyApi transparency) {
+                        NodeRegistry nodes, BatchApi batchApi, Readiness readiness, TransparencyApi transparency,
+                        AuditApi audit) {
     }
 
     public ApiServer(Parts parts) {
@@ -111,6 +114,7 @@ public final class ApiServer implements Handler<HttpServerRequest> {
         this.e2ee = new E2eeRequests(parts.nodes(), parts.transparency().log());
         this.batchApi = parts.batchApi();
         this.readiness = parts.readiness();
+        this.audit = parts.audit();
     }
 
     @Override
@@ -136,6 +140,7 @@ public final class ApiServer implements Handler<HttpServerRequest> {
                     key -> ok(exchange, modelList.list(visibleModels(key))));
             case "/v1/usage" -> withKey(exchange, "usage", HttpMethod.GET, key -> usage(exchange, key));
             case "/v1/attestation" -> withKey(exchange, "attestation", HttpMethod.GET, key -> attestation(exchange, key));
+            case AuditApi.PATH -> adminAudit(exchange);
             case "/health", "/health/live" -> {
                 // Liveness: the process serves HTTP. Never depends on the store or Redis, so an orchestrator does not
                 // restart instances for an outage they cannot fix.
@@ -394,6 +399,32 @@ public final class ApiServer implements Handler<HttpServerRequest> {
             reply = BodyReader.read(request, 64 * 1024).compose(body -> admin.updatePolicy(id, body));
         } else {
             methodNotAllowed(exchange, path.equals(ADMIN_KEYS) ? "GET, POST" : "PATCH, DELETE");
+            return;
+        }
+        reply.onSuccess(r -> {
+            meter.complete(exchange, r.status());
+            Responses.json(exchange.response(), r.status(), r.body());
+        }).onFailure(failure -> failWith(exchange, failure));
+    }
+
+    /** {@code GET /v1/admin/audit}: the audit log's export, for the admin token only. */
+    private void adminAudit(Exchange exchange) {
+        exchange.endpoint("admin");
+        HttpServerRequest request = exchange.request();
+        var denied = admin.authorize(request.getHeader("authorization"));
+        if (denied.isPresent()) {
+            error(exchange, denied.get());
+            return;
+        }
+        if (request.method() != HttpMethod.GET) {
+            methodNotAllowed(exchange, "GET");
+            return;
+        }
+        Future<AdminApi.Reply> reply;
+        try {
+            reply = audit.page(QueryParams.of(request));
+        } catch (InvalidRequestException e) {
+            error(exchange, e.error());
             return;
         }
         reply.onSuccess(r -> {

@@ -88,7 +88,7 @@ class ConfigValidationTest {
                         + "forward_headers, request_header_timeout_ms, request_body_timeout_ms, idle_timeout_ms, "
                         + "max_request_line_bytes, max_header_bytes, send_timeout_ms, body_memory_bytes",
                 "store.retention: unknown field; known fields are data_dir, jdbc_url, username_env, password_env, "
-                        + "pool_size, retention_days, request_log",
+                        + "pool_size, retention_days, request_log, audit_retention_days",
                 "upstreams[0].timeout: unknown field; known fields are name, base_url, api_key_env, headers, "
                         + "connect_timeout_ms, idle_timeout_ms, max_connections, node, pool_wait_timeout_ms, max_wait_queue, "
                         + "max_response_bytes, max_error_bytes, max_event_bytes",
