@@ -14,6 +14,7 @@ import dev.veil.gateway.config.StoreConfig;
 import dev.veil.gateway.config.VeilConfig;
 import dev.veil.gateway.config.ServerConfig;
 import dev.veil.gateway.http.ApiServer;
+import dev.veil.gateway.http.PrivacyApi;
 import dev.veil.gateway.http.TransparencyApi;
 import dev.veil.gateway.json.JsonWriter;
 import dev.veil.gateway.metering.RequestIds;
@@ -216,7 +217,8 @@ public final class Gateway implements AutoCloseable {
             ApiServer api = new ApiServer(new ApiServer.Parts(catalog, authenticator, inspector, planner, refusal, limits,
                     relay, meter, new ModelListWriter(jsonWriter), new UsageReport(jsonWriter), store.ledger(), admin,
                     metrics, jdbc, config.server().maxBodyBytes(), bodies, nodes, batchApi, readiness,
-                    new TransparencyApi(transparency, jsonWriter), new AuditApi(store.auditLog(), jdbc, jsonWriter)));
+                    new TransparencyApi(transparency, jsonWriter), new AuditApi(store.auditLog(), jdbc, jsonWriter),
+                    new PrivacyApi(jsonWriter, config.store())));
             try {
                 // Admit nodes before taking traffic, so the first requests find them; a node that is down is retried
                 // on the schedule.

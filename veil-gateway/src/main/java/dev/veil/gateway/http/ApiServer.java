@@ -58,7 +58,7 @@ public final class ApiServer implements Handler<HttpServerRequest> {
             "POST|GET /v1/files", "GET|DELETE /v1/files/{file_id}", "GET /v1/files/{file_id}/content",
             "POST|GET /v1/batches", "GET /v1/batches/{batch_id}", "POST /v1/batches/{batch_id}/cancel",
             "GET /v1/receipts/key", "GET /v1/transparency/{head|entries|proof/inclusion|proof/consistency}",
-            "/admin/keys (admin token)", "GET /v1/admin/audit (admin token)", "GET /health", "GET /health/live", "GET /health/ready", "GET /metrics");
+            "/admin/keys (admin token)", "GET /v1/admin/audit (admin token)", "GET /v1/privacy", "GET /health", "GET /health/live", "GET /health/ready", "GET /metrics");
 
     private final ModelCatalog catalog;
     private final KeyAuthenticator authenticator;
@@ -82,6 +82,7 @@ public final class ApiServer implements Handler<HttpServerRequest> {
     private final BatchApi batchApi;
     private final Readiness readiness;
     private final AuditApi audit;
+    private final PrivacyApi privacy;
 
     /** Everything the server needs, wired by {@code Gateway}. */
     public record Parts(ModelCatalog catalog, KeyAuthenticator authenticator, RequestInspector inspector,
@@ -89,7 +90,7 @@ public final class ApiServer implements Handler<HttpServerRequest> {
                         ModelListWriter modelList, UsageReport usageReport, UsageLedgerRepository ledger, AdminApi admin,
                         GatewayMetrics metrics, WorkerExecutor jdbc, long maxBodyBytes, MemoryBudget bodies,
                         NodeRegistry nodes, BatchApi batchApi, Readiness readiness, TransparencyApi transparency,
-                        AuditApi audit) {
+                        AuditApi audit, PrivacyApi privacy) {
     }
 
     public ApiServer(Parts parts) {
@@ -115,6 +116,7 @@ public final class ApiServer implements Handler<HttpServerRequest> {
         this.batchApi = parts.batchApi();
         this.readiness = parts.readiness();
         this.audit = parts.audit();
+        this.privacy = parts.privacy();
     }
 
     @Override
@@ -141,6 +143,15 @@ public final class ApiServer implements Handler<HttpServerRequest> {
             case "/v1/usage" -> withKey(exchange, "usage", HttpMethod.GET, key -> usage(exchange, key));
             case "/v1/attestation" -> withKey(exchange, "attestation", HttpMethod.GET, key -> attestation(exchange, key));
             case AuditApi.PATH -> adminAudit(exchange);
+            case PrivacyApi.PATH -> {
+                // Public: it describes what Veil stores and holds no data.
+                exchange.endpoint("privacy");
+                if (method == HttpMethod.GET || method == HttpMethod.HEAD) {
+                    ok(exchange, privacy.body());
+                } else {
+                    methodNotAllowed(exchange, "GET");
+                }
+            }
             case "/health", "/health/live" -> {
                 // Liveness: the process serves HTTP. Never depends on the store or Redis, so an orchestrator does not
                 // restart instances for an outage they cannot fix.
