@@ -53,7 +53,7 @@ public final class ApiServer implements Handler<HttpServerRequest> {
     private static final String ADMIN_KEYS = "/admin/keys";
 
     /** Every path this server answers, as the unknown-path error lists them; keep in step with {@code dispatch}. */
-    static final List<String> SERVED_PATHS = List.of("POST /v1/chat/completions", "POST /v1/completions",
+    public static final List<String> SERVED_PATHS = List.of("POST /v1/chat/completions", "POST /v1/completions",
             "POST /v1/embeddings", "GET /v1/models", "GET /v1/models/{model}", "GET /v1/usage", "GET /v1/attestation",
             "POST|GET /v1/files", "GET|DELETE /v1/files/{file_id}", "GET /v1/files/{file_id}/content",
             "POST|GET /v1/batches", "GET /v1/batches/{batch_id}", "POST /v1/batches/{batch_id}/cancel",
