@@ -3,6 +3,7 @@ package dev.veil.app;
 import dev.veil.gateway.config.ConfigException;
 import dev.veil.store.AuditVerification;
 import dev.veil.store.Store;
+import dev.veil.store.StoreException;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -47,6 +48,10 @@ final class AuditCommand implements Runnable {
             } catch (KeysCommand.NoStoreException e) {
                 System.err.println("veil: " + e.getMessage());
                 return 2;
+            } catch (StoreException e) {
+                // The head row missing or a table altered: the log cannot be checked, which is as bad as broken.
+                System.out.println("veil: the audit log is BROKEN: it could not be read (" + e.getMessage() + ")");
+                return 1;
             }
         }
     }

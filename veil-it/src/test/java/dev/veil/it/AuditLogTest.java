@@ -106,7 +106,18 @@ class AuditLogTest {
             assertThat(prev).isEqualTo(page.path("chain").path("head_hash").asText());
         }
 
-        // The gateway is stopped; the command line checks the same SQLite file.
+        // The gateway is stopped; the command line changes keys and checks the chain in the same SQLite file.
+        CompatProcess.Result cliKey = CompatProcess.run(tmp, CLI_TIMEOUT, "keys", "create", "--name", "from-cli",
+                "--data-dir", dataDir.toString());
+        assertThat(cliKey.exit()).as(cliKey.stderr()).isZero();
+        try (dev.veil.store.Store store = dev.veil.store.Store.open(
+                dev.veil.store.StoreSettings.sqlite(dataDir.resolve("veil.db")))) {
+            List<dev.veil.store.AuditEntry> all = store.auditLog().page(0, 1000);
+            dev.veil.store.AuditEntry last = all.get(all.size() - 1);
+            assertThat(last.action()).isEqualTo("key.created");
+            assertThat(last.actor()).isEqualTo("cli");
+            assertThat(last.details()).containsEntry("name", "from-cli");
+        }
         CompatProcess.Result intact = CompatProcess.run(tmp, CLI_TIMEOUT, "audit", "verify", "--data-dir",
                 dataDir.toString());
         assertThat(intact.exit()).as(intact.stdout() + intact.stderr()).isZero();

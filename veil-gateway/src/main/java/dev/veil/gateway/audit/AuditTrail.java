@@ -54,7 +54,7 @@ public final class AuditTrail implements NodeEvents {
     /**
      * Records {@code config.loaded}: the instance, a SHA-256 fingerprint of the configuration (it holds no secrets:
      * those are environment references) and a few counts, so an operator can see when and where the configuration
-     * changed. Blocking: start-up only.
+     * changed. Blocking: start-up only. An entry that cannot be written is logged and does not stop the start.
      */
     public void configLoaded(VeilConfig config, String storeVendor, boolean adminApi) {
         long routes = config.models().stream().mapToLong(m -> m.routes().size()).sum();
@@ -67,7 +67,11 @@ public final class AuditTrail implements NodeEvents {
                 "redis", config.redis().enabled() ? "on" : "off",
                 "admin_api", adminApi ? "on" : "off",
                 "audit_retention_days", Integer.toString(config.store().auditRetentionDays()));
-        log.append(event, clock.instant());
+        try {
+            log.append(event, clock.instant());
+        } catch (RuntimeException e) {
+            LOG.warn("audit log entry config.loaded for {} could not be written: {}", instance, e.getClass().getName());
+        }
     }
 
     @Override

@@ -153,6 +153,7 @@ class ConfigValidationTest {
         "server: {admin_token_env: 'a b'}    | server.admin_token_env: must be the NAME of an environment variable "
                 + "(letters, digits and underscores), not the secret itself",
         "store: {retention_days: 0}          | store.retention_days: must be at least 1",
+        "store: {audit_retention_days: -1}   | store.audit_retention_days: must be at least 0 (0 keeps every entry)",
         "store: {pool_size: 0}               | store.pool_size: must be at least 1",
         "store: {request_log: seconds}       | store.request_log: must be one of full, minute, hour, daily_totals",
         "store: {jdbc_url: 'postgres://x'}   | store.jdbc_url: must be a JDBC URL starting with 'jdbc:' (e.g. "
