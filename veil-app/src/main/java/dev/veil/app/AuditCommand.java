@@ -4,9 +4,12 @@ import dev.veil.gateway.config.ConfigException;
 import dev.veil.store.AuditVerification;
 import dev.veil.store.Store;
 import dev.veil.store.StoreException;
+import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /** {@code veil audit verify}: recomputes the audit log's hash chain in the store and names the first broken entry. */
 @Command(name = "audit", mixinStandardHelpOptions = true, description = "Check the audit log of admin actions.",
@@ -26,6 +29,10 @@ final class AuditCommand implements Runnable {
         @ArgGroup(exclusive = true)
         KeysCommand.StoreLocation location = new KeysCommand.StoreLocation();
 
+        @Option(names = "--expect-head", paramLabel = "HASH", description = "A head_hash recorded earlier (from this "
+                + "command or an export's chain.head_hash): the chain must still hold it, or entries were cut off.")
+        String expectedHead;
+
         @Override
         public Integer call() {
             try (Store store = Store.open(location.settings(false))) {
@@ -36,6 +43,17 @@ final class AuditCommand implements Runnable {
                     System.out.println("veil: " + result.entries() + " entries checked; the head records entries "
                             + result.firstSeq() + " to " + result.headSeq());
                     return 1;
+                }
+                if (expectedHead != null) {
+                    Optional<Long> seq = store.auditLog().seqOfHash(expectedHead.trim().toLowerCase(Locale.ROOT));
+                    if (seq.isEmpty()) {
+                        System.out.println("veil: the audit log is BROKEN: the head recorded earlier (" + expectedHead.trim()
+                                + ") is not in the chain; entries after it were cut off and the head rewritten, or the "
+                                + "chain was rewritten");
+                        return 1;
+                    }
+                    System.out.println("veil: the head recorded earlier is "
+                            + (seq.get() == 0 ? "the chain's anchor (purged since, or the empty log's)" : "entry " + seq.get()));
                 }
                 System.out.println("veil: the audit log is intact: " + result.entries() + " entries"
                         + (result.entries() == 0 ? "" : ", " + result.firstSeq() + " to " + result.headSeq()));

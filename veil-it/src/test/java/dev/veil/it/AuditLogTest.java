@@ -122,6 +122,16 @@ class AuditLogTest {
                 dataDir.toString());
         assertThat(intact.exit()).as(intact.stdout() + intact.stderr()).isZero();
         assertThat(intact.stdout()).contains("intact").contains("head_hash=");
+        String head = intact.stdout().lines().filter(l -> l.startsWith("head_hash=")).findFirst().orElseThrow()
+                .substring("head_hash=".length());
+        CompatProcess.Result recorded = CompatProcess.run(tmp, CLI_TIMEOUT, "audit", "verify", "--expect-head", head,
+                "--data-dir", dataDir.toString());
+        assertThat(recorded.exit()).as(recorded.stdout() + recorded.stderr()).isZero();
+        assertThat(recorded.stdout()).contains("the head recorded earlier is entry");
+        CompatProcess.Result unknown = CompatProcess.run(tmp, CLI_TIMEOUT, "audit", "verify", "--expect-head",
+                "ab".repeat(32), "--data-dir", dataDir.toString());
+        assertThat(unknown.exit()).as(unknown.stdout() + unknown.stderr()).isEqualTo(1);
+        assertThat(unknown.stdout()).contains("is not in the chain");
 
         try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dataDir.resolve("veil.db"));
              Statement s = c.createStatement()) {

@@ -194,6 +194,26 @@ public final class AuditLogRepository {
     }
 
     /**
+     * The seq of the kept entry whose hash is {@code hash}; 0 when it is the chain's anchor (the last purged entry's
+     * hash, or the genesis value); empty when the chain holds no such hash. For checking a head recorded earlier: a
+     * recorded head that is gone means entries were cut off (or the chain rewritten).
+     */
+    public java.util.Optional<Long> seqOfHash(String hash) {
+        Objects.requireNonNull(hash, "hash");
+        return Jdbc.withConnection(dataSource, "find an audit log hash", connection -> {
+            if (readHead(connection).anchorHash().equals(hash)) {
+                return java.util.Optional.of(0L);
+            }
+            try (PreparedStatement select = connection.prepareStatement("SELECT seq FROM audit_log WHERE hash = ?")) {
+                select.setString(1, hash);
+                try (ResultSet rows = select.executeQuery()) {
+                    return rows.next() ? java.util.Optional.of(rows.getLong(1)) : java.util.Optional.<Long>empty();
+                }
+            }
+        });
+    }
+
+    /**
      * Retention: deletes the entries up to the newest one appended before {@code cutoff}, moves the chain's anchor to
      * the last deleted entry's hash (so what is kept still verifies) and appends an {@link AuditAction#AUDIT_PURGED}
      * entry saying so, all in one write transaction. Safe from several instances at once (the second finds nothing).

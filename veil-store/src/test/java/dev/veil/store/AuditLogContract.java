@@ -192,6 +192,19 @@ abstract class AuditLogContract {
     }
 
     @Test
+    void aCutOffTailWithARewrittenHeadVerifiesButLosesTheRecordedHead() throws Exception {
+        appendFive();
+        String recorded = audit().verify().headHash();
+        assertThat(audit().seqOfHash(recorded)).contains(5L);
+        assertThat(audit().seqOfHash(AuditChain.GENESIS)).as("the anchor of a log never purged").contains(0L);
+        String fourth = audit().page(3, 1).get(0).hash();
+        sql("DELETE FROM audit_log WHERE seq = 5");
+        sql("UPDATE audit_head SET last_seq = 4, last_hash = '" + fourth + "' WHERE id = 1");
+        assertThat(audit().verify().intact()).as("the chain alone cannot show a cut-off tail").isTrue();
+        assertThat(audit().seqOfHash(recorded)).as("but the head recorded earlier is gone").isEmpty();
+    }
+
+    @Test
     void pagesAreBounded() {
         assertThatThrownBy(() -> audit().page(0, 0)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> audit().page(0, AuditLogRepository.MAX_PAGE + 1))
