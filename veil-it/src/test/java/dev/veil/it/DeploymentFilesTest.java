@@ -175,6 +175,10 @@ class DeploymentFilesTest {
         String listen = directive(conf, "listen");
         assertThat(strings(nginx.path("ports"))).anySatisfy(p -> assertThat(p).endsWith(":" + listen));
         assertThat(DEPLOY.resolve("compose/env.example")).exists();
+
+        // The image is built from the repository: the secrets compose reads next to it stay out of the build context.
+        List<String> ignored = Files.readAllLines(DEPLOY.resolve("../.dockerignore"));
+        assertThat(ignored).contains("deploy/compose/.env", "deploy/compose/" + LogKeyFile.NAME, "**/target", ".git");
     }
 
     // ------------------------------------------------------------------ Kubernetes
