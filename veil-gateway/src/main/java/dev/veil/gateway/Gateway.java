@@ -2,6 +2,8 @@ package dev.veil.gateway;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import dev.veil.gateway.admin.AdminApi;
+import dev.veil.gateway.audit.AuditApi;
+import dev.veil.gateway.audit.AuditTrail;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.veil.gateway.auth.KeyAuthenticator;
 import dev.veil.gateway.batch.BatchApi;
@@ -12,6 +14,7 @@ import dev.veil.gateway.config.StoreConfig;
 import dev.veil.gateway.config.VeilConfig;
 import dev.veil.gateway.config.ServerConfig;
 import dev.veil.gateway.http.ApiServer;
+import dev.veil.gateway.http.PrivacyApi;
 import dev.veil.gateway.http.TransparencyApi;
 import dev.veil.gateway.json.JsonWriter;
 import dev.veil.gateway.metering.RequestIds;
@@ -166,6 +169,10 @@ public final class Gateway implements AutoCloseable {
                     config.store().retentionDays());
             RequestMeter meter = new RequestMeter(metrics, metering, limits, minimisation);
             RoutingConfig routing = config.routing();
+            String adminTokenEnv = config.server().adminTokenEnv();
+            AuditTrail audit = new AuditTrail(store.auditLog(), jdbc, Clock.systemUTC(), instanceId());
+            // On the calling thread, before any event loop serves: start-up may block.
+            audit.configLoaded(config, store.vendor(), config.server().adminToken(env).isPresent());
             TransparencyLog transparency = openTransparencyLog(store, Path.of(config.store().dataDir()));
             // Gateways sharing a store share its log: take in the others' entries every few seconds.
             vertx.setPeriodic(TRANSPARENCY_SYNC_MS, id -> jdbc.executeBlocking(() -> {
@@ -184,7 +191,7 @@ public final class Gateway implements AutoCloseable {
                                     Clock.systemUTC())),
                     attestation.reattestIntervalMs(),
                     (name, node) -> jdbc.executeBlocking(() -> transparency.append(LogEntries.node(name, node)), false)
-                            .mapEmpty());
+                            .mapEmpty(), audit);
             // Request bodies and whole upstream answers held at once share half the heap (see MemoryBudget).
             MemoryBudget bodies = config.server().bodyMemoryBytes() > 0 ? MemoryBudget.of(config.server().bodyMemoryBytes())
                     : MemoryBudget.ofHeap(MemoryBudget.DEFAULT_HEAP_SHARE);
@@ -213,17 +220,33 @@ public final class Gateway implements AutoCloseable {
             }
             BatchApi batchApi = new BatchApi(batches == null ? null : batches.apiParts(), authenticator, meter, jsonWriter,
                     new ObjectMapper(json));
-            String adminTokenEnv = config.server().adminTokenEnv();
             AdminApi admin = new AdminApi(Optional.ofNullable(env.get(adminTokenEnv)), adminTokenEnv, store.apiKeys(), jdbc,
                     authenticator, json);
             // Nodes that join by attestation (docs/network.md): registrations in the store, followed by every instance.
             NodeNetwork network = new NodeNetwork(vertx, jdbc, store.nodeNetwork(), nodes, catalog, clients,
-                    nodeCredentials(Path.of(config.store().dataDir())), Clock.systemUTC());
+                    nodeCredentials(Path.of(config.store().dataDir())), Clock.systemUTC(),
+                    new NodeNetwork.OperatorActions() {
+                        @Override
+                        public void tokenIssued(String tokenId, java.util.List<String> models, String label) {
+                            audit.joinTokenIssued(tokenId, models, label);
+                        }
+
+                        @Override
+                        public void tokenRevoked(String tokenId) {
+                            audit.joinTokenRevoked(tokenId);
+                        }
+
+                        @Override
+                        public void nodeBanned(String registrationId, String tokenId) {
+                            audit.nodeBanned(registrationId, tokenId);
+                        }
+                    });
             ApiServer api = new ApiServer(new ApiServer.Parts(catalog, authenticator, inspector, planner, refusal, limits,
                     relay, meter, new ModelListWriter(jsonWriter), new UsageReport(jsonWriter), store.ledger(), admin,
                     metrics, jdbc, config.server().maxBodyBytes(), bodies, nodes, batchApi, readiness,
                     new TransparencyApi(transparency, jsonWriter),
-                    new NodeNetworkApi(network, nodes, admin, jsonWriter)));
+                    new NodeNetworkApi(network, nodes, admin, jsonWriter), new AuditApi(store.auditLog(), jdbc, jsonWriter),
+                    new PrivacyApi(jsonWriter, config.store())));
             try {
                 // Admit nodes before taking traffic, so the first requests find them; a node that is down is retried
                 // on the schedule.
@@ -257,8 +280,19 @@ public final class Gateway implements AutoCloseable {
             Duration retention = Duration.ofDays(config.store().retentionDays());
             Runnable purge = () -> jdbc.executeBlocking(() -> RetentionPurger.purge(store, retention, Clock.systemUTC()), false)
                     .onFailure(t -> LOG.warn("retention purge failed: {}", t.getClass().getName()));
+            int auditDays = config.store().auditRetentionDays();
+            Runnable auditPurge = () -> {
+                if (auditDays > 0) {
+                    audit.purge(Duration.ofDays(auditDays))
+                            .onFailure(t -> LOG.warn("audit log purge failed: {}", t.getClass().getName()));
+                }
+            };
             purge.run();
-            vertx.setPeriodic(PURGE_INTERVAL.toMillis(), id -> purge.run());
+            auditPurge.run();
+            vertx.setPeriodic(PURGE_INTERVAL.toMillis(), id -> {
+                purge.run();
+                auditPurge.run();
+            });
             if (batches != null) {
                 batches.start(vertx, jdbc);
             }
@@ -292,6 +326,13 @@ public final class Gateway implements AutoCloseable {
             throw new IllegalStateException("the transparency log key could not be read or made in " + dataDir + ": "
                     + e.getMessage(), e);
         }
+    }
+
+    /** A random id for this gateway run, naming it in the audit log (several instances may share one store). */
+    private static String instanceId() {
+        byte[] random = new byte[6];
+        new java.security.SecureRandom().nextBytes(random);
+        return "gw_" + java.util.HexFormat.of().formatHex(random);
     }
 
     /** The port the gateway listens on. */

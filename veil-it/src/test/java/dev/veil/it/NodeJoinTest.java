@@ -150,6 +150,9 @@ class NodeJoinTest {
             assertThat(get("/v1/admin/nodes", ADMIN).path("data").get(0).path("registration_state").asText())
                     .isEqualTo("banned");
         }
+        // The operator's actions are in the audit log, never the token itself.
+        JsonNode audit = get("/v1/admin/audit?limit=1000", ADMIN);
+        assertThat(audit.toString()).contains("join_token.issued").contains("node.banned").doesNotContain(token);
         // Its leave on close does not undo the ban.
         assertThat(get("/v1/admin/nodes", ADMIN).path("data").get(0).path("registration_state").asText())
                 .isEqualTo("banned");

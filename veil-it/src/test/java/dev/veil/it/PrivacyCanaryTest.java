@@ -46,6 +46,7 @@ class PrivacyCanaryTest {
         Path log = work.resolve("gateway.log");
         int port = GatewayProcess.freePort();
         String metrics;
+        String auditExport;
         // Limits are counted in a real Redis, as with several instances: it must hold no content either.
         try (FakeUpstream upstream = FakeUpstream.start(); RedisServer redis = RedisServer.start(work.resolve("redis"))) {
             this.redis = redis;
@@ -61,6 +62,7 @@ class PrivacyCanaryTest {
                 String key = createKey(origin);
 
                 exerciseEveryPath(origin, key, upstream);
+                auditExport = auditLogAfterAdminActions(origin, key);
                 metrics = send(HttpRequest.newBuilder(URI.create(origin + "/metrics")).GET()).body();
                 assertThat(gateway.stop()).as("graceful stop").isIn(0, 143);
             }
@@ -80,6 +82,7 @@ class PrivacyCanaryTest {
         assertThat(scanner.filesContaining(dataDir)).as("files in the data directory holding the canary").isEmpty();
         assertThat(scanner.filesContaining(tmpDir)).as("temp files holding the canary").isEmpty();
         assertThat(scanner.contains(metrics)).as("canary in /metrics").isFalse();
+        assertThat(scanner.contains(auditExport)).as("canary in the audit log's export").isFalse();
         // Positive control: the limited key was counted in Redis, under a hash of its id only.
         assertThat(redisKeys).isNotEmpty()
                 .allMatch(k -> k.matches("veil:limits:\\{[0-9a-f]{32}\\}:(requests|tokens|inflight|spend)"));
@@ -208,6 +211,31 @@ class PrivacyCanaryTest {
         abortMidStream(origin, key, chat + ",\"stream\":true}");
         upstream.mode(FakeUpstream.Mode.OK).gapMillis(5).extraChunks(0);
         expect(post(origin, key, "/v1/chat/completions", "{\"model\":\"test-unreachable\",\"messages\":[{\"role\":\"user\",\"content\":\"" + canary + "\"}]}"), 502);
+    }
+
+    /**
+     * Admin actions on keys that carried the canary in their requests, and paging refused around the canary: the
+     * audit log gets entries (positive control) and its export is returned for the final scan.
+     */
+    private String auditLogAfterAdminActions(String origin, String key) throws Exception {
+        String keyId = keyIdOf(origin, key);
+        expect(send(HttpRequest.newBuilder(URI.create(origin + "/admin/keys/" + keyId))
+                .header("authorization", "Bearer " + GatewayFixture.ADMIN_TOKEN)
+                .method("PATCH", HttpRequest.BodyPublishers.ofString("{\"preset\":\"internal\"}"))), 200);
+        expect(send(HttpRequest.newBuilder(URI.create(origin + "/admin/keys/" + keyId))
+                .header("authorization", "Bearer " + GatewayFixture.ADMIN_TOKEN).DELETE()), 200);
+        expect(send(HttpRequest.newBuilder(URI.create(origin + "/v1/admin/audit?after=" + canary))
+                .header("authorization", "Bearer " + GatewayFixture.ADMIN_TOKEN).GET()), 400);
+        expect(send(HttpRequest.newBuilder(URI.create(origin + "/v1/admin/audit?limit=" + canary))
+                .header("authorization", "Bearer " + GatewayFixture.ADMIN_TOKEN).GET()), 400);
+        expect(send(HttpRequest.newBuilder(URI.create(origin + "/v1/admin/audit")).header("authorization", "Bearer " + canary)
+                .GET()), 401);
+        HttpResponse<String> export = send(HttpRequest.newBuilder(URI.create(origin + "/v1/admin/audit?limit=1000"))
+                .header("authorization", "Bearer " + GatewayFixture.ADMIN_TOKEN).GET());
+        expect(export, 200);
+        assertThat(export.body()).as("positive control: the admin actions are in the audit log")
+                .contains("\"key.created\"", "\"key.policy_changed\"", "\"key.revoked\"", "\"config.loaded\"");
+        return export.body();
     }
 
     private String createKey(String origin) {

@@ -39,11 +39,13 @@ public final class Store implements AutoCloseable {
     private final BatchRepository batches;
     private final TransparencyLogRepository transparencyLog;
     private final NodeNetworkRepository nodeNetwork;
+    private final AuditLogRepository auditLog;
 
     private Store(HikariDataSource dataSource, String vendor) {
         this.dataSource = dataSource;
         this.vendor = vendor;
-        this.apiKeys = new ApiKeyRepository(dataSource);
+        this.auditLog = new AuditLogRepository(dataSource, vendor);
+        this.apiKeys = new ApiKeyRepository(dataSource, auditLog);
         this.requests = new RequestLogRepository(dataSource, vendor);
         this.ledger = new UsageLedgerRepository(dataSource);
         this.batchFiles = new BatchFileRepository(dataSource);
@@ -190,6 +192,11 @@ public final class Store implements AutoCloseable {
     /** Join tokens and the nodes that joined with them. */
     public NodeNetworkRepository nodeNetwork() {
         return nodeNetwork;
+    }
+
+    /** The hash-chained audit log of admin actions. */
+    public AuditLogRepository auditLog() {
+        return auditLog;
     }
 
     /** Closes the pool. Close any {@link MeteringWriter} first so it can flush. */

@@ -239,6 +239,9 @@ final class Validator {
         if (store.retentionDays() < 1) {
             problems.add(Problems.field(path, "retention_days"), "must be at least 1");
         }
+        if (store.auditRetentionDays() < 0) {
+            problems.add(Problems.field(path, "audit_retention_days"), "must be at least 0 (0 keeps every entry)");
+        }
         try {
             store.requestLogMode();
         } catch (IllegalArgumentException e) {

@@ -1,6 +1,7 @@
 package dev.veil.gateway.http;
 
 import dev.veil.gateway.admin.AdminApi;
+import dev.veil.gateway.audit.AuditApi;
 import dev.veil.gateway.auth.AuthenticationException;
 import dev.veil.gateway.auth.KeyAuthenticator;
 import dev.veil.gateway.batch.BatchApi;
@@ -52,13 +53,13 @@ public final class ApiServer implements Handler<HttpServerRequest> {
     private static final String ADMIN_KEYS = "/admin/keys";
 
     /** Every path this server answers, as the unknown-path error lists them; keep in step with {@code dispatch}. */
-    static final List<String> SERVED_PATHS = List.of("POST /v1/chat/completions", "POST /v1/completions",
+    public static final List<String> SERVED_PATHS = List.of("POST /v1/chat/completions", "POST /v1/completions",
             "POST /v1/embeddings", "GET /v1/models", "GET /v1/models/{model}", "GET /v1/usage", "GET /v1/attestation",
             "POST|GET /v1/files", "GET|DELETE /v1/files/{file_id}", "GET /v1/files/{file_id}/content",
             "POST|GET /v1/batches", "GET /v1/batches/{batch_id}", "POST /v1/batches/{batch_id}/cancel",
             "GET /v1/receipts/key", "GET /v1/transparency/{head|entries|proof/inclusion|proof/consistency}",
-            "/admin/keys (admin token)", "POST /v1/nodes/join (join token)",
-            "DELETE /v1/nodes/{registration_id} (node credential)",
+            "/admin/keys (admin token)", "GET /v1/admin/audit (admin token)", "GET /v1/privacy",
+            "POST /v1/nodes/join (join token)", "DELETE /v1/nodes/{registration_id} (node credential)",
             "GET /v1/admin/nodes, POST /v1/admin/nodes/{id}/ban, /v1/admin/join-tokens (admin token)", "GET /health",
             "GET /health/live", "GET /health/ready", "GET /metrics");
 
@@ -84,6 +85,8 @@ public final class ApiServer implements Handler<HttpServerRequest> {
     private final BatchApi batchApi;
     private final Readiness readiness;
     private final NodeNetworkApi nodeNetwork;
+    private final AuditApi audit;
+    private final PrivacyApi privacy;
 
     /** Everything the server needs, wired by {@code Gateway}. */
     public record Parts(ModelCatalog catalog, KeyAuthenticator authenticator, RequestInspector inspector,
@@ -91,7 +94,7 @@ public final class ApiServer implements Handler<HttpServerRequest> {
                         ModelListWriter modelList, UsageReport usageReport, UsageLedgerRepository ledger, AdminApi admin,
                         GatewayMetrics metrics, WorkerExecutor jdbc, long maxBodyBytes, MemoryBudget bodies,
                         NodeRegistry nodes, BatchApi batchApi, Readiness readiness, TransparencyApi transparency,
-                        NodeNetworkApi nodeNetwork) {
+                        NodeNetworkApi nodeNetwork, AuditApi audit, PrivacyApi privacy) {
     }
 
     public ApiServer(Parts parts) {
@@ -117,6 +120,8 @@ public final class ApiServer implements Handler<HttpServerRequest> {
         this.batchApi = parts.batchApi();
         this.readiness = parts.readiness();
         this.nodeNetwork = parts.nodeNetwork();
+        this.audit = parts.audit();
+        this.privacy = parts.privacy();
     }
 
     @Override
@@ -142,6 +147,16 @@ public final class ApiServer implements Handler<HttpServerRequest> {
                     key -> ok(exchange, modelList.list(visibleModels(key))));
             case "/v1/usage" -> withKey(exchange, "usage", HttpMethod.GET, key -> usage(exchange, key));
             case "/v1/attestation" -> withKey(exchange, "attestation", HttpMethod.GET, key -> attestation(exchange, key));
+            case AuditApi.PATH -> adminAudit(exchange);
+            case PrivacyApi.PATH -> {
+                // Public: it describes what Veil stores and holds no data.
+                exchange.endpoint("privacy");
+                if (method == HttpMethod.GET || method == HttpMethod.HEAD) {
+                    ok(exchange, privacy.body());
+                } else {
+                    methodNotAllowed(exchange, "GET");
+                }
+            }
             case "/health", "/health/live" -> {
                 // Liveness: the process serves HTTP. Never depends on the store or Redis, so an orchestrator does not
                 // restart instances for an outage they cannot fix.
@@ -414,6 +429,32 @@ public final class ApiServer implements Handler<HttpServerRequest> {
     private void nodeNetwork(Exchange exchange, String path) {
         exchange.endpoint(path.startsWith(NodeNetworkApi.NODES) ? "nodes" : "admin");
         nodeNetwork.handle(exchange.request(), path).onSuccess(r -> {
+            meter.complete(exchange, r.status());
+            Responses.json(exchange.response(), r.status(), r.body());
+        }).onFailure(failure -> failWith(exchange, failure));
+    }
+
+    /** {@code GET /v1/admin/audit}: the audit log's export, for the admin token only. */
+    private void adminAudit(Exchange exchange) {
+        exchange.endpoint("admin");
+        HttpServerRequest request = exchange.request();
+        var denied = admin.authorize(request.getHeader("authorization"));
+        if (denied.isPresent()) {
+            error(exchange, denied.get());
+            return;
+        }
+        if (request.method() != HttpMethod.GET) {
+            methodNotAllowed(exchange, "GET");
+            return;
+        }
+        Future<AdminApi.Reply> reply;
+        try {
+            reply = audit.page(QueryParams.of(request));
+        } catch (InvalidRequestException e) {
+            error(exchange, e.error());
+            return;
+        }
+        reply.onSuccess(r -> {
             meter.complete(exchange, r.status());
             Responses.json(exchange.response(), r.status(), r.body());
         }).onFailure(failure -> failWith(exchange, failure));

@@ -61,6 +61,7 @@ public final class NodeNetwork implements AutoCloseable {
     private final UpstreamClients clients;
     private final NodeCredentials credentials;
     private final Clock clock;
+    private final OperatorActions actions;
     /** Joined nodes this gateway follows, by registration id. */
     private final Map<String, NodeRegistrationRecord> joined = new ConcurrentHashMap<>();
     /** Why this gateway took a joined node out (its last attestation failure), for the node list. */
@@ -68,7 +69,9 @@ public final class NodeNetwork implements AutoCloseable {
     private long timer = -1;
 
     public NodeNetwork(Vertx vertx, WorkerExecutor jdbc, NodeNetworkRepository store, NodeRegistry registry,
-                       ModelCatalog catalog, UpstreamClients clients, NodeCredentials credentials, Clock clock) {
+                       ModelCatalog catalog, UpstreamClients clients, NodeCredentials credentials, Clock clock,
+                       OperatorActions actions) {
+        this.actions = actions;
         this.vertx = vertx;
         this.jdbc = jdbc;
         this.store = store;
@@ -77,6 +80,21 @@ public final class NodeNetwork implements AutoCloseable {
         this.clients = clients;
         this.credentials = credentials;
         this.clock = clock;
+    }
+
+    /** What the operator did to the node network, for the audit log. */
+    public interface OperatorActions {
+        OperatorActions NONE = new OperatorActions() {
+        };
+
+        default void tokenIssued(String tokenId, List<String> models, String label) {
+        }
+
+        default void tokenRevoked(String tokenId) {
+        }
+
+        default void nodeBanned(String registrationId, String tokenId) {
+        }
     }
 
     /** What a node asks to join with. */
@@ -99,7 +117,7 @@ public final class NodeNetwork implements AutoCloseable {
         return jdbc.executeBlocking(() -> {
             store.insertToken(issued.record());
             return issued;
-        }, false);
+        }, false).onSuccess(i -> actions.tokenIssued(i.record().id(), i.record().models(), i.record().label()));
     }
 
     public Future<List<JoinTokenRecord>> tokens() {
@@ -107,7 +125,11 @@ public final class NodeNetwork implements AutoCloseable {
     }
 
     public Future<Boolean> revokeToken(String id) {
-        return jdbc.executeBlocking(() -> store.revokeToken(id, clock.instant()), false);
+        return jdbc.executeBlocking(() -> store.revokeToken(id, clock.instant()), false).onSuccess(revoked -> {
+            if (revoked) {
+                actions.tokenRevoked(id);
+            }
+        });
     }
 
     /**
@@ -168,7 +190,12 @@ public final class NodeNetwork implements AutoCloseable {
                 return Future.succeededFuture(false);
             }
             return jdbc.executeBlocking(() -> store.revokeToken(found.get().tokenId(), clock.instant()), false)
-                    .compose(revoked -> end(registrationId, NodeRegistrationRecord.BANNED));
+                    .compose(revoked -> end(registrationId, NodeRegistrationRecord.BANNED))
+                    .onSuccess(banned -> {
+                        if (banned) {
+                            actions.nodeBanned(registrationId, found.get().tokenId());
+                        }
+                    });
         });
     }
 

@@ -42,6 +42,7 @@ public final class NodeRegistry implements NodeAdmission, AutoCloseable {
     private final AttestationVerifier verifier;
     private final long intervalMs;
     private final AdmissionLog admissionLog;
+    private final NodeEvents events;
     private final ConcurrentHashMap<String, VerifiedNode> admitted = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Long> rounds = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, NodeStatus> status = new ConcurrentHashMap<>();
@@ -49,6 +50,13 @@ public final class NodeRegistry implements NodeAdmission, AutoCloseable {
 
     public NodeRegistry(Vertx vertx, UpstreamClients clients, Collection<Upstream> nodes, AttestationPolicy policy,
                         AttestationVerifier verifier, long intervalMs, AdmissionLog admissionLog) {
+        this(vertx, clients, nodes, policy, verifier, intervalMs, admissionLog, NodeEvents.NONE);
+    }
+
+    /** A registry that also tells {@code events} (the audit log) when a node is admitted or dropped. */
+    public NodeRegistry(Vertx vertx, UpstreamClients clients, Collection<Upstream> nodes, AttestationPolicy policy,
+                        AttestationVerifier verifier, long intervalMs, AdmissionLog admissionLog, NodeEvents events) {
+        this.events = events;
         this.vertx = vertx;
         this.clients = clients;
         this.nodes = new ConcurrentHashMap<>();
@@ -216,6 +224,7 @@ public final class NodeRegistry implements NodeAdmission, AutoCloseable {
                     LOG.info("node {} admitted: format={}{} node_key_id={} measurement={}", node.name(), verifiedNode.format(),
                             verifiedNode.simulated() ? " (SIMULATED, no hardware TEE)" : "", verifiedNode.nodeKeyId(),
                             verifiedNode.measurement());
+                    events.admitted(node.name(), verifiedNode);
                 }
                 return true;
             });
@@ -251,6 +260,7 @@ public final class NodeRegistry implements NodeAdmission, AutoCloseable {
         });
         if (admitted.remove(node.name()) != null) {
             LOG.warn("node {} dropped: {}", node.name(), reason);
+            events.dropped(node.name(), reason);
         } else {
             LOG.warn("node {} not admitted: {}", node.name(), reason);
         }
