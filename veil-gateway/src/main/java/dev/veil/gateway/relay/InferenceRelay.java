@@ -8,7 +8,7 @@ import dev.veil.gateway.http.HeaderNames;
 import dev.veil.gateway.http.Responses;
 import dev.veil.gateway.metering.PrivacyReceipt;
 import dev.veil.gateway.metering.RequestMeter;
-import dev.veil.gateway.openai.Endpoint;
+import dev.veil.protocol.api.Endpoint;
 import dev.veil.gateway.openai.InferenceRequest;
 import dev.veil.gateway.openai.RequestRewriter;
 import dev.veil.gateway.openai.Usage;
@@ -439,7 +439,7 @@ public final class InferenceRelay {
             byte[] raw = bytes.getBytes();
             Usage usage;
             try {
-                usage = usageReader.readChecked(raw, 0, raw.length);
+                usage = usageReader.readChecked(raw, 0, raw.length, a.request.endpoint().usage());
             } catch (UsageReader.Malformed e) {
                 LOG.debug("request_id={} route={} malformed answer: {}", a.exchange.requestId(), route.name(),
                         e.getMessage());
@@ -522,8 +522,9 @@ public final class InferenceRelay {
         HttpServerResponse response = exchange.response();
         Upstream from = route.upstream();
         CompletionCounter completion = usageEstimator.completionCounter(route.tokenizer());
+        Endpoint endpoint = request.endpoint();
         SseUsageFilter filter = new SseUsageFilter(usageReader, request.clientWantsUsage(), from.maxEventBytes(),
-                completion).renaming(ModelNames.renaming(route.modelId(), route.upstreamModel()));
+                completion, endpoint.streaming(), endpoint.usage()).renaming(ModelNames.renaming(route.modelId(), route.upstreamModel()));
         Counted counted = new Counted(Vertx.currentContext().owner(), exchange, filter, requestBody, route);
         StreamState state = new StreamState();
         IdleWatch watch = state.watch = IdleWatch.start(Vertx.currentContext().owner(), from.idleTimeoutMs(), () -> {
@@ -595,7 +596,7 @@ public final class InferenceRelay {
                 response.write(rest);
             }
             if (!filter.sawDone()) {
-                endStreamWithError(exchange, "The upstream ended the stream early; the response is incomplete.",
+                endStreamWithError(exchange, filter, "The upstream ended the stream early; the response is incomplete.",
                         "upstream_stream_truncated");
                 counted.usage().onComplete(u -> meter.complete(exchange, 502));
                 return;
@@ -630,7 +631,7 @@ public final class InferenceRelay {
     private final class Counted {
         private final Vertx vertx;
         private final Exchange exchange;
-        private final SseUsageFilter filter;
+        final SseUsageFilter filter;
         private final byte[] requestBody;
         private final Route route;
         private Future<Usage> settled;
@@ -672,7 +673,7 @@ public final class InferenceRelay {
         state.watch.stop();
         health.breaker(route).failure();
         health.stats(route).failure();
-        endStreamWithError(exchange, message, code);
+        endStreamWithError(exchange, counted.filter, message, code);
         counted.usage().onComplete(u -> meter.complete(exchange, meteredStatus));
     }
 
@@ -684,13 +685,20 @@ public final class InferenceRelay {
         }
     }
 
-    private static void endStreamWithError(Exchange exchange, String message, String code) {
+    /** Ends a stream with an error event in the shape of its endpoint's streams. */
+    private static void endStreamWithError(Exchange exchange, SseUsageFilter filter, String message, String code) {
         HttpServerResponse response = exchange.response();
         if (response.closed() || response.ended()) {
             return;
         }
         OpenAiError error = new OpenAiError("upstream_timeout".equals(code) ? 504 : 502, message, OpenAiError.UPSTREAM,
                 null, code);
+        Endpoint endpoint = Endpoint.byLabel(exchange.endpoint());
+        if (endpoint != null && endpoint.errors() == Endpoint.ErrorShape.OPENAI_RESPONSES) {
+            // The Responses API's own error event; sequence numbers count events from 0, so the next is the count.
+            response.end(Buffer.buffer(error.toResponsesStreamEvent(filter.dataEvents())));
+            return;
+        }
         response.end(Buffer.buffer("data: ").appendBytes(error.toJson()).appendString("\n\n"));
     }
 

@@ -156,7 +156,7 @@ final class UpstreamCaller {
             }
             byte[] bytes = read.result().getBytes();
             try {
-                usageReader.readChecked(bytes, 0, bytes.length);
+                usageReader.readChecked(bytes, 0, bytes.length, a.request.endpoint().usage());
             } catch (UsageReader.Malformed e) {
                 failed(a, route, breaker, Attempting.invalidResponse(e.getMessage()));
                 return;
