@@ -229,6 +229,10 @@ class DemoCommandTest {
         assertThat(e2ee.path("privacy").path("mode").asText()).isEqualTo("e2ee");
         assertThat(e2ee.path("description").asText()).contains("SIMULATED");
         assertThat(e2ee.path("privacy").path("routes").path(0).path("policy").path("tee").asText()).isEqualTo("simulated");
+        // Venice's model_spec fields, for clients written against Venice's API.
+        assertThat(e2ee.path("model_spec").path("privacy").asText()).isEqualTo("private");
+        assertThat(e2ee.path("model_spec").path("capabilities").path("supportsE2EE").asBoolean()).isTrue();
+        assertThat(e2ee.path("model_spec").path("capabilities").path("supportsTeeAttestation").asBoolean()).isTrue();
         for (JsonNode model : data) {
             String id = model.path("id").asText();
             assertThat(model.path("object").asText()).isEqualTo("model");
@@ -245,6 +249,11 @@ class DemoCommandTest {
         assertThat(chat.path("description").asText()).contains("not a real model");
         // The weakest of its routes: a request may land on any of them unless its policy says otherwise.
         assertThat(chat.path("privacy").path("mode").asText()).isEqualTo("anonymized");
+        assertThat(chat.path("model_spec").path("privacy").asText()).isEqualTo("anonymized");
+        assertThat(chat.path("model_spec").path("capabilities").path("supportsE2EE").asBoolean()).isFalse();
+        assertThat(chat.path("model_spec").path("capabilities").path("supportsTeeAttestation").asBoolean()).isFalse();
+        assertThat(chat.path("endpoints").isArray()).isTrue();
+        assertThat(chat.path("endpoints").toString()).contains("/v1/chat/completions");
         List<String> modes = new ArrayList<>();
         chat.path("privacy").path("routes").forEach(r -> modes.add(r.path("route").asText() + ":" + r.path("mode").asText()));
         assertThat(modes).containsExactly("demo-anonymized:anonymized", "demo-private:private", "demo-tee-simulated:tee");

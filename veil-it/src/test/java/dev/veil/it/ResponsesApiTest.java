@@ -279,6 +279,25 @@ class ResponsesApiTest {
         assertThat(responsesToChat.body()).contains("\"param\":\"input\"");
     }
 
+    @Test
+    void modelsListTheEndpointsTheirUpstreamsSpeakAndVeniceFields() throws Exception {
+        JsonNode data = JSON.readTree(fixture.get("/v1/models").body()).path("data");
+        JsonNode chat = null;
+        JsonNode unreachable = null;
+        for (JsonNode model : data) {
+            if (model.path("id").asText().equals("test-chat")) {
+                chat = model;
+            } else if (model.path("id").asText().equals("test-unreachable")) {
+                unreachable = model;
+            }
+        }
+        assertThat(chat.path("endpoints").toString()).contains("/v1/responses", "/v1/chat/completions");
+        assertThat(unreachable.path("endpoints").toString()).contains("/v1/chat/completions").doesNotContain("/v1/responses");
+        assertThat(chat.path("model_spec").path("privacy").asText()).as("zero retention, no training").isEqualTo("private");
+        assertThat(unreachable.path("model_spec").path("privacy").asText()).as("undeclared policy").isEqualTo("anonymized");
+        assertThat(chat.path("model_spec").path("capabilities").path("supportsE2EE").isBoolean()).isTrue();
+    }
+
     private static RequestRecord loggedRequest(String requestId) throws Exception {
         AtomicReference<RequestRecord> row = new AtomicReference<>();
         Eventually.await(Duration.ofSeconds(10), "the request's row in the request log", () -> {
