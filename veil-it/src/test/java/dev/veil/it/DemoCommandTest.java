@@ -296,6 +296,33 @@ class DemoCommandTest {
     }
 
     @Test
+    void theOpenAiSdksResponsesApiWorksAgainstTheDemoWithAPolicy() {
+        com.openai.client.OpenAIClient client = com.openai.client.okhttp.OpenAIOkHttpClient.builder()
+                .baseUrl(origin + "/v1").apiKey(key).maxRetries(0).timeout(Duration.ofSeconds(15)).build();
+        try {
+            com.openai.models.responses.ResponseCreateParams params = com.openai.models.responses.ResponseCreateParams
+                    .builder().model("veil-demo-chat").input("Hello").maxOutputTokens(6L)
+                    .putAdditionalBodyProperty("privacy", com.openai.core.JsonValue.from(java.util.Map.of("min_mode", "tee")))
+                    .build();
+            var raw = client.responses().withRawResponse().create(params);
+            assertThat(raw.headers().values("x-veil-route")).containsExactly("demo-tee-simulated");
+            assertThat(raw.parse().usage().orElseThrow().outputTokens()).isEqualTo(6);
+            StringBuilder text = new StringBuilder();
+            boolean[] ended = new boolean[1];
+            try (var stream = client.responses().createStreaming(params)) {
+                stream.stream().forEach(event -> {
+                    event.outputTextDelta().ifPresent(d -> text.append(d.delta()));
+                    ended[0] |= event.isIncomplete() || event.isCompleted();
+                });
+            }
+            assertThat(text.toString()).isNotBlank();
+            assertThat(ended[0]).as("the stream ended with its terminal event").isTrue();
+        } finally {
+            client.close();
+        }
+    }
+
+    @Test
     void usageShowsTheCallersOwnRequests() throws Exception {
         HttpResponse<String> chat = post("/v1/chat/completions",
                 "{\"model\":\"veil-demo-chat\",\"max_tokens\":3,\"messages\":[{\"role\":\"user\",\"content\":\"count\"}]}");
