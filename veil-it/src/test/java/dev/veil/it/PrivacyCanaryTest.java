@@ -51,6 +51,10 @@ class PrivacyCanaryTest {
             this.redis = redis;
             String yaml = GatewayFixture.yaml(upstream.baseUrl(), dataDir, 1_500, "    apis: [chat, responses]\n")
                     .replace("port: 0", "port: " + port)
+                    .replace("  - name: nowhere\n", "  - name: fake-chat-only\n    base_url: " + upstream.baseUrl()
+                            + "\n  - name: nowhere\n")
+                    .replace("models:\n", "models:\n  - id: test-translated\n    routes:\n      - name: translated\n"
+                            + "        upstream: fake-chat-only\n        model: upstream-chat\n")
                     + "redis:\n  url: " + redis.url() + "\n";
             Path config = Files.writeString(work.resolve("veil.yaml"), yaml);
             Map<String, String> env = Map.of("VEIL_LOG_LEVEL", "TRACE", "FAKE_UPSTREAM_KEY", GatewayFixture.UPSTREAM_SECRET,
@@ -242,7 +246,21 @@ class PrivacyCanaryTest {
         expect(send(HttpRequest.newBuilder(URI.create(origin + "/v1/responses/" + canary))
                 .header("authorization", "Bearer " + key).GET()), 400);
         expect(post(origin, key, "/v1/responses", input + ",\"privacy\":{\"routes_allow\":[\"" + canary + "\"]}}"), 403);
-        expect(post(origin, key, "/v1/responses", "{\"model\":\"test-unreachable\",\"input\":\"" + canary + "\"}"), 400);
+        expect(post(origin, key, "/v1/responses", "{\"model\":\"test-unreachable\",\"include\":[\"x\"],\"input\":\""
+                + canary + "\"}"), 400);
+        expect(post(origin, key, "/v1/responses", "{\"model\":\"test-unreachable\",\"tools\":[{\"type\":\""
+                + canary.toLowerCase() + "\"}],\"input\":\"" + canary + "\"}"), 400);
+        // Translated for an upstream that speaks only chat completions (the same fake, declared chat-only).
+        String translated = input.replace("\"test-chat\"", "\"test-translated\"");
+        expect(post(origin, key, "/v1/responses", translated + "}"), 200);
+        expect(post(origin, key, "/v1/responses", translated + ",\"stream\":true}"), 200);
+        expect(post(origin, key, "/v1/responses", translated + ",\"stream\":true,\"tools\":[{\"type\":\"function\","
+                + "\"name\":\"f\",\"description\":\"" + canary + "\",\"parameters\":{\"type\":\"object\"}}]}"), 200);
+        upstream.mode(FakeUpstream.Mode.NO_USAGE);
+        expect(post(origin, key, "/v1/responses", translated + ",\"stream\":true}"), 200);
+        upstream.mode(FakeUpstream.Mode.END_WITHOUT_DONE);
+        expect(post(origin, key, "/v1/responses", translated + ",\"stream\":true}"), 200);
+        upstream.mode(FakeUpstream.Mode.OK);
         expect(post(origin, key, "/v1/responses", "{\"model\":\"test-chat\",\"messages\":[\"" + canary + "\"]}"), 400);
         expect(post(origin, key, "/v1/responses", "{\"model\":\"test-chat\",\"input\":{\"x\":\"" + canary + "\"}}"), 400);
     }

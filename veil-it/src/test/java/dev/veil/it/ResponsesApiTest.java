@@ -260,11 +260,16 @@ class ResponsesApiTest {
     }
 
     @Test
-    void aModelWhoseUpstreamsSpeakOnlyChatCompletionsIsRefusedByName() {
-        HttpResponse<String> raw = fixture.post("/v1/responses", "{\"model\":\"test-unreachable\",\"input\":\"Hello\"}");
+    void whatCannotBeTranslatedForAChatOnlyUpstreamIsRefusedByName() {
+        HttpResponse<String> raw = fixture.post("/v1/responses", "{\"model\":\"test-unreachable\",\"input\":\"Hello\","
+                + "\"tools\":[{\"type\":\"web_search\"}]}");
         assertThat(raw.statusCode()).isEqualTo(400);
-        assertThat(raw.body()).contains("\"code\":\"unsupported_endpoint\"").contains("\"param\":\"model\"")
+        assertThat(raw.body()).contains("\"code\":\"untranslatable_request\"").contains("\"param\":\"tools[0].type\"")
                 .contains("/v1/responses");
+        HttpResponse<String> include = fixture.post("/v1/responses", "{\"model\":\"test-unreachable\",\"input\":\"Hi\","
+                + "\"include\":[\"reasoning.encrypted_content\"]}");
+        assertThat(include.body()).contains("\"param\":\"include\"");
+        assertThat(fixture.upstream.requests()).isEmpty();
     }
 
     @Test
@@ -292,7 +297,8 @@ class ResponsesApiTest {
             }
         }
         assertThat(chat.path("endpoints").toString()).contains("/v1/responses", "/v1/chat/completions");
-        assertThat(unreachable.path("endpoints").toString()).contains("/v1/chat/completions").doesNotContain("/v1/responses");
+        assertThat(unreachable.path("endpoints").toString()).as("through translation")
+                .contains("/v1/chat/completions", "/v1/responses");
         assertThat(chat.path("model_spec").path("privacy").asText()).as("zero retention, no training").isEqualTo("private");
         assertThat(unreachable.path("model_spec").path("privacy").asText()).as("undeclared policy").isEqualTo("anonymized");
         assertThat(chat.path("model_spec").path("capabilities").path("supportsE2EE").isBoolean()).isTrue();

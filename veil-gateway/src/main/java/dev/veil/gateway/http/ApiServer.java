@@ -250,10 +250,23 @@ public final class ApiServer implements Handler<HttpServerRequest> {
                     OpenAiError.INVALID_REQUEST, "model", "model_not_found"));
         }
         exchange.model(model.id());
-        if (!RoutePlanner.speaks(model, endpoint.api())) {
-            throw new InvalidRequestException(dev.veil.gateway.policy.EndpointSupport.notServed(endpoint));
+        String via = dev.veil.gateway.translate.Translations.via(endpoint);
+        String untranslatable = null;
+        if (via != null && !RoutePlanner.speaks(model, endpoint.api())) {
+            // Only a model some of whose routes need the translation pays for checking that the request has one.
+            untranslatable = dev.veil.gateway.translate.ResponsesToChat.untranslatable(
+                    dev.veil.gateway.translate.ResponsesToChat.parse(body));
+            if (untranslatable != null) {
+                via = null;
+            }
         }
-        RoutePlan plan = planner.plan(model, exchange.key().policy(), inferenceRequest.policy(), null, endpoint.api());
+        if (!RoutePlanner.serves(model, endpoint.api(), via)) {
+            throw new InvalidRequestException(untranslatable == null
+                    ? dev.veil.gateway.policy.EndpointSupport.notServed(endpoint)
+                    : dev.veil.gateway.policy.EndpointSupport.untranslatable(endpoint, untranslatable));
+        }
+        RoutePlan plan = planner.plan(model, exchange.key().policy(), inferenceRequest.policy(), null, endpoint.api(),
+                via);
         if (plan.candidates().isEmpty()) {
             int status = refusal.status(plan);
             meter.complete(exchange, status);

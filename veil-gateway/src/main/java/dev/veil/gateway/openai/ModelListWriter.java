@@ -55,7 +55,8 @@ public final class ModelListWriter {
         }
         g.writeArrayFieldStart("endpoints");
         for (Endpoint endpoint : Endpoint.ALL) {
-            if (dev.veil.gateway.policy.RoutePlanner.speaks(model, endpoint.api())) {
+            if (dev.veil.gateway.policy.RoutePlanner.serves(model, endpoint.api(),
+                    dev.veil.gateway.translate.Translations.via(endpoint))) {
                 g.writeString(endpoint.path());
             }
         }

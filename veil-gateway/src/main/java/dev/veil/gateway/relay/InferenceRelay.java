@@ -15,6 +15,8 @@ import dev.veil.gateway.openai.Usage;
 import dev.veil.gateway.openai.UsageEstimator;
 import dev.veil.gateway.openai.UsageReader;
 import dev.veil.gateway.routing.CircuitBreaker;
+import dev.veil.gateway.translate.ChatToResponsesStream;
+import dev.veil.gateway.translate.ResponsesToChat;
 import dev.veil.gateway.routing.Route;
 import dev.veil.protocol.openai.ModelNames;
 import dev.veil.gateway.routing.RouteHealth;
@@ -127,6 +129,8 @@ public final class InferenceRelay {
         CircuitBreaker inFlightBreaker;
         OpenAiError lastError;
         Route lastRoute;
+        /** The current attempt's upstream does not speak the endpoint's API: Veil translates (Responses → chat). */
+        boolean translating;
 
         Attempts(Exchange exchange, InferenceRequest request, List<Route> candidates, byte[] clientBody, Vertx vertx,
                  boolean e2ee) {
@@ -195,9 +199,11 @@ public final class InferenceRelay {
         a.lastRoute = route;
         a.inFlightBreaker = breaker;
         byte[] body;
-        RequestOptions options = options(route, a.request, exchange.request());
+        a.translating = !route.node() && !route.upstream().speaks(a.request.endpoint().api());
+        RequestOptions options = options(route, a.request, exchange.request(), a.translating);
         if (!route.node()) {
-            body = rewriter.rewrite(a.clientBody, a.request, route.upstreamModel(), route.forwarding(), true);
+            byte[] rewritten = rewriter.rewrite(a.clientBody, a.request, route.upstreamModel(), route.forwarding(), true);
+            body = a.translating ? ResponsesToChat.request(ResponsesToChat.parse(rewritten)) : rewritten;
         } else if (a.e2ee) {
             body = a.clientBody;
             options.putHeader("content-type", E2ee.CONTENT_TYPE).putHeader("accept", E2ee.CONTENT_TYPE);
@@ -251,9 +257,10 @@ public final class InferenceRelay {
         });
     }
 
-    private RequestOptions options(Route route, InferenceRequest request, HttpServerRequest client) {
+    private RequestOptions options(Route route, InferenceRequest request, HttpServerRequest client, boolean translating) {
         Upstream upstream = route.upstream();
-        RequestOptions options = Attempting.post(upstream, request.endpoint().upstreamPath(),
+        RequestOptions options = Attempting.post(upstream, translating ? Endpoint.CHAT_COMPLETIONS.upstreamPath()
+                        : request.endpoint().upstreamPath(),
                 request.stream() ? EVENT_STREAM : HeaderNames.APPLICATION_JSON);
         for (String name : forwardHeaders) {
             String value = client.getHeader(name);
@@ -439,7 +446,8 @@ public final class InferenceRelay {
             byte[] raw = bytes.getBytes();
             Usage usage;
             try {
-                usage = usageReader.readChecked(raw, 0, raw.length, a.request.endpoint().usage());
+                usage = usageReader.readChecked(raw, 0, raw.length, a.translating
+                        ? Endpoint.CHAT_COMPLETIONS.usage() : a.request.endpoint().usage());
             } catch (UsageReader.Malformed e) {
                 LOG.debug("request_id={} route={} malformed answer: {}", a.exchange.requestId(), route.name(),
                         e.getMessage());
@@ -457,7 +465,8 @@ public final class InferenceRelay {
                             return;
                         }
                         a.exchange.usage(counted.result());
-                        deliver(a, route, upstream, status, bytes);
+                        deliver(a, route, upstream, status, a.translating
+                                ? Buffer.buffer(ResponsesToChat.response(raw, route.modelId(), counted.result())) : bytes);
                     });
         });
     }
@@ -484,14 +493,15 @@ public final class InferenceRelay {
             return;
         }
         if (whole == null) {
-            relayStream(exchange, a.request, route, upstream, receipt, a.clientBody);
+            relayStream(exchange, a.request, route, upstream, receipt, a.clientBody, a.translating);
         } else {
             meter.complete(exchange, status);
             if (!response.closed() && !response.ended()) {
                 // The answer names the model the client asked for, not the route's upstream name.
                 byte[] renamed = ModelNames.renaming(route.modelId(), route.upstreamModel());
                 response.setStatusCode(status)
-                        .putHeader(HeaderNames.CONTENT_TYPE, contentType == null ? HeaderNames.APPLICATION_JSON : contentType)
+                        .putHeader(HeaderNames.CONTENT_TYPE, contentType == null || a.translating
+                                ? HeaderNames.APPLICATION_JSON : contentType)
                         .end(renamed == null ? whole : Buffer.buffer(ModelNames.replace(whole.getBytes(), renamed)));
             }
         }
@@ -518,14 +528,17 @@ public final class InferenceRelay {
      *                    holds it for retries anyway)
      */
     private void relayStream(Exchange exchange, InferenceRequest request, Route route, HttpClientResponse upstream,
-                             String receipt, byte[] requestBody) {
+                             String receipt, byte[] requestBody, boolean translating) {
         HttpServerResponse response = exchange.response();
         Upstream from = route.upstream();
         CompletionCounter completion = usageEstimator.completionCounter(route.tokenizer());
-        Endpoint endpoint = request.endpoint();
-        SseUsageFilter filter = new SseUsageFilter(usageReader, request.clientWantsUsage(), from.maxEventBytes(),
-                completion, endpoint.streaming(), endpoint.usage()).renaming(ModelNames.renaming(route.modelId(), route.upstreamModel()));
-        Counted counted = new Counted(Vertx.currentContext().owner(), exchange, filter, requestBody, route);
+        // A translated stream is read as the chat stream it is (its usage chunk kept back), then rewritten as events.
+        Endpoint upstreamSpeaks = translating ? Endpoint.CHAT_COMPLETIONS : request.endpoint();
+        SseUsageFilter filter = new SseUsageFilter(usageReader, !translating && request.clientWantsUsage(),
+                from.maxEventBytes(), completion, upstreamSpeaks.streaming(), upstreamSpeaks.usage())
+                .renaming(ModelNames.renaming(route.modelId(), route.upstreamModel()));
+        ChatToResponsesStream translator = translating ? new ChatToResponsesStream(route.modelId()) : null;
+        Counted counted = new Counted(Vertx.currentContext().owner(), exchange, filter, requestBody, route, translator);
         StreamState state = new StreamState();
         IdleWatch watch = state.watch = IdleWatch.start(Vertx.currentContext().owner(), from.idleTimeoutMs(), () -> {
             if (!state.over) {
@@ -556,6 +569,9 @@ public final class InferenceRelay {
             watch.touch();
             exchange.firstToken();
             Buffer out = filter.accept(chunk);
+            if (translator != null && out.length() > 0) {
+                out = translator.accept(out);
+            }
             if (out.length() > 0 && !response.closed()) {
                 response.write(out);
                 if (response.writeQueueFull()) {
@@ -592,12 +608,15 @@ public final class InferenceRelay {
             state.over = true;
             watch.stop();
             Buffer rest = filter.finish();
+            if (translator != null) {
+                rest = translator.accept(rest);
+            }
             if (rest.length() > 0 && !response.closed()) {
                 response.write(rest);
             }
             if (!filter.sawDone()) {
-                endStreamWithError(exchange, filter, "The upstream ended the stream early; the response is incomplete.",
-                        "upstream_stream_truncated");
+                endStreamWithError(exchange, counted.nextSequence(), "The upstream ended the stream early; the response "
+                        + "is incomplete.", "upstream_stream_truncated");
                 counted.usage().onComplete(u -> meter.complete(exchange, 502));
                 return;
             }
@@ -609,6 +628,10 @@ public final class InferenceRelay {
                 meter.complete(exchange, 200);
                 if (response.closed() || response.ended()) {
                     return;
+                }
+                if (translator != null) {
+                    // The closing events of the translated stream, with the usage now known.
+                    response.write(translator.finish(usage));
                 }
                 if (filter.heldDone()) {
                     // The client asked for usage and the upstream sent none: Veil's chunk, then the [DONE] held back.
@@ -634,14 +657,22 @@ public final class InferenceRelay {
         final SseUsageFilter filter;
         private final byte[] requestBody;
         private final Route route;
+        private final ChatToResponsesStream translator;
         private Future<Usage> settled;
 
-        Counted(Vertx vertx, Exchange exchange, SseUsageFilter filter, byte[] requestBody, Route route) {
+        Counted(Vertx vertx, Exchange exchange, SseUsageFilter filter, byte[] requestBody, Route route,
+                ChatToResponsesStream translator) {
             this.vertx = vertx;
             this.exchange = exchange;
             this.filter = filter;
             this.requestBody = requestBody;
             this.route = route;
+            this.translator = translator;
+        }
+
+        /** The sequence number of the next event the client gets (for a typed-event stream's error event). */
+        long nextSequence() {
+            return translator != null ? translator.sequence() : filter.dataEvents();
         }
 
         /** The usage to bill, set on the exchange before the future completes; it never fails. */
@@ -673,7 +704,7 @@ public final class InferenceRelay {
         state.watch.stop();
         health.breaker(route).failure();
         health.stats(route).failure();
-        endStreamWithError(exchange, counted.filter, message, code);
+        endStreamWithError(exchange, counted.nextSequence(), message, code);
         counted.usage().onComplete(u -> meter.complete(exchange, meteredStatus));
     }
 
@@ -686,7 +717,7 @@ public final class InferenceRelay {
     }
 
     /** Ends a stream with an error event in the shape of its endpoint's streams. */
-    private static void endStreamWithError(Exchange exchange, SseUsageFilter filter, String message, String code) {
+    private static void endStreamWithError(Exchange exchange, long nextSequence, String message, String code) {
         HttpServerResponse response = exchange.response();
         if (response.closed() || response.ended()) {
             return;
@@ -696,7 +727,7 @@ public final class InferenceRelay {
         Endpoint endpoint = Endpoint.byLabel(exchange.endpoint());
         if (endpoint != null && endpoint.errors() == Endpoint.ErrorShape.OPENAI_RESPONSES) {
             // The Responses API's own error event; sequence numbers count events from 0, so the next is the count.
-            response.end(Buffer.buffer(error.toResponsesStreamEvent(filter.dataEvents())));
+            response.end(Buffer.buffer(error.toResponsesStreamEvent(nextSequence)));
             return;
         }
         response.end(Buffer.buffer("data: ").appendBytes(error.toJson()).appendString("\n\n"));
