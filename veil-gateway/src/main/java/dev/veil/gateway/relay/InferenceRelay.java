@@ -50,7 +50,8 @@ import org.slf4j.LoggerFactory;
  * Sends an accepted request to the first of its candidate routes and relays the answer. Candidates come from the
  * route planner, so every one complies with the request's effective policy: retries and fallbacks (on connect errors,
  * timeouts, 429 and 5xx, before any byte reached the client) walk only that list, with exponential backoff and a
- * bounded number of attempts, skipping routes whose circuit breaker is open. Streams pass through event by event
+ * bounded number of attempts, skipping routes whose circuit breaker is open ({@link AttemptWalker}, shared with the
+ * batch runner). Streams pass through event by event
  * with backpressure; a client that goes away resets the upstream request; an upstream that fails mid-stream ends the
  * client's stream with an error event. Nothing here logs content: failures are logged by exception class only.
  *
@@ -113,7 +114,6 @@ public final class InferenceRelay {
     private static final class Attempts {
         final Exchange exchange;
         final InferenceRequest request;
-        final List<Route> candidates;
         final byte[] clientBody;
         final Vertx vertx;
         /** An e2ee request: the body is ciphertext for a node and passes through untouched. */
@@ -121,22 +121,19 @@ public final class InferenceRelay {
         /** For a plaintext request to a node route: the request Veil sealed on the client's behalf. */
         SealedRequest sealed;
         VerifiedNode sealedFor;
-        int next;
-        int made;
+        /** The walk over the candidates: breakers, attempts, backoff. */
+        AttemptWalker walker;
         boolean clientGone;
         boolean delivering;
         HttpClientRequest inFlight;
         CircuitBreaker inFlightBreaker;
-        OpenAiError lastError;
-        Route lastRoute;
         /** The current attempt's upstream does not speak the endpoint's API: Veil translates (Responses → chat). */
         boolean translating;
 
-        Attempts(Exchange exchange, InferenceRequest request, List<Route> candidates, byte[] clientBody, Vertx vertx,
+        Attempts(Exchange exchange, InferenceRequest request, byte[] clientBody, Vertx vertx,
                  boolean e2ee) {
             this.exchange = exchange;
             this.request = request;
-            this.candidates = candidates;
             this.clientBody = clientBody;
             this.vertx = vertx;
             this.e2ee = e2ee;
@@ -158,7 +155,10 @@ public final class InferenceRelay {
      * node (candidates are node routes holding its key) and is relayed as opaque bytes.
      */
     public void relay(Exchange exchange, InferenceRequest request, List<Route> candidates, byte[] clientBody, boolean e2ee) {
-        Attempts attempts = new Attempts(exchange, request, candidates, clientBody, Vertx.currentContext().owner(), e2ee);
+        Attempts attempts = new Attempts(exchange, request, clientBody, Vertx.currentContext().owner(), e2ee);
+        attempts.walker = new AttemptWalker(attempts.vertx, routing, health, candidates,
+                (route, breaker) -> send(attempts, route, breaker), error -> answerError(attempts, error),
+                () -> attempts.clientGone);
         HttpServerResponse response = exchange.response();
         response.closeHandler(v -> {
             if (!response.ended() && !attempts.delivering) {
@@ -172,31 +172,12 @@ public final class InferenceRelay {
                 }
             }
         });
-        next(attempts);
-    }
-
-    private void next(Attempts a) {
-        if (a.clientGone) {
-            return;
-        }
-        while (a.next < a.candidates.size() && a.made < routing.maxAttempts()) {
-            Route route = a.candidates.get(a.next++);
-            CircuitBreaker breaker = health.breaker(route);
-            if (!breaker.tryAcquire()) {
-                continue;
-            }
-            a.made++;
-            send(a, route, breaker);
-            return;
-        }
-        OpenAiError error = a.lastError != null ? a.lastError : Attempting.noHealthyRoute();
-        answerError(a, error);
+        attempts.walker.start();
     }
 
     private void send(Attempts a, Route route, CircuitBreaker breaker) {
         Exchange exchange = a.exchange;
         exchange.route(route);
-        a.lastRoute = route;
         a.inFlightBreaker = breaker;
         byte[] body;
         a.translating = !route.node() && !route.upstream().speaks(a.request.endpoint().api());
@@ -214,10 +195,9 @@ public final class InferenceRelay {
             VerifiedNode node = nodes.verified(route.upstream().name()).orElse(null);
             if (node == null) {
                 // The node lost its admission since planning: try the next candidate.
-                a.lastError = new OpenAiError(503, "The route's node has no verified attestation right now; retry shortly.",
-                        OpenAiError.UPSTREAM, null, "node_not_attested");
                 breaker.release();
-                retry(a);
+                a.walker.retry(new OpenAiError(503, "The route's node has no verified attestation right now; retry "
+                        + "shortly.", OpenAiError.UPSTREAM, null, "node_not_attested"));
                 return;
             }
             // tee mode: Veil is the e2ee client, so the plaintext never crosses the network to the node.
@@ -283,10 +263,7 @@ public final class InferenceRelay {
         if (a.clientGone) {
             return;
         }
-        breaker.failure();
-        health.stats(route).failure();
-        a.lastError = error;
-        retry(a);
+        a.walker.failed(route, breaker, error);
     }
 
     /**
@@ -294,13 +271,10 @@ public final class InferenceRelay {
      * nothing about the upstream's health, so it never counts against the route; another candidate may have room.
      */
     private void onPoolBusy(Attempts a, Route route, CircuitBreaker breaker) {
-        breaker.release();
-        if (a.clientGone) {
-            return;
+        if (!a.clientGone) {
+            LOG.debug("request_id={} route={} upstream connections busy", a.exchange.requestId(), route.name());
         }
-        LOG.debug("request_id={} route={} upstream connections busy", a.exchange.requestId(), route.name());
-        a.lastError = Attempting.upstreamBusy();
-        retry(a);
+        a.walker.busy(breaker);
     }
 
     private void onResponse(Attempts a, Route route, CircuitBreaker breaker, HttpClientResponse upstream, long started) {
@@ -351,8 +325,7 @@ public final class InferenceRelay {
             }
             OpenAiError error = upstreamErrors.map(status, body.succeeded() ? body.result().getBytes() : new byte[0]);
             if (retryable) {
-                a.lastError = error;
-                retry(a);
+                a.walker.retry(error);
             } else {
                 answerError(a, error);
             }
@@ -384,9 +357,8 @@ public final class InferenceRelay {
             byte[] bytes = body.succeeded() && body.result().length() < from.maxErrorBytes()
                     ? body.result().getBytes() : new byte[0];
             if (!a.e2ee && (status == 421 || status == 429 || status >= 500)) {
-                a.lastError = new OpenAiError(status == 421 ? 503 : 502, "The node could not serve the request ("
-                        + status + "); retry shortly.", OpenAiError.UPSTREAM, null, "node_error");
-                retry(a);
+                a.walker.retry(new OpenAiError(status == 421 ? 503 : 502, "The node could not serve the request ("
+                        + status + "); retry shortly.", OpenAiError.UPSTREAM, null, "node_error"));
                 return;
             }
             HttpServerResponse response = a.exchange.response();
@@ -395,20 +367,6 @@ public final class InferenceRelay {
             Responses.json(response, status, bytes.length > 0 ? bytes : new OpenAiError(status,
                     "The node refused the request.", OpenAiError.UPSTREAM, null, "node_error").toJson());
         });
-    }
-
-    private void retry(Attempts a) {
-        boolean more = a.next < a.candidates.size() && a.made < routing.maxAttempts();
-        if (!more) {
-            next(a);
-            return;
-        }
-        long delay = Attempting.backoffMillis(routing, a.made);
-        if (delay <= 0) {
-            next(a);
-        } else {
-            a.vertx.setTimer(delay, id -> next(a));
-        }
     }
 
     /**
@@ -432,8 +390,7 @@ public final class InferenceRelay {
                 breaker.release();
                 LOG.debug("request_id={} route={} answer dropped: memory budget spent", a.exchange.requestId(),
                         route.name());
-                a.lastError = GatewayBusy.error();
-                retry(a);
+                a.walker.retry(GatewayBusy.error());
                 return;
             }
             if (body.failed()) {
@@ -738,9 +695,10 @@ public final class InferenceRelay {
             return;
         }
         HttpServerResponse response = a.exchange.response();
-        if (a.lastRoute != null) {
-            response.putHeader(HeaderNames.VEIL_ROUTE, a.lastRoute.name());
-            response.putHeader(HeaderNames.VEIL_MODE, a.lastRoute.mode().wireName());
+        Route lastRoute = a.walker.lastRoute();
+        if (lastRoute != null) {
+            response.putHeader(HeaderNames.VEIL_ROUTE, lastRoute.name());
+            response.putHeader(HeaderNames.VEIL_MODE, lastRoute.mode().wireName());
         }
         if (Attempting.isBusy(error)) {
             response.putHeader(HttpHeaders.RETRY_AFTER, Attempting.BUSY_RETRY_AFTER_SECONDS);
