@@ -128,6 +128,7 @@ class ResponsesApiTest {
         }
         assertThat(text.toString()).isEqualTo("echo: one two three four");
         assertThat(completed).isNotNull();
+        assertThat(completed.model().asString()).as("the model the client asked for, not the route's").isEqualTo("test-chat");
         long outputTokens = completed.usage().orElseThrow().outputTokens();
         assertThat(outputTokens).isEqualTo(5);
         assertThat(fixture.upstream.lastRequest().json().has("stream_options"))

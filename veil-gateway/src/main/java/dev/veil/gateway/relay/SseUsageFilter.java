@@ -140,8 +140,10 @@ final class SseUsageFilter {
             int eventEnd = i + boundary;
             boolean forward = inspectEvent(data, eventStart, i);
             int payload = forward && renamed != null ? dataPayloadStart(data, eventStart, i) : -1;
-            byte[] renamedPayload = payload < 0 ? null
-                    : dev.veil.protocol.openai.ModelNames.replaceOrNull(data, payload, i, renamed);
+            byte[] renamedPayload = payload < 0 ? null : streaming.endsWithSentinel()
+                    ? dev.veil.protocol.openai.ModelNames.replaceOrNull(data, payload, i, renamed)
+                    // Typed events (the Responses API) carry the model in their response object.
+                    : dev.veil.protocol.openai.ModelNames.replaceInOrNull(data, payload, i, "response", renamed);
             if ((!forward || renamedPayload != null) && kept == null) {
                 kept = new ByteArrayOutputStream(length + 64);
                 kept.write(data, 0, eventStart);
