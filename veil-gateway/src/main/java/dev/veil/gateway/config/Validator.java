@@ -151,6 +151,30 @@ final class Validator {
         if (attestation.reattestIntervalMs() < 1_000) {
             problems.add(Problems.field(path, "reattest_interval_ms"), "must be at least 1000");
         }
+        List<String> architectures = attestation.allowedGpuArchitectures();
+        for (int i = 0; i < architectures.size(); i++) {
+            try {
+                dev.veil.protocol.attestation.nvidia.GpuArchitecture.parse(architectures.get(i));
+            } catch (IllegalArgumentException e) {
+                problems.add(Problems.index(Problems.field(path, "allowed_gpu_architectures"), i), e.getMessage());
+            }
+        }
+        try {
+            dev.veil.protocol.attestation.nvidia.GpuPolicy.DEFAULT.withMinimumVersions(attestation.minGpuDriverVersion(),
+                    null);
+        } catch (IllegalArgumentException e) {
+            problems.add(Problems.field(path, "min_gpu_driver_version"), e.getMessage());
+        }
+        try {
+            dev.veil.protocol.attestation.nvidia.GpuPolicy.DEFAULT.withMinimumVersions(null,
+                    attestation.minGpuVbiosVersion());
+        } catch (IllegalArgumentException e) {
+            problems.add(Problems.field(path, "min_gpu_vbios_version"), e.getMessage());
+        }
+        int maxGpus = dev.veil.protocol.attestation.GpuReport.MAX_PER_NODE;
+        if (attestation.minGpus() < 0 || attestation.minGpus() > maxGpus) {
+            problems.add(Problems.field(path, "min_gpus"), "must be between 0 and " + maxGpus);
+        }
     }
 
     private void routing(RoutingConfig routing, String path) {

@@ -56,7 +56,10 @@ public final class ApiServer implements Handler<HttpServerRequest> {
             "POST|GET /v1/files", "GET|DELETE /v1/files/{file_id}", "GET /v1/files/{file_id}/content",
             "POST|GET /v1/batches", "GET /v1/batches/{batch_id}", "POST /v1/batches/{batch_id}/cancel",
             "GET /v1/receipts/key", "GET /v1/transparency/{head|entries|proof/inclusion|proof/consistency}",
-            "/admin/keys (admin token)", "GET /health", "GET /health/live", "GET /health/ready", "GET /metrics");
+            "/admin/keys (admin token)", "POST /v1/nodes/join (join token)",
+            "DELETE /v1/nodes/{registration_id} (node credential)",
+            "GET /v1/admin/nodes, POST /v1/admin/nodes/{id}/ban, /v1/admin/join-tokens (admin token)", "GET /health",
+            "GET /health/live", "GET /health/ready", "GET /metrics");
 
     /** Every inference endpoint's {@code POST} path, then {@code others}. */
     private static List<String> servedPaths(String... others) {
@@ -89,13 +92,15 @@ public final class ApiServer implements Handler<HttpServerRequest> {
     private final E2eeRequests e2ee;
     private final BatchApi batchApi;
     private final Readiness readiness;
+    private final NodeNetworkApi nodeNetwork;
 
     /** Everything the server needs, wired by {@code Gateway}. */
     public record Parts(ModelCatalog catalog, KeyAuthenticator authenticator, RequestInspector inspector,
                         RoutePlanner planner, PolicyRefusal refusal, KeyLimits limits, InferenceRelay relay, RequestMeter meter,
                         ModelListWriter modelList, UsageReport usageReport, UsageLedgerRepository ledger, AdminApi admin,
                         GatewayMetrics metrics, WorkerExecutor jdbc, long maxBodyBytes, MemoryBudget bodies,
-                        NodeRegistry nodes, BatchApi batchApi, Readiness readiness, TransparencyApi transparency) {
+                        NodeRegistry nodes, BatchApi batchApi, Readiness readiness, TransparencyApi transparency,
+                        NodeNetworkApi nodeNetwork) {
     }
 
     public ApiServer(Parts parts) {
@@ -120,6 +125,7 @@ public final class ApiServer implements Handler<HttpServerRequest> {
         this.e2ee = new E2eeRequests(parts.nodes(), parts.transparency().log());
         this.batchApi = parts.batchApi();
         this.readiness = parts.readiness();
+        this.nodeNetwork = parts.nodeNetwork();
     }
 
     @Override
@@ -185,6 +191,8 @@ public final class ApiServer implements Handler<HttpServerRequest> {
                     withKey(exchange, "transparency", HttpMethod.GET, key -> transparency(exchange, path));
                 } else if (path.startsWith(Endpoint.RESPONSES.path() + "/")) {
                     storedResponse(exchange);
+                } else if (NodeNetworkApi.serves(path)) {
+                    nodeNetwork(exchange, path);
                 } else if (BatchApi.serves(path)) {
                     batchApi.handle(exchange);
                 } else {
@@ -455,6 +463,15 @@ public final class ApiServer implements Handler<HttpServerRequest> {
             return;
         }
         reply.onSuccess(r -> {
+            meter.complete(exchange, r.status());
+            Responses.json(exchange.response(), r.status(), r.body());
+        }).onFailure(failure -> failWith(exchange, failure));
+    }
+
+    /** Joins and leaves of nodes, and the operator's node and join-token calls ({@link NodeNetworkApi}). */
+    private void nodeNetwork(Exchange exchange, String path) {
+        exchange.endpoint(path.startsWith(NodeNetworkApi.NODES) ? "nodes" : "admin");
+        nodeNetwork.handle(exchange.request(), path).onSuccess(r -> {
             meter.complete(exchange, r.status());
             Responses.json(exchange.response(), r.status(), r.body());
         }).onFailure(failure -> failWith(exchange, failure));
