@@ -96,14 +96,16 @@ final class NodeServer implements Handler<HttpServerRequest> {
 
     private void dispatch(NodeExchange exchange) {
         HttpMethod method = exchange.request().method();
-        switch (exchange.path()) {
-            case "/v1/chat/completions", "/v1/completions", "/v1/embeddings" -> {
-                if (method == HttpMethod.POST) {
-                    inference(exchange);
-                } else {
-                    methodNotAllowed(exchange, "POST");
-                }
+        dev.veil.protocol.api.Endpoint endpoint = dev.veil.protocol.api.Endpoint.byPath(exchange.path());
+        if (endpoint != null && endpoint.e2ee()) {
+            if (method == HttpMethod.POST) {
+                inference(exchange);
+            } else {
+                methodNotAllowed(exchange, "POST");
             }
+            return;
+        }
+        switch (exchange.path()) {
             case "/v1/attestation" -> {
                 if (method == HttpMethod.GET) {
                     attestation(exchange);
@@ -119,7 +121,8 @@ final class NodeServer implements Handler<HttpServerRequest> {
                 }
             }
             default -> Replies.error(exchange, new OpenAiError(404, "Unknown path. A Veil node serves "
-                    + "/v1/chat/completions, /v1/completions, /v1/embeddings (e2ee only), /v1/attestation and /health.",
+                    + dev.veil.protocol.api.Endpoint.paths(dev.veil.protocol.api.Endpoint::e2ee)
+                    + " (e2ee only), /v1/attestation and /health.",
                     OpenAiError.INVALID_REQUEST, null, "unknown_url"));
         }
     }

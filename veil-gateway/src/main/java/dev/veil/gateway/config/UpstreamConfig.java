@@ -31,11 +31,25 @@ import java.util.Optional;
  * @param maxErrorBytes    how much of an error answer is read (only a prefix is needed to map it); default
  *                         {@value #DEFAULT_MAX_ERROR_BYTES}
  * @param maxEventBytes    the largest single server-sent event of a stream; default {@value #DEFAULT_MAX_EVENT_BYTES}
+ * @param apis             the API families the upstream speaks natively ({@code chat}: chat completions, completions
+ *                         and embeddings; {@code responses}: OpenAI's Responses API); default {@code [chat]}
  */
 public record UpstreamConfig(String name, String baseUrl, String apiKeyEnv, Map<String, String> headers,
                              long connectTimeoutMs, long idleTimeoutMs, int maxConnections, boolean node,
                              long poolWaitTimeoutMs, int maxWaitQueue, long maxResponseBytes, long maxErrorBytes,
-                             long maxEventBytes) {
+                             long maxEventBytes, java.util.List<String> apis) {
+
+    /** The API families an upstream speaks when its configuration names none. */
+    public static final java.util.List<String> DEFAULT_APIS = java.util.List.of(dev.veil.protocol.api.Endpoint.API_CHAT);
+
+    /** An upstream speaking only the chat API family. */
+    public UpstreamConfig(String name, String baseUrl, String apiKeyEnv, Map<String, String> headers,
+                          long connectTimeoutMs, long idleTimeoutMs, int maxConnections, boolean node,
+                          long poolWaitTimeoutMs, int maxWaitQueue, long maxResponseBytes, long maxErrorBytes,
+                          long maxEventBytes) {
+        this(name, baseUrl, apiKeyEnv, headers, connectTimeoutMs, idleTimeoutMs, maxConnections, node, poolWaitTimeoutMs,
+                maxWaitQueue, maxResponseBytes, maxErrorBytes, maxEventBytes, DEFAULT_APIS);
+    }
 
     /** A plain (non-node) upstream with default pool wait and size caps. */
     public UpstreamConfig(String name, String baseUrl, String apiKeyEnv, Map<String, String> headers,
@@ -88,6 +102,7 @@ public record UpstreamConfig(String name, String baseUrl, String apiKeyEnv, Map<
         headers = headers == null || headers.isEmpty()
                 ? Map.of()
                 : Collections.unmodifiableMap(new LinkedHashMap<>(headers));
+        apis = apis == null ? DEFAULT_APIS : java.util.Collections.unmodifiableList(new java.util.ArrayList<>(apis));
     }
 
     /** An upstream with default timeouts and pool size, no credential and no extra headers. */

@@ -288,6 +288,7 @@ final class Validator {
         }
         baseUrl(upstream.baseUrl(), Problems.field(path, "base_url"));
         envName(upstream.apiKeyEnv(), Problems.field(path, "api_key_env"), false);
+        apis(upstream, path);
         Map<String, String> lowerSeen = new HashMap<>();
         for (Map.Entry<String, String> header : upstream.headers().entrySet()) {
             String key = header.getKey();
@@ -318,6 +319,23 @@ final class Validator {
             problems.add(Problems.field(path, "max_connections"), "must be at least 1");
         }
         upstreamLimits(upstream, path);
+    }
+
+    /** The API families an upstream speaks: known names, at least one, and only {@code chat} for a Veil node. */
+    private void apis(UpstreamConfig upstream, String path) {
+        java.util.Set<String> known = new java.util.TreeSet<>();
+        dev.veil.protocol.api.Endpoint.ALL.forEach(e -> known.add(e.api()));
+        String p = Problems.field(path, "apis");
+        if (upstream.apis().isEmpty()) {
+            problems.add(p, "must name at least one API the upstream speaks: " + String.join(", ", known));
+        }
+        for (String api : upstream.apis()) {
+            if (api == null || !known.contains(api)) {
+                problems.add(p, "unknown API; the known ones are " + String.join(", ", known));
+            } else if (upstream.node() && !api.equals(dev.veil.protocol.api.Endpoint.API_CHAT)) {
+                problems.add(p, "a Veil node serves only the chat API (chat completions, completions, embeddings)");
+            }
+        }
     }
 
     /** The pool wait and the size caps of an upstream's answers. */

@@ -91,7 +91,7 @@ class ConfigValidationTest {
                         + "pool_size, retention_days, request_log, audit_retention_days",
                 "upstreams[0].timeout: unknown field; known fields are name, base_url, api_key_env, headers, "
                         + "connect_timeout_ms, idle_timeout_ms, max_connections, node, pool_wait_timeout_ms, max_wait_queue, "
-                        + "max_response_bytes, max_error_bytes, max_event_bytes",
+                        + "max_response_bytes, max_error_bytes, max_event_bytes, apis",
                 "models[0].routes[0].wieght: unknown field; known fields are name, upstream, model, weight, price, "
                         + "policy, supported_parameters, forward_fields, store, tokenizer",
                 "models[0].routes[0].policy.training: unknown field; known fields are trains, retention_days, zdr, "
@@ -172,6 +172,8 @@ class ConfigValidationTest {
         "max_response_bytes: 10     | upstreams[0].max_response_bytes: must be between 1024 and 1073741824 bytes",
         "max_error_bytes: 2000000   | upstreams[0].max_error_bytes: must be between 1024 and 1048576 bytes",
         "max_event_bytes: 0         | upstreams[0].max_event_bytes: must be between 1024 and 67108864 bytes",
+        "apis: []                   | upstreams[0].apis: must name at least one API the upstream speaks: chat, responses",
+        "apis: [chat, soap]         | upstreams[0].apis: unknown API; the known ones are chat, responses",
     })
     void upstreamCapsAndPoolWaitAreChecked(String field, String problem) {
         assertThat(problems("upstreams: [{name: a, base_url: \"http://h/v1\", " + field + "}]\n"
