@@ -242,7 +242,9 @@ public final class Gateway implements AutoCloseable {
                         }
                     });
             ApiServer api = new ApiServer(new ApiServer.Parts(catalog, authenticator, inspector, planner, refusal, limits,
-                    relay, meter, new ModelListWriter(jsonWriter), new UsageReport(jsonWriter), store.ledger(), admin,
+                    relay, meter, new ModelListWriter(jsonWriter, route -> nodes.verified(route.upstream().name())
+                            .map(v -> new ModelListWriter.NodeVerification(v,
+                                    nodes.status(route.upstream().name()).lastVerifiedAt()))), new UsageReport(jsonWriter), store.ledger(), admin,
                     metrics, jdbc, config.server().maxBodyBytes(), bodies, nodes, batchApi, readiness,
                     new TransparencyApi(transparency, jsonWriter),
                     new NodeNetworkApi(network, nodes, admin, jsonWriter), new AuditApi(store.auditLog(), jdbc, jsonWriter),

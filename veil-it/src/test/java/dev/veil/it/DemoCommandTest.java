@@ -123,6 +123,16 @@ class DemoCommandTest {
         assertThat(node.path("gpus")).hasSize(1);
         assertThat(node.path("gpus").get(0).path("format").asText()).isEqualTo("simulated-gpu");
         assertThat(node.path("gpus").get(0).path("simulated").asBoolean()).isTrue();
+        // /v1/models shows what the gateway verified of the node behind the route: CPU format, GPUs, when.
+        HttpResponse<String> model = send(HttpRequest.newBuilder(URI.create(origin + "/v1/models/veil-demo-e2ee"))
+                .header("authorization", "Bearer " + key).GET());
+        JsonNode attested = JSON.readTree(model.body()).path("privacy").path("routes").get(0).path("attestation");
+        assertThat(attested.path("verified").asBoolean()).as(model.body()).isTrue();
+        assertThat(attested.path("format").asText()).isEqualTo("simulated");
+        assertThat(attested.path("simulated").asBoolean()).isTrue();
+        assertThat(attested.path("gpu_count").asInt()).isEqualTo(1);
+        assertThat(attested.path("gpus").get(0).path("architecture").asText()).isEqualTo("hopper");
+        assertThat(attested.path("verified_at").asText()).isNotEmpty();
         var evidence = dev.veil.protocol.attestation.Evidence.parse(JSON.writeValueAsBytes(node));
         var verifier = dev.veil.protocol.attestation.HardwareVerifiers.verifier(null, null);
         assertThat(verifier.verify(evidence, nonce, new dev.veil.protocol.attestation.AttestationPolicy(

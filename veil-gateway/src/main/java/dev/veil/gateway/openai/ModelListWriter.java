@@ -19,10 +19,27 @@ import java.util.Collection;
  */
 public final class ModelListWriter {
 
-    private final JsonWriter json;
+    /** What the gateway verified of a node route's node, and when. */
+    public record NodeVerification(dev.veil.protocol.attestation.AttestationVerifier.VerifiedNode node,
+                                   java.time.Instant verifiedAt) {
+    }
 
+    private final JsonWriter json;
+    private final java.util.function.Function<Route, java.util.Optional<NodeVerification>> verified;
+
+    /** A writer for a gateway without nodes. */
     public ModelListWriter(JsonWriter json) {
+        this(json, route -> java.util.Optional.empty());
+    }
+
+    /**
+     * @param verified what the gateway's latest attestation of a node route's node verified (empty while it is not
+     *                 admitted)
+     */
+    public ModelListWriter(JsonWriter json,
+                           java.util.function.Function<Route, java.util.Optional<NodeVerification>> verified) {
         this.json = json;
+        this.verified = verified;
     }
 
     /** The list of all {@code models}. */
@@ -44,7 +61,7 @@ public final class ModelListWriter {
         return json.write(g -> writeModel(g, model));
     }
 
-    private static void writeModel(JsonGenerator g, Model model) throws IOException {
+    private void writeModel(JsonGenerator g, Model model) throws IOException {
         g.writeStartObject();
         g.writeStringField("id", model.id());
         g.writeStringField("object", "model");
@@ -70,10 +87,41 @@ public final class ModelListWriter {
             g.writeStringField("route", route.name());
             g.writeStringField("mode", route.mode().wireName());
             writePolicy(g, route.policy());
+            if (route.node()) {
+                writeAttestation(g, verified.apply(route));
+            }
             g.writeEndObject();
         }
         g.writeEndArray();
         g.writeEndObject();
+        g.writeEndObject();
+    }
+
+    /**
+     * A node route's {@code attestation}: whether its node is admitted now and, if so, what verified: the CPU format,
+     * the GPUs (count and architectures) and when. Simulated evidence says so.
+     */
+    private static void writeAttestation(JsonGenerator g, java.util.Optional<NodeVerification> verification)
+            throws IOException {
+        g.writeObjectFieldStart("attestation");
+        g.writeBooleanField("verified", verification.isPresent());
+        if (verification.isPresent()) {
+            var node = verification.get().node();
+            g.writeStringField("format", node.format());
+            g.writeBooleanField("simulated", node.simulated());
+            g.writeNumberField("gpu_count", node.gpus().size());
+            g.writeArrayFieldStart("gpus");
+            for (var gpu : node.gpus()) {
+                g.writeStartObject();
+                g.writeStringField("architecture", gpu.architecture());
+                g.writeBooleanField("simulated", gpu.simulated());
+                g.writeEndObject();
+            }
+            g.writeEndArray();
+            if (verification.get().verifiedAt() != null) {
+                g.writeStringField("verified_at", verification.get().verifiedAt().toString());
+            }
+        }
         g.writeEndObject();
     }
 
