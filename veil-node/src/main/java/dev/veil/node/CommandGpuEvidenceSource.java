@@ -110,4 +110,9 @@ public final class CommandGpuEvidenceSource implements GpuEvidenceSource {
     public String describe() {
         return expectedGpus + " GPU(s) through '" + command.getFirst() + "'";
     }
+
+    @Override
+    public int count() {
+        return expectedGpus;
+    }
 }

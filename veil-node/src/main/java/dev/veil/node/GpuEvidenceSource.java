@@ -21,6 +21,11 @@ public interface GpuEvidenceSource {
         public String describe() {
             return "no GPUs";
         }
+
+        @Override
+        public int count() {
+            return 0;
+        }
     };
 
     /**
@@ -34,4 +39,7 @@ public interface GpuEvidenceSource {
 
     /** What the source is, for the node's start-up line. */
     String describe();
+
+    /** How many GPUs every answer holds; the node declares this count, signed, so a verifier can hold it to it. */
+    int count();
 }

@@ -44,4 +44,9 @@ public final class SimulatedGpuEvidenceSource implements GpuEvidenceSource {
     public String describe() {
         return count + " simulated " + architecture + " GPU(s)";
     }
+
+    @Override
+    public int count() {
+        return count;
+    }
 }

@@ -1,6 +1,7 @@
 package dev.veil.node;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.veil.protocol.attestation.NodeDeclaration;
 import dev.veil.protocol.e2ee.SigningKey;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -126,12 +127,15 @@ public final class VeilNode implements AutoCloseable {
             settings.models().values().stream().map(Tokenizer::forModel).distinct().forEach(Tokenizer::preload);
             // What the node declares is signed into every attestation answer and checked against each request's policy.
             GatewayCredentials gateways = new GatewayCredentials(settings.gatewayToken());
+            // A node with GPUs declares how many, signed, so no verifier accepts it with fewer attested.
+            NodeDeclaration declared = gpus.count() > 0 ? settings.declaration().withGpus(gpus.count())
+                    : settings.declaration();
             EngineRelay relay = new EngineRelay(client, engine, signingKey, json, Clock.systemUTC(),
                     settings.declaration().target(evidence.format()));
             Duration grace = settings.rotationGrace();
             Runnable scheduleSweep = () -> scheduleSweep(vertx, keys, grace);
             NodeServer handler = new NodeServer(vertx, keys, scheduleSweep, signingKey, evidence, gpus, settings.models(), relay,
-                    json, settings.maxBodyBytes(), settings.declaration().sign(signingKey), gateways);
+                    json, settings.maxBodyBytes(), declared.sign(signingKey), gateways);
 
             String host = settings.host();
             int port = settings.port() == 0 ? freePort(host) : settings.port();

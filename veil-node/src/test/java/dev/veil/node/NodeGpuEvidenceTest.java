@@ -47,6 +47,7 @@ class NodeGpuEvidenceTest {
             AttestationVerifier.VerifiedNode verified = new AttestationVerifier()
                     .verify(evidence, nonce, ALLOW_SIMULATED.withMinGpus(2));
             assertThat(verified.gpus()).hasSize(2);
+            assertThat(verified.declaration().gpus()).as("the node declares its GPUs, signed").isEqualTo(2);
             // The same evidence under another nonce: a replay, refused.
             byte[] other = nonce.clone();
             other[0] ^= 1;

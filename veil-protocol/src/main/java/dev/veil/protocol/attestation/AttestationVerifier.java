@@ -111,6 +111,11 @@ public final class AttestationVerifier {
         List<VerifiedGpu> gpus = verifyGpus(evidence, expectedNonce, policy);
         NodeDeclaration declaration = evidence.declaration() == null ? null
                 : NodeDeclaration.verify(evidence.declaration(), evidence.signingKey());
+        if (declaration != null && declaration.gpus() != null && declaration.gpus() != gpus.size()) {
+            // A node that declares more GPUs than it attests serves on some it cannot prove.
+            throw new AttestationException.GpuNotVerified("declared GPU count", "the node declares "
+                    + declaration.gpus() + " GPUs and its evidence verifies " + gpus.size());
+        }
         return new VerifiedNode(evidence.format(), keyConfig.nodeKeyId(), keyConfig, evidence.signingKey().clone(),
                 attested.measurement(), declaration, gpus);
     }

@@ -28,9 +28,22 @@ import java.util.Set;
  * @param zdr           whether zero data retention is guaranteed
  * @param jurisdiction  where requests are processed (ISO country or region code); {@code null} = unknown
  * @param policyUrl     where the operator publishes its policy; informational
+ * @param gpus          how many GPUs the node serves with, each attested in its evidence; {@code null} = not declared
+ *                      (a verifier then checks only the GPU reports present)
  */
 public record NodeDeclaration(String name, Boolean trains, Integer retentionDays, Boolean zdr, String jurisdiction,
-                              String policyUrl) {
+                              String policyUrl, Integer gpus) {
+
+    /** A declaration that does not state a GPU count. */
+    public NodeDeclaration(String name, Boolean trains, Integer retentionDays, Boolean zdr, String jurisdiction,
+                           String policyUrl) {
+        this(name, trains, retentionDays, zdr, jurisdiction, policyUrl, null);
+    }
+
+    /** This declaration stating that the node serves with {@code count} attested GPUs. */
+    public NodeDeclaration withGpus(int count) {
+        return new NodeDeclaration(name, trains, retentionDays, zdr, jurisdiction, policyUrl, count);
+    }
 
     /** Domain separation: a declaration signature can never be taken for a receipt signature, nor the reverse. */
     private static final byte[] CONTEXT = "veil e2ee v1 node declaration\0".getBytes(StandardCharsets.US_ASCII);
@@ -120,6 +133,10 @@ public record NodeDeclaration(String name, Boolean trains, Integer retentionDays
             }
             g.writeStringField("jurisdiction", jurisdiction);
             g.writeStringField("policy_url", policyUrl);
+            if (gpus != null) {
+                // Only when declared, so a declaration without GPUs keeps the bytes (and signature) it always had.
+                g.writeNumberField("gpus", gpus);
+            }
             g.writeEndObject();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -188,6 +205,7 @@ public record NodeDeclaration(String name, Boolean trains, Integer retentionDays
         Boolean zdr = null;
         String jurisdiction = null;
         String policyUrl = null;
+        Integer gpus = null;
         try (JsonParser p = JSON.createParser(payload)) {
             if (p.nextToken() != JsonToken.START_OBJECT) {
                 throw new AttestationException.InvalidEvidence("the node's declaration is not a JSON object");
@@ -203,13 +221,21 @@ public record NodeDeclaration(String name, Boolean trains, Integer retentionDays
                     case "zdr" -> zdr = v.isBoolean() ? v == JsonToken.VALUE_TRUE : null;
                     case "jurisdiction" -> jurisdiction = v == JsonToken.VALUE_STRING ? p.getText() : null;
                     case "policy_url" -> policyUrl = v == JsonToken.VALUE_STRING ? p.getText() : null;
+                    case "gpus" -> {
+                        if (v != JsonToken.VALUE_NUMBER_INT || p.getIntValue() < 0
+                                || p.getIntValue() > GpuReport.MAX_PER_NODE) {
+                            throw new AttestationException.InvalidEvidence("the node's declaration has a 'gpus' count"
+                                    + " that is not a whole number from 0 to " + GpuReport.MAX_PER_NODE);
+                        }
+                        gpus = p.getIntValue();
+                    }
                     default -> p.skipChildren();
                 }
             }
         } catch (IOException e) {
             throw new AttestationException.InvalidEvidence("the node's declaration is not valid JSON");
         }
-        return new NodeDeclaration(name, trains, retentionDays, zdr, jurisdiction, policyUrl);
+        return new NodeDeclaration(name, trains, retentionDays, zdr, jurisdiction, policyUrl, gpus);
     }
 
     private static byte[] signedBytes(byte[] payload) {

@@ -181,4 +181,19 @@ class GpuBindingTest {
         assertThatThrownBy(() -> Evidence.parse(huge.getBytes(java.nio.charset.StandardCharsets.UTF_8)))
                 .isInstanceOf(AttestationException.InvalidEvidence.class).hasMessageContaining("exceed");
     }
+
+    @Test
+    void aNodeThatDeclaresMoreGpusThanItAttestsIsRefused() throws AttestationException {
+        Evidence one = attest(nonce, 1);
+        NodeDeclaration declaresTwo = new NodeDeclaration("n", false, 0, true, "EU", null).withGpus(2);
+        assertThatThrownBy(() -> verifier.verify(one.withDeclaration(declaresTwo.sign(signer)), nonce, SIMULATED_OK))
+                .isInstanceOf(AttestationException.GpuNotVerified.class)
+                .hasMessageContaining("declares 2 GPUs and its evidence verifies 1");
+        NodeDeclaration declaresOne = new NodeDeclaration("n", false, 0, true, "EU", null).withGpus(1);
+        assertThat(verifier.verify(one.withDeclaration(declaresOne.sign(signer)), nonce, SIMULATED_OK).declaration()
+                .gpus()).isEqualTo(1);
+        // Without a count the declaration's bytes are what they always were.
+        assertThat(new String(new NodeDeclaration("n", false, 0, true, "EU", null).toJson(),
+                java.nio.charset.StandardCharsets.UTF_8)).doesNotContain("gpus");
+    }
 }
