@@ -31,11 +31,13 @@ import java.util.Optional;
  * @param maxErrorBytes    how much of an error answer is read (only a prefix is needed to map it); default
  *                         {@value #DEFAULT_MAX_ERROR_BYTES}
  * @param maxEventBytes    the largest single server-sent event of a stream; default {@value #DEFAULT_MAX_EVENT_BYTES}
+ * @param attestation      how the provider's TEE claim is verified (its published attestation report), or null when
+ *                         the routes' {@code tee} is the operator's word only
  */
 public record UpstreamConfig(String name, String baseUrl, String apiKeyEnv, Map<String, String> headers,
                              long connectTimeoutMs, long idleTimeoutMs, int maxConnections, boolean node,
                              long poolWaitTimeoutMs, int maxWaitQueue, long maxResponseBytes, long maxErrorBytes,
-                             long maxEventBytes) {
+                             long maxEventBytes, ProviderAttestationConfig attestation) {
 
     /** A plain (non-node) upstream with default pool wait and size caps. */
     public UpstreamConfig(String name, String baseUrl, String apiKeyEnv, Map<String, String> headers,
@@ -48,7 +50,7 @@ public record UpstreamConfig(String name, String baseUrl, String apiKeyEnv, Map<
                           long connectTimeoutMs, long idleTimeoutMs, int maxConnections, boolean node) {
         this(name, baseUrl, apiKeyEnv, headers, connectTimeoutMs, idleTimeoutMs, maxConnections, node,
                 DEFAULT_POOL_WAIT_TIMEOUT_MS, DEFAULT_MAX_WAIT_QUEUE, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_ERROR_BYTES,
-                DEFAULT_MAX_EVENT_BYTES);
+                DEFAULT_MAX_EVENT_BYTES, null);
     }
 
     /** A Veil node at {@code origin} (e.g. {@code http://127.0.0.1:9000}). */

@@ -58,8 +58,8 @@ public final class RoutePlanner {
         if (e2eeNodeKey == null && primary.routes().size() == 1 && unconstrained(key, request)) {
             // The common case on the hot path: one route, nothing asked of it. Same outcome as below, no allocation
             // of constraint lists; anything unusual (a node not admitted, an open breaker) takes the full path.
-            Route only = primary.routes().get(0).forPlaintext();
-            if (nodes.admitted(only) && (!only.node() || nodes.declarationMismatch(only) == null)
+            Route only = nodes.teeVerified(primary.routes().get(0).forPlaintext());
+            if (only != null && nodes.admitted(only) && (!only.node() || nodes.declarationMismatch(only) == null)
                     && health.breaker(only).available()) {
                 return new RoutePlan(List.of(only), List.of());
             }
@@ -85,7 +85,13 @@ public final class RoutePlanner {
         for (Model model : models) {
             List<Route> compliant = new ArrayList<>();
             for (Route declared : model.routes()) {
-                Route route = e2eeNodeKey == null ? declared.forPlaintext() : declared;
+                Route route = nodes.teeVerified(e2eeNodeKey == null ? declared.forPlaintext() : declared);
+                if (route == null) {
+                    excluded.add(new Exclusion(model.id(), declared.name(), Exclusion.TEE_NOT_ATTESTED,
+                            "the route's provider attestation does not verify right now, so its TEE claim does not"
+                                    + " hold and the operator takes it out (on_failure: exclude)"));
+                    continue;
+                }
                 Exclusion why = exclusion(model, route, key, constraints);
                 if (why == null && e2eeNodeKey != null && !(route.node() && nodes.holdsKey(route, e2eeNodeKey))) {
                     why = new Exclusion(model.id(), route.name(), Exclusion.E2EE_NODE_KEY, route.node()
