@@ -189,8 +189,10 @@ public final class ProviderAttestations implements NodeAdmission, AutoCloseable 
         RequestOptions options = new RequestOptions().setMethod(HttpMethod.GET).setHost(url.getHost())
                 .setPort(url.getPort() > 0 ? url.getPort() : (ssl ? 443 : 80)).setSsl(ssl).setURI(path)
                 .setConnectTimeout(timeout).setIdleTimeout(timeout).putHeader("accept", "application/json");
-        // The upstream's credential goes only to the upstream's own host.
-        if (url.getHost().equalsIgnoreCase(t.upstream().baseUrl().getHost())) {
+        // The upstream's credential goes only to the upstream's own origin (scheme, host and port).
+        URI base = t.upstream().baseUrl();
+        if (url.getHost().equalsIgnoreCase(base.getHost()) && ssl == t.upstream().ssl()
+                && (url.getPort() > 0 ? url.getPort() : (ssl ? 443 : 80)) == t.upstream().port()) {
             t.upstream().bearerToken().ifPresent(token -> options.putHeader("authorization", "Bearer " + token));
         }
         Promise<Buffer> result = Promise.promise();
