@@ -100,6 +100,13 @@ class ProviderAttestationTest {
         assertThat(needsTee.body()).contains("no_compliant_route").contains("privacy.min_mode");
         assertThat(chat.requests()).hasSize(1);
 
+        // /v1/models shows what holds now: the downgraded route as private, the excluded model not at all
+        HttpResponse<String> models = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.port()
+                + "/v1/models")).header("authorization", "Bearer " + key.secret()).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(models.body()).contains("\"id\":\"m-down\"").doesNotContain("\"id\":\"m-out\"")
+                .contains("\"route\":\"down\",\"mode\":\"private\"").doesNotContain("\"tee\":\"tdx\"");
+
         HttpResponse<String> out = post(key.secret(),
                 "{\"model\":\"m-out\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
         assertThat(out.statusCode()).isBetween(403, 503);

@@ -135,7 +135,9 @@ public final class RoutePlanner {
     /** The routes of {@code model} this key may be served by, for {@code /v1/models}. */
     public List<Route> routesFor(Model model, KeyPolicy key) {
         List<Constraint> constraints = KeyConstraints.of(key);
-        return model.routes().stream().filter(r -> exclusion(model, r, key, constraints) == null).toList();
+        // As planned now: a provider-attested route shows the mode its verified claim earns, or is left out.
+        return model.routes().stream().map(nodes::teeVerified)
+                .filter(r -> r != null && exclusion(model, r, key, constraints) == null).toList();
     }
 
     private static Exclusion exclusion(Model model, Route route, KeyPolicy key, List<Constraint> constraints) {
