@@ -73,6 +73,20 @@ class DstackReportTest {
     }
 
     @Test
+    void aLogWhoseRuntimeEventsCarryOnlyTheirPayloadReplaysWithRecomputedDigests() throws Exception {
+        com.fasterxml.jackson.databind.JsonNode lite = new com.fasterxml.jackson.databind.ObjectMapper().readTree(
+                DstackSamples.bytes("dstack/tdx-lite-getquote.json"));
+        List<TdxEvent> log = DstackReport.eventLog(lite.get("event_log"), "event_log");
+        assertThat(log.stream().filter(TdxEvent::runtimeEvent)).hasSize(9).allMatch(e -> e.digest().length == 0);
+        var quote = dev.veil.protocol.attestation.tdx.TdxQuote.parse(HexFormat.of().parseHex(
+                lite.get("quote").asText())).report();
+        dev.veil.protocol.attestation.tdx.RtmrReplay.Result r =
+                dev.veil.protocol.attestation.tdx.RtmrReplay.replayAndCompare(log, quote);
+        assertThat(r.problems()).isEmpty();
+        assertThat(r.counts()).containsExactly(13, 5, 2, 9);
+    }
+
+    @Test
     void runtimeEventDigestsAreDstacksV1AndV2() throws Exception {
         byte[] payload = HexFormat.of().parseHex("deadbeef");
         java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-384");
