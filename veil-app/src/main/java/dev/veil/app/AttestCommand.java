@@ -75,7 +75,8 @@ final class AttestCommand implements Runnable {
 
         private static final Set<String> POLICY_FIELDS = Set.of("allow_debug", "allowed_measurements", "report_data",
                 "max_vmpl", "rtmr", "accepted_tcb_statuses", "collateral_optional", "allowed_gpu_architectures",
-                "require_rims", "accept_unchecked_revocation", "min_gpus", "allowed_compose_hashes");
+                "require_rims", "accept_unchecked_revocation", "min_gpus", "min_driver_version", "min_vbios_version",
+                "allowed_compose_hashes");
 
         @Parameters(index = "0", paramLabel = "<file>", description = "The report or quote (binary, or hex text).")
         Path file;
@@ -444,8 +445,14 @@ final class AttestCommand implements Runnable {
                     throw new UsageException("--policy: allowed_gpu_architectures: " + e.getMessage());
                 }
             }
-            return archs.isEmpty() ? policy : new GpuPolicy(archs, policy.requireRims(),
+            GpuPolicy narrowed = archs.isEmpty() ? policy : new GpuPolicy(archs, policy.requireRims(),
                     policy.acceptUncheckedRevocation(), policy.ocspMaxAge());
+            try {
+                return narrowed.withMinimumVersions(p.hasNonNull("min_driver_version") ? p.path("min_driver_version").asText()
+                        : null, p.hasNonNull("min_vbios_version") ? p.path("min_vbios_version").asText() : null);
+            } catch (IllegalArgumentException e) {
+                throw new UsageException("--policy: " + e.getMessage());
+            }
         }
 
         private static JsonNode readPolicy(Path file) throws UsageException {

@@ -148,7 +148,7 @@ final class BatchCommand implements Runnable {
         String model;
 
         @Option(names = "--endpoint", defaultValue = "/v1/chat/completions",
-                description = "/v1/chat/completions, /v1/completions or /v1/embeddings (default: ${DEFAULT-VALUE}).")
+                description = "/v1/chat/completions, /v1/completions, /v1/embeddings or /v1/responses (default: ${DEFAULT-VALUE}).")
         String endpoint;
 
         @Option(names = "--client-key", paramLabel = "FILE",
@@ -160,8 +160,10 @@ final class BatchCommand implements Runnable {
 
         @Override
         int execute() throws IOException {
-            if (!Set.of("/v1/chat/completions", "/v1/completions", "/v1/embeddings").contains(endpoint)) {
-                throw new Failure("--endpoint: must be /v1/chat/completions, /v1/completions or /v1/embeddings", 2);
+            dev.veil.protocol.api.Endpoint served = dev.veil.protocol.api.Endpoint.byPath(endpoint);
+            if (served == null || !served.batch()) {
+                throw new Failure("--endpoint: must be one of " + dev.veil.protocol.api.Endpoint.paths(
+                        dev.veil.protocol.api.Endpoint::batch), 2);
             }
             if (!Files.isReadable(input)) {
                 throw new Failure("cannot read " + input, 2);

@@ -131,7 +131,7 @@ final class DemoCommand implements Callable<Integer> {
             }
         }
         IssuedKey key = ApiKeyIssuer.issue("demo", Instant.now());
-        gateway.store().apiKeys().insert(key.record());
+        gateway.store().apiKeys().insert(key.record(), dev.veil.store.AuditActor.CLI);
         dev.veil.protocol.PrivateFile.write(keyFile, key.secret() + "\n");
         return key.secret();
     }

@@ -10,6 +10,7 @@ import dev.veil.protocol.KeyPolicy;
 import dev.veil.protocol.KeyPolicyJson;
 import dev.veil.store.ApiKeyIssuer;
 import dev.veil.store.ApiKeyRecord;
+import dev.veil.store.AuditActor;
 import dev.veil.store.IssuedKey;
 import dev.veil.store.Store;
 import dev.veil.store.StoreSettings;
@@ -321,7 +322,7 @@ final class KeysCommand implements Runnable {
         @Override
         int run(Store store) {
             IssuedKey key = ApiKeyIssuer.issue(name, policy, Instant.now());
-            store.apiKeys().insert(key.record());
+            store.apiKeys().insert(key.record(), AuditActor.CLI);
             System.out.println("Created key " + key.record().id() + " (" + name + "). Store it now: it is not shown again.");
             System.out.println("VEIL_API_KEY=" + key.secret());
             System.out.println("Policy: " + describe(policy));
@@ -387,7 +388,7 @@ final class KeysCommand implements Runnable {
                 System.out.println("Policy of " + id + ": " + describe(key.get().policy()));
                 return 0;
             }
-            if (store.apiKeys().updatePolicy(id, policy)) {
+            if (store.apiKeys().updatePolicy(id, policy, AuditActor.CLI)) {
                 System.out.println("Updated the policy of " + id + ": " + describe(policy));
                 return 0;
             }
@@ -403,7 +404,7 @@ final class KeysCommand implements Runnable {
 
         @Override
         int run(Store store) {
-            if (store.apiKeys().revoke(id, Instant.now())) {
+            if (store.apiKeys().revoke(id, Instant.now(), AuditActor.CLI)) {
                 System.out.println("Revoked " + id + ".");
                 return 0;
             }

@@ -73,6 +73,23 @@ final class NodeCommand implements Callable<Integer> {
     @Option(names = "--policy-url", paramLabel = "<url>", description = "Where the operator publishes its data policy.")
     String policyUrl;
 
+    @Option(names = "--join", paramLabel = "<gateway URL>",
+            description = "Join this gateway by attestation (docs/network.md): it checks the join token, attests this node"
+                    + " with its own nonce and only then routes the node's models to it. Needs --join-token-env.")
+    java.net.URI join;
+
+    @Option(names = "--join-token-env", paramLabel = "<NAME>",
+            description = "Name of the environment variable holding the join token the gateway's operator issued.")
+    String joinTokenEnv;
+
+    @Option(names = "--join-token", paramLabel = "<token>", hidden = true,
+            description = "The join token itself (visible to other users in the process list: prefer --join-token-env).")
+    String joinToken;
+
+    @Option(names = "--advertise-url", paramLabel = "<url>",
+            description = "Where the gateway reaches this node, e.g. https://node.example:9000 (default: http://<host>:<port>).")
+    String advertiseUrl;
+
     @Option(names = "--gpus", defaultValue = "0", paramLabel = "<n>",
             description = "Confidential GPUs this node attests (their evidence is bound to the CPU report; default 0).")
     int gpus;
@@ -118,6 +135,24 @@ final class NodeCommand implements Callable<Integer> {
             System.err.println("veil: the node could not start on " + host + ":" + port + " ("
                     + e.getClass().getSimpleName() + "). Is the port in use? Try --port <n>.");
             return 1;
+        }
+        if (join != null) {
+            String token = joinToken != null ? joinToken : joinTokenEnv == null ? null : System.getenv(joinTokenEnv);
+            if (token == null || token.isBlank()) {
+                System.err.println("veil: --join needs the join token: --join-token-env <NAME> naming a set variable.");
+                node.close();
+                return 2;
+            }
+            try {
+                String id = node.join(join, token.trim(), advertiseUrl != null ? advertiseUrl : node.baseUrl(),
+                        name != null ? name : "node-" + node.port());
+                System.out.println("Joined " + join + " as " + id + "; the gateway routes to this node once its"
+                        + " attestation verifies.");
+            } catch (IllegalStateException e) {
+                System.err.println("veil: " + e.getMessage());
+                node.close();
+                return 1;
+            }
         }
         printWelcome(System.out, node, settings);
         ServeCommand.runUntilStopped(node);

@@ -55,7 +55,7 @@ public final class BenchMain {
                 usage: veil-bench run [--quick] [--root DIR] [--veil-jar JAR] [--portkey-dir DIR] [--doc FILE]
                                       [--results DIR] [--gateway-cpu N] [--load-cpu N] [--no-pin]
                                       [--veil-jvm "-Xmx128m ..."] [--skip nginx,portkey] [--command TEXT]
-                                      [--cells c1,c1x,max,r500,r2000,stream,e2ee,slow]
+                                      [--cells c1,c1x,max,r500,r2000,stream,responses,e2ee,slow]
                        veil-bench soak [--minutes N | --seconds N | --smoke] [--rate R] [--fault-percent P]
                                        [--faults all|reset,slow,stall,reset-mid,5xx,429,endless,endless-error,malformed|none]
                                        [--hostile all|slowloris,big-body,no-read|none] [--hostile-rate N] [--hostile-max N]

@@ -24,6 +24,11 @@ public record Dest(String name, String host, int port, String path, Map<String, 
         return o;
     }
 
+    /** The same destination at another path (e.g. {@code /v1/responses}). */
+    public Dest at(String otherPath) {
+        return new Dest(name, host, port, otherPath, headers);
+    }
+
     public String url() {
         return "http://" + host + ":" + port + path;
     }

@@ -110,7 +110,7 @@ public final class FakeUpstream implements AutoCloseable {
             return;
         }
         if (request.method() != io.vertx.core.http.HttpMethod.POST
-                || !(path.endsWith("/chat/completions") || path.endsWith("/completions"))) {
+                || !(path.endsWith("/chat/completions") || path.endsWith("/completions") || path.endsWith("/responses"))) {
             request.response().setStatusCode(404).putHeader("content-type", "application/json")
                     .end("{\"error\":{\"message\":\"unknown path\",\"type\":\"invalid_request_error\"}}");
             return;
@@ -140,11 +140,25 @@ public final class FakeUpstream implements AutoCloseable {
                     .putHeader("content-type", "application/json").end(a.error));
             return;
         }
+        boolean responses = request.path().endsWith("/responses");
         if (!stream) {
             later(mode.latencyMs(), () -> {
                 if (!response.closed()) {
-                    response.putHeader("content-type", "application/json").end(a.whole);
+                    response.putHeader("content-type", "application/json").end(responses ? a.responsesWhole : a.whole);
                 }
+            });
+            return;
+        }
+        if (responses) {
+            // The Responses API: typed events from response.created to response.completed (usage in it, no [DONE]).
+            streamsOpen.incrementAndGet();
+            response.setChunked(true).putHeader("content-type", "text/event-stream").putHeader("cache-control", "no-cache");
+            response.closeHandler(v -> { });
+            later(mode.ttftMs(), () -> {
+                if (!response.closed()) {
+                    response.write(a.responsesCreated);
+                }
+                sendEvent(response, a, a.responsesDeltas, a.responsesCompleted, 0);
             });
             return;
         }
@@ -153,6 +167,25 @@ public final class FakeUpstream implements AutoCloseable {
         response.setChunked(true).putHeader("content-type", "text/event-stream").putHeader("cache-control", "no-cache");
         response.closeHandler(v -> { });
         later(mode.ttftMs(), () -> sendChunk(response, a, 0, usage));
+    }
+
+    /** Writes {@code events[index]}, then the next after the mode's gap, and ends with {@code last}. */
+    private void sendEvent(HttpServerResponse response, Answers a, Buffer[] events, Buffer last, int index) {
+        if (response.closed() || response.ended()) {
+            streamsOpen.decrementAndGet();
+            return;
+        }
+        response.write(events[index]);
+        if (index + 1 < events.length) {
+            if (response.writeQueueFull()) {
+                response.drainHandler(v -> later(a.mode.gapMs(), () -> sendEvent(response, a, events, last, index + 1)));
+                return;
+            }
+            later(a.mode.gapMs(), () -> sendEvent(response, a, events, last, index + 1));
+            return;
+        }
+        response.end(last);
+        streamsOpen.decrementAndGet();
     }
 
     private void sendChunk(HttpServerResponse response, Answers a, int index, boolean usage) {
@@ -282,6 +315,11 @@ public final class FakeUpstream implements AutoCloseable {
         final Buffer[] chunks;
         final Buffer usage;
         final Buffer done;
+        /** The Responses API's answer: whole, and as a stream (opening event, one delta per chunk, completion). */
+        final Buffer responsesWhole;
+        final Buffer responsesCreated;
+        final Buffer[] responsesDeltas;
+        final Buffer responsesCompleted;
 
         Answers(String model) {
             this.mode = FakeMode.parse(model);
@@ -313,6 +351,29 @@ public final class FakeUpstream implements AutoCloseable {
                     + "{\"prompt_tokens\":19,\"completion_tokens\":" + Math.max(0, n - 2) + ",\"total_tokens\":"
                     + (19 + Math.max(0, n - 2)) + "}}"));
             this.done = Buffer.buffer("data: [DONE]\n\n".getBytes(StandardCharsets.US_ASCII));
+            String response = "{\"id\":\"resp_bench\",\"object\":\"response\",\"created_at\":1700000000,\"model\":" + m
+                    + ",\"error\":null,\"incomplete_details\":null,\"instructions\":null,\"metadata\":{},"
+                    + "\"parallel_tool_calls\":true,\"temperature\":0.7,\"top_p\":1.0,\"tool_choice\":\"auto\",\"tools\":[],"
+                    + "\"store\":false,";
+            String message = "{\"type\":\"message\",\"id\":\"msg_bench\",\"status\":\"completed\",\"role\":\"assistant\","
+                    + "\"content\":[{\"type\":\"output_text\",\"text\":\"Hello! How can I help you today?\",\"annotations\":[]}]}";
+            String usageObject = "{\"input_tokens\":19,\"input_tokens_details\":{\"cached_tokens\":0},\"output_tokens\":"
+                    + n + ",\"output_tokens_details\":{\"reasoning_tokens\":0},\"total_tokens\":" + (19 + n) + "}";
+            this.responsesWhole = Buffer.buffer((response + "\"status\":\"completed\",\"output\":[" + message
+                    + "],\"usage\":" + usageObject + "}").getBytes(StandardCharsets.UTF_8));
+            this.responsesCreated = Buffer.buffer(Sse.typedEvent("response.created", "{\"type\":\"response.created\","
+                    + "\"sequence_number\":0,\"response\":" + response + "\"status\":\"in_progress\",\"output\":[],"
+                    + "\"usage\":null}}"));
+            this.responsesDeltas = new Buffer[Math.max(1, n)];
+            for (int i = 0; i < responsesDeltas.length; i++) {
+                responsesDeltas[i] = Buffer.buffer(Sse.typedEvent("response.output_text.delta",
+                        "{\"type\":\"response.output_text.delta\",\"sequence_number\":" + (i + 1) + ",\"item_id\":"
+                                + "\"msg_bench\",\"output_index\":0,\"content_index\":0,\"delta\":\" tok" + i + "\"}"));
+            }
+            this.responsesCompleted = Buffer.buffer(Sse.typedEvent("response.completed",
+                    "{\"type\":\"response.completed\",\"sequence_number\":" + (responsesDeltas.length + 1)
+                            + ",\"response\":" + response + "\"status\":\"completed\",\"output\":[" + message
+                            + "],\"usage\":" + usageObject + "}}"));
         }
     }
 

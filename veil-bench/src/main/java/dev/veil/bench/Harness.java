@@ -67,7 +67,8 @@ public final class Harness {
     }
 
     /** The cells of a run, in the order they run; {@code --cells} picks some of them (for investigating one figure). */
-    static final List<String> CELLS = List.of("c1", "c1x", "max", "r500", "r2000", "stream", "e2ee", "slow");
+    static final List<String> CELLS = List.of("c1", "c1x", "max", "r500", "r2000", "stream", "responses", "e2ee",
+            "slow");
 
     /** The cells named in {@code --cells}, refused when one is unknown. */
     static List<String> checkedCells(String list) {
@@ -106,6 +107,17 @@ public final class Harness {
     public Harness(Config cfg, Options opt) {
         this.cfg = cfg;
         this.opt = opt;
+    }
+
+    static final String RESPONSES_PATH = "/v1/responses";
+
+    /** The Responses API's form of {@link #chatBody}: the same instructions, input and sampling. */
+    static byte[] responsesBody(String model, boolean stream) {
+        String json = "{\"model\":\"" + model + "\",\"instructions\":\"You are a helpful assistant. Answer briefly.\","
+                + "\"input\":[{\"role\":\"user\",\"content\":\"Say hello to the benchmark in one short sentence, "
+                + "please.\"}],\"temperature\":0.7,\"max_output_tokens\":64,\"user\":\"bench-user-42\""
+                + (stream ? ",\"stream\":true" : "") + "}";
+        return json.getBytes(StandardCharsets.UTF_8);
     }
 
     static byte[] chatBody(String model, boolean stream) {
@@ -210,6 +222,9 @@ public final class Harness {
                 }
                 if (runs("stream")) {
                     cellStream(load, targets);
+                }
+                if (runs("responses")) {
+                    cellResponses(load, targets);
                 }
                 if (runs("e2ee")) {
                     cellE2ee(load, targets, node);
@@ -492,6 +507,20 @@ public final class Harness {
         interleaved("stream", targets, t -> {
             LoadGen.Streams s = load.streams(t.dest(Target.Up.FAKE_B), body, cfg.streamWarm(), cfg.streamCount(), STREAM.chunks());
             putStreams("stream", t.name(), s, millis(STREAM.gapMs()));
+        });
+    }
+
+    /**
+     * The streaming cell for OpenAI's Responses API: the same model, pace and chunk count as {@code stream}, as typed
+     * events ending with {@code response.completed} (no {@code [DONE]}); a peer that does not serve
+     * {@code /v1/responses} shows as errors in its column.
+     */
+    private void cellResponses(LoadGen load, List<Target> targets) {
+        byte[] body = responsesBody(Target.Up.FAKE_B.model(STREAM), true);
+        interleaved("responses", targets, t -> {
+            LoadGen.Streams s = load.streams(t.dest(Target.Up.FAKE_B).at(RESPONSES_PATH), body, cfg.streamWarm(),
+                    cfg.streamCount(), STREAM.chunks());
+            putStreams("responses", t.name(), s, millis(STREAM.gapMs()));
         });
     }
 

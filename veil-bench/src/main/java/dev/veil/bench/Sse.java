@@ -29,6 +29,16 @@ public final class Sse {
     private static final byte[] EMPTY_CHOICES = "\"choices\":[]".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] ERROR = "\"error\"".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] CHOICES = "\"choices\"".getBytes(StandardCharsets.US_ASCII);
+    /** A Responses API event: typed, no {@code choices}; its terminal event takes the place of {@code [DONE]}. */
+    private static final byte[] RESPONSES_EVENT = "\"type\":\"response.".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] RESPONSES_DELTA = "\"type\":\"response.output_text.delta\"".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] RESPONSES_COMPLETED = "\"type\":\"response.completed\"".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] RESPONSES_ERROR = "\"type\":\"error\"".getBytes(StandardCharsets.US_ASCII);
+
+    /** One typed event as the Responses API writes it: {@code event: <type>\ndata: <json>\n\n}. */
+    public static byte[] typedEvent(String type, String json) {
+        return ("event: " + type + "\ndata: " + json + "\n\n").getBytes(StandardCharsets.UTF_8);
+    }
 
     /** One event as the fake writes it: {@code data: <json>\n\n}. */
     public static byte[] event(String json) {
@@ -49,6 +59,15 @@ public final class Sse {
         }
         if (indexOf(data, i, end, DONE) >= 0) {
             return Kind.DONE;
+        }
+        // Responses API events: a text delta is the frame a client sees, response.completed ends the stream. Checked
+        // before "error", which their response objects carry as a member ("error": null).
+        if (indexOf(data, i, end, RESPONSES_ERROR) >= 0) {
+            return Kind.ERROR;
+        }
+        if (indexOf(data, i, end, RESPONSES_EVENT) >= 0) {
+            return indexOf(data, i, end, RESPONSES_DELTA) >= 0 ? Kind.CHUNK
+                    : indexOf(data, i, end, RESPONSES_COMPLETED) >= 0 ? Kind.DONE : Kind.OTHER;
         }
         if (indexOf(data, i, end, EMPTY_CHOICES) >= 0) {
             return Kind.USAGE;

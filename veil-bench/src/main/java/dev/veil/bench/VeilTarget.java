@@ -64,7 +64,7 @@ public final class VeilTarget extends Target {
             yaml.append("upstreams:\n");
             for (Up up : Up.values()) {
                 yaml.append("  - {name: ").append(up.prefix).append(", base_url: \"").append(env.baseUrl(up))
-                        .append("\", max_connections: 8000, idle_timeout_ms: 120000}\n");
+                        .append("\", max_connections: 8000, idle_timeout_ms: 120000, apis: [chat, responses]}\n");
             }
             if (nodePort > 0) {
                 yaml.append("  - {name: node, base_url: \"http://127.0.0.1:").append(nodePort).append("/v1\", node: true}\n");

@@ -37,6 +37,35 @@ class FakeUpstreamTest {
     }
 
     @Test
+    @Timeout(20)
+    void theResponsesCellsStreamsAreTypedEventsCountedFrameForFrame() {
+        assertThat(Harness.CELLS).contains("responses");
+        assertThat(Harness.checkedCells("responses")).containsExactly("responses");
+        try (FakeUpstream fake = FakeUpstream.start("127.0.0.1", 0); LoadGen load = new LoadGen()) {
+            Dest dest = new Dest("direct", "127.0.0.1", fake.port(), "/v1/chat/completions", Map.of())
+                    .at(Harness.RESPONSES_PATH);
+            FakeMode mode = new FakeMode(0, 5, 6, 1, 0, 0);
+            LoadGen.Streams s = load.streams(dest, Harness.responsesBody(mode.modelName(), true), 1, 3, mode.chunks());
+            assertThat(s.firstError()).isNull();
+            assertThat(s.ok()).isEqualTo(3);
+            assertThat(s.exactFrames()).as("one delta per chunk, ended by response.completed").isEqualTo(3);
+            assertThat(s.framesReceived()).isEqualTo(18);
+        }
+    }
+
+    @Test
+    void responsesEventsAreClassifiedAsTheirStreamsNeed() {
+        byte[] created = Sse.typedEvent("response.created", "{\"type\":\"response.created\",\"response\":{\"error\":null}}");
+        byte[] delta = Sse.typedEvent("response.output_text.delta", "{\"type\":\"response.output_text.delta\",\"delta\":\"x\"}");
+        byte[] completed = Sse.typedEvent("response.completed", "{\"type\":\"response.completed\",\"response\":{\"error\":null}}");
+        byte[] error = Sse.typedEvent("error", "{\"type\":\"error\",\"code\":\"upstream_stream_truncated\"}");
+        assertThat(Sse.classify(created, 0, created.length - 2)).isEqualTo(Sse.Kind.OTHER);
+        assertThat(Sse.classify(delta, 0, delta.length - 2)).isEqualTo(Sse.Kind.CHUNK);
+        assertThat(Sse.classify(completed, 0, completed.length - 2)).isEqualTo(Sse.Kind.DONE);
+        assertThat(Sse.classify(error, 0, error.length - 2)).isEqualTo(Sse.Kind.ERROR);
+    }
+
+    @Test
     @Timeout(30)
     void soakClientsClassifyTheFakesNormalAndFaultyAnswers() {
         FaultLog log = new FaultLog();

@@ -426,8 +426,10 @@ public final class VeilClient implements AutoCloseable {
         if (!p.startsWith("/v1/")) {
             p = "/v1" + p;
         }
-        if (!p.equals("/v1/chat/completions") && !p.equals("/v1/completions") && !p.equals("/v1/embeddings")) {
-            throw new IllegalArgumentException("e2ee serves /v1/chat/completions, /v1/completions and /v1/embeddings");
+        dev.veil.protocol.api.Endpoint endpoint = dev.veil.protocol.api.Endpoint.byPath(p);
+        if (endpoint == null || !endpoint.e2ee()) {
+            throw new IllegalArgumentException("e2ee serves " + dev.veil.protocol.api.Endpoint.paths(
+                    dev.veil.protocol.api.Endpoint::e2ee));
         }
         return p;
     }

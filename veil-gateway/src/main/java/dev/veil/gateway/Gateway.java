@@ -2,6 +2,8 @@ package dev.veil.gateway;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import dev.veil.gateway.admin.AdminApi;
+import dev.veil.gateway.audit.AuditApi;
+import dev.veil.gateway.audit.AuditTrail;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.veil.gateway.auth.KeyAuthenticator;
 import dev.veil.gateway.batch.BatchApi;
@@ -12,10 +14,14 @@ import dev.veil.gateway.config.StoreConfig;
 import dev.veil.gateway.config.VeilConfig;
 import dev.veil.gateway.config.ServerConfig;
 import dev.veil.gateway.http.ApiServer;
+import dev.veil.gateway.http.PrivacyApi;
 import dev.veil.gateway.http.TransparencyApi;
 import dev.veil.gateway.json.JsonWriter;
 import dev.veil.gateway.metering.RequestIds;
 import dev.veil.gateway.metering.RequestMeter;
+import dev.veil.gateway.http.NodeNetworkApi;
+import dev.veil.gateway.nodes.NodeCredentials;
+import dev.veil.gateway.nodes.NodeNetwork;
 import dev.veil.gateway.transparency.LogEntries;
 import dev.veil.gateway.transparency.LogKeyFile;
 import dev.veil.gateway.transparency.TransparencyLog;
@@ -169,6 +175,10 @@ public final class Gateway implements AutoCloseable {
                     config.store().retentionDays());
             RequestMeter meter = new RequestMeter(metrics, metering, limits, minimisation);
             RoutingConfig routing = config.routing();
+            String adminTokenEnv = config.server().adminTokenEnv();
+            AuditTrail audit = new AuditTrail(store.auditLog(), jdbc, Clock.systemUTC(), instanceId());
+            // On the calling thread, before any event loop serves: start-up may block.
+            audit.configLoaded(config, store.vendor(), config.server().adminToken(env).isPresent());
             TransparencyLog transparency = openTransparencyLog(store, Path.of(config.store().dataDir()));
             // Gateways sharing a store share its log: take in the others' entries every few seconds.
             vertx.setPeriodic(TRANSPARENCY_SYNC_MS, id -> jdbc.executeBlocking(() -> {
@@ -187,7 +197,7 @@ public final class Gateway implements AutoCloseable {
                                     Clock.systemUTC())),
                     attestation.reattestIntervalMs(),
                     (name, node) -> jdbc.executeBlocking(() -> transparency.append(LogEntries.node(name, node)), false)
-                            .mapEmpty());
+                            .mapEmpty(), audit);
             // Request bodies and whole upstream answers held at once share half the heap (see MemoryBudget).
             MemoryBudget bodies = config.server().bodyMemoryBytes() > 0 ? MemoryBudget.of(config.server().bodyMemoryBytes())
                     : MemoryBudget.ofHeap(MemoryBudget.DEFAULT_HEAP_SHARE);
@@ -218,17 +228,38 @@ public final class Gateway implements AutoCloseable {
             }
             BatchApi batchApi = new BatchApi(batches == null ? null : batches.apiParts(), authenticator, meter, jsonWriter,
                     new ObjectMapper(json));
-            String adminTokenEnv = config.server().adminTokenEnv();
             AdminApi admin = new AdminApi(Optional.ofNullable(env.get(adminTokenEnv)), adminTokenEnv, store.apiKeys(), jdbc,
                     authenticator, json);
+            // Nodes that join by attestation (docs/network.md): registrations in the store, followed by every instance.
+            NodeNetwork network = new NodeNetwork(vertx, jdbc, store.nodeNetwork(), nodes, catalog, clients,
+                    nodeCredentials(Path.of(config.store().dataDir())), Clock.systemUTC(),
+                    new NodeNetwork.OperatorActions() {
+                        @Override
+                        public void tokenIssued(String tokenId, java.util.List<String> models, String label) {
+                            audit.joinTokenIssued(tokenId, models, label);
+                        }
+
+                        @Override
+                        public void tokenRevoked(String tokenId) {
+                            audit.joinTokenRevoked(tokenId);
+                        }
+
+                        @Override
+                        public void nodeBanned(String registrationId, String tokenId) {
+                            audit.nodeBanned(registrationId, tokenId);
+                        }
+                    });
             ApiServer api = new ApiServer(new ApiServer.Parts(catalog, authenticator, inspector, planner, refusal, limits,
                     relay, meter, new ModelListWriter(jsonWriter), new UsageReport(jsonWriter), store.ledger(), admin,
                     metrics, jdbc, config.server().maxBodyBytes(), bodies, nodes, batchApi, readiness,
-                    new TransparencyApi(transparency, jsonWriter)));
+                    new TransparencyApi(transparency, jsonWriter),
+                    new NodeNetworkApi(network, nodes, admin, jsonWriter), new AuditApi(store.auditLog(), jdbc, jsonWriter),
+                    new PrivacyApi(jsonWriter, config.store())));
             try {
                 // Admit nodes before taking traffic, so the first requests find them; a node that is down is retried
                 // on the schedule.
                 nodes.start().await(20, TimeUnit.SECONDS);
+                network.start().await(20, TimeUnit.SECONDS);
             } catch (Exception e) {
                 LOG.warn("first node attestation round did not finish in time: {}", e.getClass().getSimpleName());
             }
@@ -265,8 +296,19 @@ public final class Gateway implements AutoCloseable {
             Duration retention = Duration.ofDays(config.store().retentionDays());
             Runnable purge = () -> jdbc.executeBlocking(() -> RetentionPurger.purge(store, retention, Clock.systemUTC()), false)
                     .onFailure(t -> LOG.warn("retention purge failed: {}", t.getClass().getName()));
+            int auditDays = config.store().auditRetentionDays();
+            Runnable auditPurge = () -> {
+                if (auditDays > 0) {
+                    audit.purge(Duration.ofDays(auditDays))
+                            .onFailure(t -> LOG.warn("audit log purge failed: {}", t.getClass().getName()));
+                }
+            };
             purge.run();
-            vertx.setPeriodic(PURGE_INTERVAL.toMillis(), id -> purge.run());
+            auditPurge.run();
+            vertx.setPeriodic(PURGE_INTERVAL.toMillis(), id -> {
+                purge.run();
+                auditPurge.run();
+            });
             if (batches != null) {
                 batches.start(vertx, jdbc);
             }
@@ -300,6 +342,13 @@ public final class Gateway implements AutoCloseable {
             throw new IllegalStateException("the transparency log key could not be read or made in " + dataDir + ": "
                     + e.getMessage(), e);
         }
+    }
+
+    /** A random id for this gateway run, naming it in the audit log (several instances may share one store). */
+    private static String instanceId() {
+        byte[] random = new byte[6];
+        new java.security.SecureRandom().nextBytes(random);
+        return "gw_" + java.util.HexFormat.of().formatHex(random);
     }
 
     /** The port the gateway listens on. */
@@ -449,6 +498,15 @@ public final class Gateway implements AutoCloseable {
         }
     }
 
+    private static NodeCredentials nodeCredentials(Path dataDir) {
+        try {
+            return NodeCredentials.load(dataDir);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("the node credential key could not be read or made in " + dataDir + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
     private static GpuCollateral gpuCollateral(AttestationConfig attestation) {
         if (attestation.gpuCollateralDir() == null) {
             return GpuCollateral.none();
@@ -461,15 +519,18 @@ public final class Gateway implements AutoCloseable {
         }
     }
 
-    /** NVIDIA's default GPU policy (RIMs and OCSP required) narrowed to the configured architectures. */
+    /**
+     * NVIDIA's default GPU policy (RIMs and OCSP required) narrowed to the configured architectures and minimum
+     * versions.
+     */
     private static GpuPolicy gpuPolicy(AttestationConfig attestation) {
-        if (attestation.allowedGpuArchitectures().isEmpty()) {
-            return GpuPolicy.DEFAULT;
+        GpuPolicy policy = GpuPolicy.DEFAULT;
+        if (!attestation.allowedGpuArchitectures().isEmpty()) {
+            java.util.EnumSet<GpuArchitecture> allowed = java.util.EnumSet.noneOf(GpuArchitecture.class);
+            attestation.allowedGpuArchitectures().forEach(a -> allowed.add(GpuArchitecture.parse(a)));
+            policy = new GpuPolicy(allowed, policy.requireRims(), policy.acceptUncheckedRevocation(), policy.ocspMaxAge());
         }
-        java.util.EnumSet<GpuArchitecture> allowed = java.util.EnumSet.noneOf(GpuArchitecture.class);
-        attestation.allowedGpuArchitectures().forEach(a -> allowed.add(GpuArchitecture.parse(a)));
-        return new GpuPolicy(allowed, GpuPolicy.DEFAULT.requireRims(), GpuPolicy.DEFAULT.acceptUncheckedRevocation(),
-                GpuPolicy.DEFAULT.ocspMaxAge());
+        return policy.withMinimumVersions(attestation.minGpuDriverVersion(), attestation.minGpuVbiosVersion());
     }
 
     private static int freePort(String host) {

@@ -57,18 +57,29 @@ final class CompatProcess implements AutoCloseable {
 
     /** Starts {@code java -jar veil.jar args...}. */
     static CompatProcess start(Path workDir, String... args) throws IOException {
+        return start(workDir, java.util.Map.of(), args);
+    }
+
+    /** Starts {@code java -jar veil.jar args...} with {@code env} added to the environment. */
+    static CompatProcess start(Path workDir, java.util.Map<String, String> env, String... args) throws IOException {
         List<String> command = new ArrayList<>(List.of(java(), "-XX:TieredStopAtLevel=1", "-jar", jar().toString()));
         command.addAll(List.of(args));
         Path err = Files.createTempFile(workDir, "stderr", ".txt");
         ProcessBuilder builder = new ProcessBuilder(command).directory(workDir.toFile()).redirectErrorStream(false)
                 .redirectError(err.toFile()).redirectInput(ProcessBuilder.Redirect.PIPE);
         builder.environment().remove("VEIL_ADMIN_TOKEN");
+        builder.environment().putAll(env);
         return new CompatProcess(builder.start(), err);
     }
 
     /** Runs {@code java -jar veil.jar args...} to its end, within {@code timeout}. */
     static Result run(Path workDir, Duration timeout, String... args) throws Exception {
-        try (CompatProcess p = start(workDir, args)) {
+        return run(workDir, timeout, java.util.Map.of(), args);
+    }
+
+    /** As {@link #run(Path, Duration, String...)} with {@code env} added to the environment. */
+    static Result run(Path workDir, Duration timeout, java.util.Map<String, String> env, String... args) throws Exception {
+        try (CompatProcess p = start(workDir, env, args)) {
             if (!p.process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 throw new AssertionError("veil " + String.join(" ", args) + " did not finish within " + timeout
                         + "; stdout so far:\n" + p.stdout());

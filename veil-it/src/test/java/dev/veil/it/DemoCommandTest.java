@@ -261,6 +261,10 @@ class DemoCommandTest {
         assertThat(e2ee.path("privacy").path("mode").asText()).isEqualTo("e2ee");
         assertThat(e2ee.path("description").asText()).contains("SIMULATED");
         assertThat(e2ee.path("privacy").path("routes").path(0).path("policy").path("tee").asText()).isEqualTo("simulated");
+        // Venice's model_spec fields, for clients written against Venice's API.
+        assertThat(e2ee.path("model_spec").path("privacy").asText()).isEqualTo("private");
+        assertThat(e2ee.path("model_spec").path("capabilities").path("supportsE2EE").asBoolean()).isTrue();
+        assertThat(e2ee.path("model_spec").path("capabilities").path("supportsTeeAttestation").asBoolean()).isTrue();
         for (JsonNode model : data) {
             String id = model.path("id").asText();
             assertThat(model.path("object").asText()).isEqualTo("model");
@@ -277,6 +281,11 @@ class DemoCommandTest {
         assertThat(chat.path("description").asText()).contains("not a real model");
         // The weakest of its routes: a request may land on any of them unless its policy says otherwise.
         assertThat(chat.path("privacy").path("mode").asText()).isEqualTo("anonymized");
+        assertThat(chat.path("model_spec").path("privacy").asText()).isEqualTo("anonymized");
+        assertThat(chat.path("model_spec").path("capabilities").path("supportsE2EE").asBoolean()).isFalse();
+        assertThat(chat.path("model_spec").path("capabilities").path("supportsTeeAttestation").asBoolean()).isFalse();
+        assertThat(chat.path("endpoints").isArray()).isTrue();
+        assertThat(chat.path("endpoints").toString()).contains("/v1/chat/completions");
         List<String> modes = new ArrayList<>();
         chat.path("privacy").path("routes").forEach(r -> modes.add(r.path("route").asText() + ":" + r.path("mode").asText()));
         assertThat(modes).containsExactly("demo-anonymized:anonymized", "demo-private:private", "demo-tee-simulated:tee");
@@ -313,6 +322,33 @@ class DemoCommandTest {
                 norm += f * f;
             }
             assertThat(norm).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-3));
+        } finally {
+            client.close();
+        }
+    }
+
+    @Test
+    void theOpenAiSdksResponsesApiWorksAgainstTheDemoWithAPolicy() {
+        com.openai.client.OpenAIClient client = com.openai.client.okhttp.OpenAIOkHttpClient.builder()
+                .baseUrl(origin + "/v1").apiKey(key).maxRetries(0).timeout(Duration.ofSeconds(15)).build();
+        try {
+            com.openai.models.responses.ResponseCreateParams params = com.openai.models.responses.ResponseCreateParams
+                    .builder().model("veil-demo-chat").input("Hello").maxOutputTokens(6L)
+                    .putAdditionalBodyProperty("privacy", com.openai.core.JsonValue.from(java.util.Map.of("min_mode", "tee")))
+                    .build();
+            var raw = client.responses().withRawResponse().create(params);
+            assertThat(raw.headers().values("x-veil-route")).containsExactly("demo-tee-simulated");
+            assertThat(raw.parse().usage().orElseThrow().outputTokens()).isEqualTo(6);
+            StringBuilder text = new StringBuilder();
+            boolean[] ended = new boolean[1];
+            try (var stream = client.responses().createStreaming(params)) {
+                stream.stream().forEach(event -> {
+                    event.outputTextDelta().ifPresent(d -> text.append(d.delta()));
+                    ended[0] |= event.isIncomplete() || event.isCompleted();
+                });
+            }
+            assertThat(text.toString()).isNotBlank();
+            assertThat(ended[0]).as("the stream ended with its terminal event").isTrue();
         } finally {
             client.close();
         }

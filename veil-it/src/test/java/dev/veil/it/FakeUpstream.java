@@ -155,6 +155,7 @@ public final class FakeUpstream implements AutoCloseable {
 
     public void reset() {
         custom = null;
+        extraEventType = null;
         requests.clear();
         mode = Mode.OK;
         gapMillis = 5;
@@ -192,6 +193,10 @@ public final class FakeUpstream implements AutoCloseable {
             return;
         }
         String model = req.path("model").asText();
+        if (path.endsWith("/responses")) {
+            FakeResponses.answer(vertx, this, req, response, mode, gapMillis);
+            return;
+        }
         if (path.endsWith("/embeddings")) {
             ObjectNode out = MAPPER.createObjectNode().put("object", "list").put("model", model);
             int n = req.path("input").isArray() ? req.path("input").size() : 1;
@@ -311,6 +316,28 @@ public final class FakeUpstream implements AutoCloseable {
             text = content.isTextual() ? content.asText() : content.path(0).path("text").asText(text);
         }
         return text;
+    }
+
+    /** A stream the fake started (for {@link FakeResponses}). */
+    void streamStarted(HttpServerResponse response) {
+        streamsStarted.incrementAndGet();
+        response.closeHandler(v -> {
+            if (!response.ended()) {
+                streamsCutByClient.incrementAndGet();
+            }
+        });
+    }
+
+    private volatile String extraEventType;
+
+    /** Adds an event of {@code type} (one no client knows) to every Responses stream, after its first delta. */
+    public FakeUpstream extraEventType(String type) {
+        this.extraEventType = type;
+        return this;
+    }
+
+    String extraEventType() {
+        return extraEventType;
     }
 
     private static Map<String, List<String>> copy(MultiMap headers) {

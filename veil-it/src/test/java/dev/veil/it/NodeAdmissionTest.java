@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.veil.gateway.Gateway;
+import dev.veil.store.AuditEntry;
+import java.time.Duration;
+import java.util.List;
 import dev.veil.gateway.config.ConfigLoader;
 import dev.veil.node.NodeSettings;
 import dev.veil.node.VeilNode;
@@ -102,6 +105,20 @@ class NodeAdmissionTest {
                 HttpResponse<String> dropped = post(gateway, key, CHAT);
                 assertThat(dropped.statusCode()).isEqualTo(503);
                 assertThat(dropped.body()).contains("node_not_attested");
+
+                // Both are in the audit log, with the node's verified identity and without any request content.
+                Eventually.await(Duration.ofSeconds(5), "node.dropped in the audit log", () -> gateway.store().auditLog()
+                        .page(0, 100).stream().anyMatch(e -> e.action().equals("node.dropped")));
+                List<AuditEntry> audit = gateway.store().auditLog().page(0, 100);
+                AuditEntry admitted = audit.stream().filter(e -> e.action().equals("node.admitted")).findFirst()
+                        .orElseThrow();
+                assertThat(admitted.subject()).isEqualTo("n1");
+                assertThat(admitted.actor()).isEqualTo("gateway");
+                assertThat(admitted.details()).containsEntry("format", "simulated").containsEntry("simulated", "true")
+                        .containsEntry("node_key_id", evidence.nodeKeyId());
+                assertThat(audit.stream().filter(e -> e.action().equals("node.dropped")).findFirst().orElseThrow()
+                        .subject()).isEqualTo("n1");
+                assertThat(gateway.store().auditLog().verify().intact()).isTrue();
             } finally {
                 gateway.close();
                 node.close();

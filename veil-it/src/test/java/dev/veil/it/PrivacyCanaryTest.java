@@ -46,11 +46,17 @@ class PrivacyCanaryTest {
         Path log = work.resolve("gateway.log");
         int port = GatewayProcess.freePort();
         String metrics;
+        String auditExport;
         // Limits are counted in a real Redis, as with several instances: it must hold no content either.
         try (FakeUpstream upstream = FakeUpstream.start(); RedisServer redis = RedisServer.start(work.resolve("redis"))) {
             this.redis = redis;
-            String yaml = withProviderAttestation(GatewayFixture.yaml(upstream.baseUrl(), dataDir, 1_500)
-                    .replace("port: 0", "port: " + port), upstream) + "redis:\n  url: " + redis.url() + "\n";
+            String yaml = withProviderAttestation(GatewayFixture.yaml(upstream.baseUrl(), dataDir, 1_500, "    apis: [chat, responses]\n")
+                    .replace("port: 0", "port: " + port)
+                    .replace("  - name: nowhere\n", "  - name: fake-chat-only\n    base_url: " + upstream.baseUrl()
+                            + "\n  - name: nowhere\n")
+                    .replace("models:\n", "models:\n  - id: test-translated\n    routes:\n      - name: translated\n"
+                            + "        upstream: fake-chat-only\n        model: upstream-chat\n"), upstream)
+                    + "redis:\n  url: " + redis.url() + "\n";
             Path config = Files.writeString(work.resolve("veil.yaml"), yaml);
             Map<String, String> env = Map.of("VEIL_LOG_LEVEL", "TRACE", "FAKE_UPSTREAM_KEY", GatewayFixture.UPSTREAM_SECRET,
                     "VEIL_ADMIN_TOKEN", GatewayFixture.ADMIN_TOKEN);
@@ -61,6 +67,7 @@ class PrivacyCanaryTest {
                 String key = createKey(origin);
 
                 exerciseEveryPath(origin, key, upstream);
+                auditExport = auditLogAfterAdminActions(origin, key);
                 metrics = send(HttpRequest.newBuilder(URI.create(origin + "/metrics")).GET()).body();
                 assertThat(gateway.stop()).as("graceful stop").isIn(0, 143);
             }
@@ -80,6 +87,7 @@ class PrivacyCanaryTest {
         assertThat(scanner.filesContaining(dataDir)).as("files in the data directory holding the canary").isEmpty();
         assertThat(scanner.filesContaining(tmpDir)).as("temp files holding the canary").isEmpty();
         assertThat(scanner.contains(metrics)).as("canary in /metrics").isFalse();
+        assertThat(scanner.contains(auditExport)).as("canary in the audit log's export").isFalse();
         // Positive control: the limited key was counted in Redis, under a hash of its id only.
         assertThat(redisKeys).isNotEmpty()
                 .allMatch(k -> k.matches("veil:limits:\\{[0-9a-f]{32}\\}:(requests|tokens|inflight|spend)"));
@@ -224,6 +232,81 @@ class PrivacyCanaryTest {
         abortMidStream(origin, key, chat + ",\"stream\":true}");
         upstream.mode(FakeUpstream.Mode.OK).gapMillis(5).extraChunks(0);
         expect(post(origin, key, "/v1/chat/completions", "{\"model\":\"test-unreachable\",\"messages\":[{\"role\":\"user\",\"content\":\"" + canary + "\"}]}"), 502);
+        exerciseResponses(origin, key, upstream);
+    }
+
+    /** {@code POST /v1/responses} and its refusals: every path of the Responses API carries the canary. */
+    private void exerciseResponses(String origin, String key, FakeUpstream upstream) throws Exception {
+        String input = "{\"model\":\"test-chat\",\"user\":\"" + canary + "\",\"safety_identifier\":\"" + canary
+                + "\",\"prompt_cache_key\":\"" + canary + "\",\"metadata\":{\"k\":\"" + canary + "\"},\"instructions\":\""
+                + canary + "\",\"input\":[{\"role\":\"user\",\"content\":\"" + canary + "\"}]";
+        expect(post(origin, key, "/v1/responses", input + "}"), 200);
+        expect(post(origin, key, "/v1/responses", input + ",\"stream\":true}"), 200);
+        expect(post(origin, key, "/v1/responses", input + ",\"stream\":true,\"tools\":[{\"type\":\"function\",\"name\":\"f"
+                + "\",\"description\":\"" + canary + "\",\"parameters\":{\"type\":\"object\"}}]}"), 200);
+        upstream.mode(FakeUpstream.Mode.NO_USAGE);
+        expect(post(origin, key, "/v1/responses", input + "}"), 200);
+        expect(post(origin, key, "/v1/responses", input + ",\"stream\":true}"), 200);
+        upstream.mode(FakeUpstream.Mode.END_WITHOUT_DONE);
+        expect(post(origin, key, "/v1/responses", input + ",\"stream\":true}"), 200);
+        upstream.mode(FakeUpstream.Mode.RESET_MID_STREAM);
+        expect(post(origin, key, "/v1/responses", input + ",\"stream\":true}"), 200);
+        upstream.mode(FakeUpstream.Mode.OK).extraEventType("response." + canary.toLowerCase());
+        expect(post(origin, key, "/v1/responses", input + ",\"stream\":true}"), 200);
+        upstream.reset();
+        upstream.error(400, "{\"error\":{\"message\":\"bad " + canary + "\",\"type\":\"invalid_request_error\",\"param\":null,\"code\":null}}");
+        expect(post(origin, key, "/v1/responses", input + "}"), 400);
+        upstream.error(500, "{\"error\":{\"message\":\"boom " + canary + "\"}}");
+        expect(post(origin, key, "/v1/responses", input + ",\"stream\":true}"), 502);
+        upstream.mode(FakeUpstream.Mode.OK);
+        // Refusals: state Veil does not keep, stored responses, policy, a model that speaks only chat, bad input.
+        expect(post(origin, key, "/v1/responses", input + ",\"previous_response_id\":\"" + canary + "\"}"), 400);
+        expect(post(origin, key, "/v1/responses", input + ",\"conversation\":\"" + canary + "\"}"), 400);
+        expect(send(HttpRequest.newBuilder(URI.create(origin + "/v1/responses/" + canary))
+                .header("authorization", "Bearer " + key).GET()), 400);
+        expect(post(origin, key, "/v1/responses", input + ",\"privacy\":{\"routes_allow\":[\"" + canary + "\"]}}"), 403);
+        expect(post(origin, key, "/v1/responses", "{\"model\":\"test-unreachable\",\"include\":[\"x\"],\"input\":\""
+                + canary + "\"}"), 400);
+        expect(post(origin, key, "/v1/responses", "{\"model\":\"test-unreachable\",\"tools\":[{\"type\":\""
+                + canary.toLowerCase() + "\"}],\"input\":\"" + canary + "\"}"), 400);
+        // Translated for an upstream that speaks only chat completions (the same fake, declared chat-only).
+        String translated = input.replace("\"test-chat\"", "\"test-translated\"");
+        expect(post(origin, key, "/v1/responses", translated + "}"), 200);
+        expect(post(origin, key, "/v1/responses", translated + ",\"stream\":true}"), 200);
+        expect(post(origin, key, "/v1/responses", translated + ",\"stream\":true,\"tools\":[{\"type\":\"function\","
+                + "\"name\":\"f\",\"description\":\"" + canary + "\",\"parameters\":{\"type\":\"object\"}}]}"), 200);
+        upstream.mode(FakeUpstream.Mode.NO_USAGE);
+        expect(post(origin, key, "/v1/responses", translated + ",\"stream\":true}"), 200);
+        upstream.mode(FakeUpstream.Mode.END_WITHOUT_DONE);
+        expect(post(origin, key, "/v1/responses", translated + ",\"stream\":true}"), 200);
+        upstream.mode(FakeUpstream.Mode.OK);
+        expect(post(origin, key, "/v1/responses", "{\"model\":\"test-chat\",\"messages\":[\"" + canary + "\"]}"), 400);
+        expect(post(origin, key, "/v1/responses", "{\"model\":\"test-chat\",\"input\":{\"x\":\"" + canary + "\"}}"), 400);
+    }
+
+    /**
+     * Admin actions on keys that carried the canary in their requests, and paging refused around the canary: the
+     * audit log gets entries (positive control) and its export is returned for the final scan.
+     */
+    private String auditLogAfterAdminActions(String origin, String key) throws Exception {
+        String keyId = keyIdOf(origin, key);
+        expect(send(HttpRequest.newBuilder(URI.create(origin + "/admin/keys/" + keyId))
+                .header("authorization", "Bearer " + GatewayFixture.ADMIN_TOKEN)
+                .method("PATCH", HttpRequest.BodyPublishers.ofString("{\"preset\":\"internal\"}"))), 200);
+        expect(send(HttpRequest.newBuilder(URI.create(origin + "/admin/keys/" + keyId))
+                .header("authorization", "Bearer " + GatewayFixture.ADMIN_TOKEN).DELETE()), 200);
+        expect(send(HttpRequest.newBuilder(URI.create(origin + "/v1/admin/audit?after=" + canary))
+                .header("authorization", "Bearer " + GatewayFixture.ADMIN_TOKEN).GET()), 400);
+        expect(send(HttpRequest.newBuilder(URI.create(origin + "/v1/admin/audit?limit=" + canary))
+                .header("authorization", "Bearer " + GatewayFixture.ADMIN_TOKEN).GET()), 400);
+        expect(send(HttpRequest.newBuilder(URI.create(origin + "/v1/admin/audit")).header("authorization", "Bearer " + canary)
+                .GET()), 401);
+        HttpResponse<String> export = send(HttpRequest.newBuilder(URI.create(origin + "/v1/admin/audit?limit=1000"))
+                .header("authorization", "Bearer " + GatewayFixture.ADMIN_TOKEN).GET());
+        expect(export, 200);
+        assertThat(export.body()).as("positive control: the admin actions are in the audit log")
+                .contains("\"key.created\"", "\"key.policy_changed\"", "\"key.revoked\"", "\"config.loaded\"");
+        return export.body();
     }
 
     private String createKey(String origin) {

@@ -38,7 +38,7 @@ final class NodeServer implements Handler<HttpServerRequest> {
     private static final Pattern NONCE = Pattern.compile("[0-9a-fA-F]{64}");
 
     private final Vertx vertx;
-    private final byte[] gatewayToken;
+    private final GatewayCredentials gateways;
     private final KeyRing keys;
     private final Runnable rotated;
     private final SigningKey signingKey;
@@ -57,9 +57,9 @@ final class NodeServer implements Handler<HttpServerRequest> {
      */
     NodeServer(Vertx vertx, KeyRing keys, Runnable rotated, SigningKey signingKey, EvidenceSource evidence,
                GpuEvidenceSource gpus, Map<String, String> models, EngineRelay relay, ObjectMapper json, long maxBodyBytes,
-               NodeDeclaration.Signed declaration, String gatewayToken) {
+               NodeDeclaration.Signed declaration, GatewayCredentials gateways) {
         this.vertx = vertx;
-        this.gatewayToken = gatewayToken == null ? null : gatewayToken.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        this.gateways = gateways;
         this.keys = keys;
         this.rotated = rotated;
         this.signingKey = signingKey;
@@ -77,7 +77,8 @@ final class NodeServer implements Handler<HttpServerRequest> {
         NodeExchange exchange = new NodeExchange(request);
         request.response().putHeader("x-request-id", exchange.requestId());
         try {
-            if (gatewayToken != null && !"/health".equals(exchange.path()) && !fromGateway(request)) {
+            if (gateways.required() && !"/health".equals(exchange.path())
+                    && !gateways.accepts(request.getHeader("authorization"))) {
                 // No work for a caller without the gateway's credential: no evidence, no decryption, no engine call;
                 // the connection is closed after the answer, so an unread body is never read.
                 if (request.version() != io.vertx.core.http.HttpVersion.HTTP_2) {
@@ -95,14 +96,16 @@ final class NodeServer implements Handler<HttpServerRequest> {
 
     private void dispatch(NodeExchange exchange) {
         HttpMethod method = exchange.request().method();
-        switch (exchange.path()) {
-            case "/v1/chat/completions", "/v1/completions", "/v1/embeddings" -> {
-                if (method == HttpMethod.POST) {
-                    inference(exchange);
-                } else {
-                    methodNotAllowed(exchange, "POST");
-                }
+        dev.veil.protocol.api.Endpoint endpoint = dev.veil.protocol.api.Endpoint.byPath(exchange.path());
+        if (endpoint != null && endpoint.e2ee()) {
+            if (method == HttpMethod.POST) {
+                inference(exchange);
+            } else {
+                methodNotAllowed(exchange, "POST");
             }
+            return;
+        }
+        switch (exchange.path()) {
             case "/v1/attestation" -> {
                 if (method == HttpMethod.GET) {
                     attestation(exchange);
@@ -118,7 +121,8 @@ final class NodeServer implements Handler<HttpServerRequest> {
                 }
             }
             default -> Replies.error(exchange, new OpenAiError(404, "Unknown path. A Veil node serves "
-                    + "/v1/chat/completions, /v1/completions, /v1/embeddings (e2ee only), /v1/attestation and /health.",
+                    + dev.veil.protocol.api.Endpoint.paths(dev.veil.protocol.api.Endpoint::e2ee)
+                    + " (e2ee only), /v1/attestation and /health.",
                     OpenAiError.INVALID_REQUEST, null, "unknown_url"));
         }
     }
@@ -274,16 +278,6 @@ final class NodeServer implements Handler<HttpServerRequest> {
         } catch (JsonProcessingException e) {
             fail(exchange, e);
         }
-    }
-
-    /** Whether the request carries the gateway's token; compared in constant time. */
-    private boolean fromGateway(HttpServerRequest request) {
-        String header = request.getHeader("authorization");
-        if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
-            return false;
-        }
-        return java.security.MessageDigest.isEqual(gatewayToken,
-                header.substring(7).trim().getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 
     private void methodNotAllowed(NodeExchange exchange, String allowed) {

@@ -52,4 +52,28 @@ public record OpenAiError(int httpStatus, String message, String type, String pa
         }
         return out.toByteArray();
     }
+
+    /**
+     * Serialises to the Responses API's stream error event ({@code event: error} and its data line, ending the event):
+     * {@code {"type":"error","code":...,"message":...,"param":...,"sequence_number":n}}.
+     *
+     * @param sequenceNumber the event's place in its stream (the number of events before it)
+     */
+    public byte[] toResponsesStreamEvent(long sequenceNumber) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(200);
+        out.writeBytes("event: error\ndata: ".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        try (JsonGenerator g = JSON.createGenerator(out)) {
+            g.writeStartObject();
+            g.writeStringField("type", "error");
+            g.writeStringField("code", code);
+            g.writeStringField("message", message);
+            g.writeStringField("param", param);
+            g.writeNumberField("sequence_number", sequenceNumber);
+            g.writeEndObject();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        out.writeBytes("\n\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        return out.toByteArray();
+    }
 }

@@ -13,27 +13,39 @@ import java.util.Objects;
 import java.util.Optional;
 import javax.sql.DataSource;
 
-/** The {@code api_keys} table. Blocking JDBC; run on a worker pool. */
+/**
+ * The {@code api_keys} table. Blocking JDBC; run on a worker pool. Every creation, revocation and policy change is
+ * written to the audit log in the same transaction, so the change and its record commit together or not at all.
+ */
 public final class ApiKeyRepository {
 
     private static final String COLUMNS = "id, name, secret_hash, secret_hint, created_at, revoked_at, policy";
 
     private final DataSource dataSource;
+    private final AuditLogRepository audit;
 
-    ApiKeyRepository(DataSource dataSource) {
+    ApiKeyRepository(DataSource dataSource, AuditLogRepository audit) {
         this.dataSource = dataSource;
+        this.audit = audit;
+    }
+
+    /** Stores a key, audited as done by {@link AuditActor#STORE}. */
+    public void insert(ApiKeyRecord key) {
+        insert(key, AuditActor.STORE);
     }
 
     /**
-     * Stores a key.
+     * Stores a key and records {@code key.created} (its id, name and policy; never its secret or hash) for
+     * {@code actor}.
      *
      * @throws StoreException when the id or hash already exists ({@link StoreException#constraintViolation()}) or the
      *                        database fails
      */
-    public void insert(ApiKeyRecord key) {
+    public void insert(ApiKeyRecord key, AuditActor actor) {
         Objects.requireNonNull(key, "key");
+        Objects.requireNonNull(actor, "actor");
         // Not counted in key_changes: no instance can have cached anything for a secret that did not exist yet.
-        Jdbc.withConnection(dataSource, "insert api key " + key.id(), connection -> {
+        Jdbc.inWriteTransaction(dataSource, audit.sqlite(), "insert api key " + key.id(), connection -> {
             try (PreparedStatement statement = connection.prepareStatement(
                     "INSERT INTO api_keys (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?)")) {
                 statement.setString(1, key.id());
@@ -44,8 +56,10 @@ public final class ApiKeyRepository {
                 Jdbc.setNullableLong(statement, 6, key.revokedAt() == null ? null : Jdbc.millis(key.revokedAt()));
                 setPolicy(statement, 7, key.policy());
                 statement.executeUpdate();
-                return null;
             }
+            audit.append(connection, AuditEvent.of(actor, AuditAction.KEY_CREATED, key.id(), "name", key.name(),
+                    "policy", KeyPolicyJson.write(key.policy())), key.createdAt());
+            return null;
         });
     }
 
@@ -80,41 +94,70 @@ public final class ApiKeyRepository {
         });
     }
 
-    /**
-     * Revokes a key. The row is kept as a record of the key having existed.
-     *
-     * @return true if the key was active and is now revoked; false if it is unknown or was already revoked
-     */
+    /** Revokes a key, audited as done by {@link AuditActor#STORE}; see {@link #revoke(String, Instant, AuditActor)}. */
     public boolean revoke(String id, Instant at) {
+        return revoke(id, at, AuditActor.STORE);
+    }
+
+    /**
+     * Revokes a key and records {@code key.revoked} for {@code actor}. The row is kept as a record of the key having
+     * existed.
+     *
+     * @return true if the key was active and is now revoked; false if it is unknown or was already revoked (nothing is
+     *         recorded then)
+     */
+    public boolean revoke(String id, Instant at, AuditActor actor) {
         Objects.requireNonNull(id, "id");
         Objects.requireNonNull(at, "at");
-        return Jdbc.inTransaction(dataSource, "revoke api key " + id, connection -> {
+        Objects.requireNonNull(actor, "actor");
+        return Jdbc.inWriteTransaction(dataSource, audit.sqlite(), "revoke api key " + id, connection -> {
             // The IS NULL guard makes revocation idempotent and keeps the first revocation time.
             try (PreparedStatement statement = connection.prepareStatement(
                     "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")) {
                 statement.setLong(1, Jdbc.millis(at));
                 statement.setString(2, id);
-                return statement.executeUpdate() == 1 && countChange(connection);
+                if (statement.executeUpdate() != 1) {
+                    return false;
+                }
             }
+            countChange(connection);
+            audit.append(connection, AuditEvent.of(actor, AuditAction.KEY_REVOKED, id), at);
+            return true;
         });
     }
 
     /**
-     * Replaces the policy of an active key. Every gateway on this store sees the change within a second: it moves the
+     * Replaces the policy of an active key, audited as done by {@link AuditActor#STORE}. Every gateway on this store
+     * sees the change within a second: it moves the
      * {@link #changeVersion()} they poll.
      *
      * @return true if the key is active and now has {@code policy}; false if it is unknown or revoked
      */
     public boolean updatePolicy(String id, KeyPolicy policy) {
+        return updatePolicy(id, policy, AuditActor.STORE);
+    }
+
+    /**
+     * Replaces the policy of an active key and records {@code key.policy_changed} with the new policy for
+     * {@code actor}; see {@link #updatePolicy(String, KeyPolicy)}.
+     */
+    public boolean updatePolicy(String id, KeyPolicy policy, AuditActor actor) {
         Objects.requireNonNull(id, "id");
         Objects.requireNonNull(policy, "policy");
-        return Jdbc.inTransaction(dataSource, "update policy of api key " + id, connection -> {
+        Objects.requireNonNull(actor, "actor");
+        return Jdbc.inWriteTransaction(dataSource, audit.sqlite(), "update policy of api key " + id, connection -> {
             try (PreparedStatement statement = connection.prepareStatement(
                     "UPDATE api_keys SET policy = ? WHERE id = ? AND revoked_at IS NULL")) {
                 setPolicy(statement, 1, policy);
                 statement.setString(2, id);
-                return statement.executeUpdate() == 1 && countChange(connection);
+                if (statement.executeUpdate() != 1) {
+                    return false;
+                }
             }
+            countChange(connection);
+            audit.append(connection, AuditEvent.of(actor, AuditAction.KEY_POLICY_CHANGED, id,
+                    "policy", KeyPolicyJson.write(policy)), Instant.now());
+            return true;
         });
     }
 

@@ -50,6 +50,44 @@ final class Jdbc {
         }
     }
 
+    /**
+     * Runs {@code work} in one write transaction that other processes on the same database cannot interleave with: on
+     * SQLite it starts with {@code BEGIN IMMEDIATE}, taking the database's write lock at once (a deferred transaction
+     * that reads first may fail to upgrade its lock when another process wrote meanwhile); on PostgreSQL it is an
+     * ordinary transaction, and {@code work} locks the rows it must serialise on ({@code SELECT ... FOR UPDATE}).
+     */
+    static <T> T inWriteTransaction(DataSource dataSource, boolean sqlite, String operation, ConnectionWork<T> work) {
+        if (!sqlite) {
+            return inTransaction(dataSource, operation, work);
+        }
+        return withConnection(dataSource, operation, connection -> {
+            // sqlite-jdbc begins a deferred transaction on setAutoCommit(false); statements in auto-commit mode are
+            // passed through, so the immediate transaction is begun and ended by hand.
+            if (!connection.getAutoCommit()) {
+                throw new SQLException("a write transaction cannot start inside another transaction");
+            }
+            execute(connection, "BEGIN IMMEDIATE");
+            try {
+                T result = work.apply(connection);
+                execute(connection, "COMMIT");
+                return result;
+            } catch (SQLException | RuntimeException | Error e) {
+                try {
+                    execute(connection, "ROLLBACK");
+                } catch (SQLException rollbackFailure) {
+                    e.addSuppressed(new SQLException("rollback failed", rollbackFailure.getSQLState()));
+                }
+                throw e;
+            }
+        });
+    }
+
+    private static void execute(Connection connection, String sql) throws SQLException {
+        try (java.sql.Statement statement = connection.createStatement()) {
+            statement.execute(sql);
+        }
+    }
+
     private static void rollbackQuietly(Connection connection, Throwable primary) {
         try {
             connection.rollback();

@@ -29,6 +29,14 @@ public final class RequestLogRepository {
      * among other keys' rows to the second. Rows with coarse time get a random negative rowid instead: their position
      * in the table says nothing, and rows kept in full keep appending after the largest (positive) rowid.
      */
+    /**
+     * Full rows on SQLite: after the largest positive rowid, named explicitly. Left to SQLite, a row gets the largest
+     * rowid plus one, which is negative while only coarse rows are in the table, and the full rows would then sit
+     * among them.
+     */
+    private static final String INSERT_APPENDED_SQLITE = "INSERT INTO request_log (rowid, " + COLUMNS + ") VALUES "
+            + "((SELECT COALESCE(MAX(rowid), 0) + 1 FROM request_log WHERE rowid > 0), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+            + " ?, ?, ?, ?)";
     private static final String INSERT_UNORDERED_SQLITE =
             "INSERT INTO request_log (rowid, " + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
@@ -60,7 +68,7 @@ public final class RequestLogRepository {
         }
         List<RequestRecord> coarse = new ArrayList<>(0);
         List<RequestRecord> totalsOnly = new ArrayList<>(0);
-        try (PreparedStatement statement = connection.prepareStatement(INSERT)) {
+        try (PreparedStatement statement = connection.prepareStatement(sqlite ? INSERT_APPENDED_SQLITE : INSERT)) {
             int rows = 0;
             for (RequestRecord r : records) {
                 if (r.logMode() == RequestLogMode.DAILY_TOTALS) {

@@ -38,16 +38,20 @@ public final class Store implements AutoCloseable {
     private final BatchFileRepository batchFiles;
     private final BatchRepository batches;
     private final TransparencyLogRepository transparencyLog;
+    private final NodeNetworkRepository nodeNetwork;
+    private final AuditLogRepository auditLog;
 
     private Store(HikariDataSource dataSource, String vendor) {
         this.dataSource = dataSource;
         this.vendor = vendor;
-        this.apiKeys = new ApiKeyRepository(dataSource);
+        this.auditLog = new AuditLogRepository(dataSource, vendor);
+        this.apiKeys = new ApiKeyRepository(dataSource, auditLog);
         this.requests = new RequestLogRepository(dataSource, vendor);
         this.ledger = new UsageLedgerRepository(dataSource);
         this.batchFiles = new BatchFileRepository(dataSource);
         this.batches = new BatchRepository(dataSource, requests, ledger);
         this.transparencyLog = new TransparencyLogRepository(dataSource);
+        this.nodeNetwork = new NodeNetworkRepository(dataSource);
     }
 
     /**
@@ -183,6 +187,16 @@ public final class Store implements AutoCloseable {
     /** The transparency log's leaves. */
     public TransparencyLogRepository transparencyLog() {
         return transparencyLog;
+    }
+
+    /** Join tokens and the nodes that joined with them. */
+    public NodeNetworkRepository nodeNetwork() {
+        return nodeNetwork;
+    }
+
+    /** The hash-chained audit log of admin actions. */
+    public AuditLogRepository auditLog() {
+        return auditLog;
     }
 
     /** Closes the pool. Close any {@link MeteringWriter} first so it can flush. */

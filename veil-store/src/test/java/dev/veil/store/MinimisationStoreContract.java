@@ -80,6 +80,23 @@ interface MinimisationStoreContract {
     }
 
     @Test
+    default void fullRowsAppendAfterCoarseRowsThatCameFirst() throws Exception {
+        if (!store().vendor().equals("sqlite")) {
+            return;
+        }
+        // Coarse rows first, in their own batches: left to SQLite, the next full row would get the largest (negative)
+        // rowid plus one and sit among them.
+        store().requests().insertAll(List.of(record("req-coarse-1", "key_c", FINE, 200, RequestLogMode.MINUTE)));
+        store().requests().insertAll(List.of(record("req-coarse-2", "key_c", FINE, 200, RequestLogMode.HOUR)));
+        store().requests().insertAll(List.of(record("req-full-1", "key_f", FINE, 200, RequestLogMode.FULL),
+                record("req-full-2", "key_f", FINE.plusSeconds(1), 200, RequestLogMode.FULL)));
+        long first = rawLong("SELECT rowid FROM request_log WHERE request_id = ?", "req-full-1");
+        long second = rawLong("SELECT rowid FROM request_log WHERE request_id = ?", "req-full-2");
+        assertThat(first).isPositive();
+        assertThat(second).isGreaterThan(first);
+    }
+
+    @Test
     default void dailyTotalsKeepNoRowAndNoRequestIdOnlyTotals() throws Exception {
         try (MeteringWriter writer = new MeteringWriter(store(), 100, 100, Duration.ofMillis(20))) {
             writer.record(record("req-totals-one", "key_t", FINE, 200, RequestLogMode.DAILY_TOTALS));

@@ -37,6 +37,14 @@ public final class DemoConfig {
     private DemoConfig() {
     }
 
+    /** The demo engine also speaks the Responses API. */
+    private static UpstreamConfig speaksResponses(UpstreamConfig u) {
+        return new UpstreamConfig(u.name(), u.baseUrl(), u.apiKeyEnv(), u.headers(), u.connectTimeoutMs(),
+                u.idleTimeoutMs(), u.maxConnections(), u.node(), u.poolWaitTimeoutMs(), u.maxWaitQueue(),
+                u.maxResponseBytes(), u.maxErrorBytes(), u.maxEventBytes(),
+                List.of(dev.veil.protocol.api.Endpoint.API_CHAT, dev.veil.protocol.api.Endpoint.API_RESPONSES));
+    }
+
     /** A configuration for a gateway on {@code host:port} with its store in {@code dataDir}, without a node. */
     public static VeilConfig build(String engineBaseUrl, String host, int port, String dataDir) {
         return build(engineBaseUrl, null, host, port, dataDir);
@@ -59,7 +67,8 @@ public final class DemoConfig {
         // "simulated": no hardware TEE; labelled as simulated wherever the policy shows.
         PolicyConfig simulatedTee = new PolicyConfig(false, 0, true, "simulated", false, "local", null);
         PolicyConfig simulatedNode = new PolicyConfig(false, 0, true, "simulated", true, "local", null);
-        List<UpstreamConfig> upstreams = new java.util.ArrayList<>(List.of(UpstreamConfig.of(UPSTREAM, engineBaseUrl)));
+        List<UpstreamConfig> upstreams = new java.util.ArrayList<>(List.of(speaksResponses(
+                UpstreamConfig.of(UPSTREAM, engineBaseUrl))));
         List<ModelConfig> models = new java.util.ArrayList<>(List.of(
                         new ModelConfig(CHAT_MODEL, OWNER, "Demo engine (not a real model): deterministic text, behind "
                                 + "an anonymized, a private and a simulated-TEE route", List.of(

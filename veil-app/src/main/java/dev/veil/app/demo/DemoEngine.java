@@ -22,8 +22,8 @@ import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A small OpenAI-compatible engine for {@code veil demo}: deterministic text streamed at a realistic token pace,
- * deterministic embeddings, and usage counts. It is labelled as a demo wherever it shows and keeps nothing it is sent.
+ * A small OpenAI-compatible engine for {@code veil demo}: deterministic text streamed at a realistic token pace (as
+ * chat completions, completions and the Responses API), deterministic embeddings, and usage counts. It is labelled as a demo wherever it shows and keeps nothing it is sent.
  */
 public final class DemoEngine implements AutoCloseable {
 
@@ -82,6 +82,7 @@ public final class DemoEngine implements AutoCloseable {
                     case "/v1/chat/completions" -> complete(vertx, response, JSON.readTree(body.getBytes()), true);
                     case "/v1/completions" -> complete(vertx, response, JSON.readTree(body.getBytes()), false);
                     case "/v1/embeddings" -> embeddings(response, JSON.readTree(body.getBytes()));
+                    case "/v1/responses" -> DemoResponses.answer(vertx, response, JSON.readTree(body.getBytes()));
                     default -> error(response, 404, "unknown path");
                 }
             } catch (Exception e) {

@@ -1,7 +1,7 @@
 package dev.veil.bench.jmh;
 
 import com.fasterxml.jackson.core.JsonFactory;
-import dev.veil.gateway.openai.Endpoint;
+import dev.veil.protocol.api.Endpoint;
 import dev.veil.gateway.openai.InferenceRequest;
 import dev.veil.gateway.openai.RequestInspector;
 import dev.veil.gateway.openai.RequestRewriter;

@@ -58,8 +58,12 @@ final class ProxyHandler implements Handler<HttpServerRequest> {
     public void handle(HttpServerRequest request) {
         try {
             String path = request.path();
+            dev.veil.protocol.api.Endpoint endpoint = dev.veil.protocol.api.Endpoint.byPath(path);
+            if (endpoint != null && endpoint.e2ee()) {
+                inference(request, path);
+                return;
+            }
             switch (path) {
-                case "/v1/chat/completions", "/v1/completions", "/v1/embeddings" -> inference(request, path);
                 case MODELS -> models(request);
                 case "/health" -> {
                     if (request.method() == HttpMethod.GET || request.method() == HttpMethod.HEAD) {
@@ -72,8 +76,9 @@ final class ProxyHandler implements Handler<HttpServerRequest> {
                     if (path.startsWith(MODELS + "/")) {
                         models(request);
                     } else {
-                        error(request, new OpenAiError(404, "Unknown path. The Veil proxy serves /v1/chat/completions, "
-                                + "/v1/completions, /v1/embeddings and /v1/models.", OpenAiError.INVALID_REQUEST, null,
+                        error(request, new OpenAiError(404, "Unknown path. The Veil proxy serves "
+                                + dev.veil.protocol.api.Endpoint.paths(dev.veil.protocol.api.Endpoint::e2ee)
+                                + " and /v1/models.", OpenAiError.INVALID_REQUEST, null,
                                 "unknown_url"));
                     }
                 }

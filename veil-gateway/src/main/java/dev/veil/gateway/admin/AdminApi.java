@@ -13,6 +13,7 @@ import dev.veil.protocol.OpenAiError;
 import dev.veil.store.ApiKeyIssuer;
 import dev.veil.store.ApiKeyRecord;
 import dev.veil.store.ApiKeyRepository;
+import dev.veil.store.AuditActor;
 import dev.veil.store.IssuedKey;
 import io.vertx.core.Future;
 import io.vertx.core.WorkerExecutor;
@@ -92,7 +93,7 @@ public final class AdminApi {
         KeyPolicy policy = request.policy() == null ? KeyPolicy.UNRESTRICTED : request.policy();
         return jdbc.executeBlocking(() -> {
             IssuedKey issued = ApiKeyIssuer.issue(name, policy, Instant.now());
-            keys.insert(issued.record());
+            keys.insert(issued.record(), AuditActor.ADMIN_API);
             return new Reply(201, json.write(g -> {
                 g.writeStartObject();
                 writeKeyFields(g, issued.record());
@@ -142,7 +143,7 @@ public final class AdminApi {
             return Future.failedFuture(e);
         }
         return jdbc.<Optional<ApiKeyRecord>>executeBlocking(
-                () -> keys.updatePolicy(id, policy) ? keys.findById(id) : Optional.empty(), false).compose(updated -> {
+                () -> keys.updatePolicy(id, policy, AuditActor.ADMIN_API) ? keys.findById(id) : Optional.empty(), false).compose(updated -> {
             authenticator.invalidateAll();
             if (updated.isEmpty()) {
                 return Future.failedFuture(keyNotFound());
@@ -162,7 +163,7 @@ public final class AdminApi {
         } catch (InvalidRequestException e) {
             return Future.failedFuture(e);
         }
-        return jdbc.<Boolean>executeBlocking(() -> keys.revoke(id, Instant.now()), false).compose(revoked -> {
+        return jdbc.<Boolean>executeBlocking(() -> keys.revoke(id, Instant.now(), AuditActor.ADMIN_API), false).compose(revoked -> {
             authenticator.invalidateAll();
             if (!revoked) {
                 return Future.failedFuture(keyNotFound());

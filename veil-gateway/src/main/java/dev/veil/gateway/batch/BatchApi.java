@@ -52,7 +52,6 @@ public final class BatchApi {
 
     private static final Logger LOG = LoggerFactory.getLogger(BatchApi.class);
     private static final long MAX_JSON_BODY = 64 * 1024;
-    private static final Set<String> ENDPOINTS = Set.of("/v1/chat/completions", "/v1/completions", "/v1/embeddings");
     private static final HexFormat HEX = HexFormat.of();
 
     /** The enabled API's parts; {@code null} when disabled. */
@@ -548,9 +547,10 @@ public final class BatchApi {
         }
         String input = requiredText(node, "input_file_id");
         String endpoint = requiredText(node, "endpoint");
-        if (!ENDPOINTS.contains(endpoint)) {
-            throw invalid("\"endpoint\" must be /v1/chat/completions, /v1/completions or /v1/embeddings.", "endpoint",
-                    "invalid_value");
+        dev.veil.protocol.api.Endpoint served = dev.veil.protocol.api.Endpoint.byPath(endpoint);
+        if (served == null || !served.batch()) {
+            throw invalid("\"endpoint\" must be one of " + dev.veil.protocol.api.Endpoint.paths(
+                    dev.veil.protocol.api.Endpoint::batch) + ".", "endpoint", "invalid_value");
         }
         String window = requiredText(node, "completion_window");
         if (!window.equals("24h")) {

@@ -17,14 +17,17 @@ import java.util.List;
  * @param allowedGpuArchitectures GPU architectures accepted ({@code hopper}, {@code blackwell}); empty = both
  * @param minGpus             verified GPUs every node's evidence must carry; default 0 (every GPU report present must
  *                            verify whatever this says)
+ * @param minGpuDriverVersion the oldest GPU driver accepted (e.g. {@code 550.90.07}); none by default
+ * @param minGpuVbiosVersion  the oldest VBIOS accepted (e.g. {@code 96.00.9F.00.04}); none by default
  */
 public record AttestationConfig(List<String> allowedFormats, List<String> allowedMeasurements, boolean allowSimulated,
                                 long reattestIntervalMs, String tdxCollateralDir, String gpuCollateralDir,
-                                List<String> allowedGpuArchitectures, int minGpus) {
+                                List<String> allowedGpuArchitectures, int minGpus, String minGpuDriverVersion,
+                                String minGpuVbiosVersion) {
 
     public AttestationConfig(List<String> allowedFormats, List<String> allowedMeasurements, boolean allowSimulated,
                              long reattestIntervalMs) {
-        this(allowedFormats, allowedMeasurements, allowSimulated, reattestIntervalMs, null, null, List.of(), 0);
+        this(allowedFormats, allowedMeasurements, allowSimulated, reattestIntervalMs, null, null, List.of(), 0, null, null);
     }
 
     public static final long DEFAULT_REATTEST_INTERVAL_MS = 600_000;
@@ -38,7 +41,7 @@ public record AttestationConfig(List<String> allowedFormats, List<String> allowe
     /** This configuration requiring {@code count} verified GPUs of every node. */
     public AttestationConfig withMinGpus(int count) {
         return new AttestationConfig(allowedFormats, allowedMeasurements, allowSimulated, reattestIntervalMs,
-                tdxCollateralDir, gpuCollateralDir, allowedGpuArchitectures, count);
+                tdxCollateralDir, gpuCollateralDir, allowedGpuArchitectures, count, minGpuDriverVersion, minGpuVbiosVersion);
     }
 
     public static AttestationConfig defaults() {

@@ -154,6 +154,7 @@ final class Schema {
             f("max_response_bytes", Type.LONG, F.numberNode(UpstreamConfig.DEFAULT_MAX_RESPONSE_BYTES)),
             f("max_error_bytes", Type.LONG, F.numberNode(UpstreamConfig.DEFAULT_MAX_ERROR_BYTES)),
             f("max_event_bytes", Type.LONG, F.numberNode(UpstreamConfig.DEFAULT_MAX_EVENT_BYTES)),
+            f("apis", Type.list(Type.STRING), F.arrayNode().add(dev.veil.protocol.api.Endpoint.API_CHAT)),
             f("attestation", Type.object(UPSTREAM_ATTESTATION)));
 
     static final Obj ATTESTATION = obj("attestation", GENERIC_SECRET_HINT, Set.of(),
@@ -164,7 +165,9 @@ final class Schema {
             f("tdx_collateral_dir", Type.STRING),
             f("gpu_collateral_dir", Type.STRING),
             f("allowed_gpu_architectures", Type.list(Type.STRING), F.arrayNode()),
-            f("min_gpus", Type.INT, F.numberNode(0)));
+            f("min_gpus", Type.INT, F.numberNode(0)),
+            f("min_gpu_driver_version", Type.STRING),
+            f("min_gpu_vbios_version", Type.STRING));
 
     static final Obj STORE = obj("store", "username_env: NAME / password_env: NAME", Set.of("username", "user"),
             f("data_dir", Type.STRING, F.textNode(StoreConfig.DEFAULT_DATA_DIR)),
@@ -173,7 +176,8 @@ final class Schema {
             f("password_env", Type.STRING),
             f("pool_size", Type.INT, F.numberNode(StoreConfig.DEFAULT_POOL_SIZE)),
             f("retention_days", Type.INT, F.numberNode(StoreConfig.DEFAULT_RETENTION_DAYS)),
-            f("request_log", Type.STRING, F.textNode(StoreConfig.DEFAULT_REQUEST_LOG)));
+            f("request_log", Type.STRING, F.textNode(StoreConfig.DEFAULT_REQUEST_LOG)),
+            f("audit_retention_days", Type.INT, F.numberNode(StoreConfig.DEFAULT_AUDIT_RETENTION_DAYS)));
 
     static final Obj REDIS = obj("redis", "password_env: NAME / username_env: NAME", Set.of("username", "user"),
             f("url", Type.STRING),

@@ -18,9 +18,11 @@ import java.util.Optional;
  *                      {@value #DEFAULT_RETENTION_DAYS}
  * @param requestLog    what the request log keeps for keys whose policy does not say: {@code full}, {@code minute},
  *                      {@code hour} or {@code daily_totals}; default {@value #DEFAULT_REQUEST_LOG}
+ * @param auditRetentionDays how many days the audit log of admin actions keeps an entry; 0 keeps every entry;
+ *                      default {@value #DEFAULT_AUDIT_RETENTION_DAYS}
  */
 public record StoreConfig(String dataDir, String jdbcUrl, String usernameEnv, String passwordEnv, int poolSize,
-                          int retentionDays, String requestLog) {
+                          int retentionDays, String requestLog, int auditRetentionDays) {
 
     /** Default data directory, relative to the working directory. */
     public static final String DEFAULT_DATA_DIR = "./veil-data";
@@ -30,6 +32,8 @@ public record StoreConfig(String dataDir, String jdbcUrl, String usernameEnv, St
     public static final int DEFAULT_RETENTION_DAYS = 30;
     /** Default request log mode for keys whose policy sets none. */
     public static final String DEFAULT_REQUEST_LOG = "full";
+    /** Default retention of the audit log, in days: a year. */
+    public static final int DEFAULT_AUDIT_RETENTION_DAYS = 365;
     /** The SQLite file name used inside {@code dataDir} when no {@code jdbcUrl} is given. */
     public static final String SQLITE_FILE = "veil.db";
 
@@ -39,10 +43,17 @@ public record StoreConfig(String dataDir, String jdbcUrl, String usernameEnv, St
         requestLog = requestLog == null ? DEFAULT_REQUEST_LOG : requestLog;
     }
 
+    /** A store with the default audit log retention. */
+    public StoreConfig(String dataDir, String jdbcUrl, String usernameEnv, String passwordEnv, int poolSize,
+                       int retentionDays, String requestLog) {
+        this(dataDir, jdbcUrl, usernameEnv, passwordEnv, poolSize, retentionDays, requestLog,
+                DEFAULT_AUDIT_RETENTION_DAYS);
+    }
+
     /** The store with every default (SQLite in {@value #DEFAULT_DATA_DIR}). */
     public static StoreConfig defaults() {
         return new StoreConfig(DEFAULT_DATA_DIR, null, null, null, DEFAULT_POOL_SIZE, DEFAULT_RETENTION_DAYS,
-                DEFAULT_REQUEST_LOG);
+                DEFAULT_REQUEST_LOG, DEFAULT_AUDIT_RETENTION_DAYS);
     }
 
     /**

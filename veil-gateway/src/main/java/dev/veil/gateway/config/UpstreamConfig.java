@@ -31,13 +31,37 @@ import java.util.Optional;
  * @param maxErrorBytes    how much of an error answer is read (only a prefix is needed to map it); default
  *                         {@value #DEFAULT_MAX_ERROR_BYTES}
  * @param maxEventBytes    the largest single server-sent event of a stream; default {@value #DEFAULT_MAX_EVENT_BYTES}
+ * @param apis             the API families the upstream speaks natively ({@code chat}: chat completions, completions
+ *                         and embeddings; {@code responses}: OpenAI's Responses API); default {@code [chat]}
  * @param attestation      how the provider's TEE claim is verified (its published attestation report), or null when
  *                         the routes' {@code tee} is the operator's word only
  */
 public record UpstreamConfig(String name, String baseUrl, String apiKeyEnv, Map<String, String> headers,
                              long connectTimeoutMs, long idleTimeoutMs, int maxConnections, boolean node,
                              long poolWaitTimeoutMs, int maxWaitQueue, long maxResponseBytes, long maxErrorBytes,
-                             long maxEventBytes, ProviderAttestationConfig attestation) {
+                             long maxEventBytes, java.util.List<String> apis,
+                             ProviderAttestationConfig attestation) {
+
+    /** The API families an upstream speaks when its configuration names none. */
+    public static final java.util.List<String> DEFAULT_APIS = java.util.List.of(dev.veil.protocol.api.Endpoint.API_CHAT);
+
+    /** An upstream speaking only the chat API family. */
+    public UpstreamConfig(String name, String baseUrl, String apiKeyEnv, Map<String, String> headers,
+                          long connectTimeoutMs, long idleTimeoutMs, int maxConnections, boolean node,
+                          long poolWaitTimeoutMs, int maxWaitQueue, long maxResponseBytes, long maxErrorBytes,
+                          long maxEventBytes) {
+        this(name, baseUrl, apiKeyEnv, headers, connectTimeoutMs, idleTimeoutMs, maxConnections, node, poolWaitTimeoutMs,
+                maxWaitQueue, maxResponseBytes, maxErrorBytes, maxEventBytes, DEFAULT_APIS, null);
+    }
+
+    /** An upstream whose TEE claim (if any) is the operator's word only: no provider attestation. */
+    public UpstreamConfig(String name, String baseUrl, String apiKeyEnv, Map<String, String> headers,
+                          long connectTimeoutMs, long idleTimeoutMs, int maxConnections, boolean node,
+                          long poolWaitTimeoutMs, int maxWaitQueue, long maxResponseBytes, long maxErrorBytes,
+                          long maxEventBytes, java.util.List<String> apis) {
+        this(name, baseUrl, apiKeyEnv, headers, connectTimeoutMs, idleTimeoutMs, maxConnections, node, poolWaitTimeoutMs,
+                maxWaitQueue, maxResponseBytes, maxErrorBytes, maxEventBytes, apis, null);
+    }
 
     /** A plain (non-node) upstream with default pool wait and size caps. */
     public UpstreamConfig(String name, String baseUrl, String apiKeyEnv, Map<String, String> headers,
@@ -50,7 +74,7 @@ public record UpstreamConfig(String name, String baseUrl, String apiKeyEnv, Map<
                           long connectTimeoutMs, long idleTimeoutMs, int maxConnections, boolean node) {
         this(name, baseUrl, apiKeyEnv, headers, connectTimeoutMs, idleTimeoutMs, maxConnections, node,
                 DEFAULT_POOL_WAIT_TIMEOUT_MS, DEFAULT_MAX_WAIT_QUEUE, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_ERROR_BYTES,
-                DEFAULT_MAX_EVENT_BYTES, null);
+                DEFAULT_MAX_EVENT_BYTES);
     }
 
     /** A Veil node at {@code origin} (e.g. {@code http://127.0.0.1:9000}). */
@@ -90,6 +114,7 @@ public record UpstreamConfig(String name, String baseUrl, String apiKeyEnv, Map<
         headers = headers == null || headers.isEmpty()
                 ? Map.of()
                 : Collections.unmodifiableMap(new LinkedHashMap<>(headers));
+        apis = apis == null ? DEFAULT_APIS : java.util.Collections.unmodifiableList(new java.util.ArrayList<>(apis));
     }
 
     /** An upstream with default timeouts and pool size, no credential and no extra headers. */

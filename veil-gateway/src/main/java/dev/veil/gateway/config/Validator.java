@@ -162,6 +162,18 @@ final class Validator {
                 problems.add(Problems.index(Problems.field(path, "allowed_gpu_architectures"), i), e.getMessage());
             }
         }
+        try {
+            dev.veil.protocol.attestation.nvidia.GpuPolicy.DEFAULT.withMinimumVersions(attestation.minGpuDriverVersion(),
+                    null);
+        } catch (IllegalArgumentException e) {
+            problems.add(Problems.field(path, "min_gpu_driver_version"), e.getMessage());
+        }
+        try {
+            dev.veil.protocol.attestation.nvidia.GpuPolicy.DEFAULT.withMinimumVersions(null,
+                    attestation.minGpuVbiosVersion());
+        } catch (IllegalArgumentException e) {
+            problems.add(Problems.field(path, "min_gpu_vbios_version"), e.getMessage());
+        }
         int maxGpus = dev.veil.protocol.attestation.GpuReport.MAX_PER_NODE;
         if (attestation.minGpus() < 0 || attestation.minGpus() > maxGpus) {
             problems.add(Problems.field(path, "min_gpus"), "must be between 0 and " + maxGpus);
@@ -230,6 +242,9 @@ final class Validator {
         if (store.retentionDays() < 1) {
             problems.add(Problems.field(path, "retention_days"), "must be at least 1");
         }
+        if (store.auditRetentionDays() < 0) {
+            problems.add(Problems.field(path, "audit_retention_days"), "must be at least 0 (0 keeps every entry)");
+        }
         try {
             store.requestLogMode();
         } catch (IllegalArgumentException e) {
@@ -276,6 +291,7 @@ final class Validator {
         }
         baseUrl(upstream.baseUrl(), Problems.field(path, "base_url"));
         envName(upstream.apiKeyEnv(), Problems.field(path, "api_key_env"), false);
+        apis(upstream, path);
         Map<String, String> lowerSeen = new HashMap<>();
         for (Map.Entry<String, String> header : upstream.headers().entrySet()) {
             String key = header.getKey();
@@ -355,6 +371,23 @@ final class Validator {
             if (v == null || v.length() != 2 * bytes || !v.chars().allMatch(c -> Character.digit(c, 16) >= 0)) {
                 problems.add(path, "must list " + 2 * bytes + "-character hex values");
                 return;
+            }
+        }
+    }
+
+    /** The API families an upstream speaks: known names, at least one, and only {@code chat} for a Veil node. */
+    private void apis(UpstreamConfig upstream, String path) {
+        java.util.Set<String> known = new java.util.TreeSet<>();
+        dev.veil.protocol.api.Endpoint.ALL.forEach(e -> known.add(e.api()));
+        String p = Problems.field(path, "apis");
+        if (upstream.apis().isEmpty()) {
+            problems.add(p, "must name at least one API the upstream speaks: " + String.join(", ", known));
+        }
+        for (String api : upstream.apis()) {
+            if (api == null || !known.contains(api)) {
+                problems.add(p, "unknown API; the known ones are " + String.join(", ", known));
+            } else if (upstream.node() && !api.equals(dev.veil.protocol.api.Endpoint.API_CHAT)) {
+                problems.add(p, "a Veil node serves only the chat API (chat completions, completions, embeddings)");
             }
         }
     }

@@ -1,12 +1,13 @@
 package dev.veil.gateway.http;
 
 import dev.veil.gateway.admin.AdminApi;
+import dev.veil.gateway.audit.AuditApi;
 import dev.veil.gateway.auth.AuthenticationException;
 import dev.veil.gateway.auth.KeyAuthenticator;
 import dev.veil.gateway.batch.BatchApi;
 import dev.veil.gateway.metering.RequestMeter;
 import dev.veil.gateway.metering.UsageReport;
-import dev.veil.gateway.openai.Endpoint;
+import dev.veil.protocol.api.Endpoint;
 import dev.veil.gateway.openai.InferenceRequest;
 import dev.veil.gateway.openai.InvalidRequestException;
 import dev.veil.gateway.openai.ModelListWriter;
@@ -52,12 +53,25 @@ public final class ApiServer implements Handler<HttpServerRequest> {
     private static final String ADMIN_KEYS = "/admin/keys";
 
     /** Every path this server answers, as the unknown-path error lists them; keep in step with {@code dispatch}. */
-    static final List<String> SERVED_PATHS = List.of("POST /v1/chat/completions", "POST /v1/completions",
-            "POST /v1/embeddings", "GET /v1/models", "GET /v1/models/{model}", "GET /v1/usage", "GET /v1/attestation",
+    public static final List<String> SERVED_PATHS = servedPaths("GET /v1/models", "GET /v1/models/{model}",
+            "GET /v1/usage", "GET /v1/attestation",
             "POST|GET /v1/files", "GET|DELETE /v1/files/{file_id}", "GET /v1/files/{file_id}/content",
             "POST|GET /v1/batches", "GET /v1/batches/{batch_id}", "POST /v1/batches/{batch_id}/cancel",
             "GET /v1/receipts/key", "GET /v1/transparency/{head|entries|proof/inclusion|proof/consistency}",
-            "/admin/keys (admin token)", "GET /health", "GET /health/live", "GET /health/ready", "GET /metrics");
+            "/admin/keys (admin token)", "GET /v1/admin/audit (admin token)", "GET /v1/privacy",
+            "POST /v1/nodes/join (join token)", "DELETE /v1/nodes/{registration_id} (node credential)",
+            "GET /v1/admin/nodes, POST /v1/admin/nodes/{id}/ban, /v1/admin/join-tokens (admin token)", "GET /health",
+            "GET /health/live", "GET /health/ready", "GET /metrics");
+
+    /** Every inference endpoint's {@code POST} path, then {@code others}. */
+    private static List<String> servedPaths(String... others) {
+        List<String> paths = new java.util.ArrayList<>();
+        for (Endpoint endpoint : Endpoint.ALL) {
+            paths.add("POST " + endpoint.path());
+        }
+        paths.addAll(List.of(others));
+        return List.copyOf(paths);
+    }
 
     private final ModelCatalog catalog;
     private final KeyAuthenticator authenticator;
@@ -80,13 +94,17 @@ public final class ApiServer implements Handler<HttpServerRequest> {
     private final E2eeRequests e2ee;
     private final BatchApi batchApi;
     private final Readiness readiness;
+    private final NodeNetworkApi nodeNetwork;
+    private final AuditApi audit;
+    private final PrivacyApi privacy;
 
     /** Everything the server needs, wired by {@code Gateway}. */
     public record Parts(ModelCatalog catalog, KeyAuthenticator authenticator, RequestInspector inspector,
                         RoutePlanner planner, PolicyRefusal refusal, KeyLimits limits, InferenceRelay relay, RequestMeter meter,
                         ModelListWriter modelList, UsageReport usageReport, UsageLedgerRepository ledger, AdminApi admin,
                         GatewayMetrics metrics, WorkerExecutor jdbc, long maxBodyBytes, MemoryBudget bodies,
-                        NodeRegistry nodes, BatchApi batchApi, Readiness readiness, TransparencyApi transparency) {
+                        NodeRegistry nodes, BatchApi batchApi, Readiness readiness, TransparencyApi transparency,
+                        NodeNetworkApi nodeNetwork, AuditApi audit, PrivacyApi privacy) {
     }
 
     public ApiServer(Parts parts) {
@@ -111,6 +129,9 @@ public final class ApiServer implements Handler<HttpServerRequest> {
         this.e2ee = new E2eeRequests(parts.nodes(), parts.transparency().log());
         this.batchApi = parts.batchApi();
         this.readiness = parts.readiness();
+        this.nodeNetwork = parts.nodeNetwork();
+        this.audit = parts.audit();
+        this.privacy = parts.privacy();
     }
 
     @Override
@@ -128,14 +149,26 @@ public final class ApiServer implements Handler<HttpServerRequest> {
         HttpServerRequest request = exchange.request();
         String path = request.path();
         HttpMethod method = request.method();
+        Endpoint endpoint = Endpoint.byPath(path);
+        if (endpoint != null) {
+            inference(exchange, endpoint);
+            return;
+        }
         switch (path) {
-            case "/v1/chat/completions" -> inference(exchange, Endpoint.CHAT_COMPLETIONS);
-            case "/v1/completions" -> inference(exchange, Endpoint.COMPLETIONS);
-            case "/v1/embeddings" -> inference(exchange, Endpoint.EMBEDDINGS);
             case "/v1/models" -> withKey(exchange, "models", HttpMethod.GET,
                     key -> ok(exchange, modelList.list(visibleModels(key))));
             case "/v1/usage" -> withKey(exchange, "usage", HttpMethod.GET, key -> usage(exchange, key));
             case "/v1/attestation" -> withKey(exchange, "attestation", HttpMethod.GET, key -> attestation(exchange, key));
+            case AuditApi.PATH -> adminAudit(exchange);
+            case PrivacyApi.PATH -> {
+                // Public: it describes what Veil stores and holds no data.
+                exchange.endpoint("privacy");
+                if (method == HttpMethod.GET || method == HttpMethod.HEAD) {
+                    ok(exchange, privacy.body());
+                } else {
+                    methodNotAllowed(exchange, "GET");
+                }
+            }
             case "/health", "/health/live" -> {
                 // Liveness: the process serves HTTP. Never depends on the store or Redis, so an orchestrator does not
                 // restart instances for an outage they cannot fix.
@@ -172,6 +205,10 @@ public final class ApiServer implements Handler<HttpServerRequest> {
                     admin(exchange, path);
                 } else if (path.startsWith(TransparencyApi.PREFIX)) {
                     withKey(exchange, "transparency", HttpMethod.GET, key -> transparency(exchange, path));
+                } else if (path.startsWith(Endpoint.RESPONSES.path() + "/")) {
+                    storedResponse(exchange);
+                } else if (NodeNetworkApi.serves(path)) {
+                    nodeNetwork(exchange, path);
                 } else if (BatchApi.serves(path)) {
                     batchApi.handle(exchange);
                 } else {
@@ -185,6 +222,10 @@ public final class ApiServer implements Handler<HttpServerRequest> {
 
     private void inference(Exchange exchange, Endpoint endpoint) {
         exchange.endpoint(endpoint.label());
+        if (endpoint.forcesStoreFalse()) {
+            // Whatever the client asked, the provider is told not to keep the answer.
+            exchange.response().headers().add(HeaderNames.VEIL_STORE, "false");
+        }
         HttpServerRequest request = exchange.request();
         if (request.method() != HttpMethod.POST) {
             methodNotAllowed(exchange, "POST");
@@ -233,7 +274,23 @@ public final class ApiServer implements Handler<HttpServerRequest> {
                     OpenAiError.INVALID_REQUEST, "model", "model_not_found"));
         }
         exchange.model(model.id());
-        RoutePlan plan = planner.plan(model, exchange.key().policy(), inferenceRequest.policy());
+        String via = dev.veil.gateway.translate.Translations.via(endpoint);
+        String untranslatable = null;
+        if (via != null && !RoutePlanner.speaks(model, endpoint.api())) {
+            // Only a model some of whose routes need the translation pays for checking that the request has one.
+            untranslatable = dev.veil.gateway.translate.ResponsesToChat.untranslatable(
+                    dev.veil.gateway.translate.ResponsesToChat.parse(body));
+            if (untranslatable != null) {
+                via = null;
+            }
+        }
+        if (!RoutePlanner.serves(model, endpoint.api(), via)) {
+            throw new InvalidRequestException(untranslatable == null
+                    ? dev.veil.gateway.policy.EndpointSupport.notServed(endpoint)
+                    : dev.veil.gateway.policy.EndpointSupport.untranslatable(endpoint, untranslatable));
+        }
+        RoutePlan plan = planner.plan(model, exchange.key().policy(), inferenceRequest.policy(), null, endpoint.api(),
+                via);
         if (plan.candidates().isEmpty()) {
             int status = refusal.status(plan);
             meter.complete(exchange, status);
@@ -249,6 +306,11 @@ public final class ApiServer implements Handler<HttpServerRequest> {
      * opening the request, and the client checks them before sending, with the same code.
      */
     private void forwardE2ee(Exchange exchange, Endpoint endpoint, byte[] body) throws InvalidRequestException {
+        if (!endpoint.e2ee()) {
+            throw new InvalidRequestException(OpenAiError.invalidRequest("Veil nodes do not serve " + endpoint.path()
+                    + " end to end encrypted; e2ee requests go to " + Endpoint.paths(Endpoint::e2ee) + ".", null,
+                    "e2ee_unsupported_endpoint"));
+        }
         E2eeRequests.Envelope envelope = e2ee.envelope(exchange.request(), endpoint);
         Model model = catalog.find(envelope.model());
         if (model == null) {
@@ -272,6 +334,26 @@ public final class ApiServer implements Handler<HttpServerRequest> {
             return;
         }
         relay.relay(exchange, request, plan.candidates(), body, true);
+    }
+
+    /**
+     * {@code GET|DELETE /v1/responses/{id}}, {@code .../cancel}, {@code .../input_items} and the like: OpenAI's calls on
+     * stored responses. Veil stores none (it sends {@code store: false} upstream), so after authentication each is a
+     * 400 that says so, rather than a 404 that reads like a wrong id.
+     */
+    private void storedResponse(Exchange exchange) {
+        exchange.endpoint(Endpoint.RESPONSES.label() + ".stored");
+        authenticator.authenticate(exchange.request().getHeader("authorization")).onComplete(result -> {
+            if (result.failed()) {
+                failWith(exchange, result.cause());
+                return;
+            }
+            exchange.key(result.result());
+            error(exchange, OpenAiError.invalidRequest("Veil is stateless: it keeps no responses (every request is sent "
+                    + "upstream with \"store\": false), so there is nothing to retrieve, cancel, delete or list. Keep "
+                    + "the output you need on your side and pass the conversation in \"input\" of POST /v1/responses.",
+                    null, "stateless_gateway"));
+        });
     }
 
     /** {@code GET /v1/attestation?model=&nonce=}: live evidence, for the client's nonce, of the nodes serving a model. */
@@ -394,6 +476,41 @@ public final class ApiServer implements Handler<HttpServerRequest> {
             reply = BodyReader.read(request, 64 * 1024).compose(body -> admin.updatePolicy(id, body));
         } else {
             methodNotAllowed(exchange, path.equals(ADMIN_KEYS) ? "GET, POST" : "PATCH, DELETE");
+            return;
+        }
+        reply.onSuccess(r -> {
+            meter.complete(exchange, r.status());
+            Responses.json(exchange.response(), r.status(), r.body());
+        }).onFailure(failure -> failWith(exchange, failure));
+    }
+
+    /** Joins and leaves of nodes, and the operator's node and join-token calls ({@link NodeNetworkApi}). */
+    private void nodeNetwork(Exchange exchange, String path) {
+        exchange.endpoint(path.startsWith(NodeNetworkApi.NODES) ? "nodes" : "admin");
+        nodeNetwork.handle(exchange.request(), path).onSuccess(r -> {
+            meter.complete(exchange, r.status());
+            Responses.json(exchange.response(), r.status(), r.body());
+        }).onFailure(failure -> failWith(exchange, failure));
+    }
+
+    /** {@code GET /v1/admin/audit}: the audit log's export, for the admin token only. */
+    private void adminAudit(Exchange exchange) {
+        exchange.endpoint("admin");
+        HttpServerRequest request = exchange.request();
+        var denied = admin.authorize(request.getHeader("authorization"));
+        if (denied.isPresent()) {
+            error(exchange, denied.get());
+            return;
+        }
+        if (request.method() != HttpMethod.GET) {
+            methodNotAllowed(exchange, "GET");
+            return;
+        }
+        Future<AdminApi.Reply> reply;
+        try {
+            reply = audit.page(QueryParams.of(request));
+        } catch (InvalidRequestException e) {
+            error(exchange, e.error());
             return;
         }
         reply.onSuccess(r -> {

@@ -116,6 +116,6 @@ public final class RequestMeter {
     }
 
     private static boolean isMeteredEndpoint(String endpoint) {
-        return endpoint.equals("chat.completions") || endpoint.equals("completions") || endpoint.equals("embeddings");
+        return dev.veil.protocol.api.Endpoint.byLabel(endpoint) != null;
     }
 }

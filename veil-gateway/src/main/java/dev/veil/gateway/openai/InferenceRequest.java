@@ -1,5 +1,7 @@
 package dev.veil.gateway.openai;
 
+import dev.veil.protocol.api.Endpoint;
+
 /**
  * What Veil needs to know about a validated inference request body; the body itself stays opaque bytes.
  *

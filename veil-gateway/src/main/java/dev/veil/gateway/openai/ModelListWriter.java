@@ -5,13 +5,17 @@ import dev.veil.gateway.json.JsonWriter;
 import dev.veil.gateway.routing.Model;
 import dev.veil.gateway.routing.Route;
 import dev.veil.protocol.DataPolicy;
+import dev.veil.protocol.PrivacyMode;
+import dev.veil.protocol.api.Endpoint;
 import java.io.IOException;
 import java.util.Collection;
 
 /**
  * Writes {@code /v1/models} in OpenAI's shape, with Veil's {@code privacy} object on each model: the mode every route
  * guarantees and each route's declared data policy. A policy field the operator left out is written as {@code null}:
- * unknown, counted as the worst case.
+ * unknown, counted as the worst case. Each model also lists the inference {@code endpoints} some route of it serves,
+ * and carries Venice's {@code model_spec} fields ({@code privacy}, {@code capabilities.supportsTeeAttestation},
+ * {@code capabilities.supportsE2EE}) so that clients written for Venice's API read it unchanged.
  */
 public final class ModelListWriter {
 
@@ -49,6 +53,15 @@ public final class ModelListWriter {
         if (model.description() != null) {
             g.writeStringField("description", model.description());
         }
+        g.writeArrayFieldStart("endpoints");
+        for (Endpoint endpoint : Endpoint.ALL) {
+            if (dev.veil.gateway.policy.RoutePlanner.serves(model, endpoint.api(),
+                    dev.veil.gateway.translate.Translations.via(endpoint))) {
+                g.writeString(endpoint.path());
+            }
+        }
+        g.writeEndArray();
+        writeVeniceSpec(g, model);
         g.writeObjectFieldStart("privacy");
         g.writeStringField("mode", model.mode().wireName());
         g.writeArrayFieldStart("routes");
@@ -60,6 +73,23 @@ public final class ModelListWriter {
             g.writeEndObject();
         }
         g.writeEndArray();
+        g.writeEndObject();
+        g.writeEndObject();
+    }
+
+    /**
+     * Venice's {@code model_spec}: {@code privacy} is {@code private} when every route keeps nothing and trains on
+     * nothing (Veil's mode {@code private} or stronger), else {@code anonymized} (the provider may keep or train on
+     * what it receives, without the caller's identity). TEE attestation and e2ee are offered by routes to attested
+     * Veil nodes ({@code GET /v1/attestation}, the e2ee path).
+     */
+    private static void writeVeniceSpec(JsonGenerator g, Model model) throws IOException {
+        boolean node = model.routes().stream().anyMatch(Route::node);
+        g.writeObjectFieldStart("model_spec");
+        g.writeStringField("privacy", model.mode().compareTo(PrivacyMode.PRIVATE) >= 0 ? "private" : "anonymized");
+        g.writeObjectFieldStart("capabilities");
+        g.writeBooleanField("supportsTeeAttestation", node);
+        g.writeBooleanField("supportsE2EE", node);
         g.writeEndObject();
         g.writeEndObject();
     }

@@ -1,5 +1,6 @@
 package dev.veil.gateway.openai;
 
+import dev.veil.protocol.api.Endpoint;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParseException;
@@ -81,7 +82,7 @@ public final class RequestInspector {
         boolean clientWantsUsage = false;
         boolean sawContent = false;
         boolean storeRequested = false;
-        java.util.Set<String> documented = RequestFields.documented(endpoint.upstreamPath());
+        java.util.Set<String> documented = endpoint.documented();
         RequestPolicyReader policy = new RequestPolicyReader();
         List<String> parameters = new ArrayList<>();
         try (JsonParser p = json.createParser(body)) {
@@ -117,9 +118,9 @@ public final class RequestInspector {
                     case "privacy", "provider", "models", "data_policy", "providers" ->
                             policy.read(field, routingFields.readTree(p));
                     default -> {
-                        if (RequestFields.disposition(documented, field, anyRoute) == RequestFields.Disposition.UNKNOWN) {
+                        if (RequestFields.disposition(endpoint, field, anyRoute) == RequestFields.Disposition.UNKNOWN) {
                             throw InvalidRequestException.invalid(
-                                    RequestFields.unknownFieldMessage(field, "/v1" + endpoint.upstreamPath()),
+                                    RequestFields.unknownFieldMessage(field, endpoint.path()),
                                     RequestFields.shown(field),
                                     "unknown_parameter");
                         }
@@ -129,7 +130,10 @@ public final class RequestInspector {
                             }
                             storeRequested = value == JsonToken.VALUE_TRUE;
                         }
-                        if (!RequestFields.NOT_PARAMETERS.contains(field) && !RequestFields.REMOVED_BY_DEFAULT.contains(field)) {
+                        if (endpoint.statelessFields().contains(field)) {
+                            refuseState(field, value);
+                        }
+                        if (!RequestFields.NOT_PARAMETERS.contains(field) && !endpoint.identityFields().contains(field)) {
                             parameters.add(field);
                         }
                         if (field.equals(endpoint.contentField())) {
@@ -196,18 +200,26 @@ public final class RequestInspector {
     }
 
     private static void checkContent(Endpoint endpoint, JsonToken value) throws InvalidRequestException {
-        switch (endpoint) {
-            case CHAT_COMPLETIONS -> {
-                if (value != JsonToken.START_ARRAY) {
-                    throw wrongType("messages", "an array of message objects");
-                }
-            }
-            case COMPLETIONS, EMBEDDINGS -> {
-                if (value != JsonToken.VALUE_STRING && value != JsonToken.START_ARRAY) {
-                    throw wrongType(endpoint.contentField(), "a string or an array");
-                }
-            }
+        Endpoint.Content content = endpoint.content();
+        boolean fits = (content.string() && value == JsonToken.VALUE_STRING)
+                || (content.array() && value == JsonToken.START_ARRAY);
+        if (!fits) {
+            throw wrongType(content.field(), content.expected());
         }
+    }
+
+    /**
+     * Refuses a field that asks the provider for state Veil never lets it keep ({@code previous_response_id},
+     * {@code conversation}, {@code background}): {@code null} (and {@code false} for a flag) mean "none" and pass.
+     */
+    private static void refuseState(String field, JsonToken value) throws InvalidRequestException {
+        if (value == JsonToken.VALUE_NULL || value == JsonToken.VALUE_FALSE) {
+            return;
+        }
+        throw InvalidRequestException.invalid("Veil is stateless: it keeps no responses or conversations and sends "
+                + "\"store\": false to every provider, so \"" + field + "\" cannot refer to anything. Send the whole "
+                + "conversation in \"input\" instead (include the earlier output items), and run requests in the "
+                + "foreground.", field, "stateless_gateway");
     }
 
     private static InvalidRequestException wrongType(String param, String expected) {

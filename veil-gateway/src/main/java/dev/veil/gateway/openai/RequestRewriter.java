@@ -55,8 +55,8 @@ public final class RequestRewriter {
      */
     public byte[] rewrite(byte[] body, InferenceRequest request, String upstreamModel, ForwardRules rules,
                           boolean askForUsage) {
-        boolean injectUsage = askForUsage && request.stream();
-        java.util.Set<String> documented = RequestFields.documented(request.endpoint().upstreamPath());
+        // Only endpoints whose streams carry usage when asked (chat's stream_options.include_usage) get it injected.
+        boolean injectUsage = askForUsage && request.stream() && request.endpoint().streaming().requestUsage();
         byte[] model = quoted(upstreamModel);
         Members out = new Members(body, body.length + model.length + 48);
         try (JsonParser p = json.createParser(body)) {
@@ -82,7 +82,7 @@ public final class RequestRewriter {
                     out.member(MODEL_NAME, model);
                     wroteModel = true;
                 } else {
-                    switch (RequestFields.disposition(documented, field, rules)) {
+                    switch (RequestFields.disposition(request.endpoint(), field, rules)) {
                         case FORWARD -> out.copy(start, end);
                         case FORCE_FALSE -> out.member(STORE_FALSE);
                         // Identity and storage fields, routing fields, and fields only another route allows stay here.

@@ -3,11 +3,14 @@ package dev.veil.gateway.openai;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import dev.veil.protocol.api.Endpoint.UsageFields;
 import java.io.IOException;
 
 /**
  * Reads the top-level {@code usage} object of an OpenAI response or stream chunk with the streaming parser, skipping
- * everything else unread. Content is never materialised as strings.
+ * everything else unread. Content is never materialised as strings. The names of the counts are the endpoint's
+ * ({@link UsageFields}: {@code prompt_tokens}/{@code completion_tokens} for chat, {@code input_tokens}/
+ * {@code output_tokens} for the Responses API); methods without them read chat's.
  */
 public final class UsageReader {
 
@@ -29,17 +32,22 @@ public final class UsageReader {
      * {@code {"usage":...}}); when that is not a well-formed top-level tail the whole document is scanned.
      */
     public Usage read(byte[] document, int offset, int length) {
+        return read(document, offset, length, UsageFields.PROMPT_COMPLETION);
+    }
+
+    /** As {@link #read(byte[], int, int)}, with the endpoint's names of the counts. */
+    public Usage read(byte[] document, int offset, int length, UsageFields fields) {
         int at = lastIndexOf(document, offset, length, USAGE_KEY);
         if (at > offset) {
             byte[] tail = new byte[1 + offset + length - at];
             tail[0] = '{';
             System.arraycopy(document, at, tail, 1, tail.length - 1);
-            Found found = scan(tail, 0, tail.length, true);
+            Found found = scan(tail, 0, tail.length, true, fields);
             if (found != null) {
                 return found.usage();
             }
         }
-        Found found = scan(document, offset, length);
+        Found found = scan(document, offset, length, false, fields);
         return found == null ? null : found.usage();
     }
 
@@ -61,11 +69,11 @@ public final class UsageReader {
      * of a stream). Returns {@code null} when the document has no non-null usage or is not a JSON object.
      */
     public Found scan(byte[] document, int offset, int length) {
-        return scan(document, offset, length, false);
+        return scan(document, offset, length, false, UsageFields.PROMPT_COMPLETION);
     }
 
     /** With {@code exact}, the object must end the input (so a nested {@code "usage"} key cannot be mistaken). */
-    private Found scan(byte[] document, int offset, int length, boolean exact) {
+    private Found scan(byte[] document, int offset, int length, boolean exact, UsageFields fields) {
         try (JsonParser p = json.createParser(document, offset, length)) {
             if (p.nextToken() != JsonToken.START_OBJECT) {
                 return null;
@@ -77,7 +85,7 @@ public final class UsageReader {
                 JsonToken value = p.nextToken();
                 if (field.equals("usage") && value == JsonToken.START_OBJECT) {
                     // Out-of-range counts read as no usage: the stream is billed by its estimate instead.
-                    usage = readUsageObject(p);
+                    usage = readUsageObject(p, fields);
                 } else if (field.equals("choices") && value == JsonToken.START_ARRAY) {
                     emptyChoices = p.nextToken() == JsonToken.END_ARRAY;
                     if (!emptyChoices) {
@@ -106,6 +114,11 @@ public final class UsageReader {
      * @throws Malformed when the body is not one JSON object, or its usage counts are out of range
      */
     public Usage readChecked(byte[] document, int offset, int length) throws Malformed {
+        return readChecked(document, offset, length, UsageFields.PROMPT_COMPLETION);
+    }
+
+    /** As {@link #readChecked(byte[], int, int)}, with the endpoint's names of the counts. */
+    public Usage readChecked(byte[] document, int offset, int length, UsageFields fields) throws Malformed {
         try (JsonParser p = json.createParser(document, offset, length)) {
             if (p.nextToken() != JsonToken.START_OBJECT) {
                 throw new Malformed("not a JSON object");
@@ -115,7 +128,7 @@ public final class UsageReader {
                 String field = p.currentName();
                 JsonToken value = p.nextToken();
                 if (value == JsonToken.START_OBJECT && field.equals("usage")) {
-                    usage = readUsageObject(p);
+                    usage = readUsageObject(p, fields);
                     if (usage == null) {
                         throw new Malformed("usage counts out of range");
                     }
@@ -132,6 +145,47 @@ public final class UsageReader {
         }
     }
 
+    /** A typed stream event: its {@code type} and the usage of its {@code response} object, when it has one. */
+    public record TypedEvent(String type, Usage usage) {
+    }
+
+    /**
+     * Reads a typed stream event (the Responses API's {@code {"type": "...", "response": {..., "usage": {...}}}}):
+     * its top-level {@code type} and the usage in its {@code response} object. Returns {@code null} when the document
+     * is not a JSON object with a string {@code type}; the usage is {@code null} when absent or out of range.
+     */
+    public TypedEvent typedEvent(byte[] document, int offset, int length, UsageFields fields) {
+        try (JsonParser p = json.createParser(document, offset, length)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                return null;
+            }
+            String type = null;
+            Usage usage = null;
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String field = p.currentName();
+                JsonToken value = p.nextToken();
+                if (field.equals("type") && value == JsonToken.VALUE_STRING) {
+                    type = p.getText();
+                } else if (field.equals("response") && value == JsonToken.START_OBJECT) {
+                    while (p.nextToken() == JsonToken.FIELD_NAME) {
+                        String inner = p.currentName();
+                        JsonToken v = p.nextToken();
+                        if (inner.equals("usage") && v == JsonToken.START_OBJECT) {
+                            usage = readUsageObject(p, fields);
+                        } else {
+                            p.skipChildren();
+                        }
+                    }
+                } else {
+                    p.skipChildren();
+                }
+            }
+            return type == null ? null : new TypedEvent(type, usage);
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
     /** A whole answer that is not one well-formed JSON object with usage counts in range. Carries no content. */
     public static final class Malformed extends Exception {
         public Malformed(String what) {
@@ -144,7 +198,7 @@ public final class UsageReader {
      * or above {@link Usage#MAX_TOKENS}. Counts beyond that are no real answer's; accepting them would let a broken or
      * hostile upstream overflow the ledger and the limiter.
      */
-    private static Usage readUsageObject(JsonParser p) throws IOException {
+    private static Usage readUsageObject(JsonParser p, UsageFields fields) throws IOException {
         long prompt = 0;
         long completion = 0;
         long total = -1;
@@ -154,12 +208,16 @@ public final class UsageReader {
             JsonToken v = p.nextToken();
             if (v == JsonToken.VALUE_NUMBER_INT) {
                 long count = p.getNumberType() == JsonParser.NumberType.BIG_INTEGER ? -1 : p.getLongValue();
-                boolean counted = switch (name) {
-                    case "prompt_tokens" -> { prompt = count; yield true; }
-                    case "completion_tokens" -> { completion = count; yield true; }
-                    case "total_tokens" -> { total = count; yield true; }
-                    default -> false;
-                };
+                boolean counted = true;
+                if (name.equals(fields.input())) {
+                    prompt = count;
+                } else if (name.equals(fields.output())) {
+                    completion = count;
+                } else if (name.equals("total_tokens")) {
+                    total = count;
+                } else {
+                    counted = false;
+                }
                 if (counted && (count < 0 || count > Usage.MAX_TOKENS)) {
                     inRange = false;
                 }

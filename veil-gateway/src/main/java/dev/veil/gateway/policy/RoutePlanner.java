@@ -27,6 +27,9 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 public final class RoutePlanner {
 
+    /** The constraint that excludes a route whose upstream does not speak the request's endpoint. */
+    public static final String ENDPOINT = "endpoint";
+
     private final ModelCatalog catalog;
     private final RouteHealth health;
     private final NodeAdmission nodes;
@@ -47,15 +50,60 @@ public final class RoutePlanner {
         return plan(primary, key, request, null);
     }
 
+    /** As {@link #plan(Model, KeyPolicy, RequestPolicy, String, String)} for the chat API family. */
+    public RoutePlan plan(Model primary, KeyPolicy key, RequestPolicy request, String e2eeNodeKey) {
+        return plan(primary, key, request, e2eeNodeKey, dev.veil.protocol.api.Endpoint.API_CHAT);
+    }
+
+    private static boolean serves(Route route, String api, String viaApi) {
+        if (route.upstream().speaks(api)) {
+            return true;
+        }
+        // Translation happens on the plain path only: a node route gets requests in its own API.
+        return viaApi != null && !route.node() && route.upstream().speaks(viaApi);
+    }
+
+    /** Whether some route of {@code model} can serve a request of {@code api}, natively or through {@code viaApi}. */
+    public static boolean serves(Model model, String api, String viaApi) {
+        for (Route route : model.routes()) {
+            if (serves(route, api, viaApi)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Whether some route of {@code model} has an upstream that speaks {@code api} natively. */
+    public static boolean speaks(Model model, String api) {
+        for (Route route : model.routes()) {
+            if (route.upstream().speaks(api)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /**
      * Plans for {@code primary} under the key's and the request's policy.
      *
      * @param e2eeNodeKey for an e2ee request, the node key id it is encrypted to: only admitted node routes holding
      *                    that key qualify; {@code null} for a plaintext request, for which node routes count as
      *                    {@code tee} (the gateway sees the plaintext)
+     * @param api         the API family of the request's endpoint: routes whose upstream does not speak it are
+     *                    excluded (constraint {@code endpoint})
      */
-    public RoutePlan plan(Model primary, KeyPolicy key, RequestPolicy request, String e2eeNodeKey) {
-        if (e2eeNodeKey == null && primary.routes().size() == 1 && unconstrained(key, request)) {
+    public RoutePlan plan(Model primary, KeyPolicy key, RequestPolicy request, String e2eeNodeKey, String api) {
+        return plan(primary, key, request, e2eeNodeKey, api, null);
+    }
+
+    /**
+     * As above; with {@code viaApi}, a route whose upstream speaks that API family instead qualifies too (Veil
+     * translates the request for it).
+     */
+    public RoutePlan plan(Model primary, KeyPolicy key, RequestPolicy request, String e2eeNodeKey, String api,
+                          String viaApi) {
+        if (e2eeNodeKey == null && primary.routes().size() == 1 && unconstrained(key, request)
+                && serves(primary.routes().get(0), api, viaApi)) {
             // The common case on the hot path: one route, nothing asked of it. Same outcome as below, no allocation
             // of constraint lists; anything unusual (a node not admitted, an open breaker) takes the full path.
             Route only = nodes.teeVerified(primary.routes().get(0).forPlaintext());
@@ -92,7 +140,9 @@ public final class RoutePlanner {
                                     + " hold and the operator takes it out (on_failure: exclude)"));
                     continue;
                 }
-                Exclusion why = exclusion(model, route, key, constraints);
+                Exclusion why = serves(route, api, viaApi) ? exclusion(model, route, key, constraints)
+                        : new Exclusion(model.id(), route.name(), ENDPOINT,
+                                "the route's upstream does not speak this endpoint's API (" + api + ")");
                 if (why == null && e2eeNodeKey != null && !(route.node() && nodes.holdsKey(route, e2eeNodeKey))) {
                     why = new Exclusion(model.id(), route.name(), Exclusion.E2EE_NODE_KEY, route.node()
                             ? "the route's node does not hold the key this request is encrypted to"

@@ -8,13 +8,15 @@ import dev.veil.gateway.http.HeaderNames;
 import dev.veil.gateway.http.Responses;
 import dev.veil.gateway.metering.PrivacyReceipt;
 import dev.veil.gateway.metering.RequestMeter;
-import dev.veil.gateway.openai.Endpoint;
+import dev.veil.protocol.api.Endpoint;
 import dev.veil.gateway.openai.InferenceRequest;
 import dev.veil.gateway.openai.RequestRewriter;
 import dev.veil.gateway.openai.Usage;
 import dev.veil.gateway.openai.UsageEstimator;
 import dev.veil.gateway.openai.UsageReader;
 import dev.veil.gateway.routing.CircuitBreaker;
+import dev.veil.gateway.translate.ChatToResponsesStream;
+import dev.veil.gateway.translate.ResponsesToChat;
 import dev.veil.gateway.routing.Route;
 import dev.veil.protocol.openai.ModelNames;
 import dev.veil.gateway.routing.RouteHealth;
@@ -48,7 +50,8 @@ import org.slf4j.LoggerFactory;
  * Sends an accepted request to the first of its candidate routes and relays the answer. Candidates come from the
  * route planner, so every one complies with the request's effective policy: retries and fallbacks (on connect errors,
  * timeouts, 429 and 5xx, before any byte reached the client) walk only that list, with exponential backoff and a
- * bounded number of attempts, skipping routes whose circuit breaker is open. Streams pass through event by event
+ * bounded number of attempts, skipping routes whose circuit breaker is open ({@link AttemptWalker}, shared with the
+ * batch runner). Streams pass through event by event
  * with backpressure; a client that goes away resets the upstream request; an upstream that fails mid-stream ends the
  * client's stream with an error event. Nothing here logs content: failures are logged by exception class only.
  *
@@ -111,7 +114,6 @@ public final class InferenceRelay {
     private static final class Attempts {
         final Exchange exchange;
         final InferenceRequest request;
-        final List<Route> candidates;
         final byte[] clientBody;
         final Vertx vertx;
         /** An e2ee request: the body is ciphertext for a node and passes through untouched. */
@@ -119,20 +121,19 @@ public final class InferenceRelay {
         /** For a plaintext request to a node route: the request Veil sealed on the client's behalf. */
         SealedRequest sealed;
         VerifiedNode sealedFor;
-        int next;
-        int made;
+        /** The walk over the candidates: breakers, attempts, backoff. */
+        AttemptWalker walker;
         boolean clientGone;
         boolean delivering;
         HttpClientRequest inFlight;
         CircuitBreaker inFlightBreaker;
-        OpenAiError lastError;
-        Route lastRoute;
+        /** The current attempt's upstream does not speak the endpoint's API: Veil translates (Responses → chat). */
+        boolean translating;
 
-        Attempts(Exchange exchange, InferenceRequest request, List<Route> candidates, byte[] clientBody, Vertx vertx,
+        Attempts(Exchange exchange, InferenceRequest request, byte[] clientBody, Vertx vertx,
                  boolean e2ee) {
             this.exchange = exchange;
             this.request = request;
-            this.candidates = candidates;
             this.clientBody = clientBody;
             this.vertx = vertx;
             this.e2ee = e2ee;
@@ -154,7 +155,10 @@ public final class InferenceRelay {
      * node (candidates are node routes holding its key) and is relayed as opaque bytes.
      */
     public void relay(Exchange exchange, InferenceRequest request, List<Route> candidates, byte[] clientBody, boolean e2ee) {
-        Attempts attempts = new Attempts(exchange, request, candidates, clientBody, Vertx.currentContext().owner(), e2ee);
+        Attempts attempts = new Attempts(exchange, request, clientBody, Vertx.currentContext().owner(), e2ee);
+        attempts.walker = new AttemptWalker(attempts.vertx, routing, health, candidates,
+                (route, breaker) -> send(attempts, route, breaker), error -> answerError(attempts, error),
+                () -> attempts.clientGone);
         HttpServerResponse response = exchange.response();
         response.closeHandler(v -> {
             if (!response.ended() && !attempts.delivering) {
@@ -168,36 +172,19 @@ public final class InferenceRelay {
                 }
             }
         });
-        next(attempts);
-    }
-
-    private void next(Attempts a) {
-        if (a.clientGone) {
-            return;
-        }
-        while (a.next < a.candidates.size() && a.made < routing.maxAttempts()) {
-            Route route = a.candidates.get(a.next++);
-            CircuitBreaker breaker = health.breaker(route);
-            if (!breaker.tryAcquire()) {
-                continue;
-            }
-            a.made++;
-            send(a, route, breaker);
-            return;
-        }
-        OpenAiError error = a.lastError != null ? a.lastError : Attempting.noHealthyRoute();
-        answerError(a, error);
+        attempts.walker.start();
     }
 
     private void send(Attempts a, Route route, CircuitBreaker breaker) {
         Exchange exchange = a.exchange;
         exchange.route(route);
-        a.lastRoute = route;
         a.inFlightBreaker = breaker;
         byte[] body;
-        RequestOptions options = options(route, a.request, exchange.request());
+        a.translating = !route.node() && !route.upstream().speaks(a.request.endpoint().api());
+        RequestOptions options = options(route, a.request, exchange.request(), a.translating);
         if (!route.node()) {
-            body = rewriter.rewrite(a.clientBody, a.request, route.upstreamModel(), route.forwarding(), true);
+            byte[] rewritten = rewriter.rewrite(a.clientBody, a.request, route.upstreamModel(), route.forwarding(), true);
+            body = a.translating ? ResponsesToChat.request(ResponsesToChat.parse(rewritten)) : rewritten;
         } else if (a.e2ee) {
             body = a.clientBody;
             options.putHeader("content-type", E2ee.CONTENT_TYPE).putHeader("accept", E2ee.CONTENT_TYPE);
@@ -208,10 +195,9 @@ public final class InferenceRelay {
             VerifiedNode node = nodes.verified(route.upstream().name()).orElse(null);
             if (node == null) {
                 // The node lost its admission since planning: try the next candidate.
-                a.lastError = new OpenAiError(503, "The route's node has no verified attestation right now; retry shortly.",
-                        OpenAiError.UPSTREAM, null, "node_not_attested");
                 breaker.release();
-                retry(a);
+                a.walker.retry(new OpenAiError(503, "The route's node has no verified attestation right now; retry "
+                        + "shortly.", OpenAiError.UPSTREAM, null, "node_not_attested"));
                 return;
             }
             // tee mode: Veil is the e2ee client, so the plaintext never crosses the network to the node.
@@ -251,9 +237,10 @@ public final class InferenceRelay {
         });
     }
 
-    private RequestOptions options(Route route, InferenceRequest request, HttpServerRequest client) {
+    private RequestOptions options(Route route, InferenceRequest request, HttpServerRequest client, boolean translating) {
         Upstream upstream = route.upstream();
-        RequestOptions options = Attempting.post(upstream, request.endpoint().upstreamPath(),
+        RequestOptions options = Attempting.post(upstream, translating ? Endpoint.CHAT_COMPLETIONS.upstreamPath()
+                        : request.endpoint().upstreamPath(),
                 request.stream() ? EVENT_STREAM : HeaderNames.APPLICATION_JSON);
         for (String name : forwardHeaders) {
             String value = client.getHeader(name);
@@ -276,10 +263,7 @@ public final class InferenceRelay {
         if (a.clientGone) {
             return;
         }
-        breaker.failure();
-        health.stats(route).failure();
-        a.lastError = error;
-        retry(a);
+        a.walker.failed(route, breaker, error);
     }
 
     /**
@@ -287,13 +271,10 @@ public final class InferenceRelay {
      * nothing about the upstream's health, so it never counts against the route; another candidate may have room.
      */
     private void onPoolBusy(Attempts a, Route route, CircuitBreaker breaker) {
-        breaker.release();
-        if (a.clientGone) {
-            return;
+        if (!a.clientGone) {
+            LOG.debug("request_id={} route={} upstream connections busy", a.exchange.requestId(), route.name());
         }
-        LOG.debug("request_id={} route={} upstream connections busy", a.exchange.requestId(), route.name());
-        a.lastError = Attempting.upstreamBusy();
-        retry(a);
+        a.walker.busy(breaker);
     }
 
     private void onResponse(Attempts a, Route route, CircuitBreaker breaker, HttpClientResponse upstream, long started) {
@@ -344,8 +325,7 @@ public final class InferenceRelay {
             }
             OpenAiError error = upstreamErrors.map(status, body.succeeded() ? body.result().getBytes() : new byte[0]);
             if (retryable) {
-                a.lastError = error;
-                retry(a);
+                a.walker.retry(error);
             } else {
                 answerError(a, error);
             }
@@ -377,9 +357,8 @@ public final class InferenceRelay {
             byte[] bytes = body.succeeded() && body.result().length() < from.maxErrorBytes()
                     ? body.result().getBytes() : new byte[0];
             if (!a.e2ee && (status == 421 || status == 429 || status >= 500)) {
-                a.lastError = new OpenAiError(status == 421 ? 503 : 502, "The node could not serve the request ("
-                        + status + "); retry shortly.", OpenAiError.UPSTREAM, null, "node_error");
-                retry(a);
+                a.walker.retry(new OpenAiError(status == 421 ? 503 : 502, "The node could not serve the request ("
+                        + status + "); retry shortly.", OpenAiError.UPSTREAM, null, "node_error"));
                 return;
             }
             HttpServerResponse response = a.exchange.response();
@@ -388,20 +367,6 @@ public final class InferenceRelay {
             Responses.json(response, status, bytes.length > 0 ? bytes : new OpenAiError(status,
                     "The node refused the request.", OpenAiError.UPSTREAM, null, "node_error").toJson());
         });
-    }
-
-    private void retry(Attempts a) {
-        boolean more = a.next < a.candidates.size() && a.made < routing.maxAttempts();
-        if (!more) {
-            next(a);
-            return;
-        }
-        long delay = Attempting.backoffMillis(routing, a.made);
-        if (delay <= 0) {
-            next(a);
-        } else {
-            a.vertx.setTimer(delay, id -> next(a));
-        }
     }
 
     /**
@@ -425,8 +390,7 @@ public final class InferenceRelay {
                 breaker.release();
                 LOG.debug("request_id={} route={} answer dropped: memory budget spent", a.exchange.requestId(),
                         route.name());
-                a.lastError = GatewayBusy.error();
-                retry(a);
+                a.walker.retry(GatewayBusy.error());
                 return;
             }
             if (body.failed()) {
@@ -439,7 +403,8 @@ public final class InferenceRelay {
             byte[] raw = bytes.getBytes();
             Usage usage;
             try {
-                usage = usageReader.readChecked(raw, 0, raw.length);
+                usage = usageReader.readChecked(raw, 0, raw.length, a.translating
+                        ? Endpoint.CHAT_COMPLETIONS.usage() : a.request.endpoint().usage());
             } catch (UsageReader.Malformed e) {
                 LOG.debug("request_id={} route={} malformed answer: {}", a.exchange.requestId(), route.name(),
                         e.getMessage());
@@ -457,7 +422,8 @@ public final class InferenceRelay {
                             return;
                         }
                         a.exchange.usage(counted.result());
-                        deliver(a, route, upstream, status, bytes);
+                        deliver(a, route, upstream, status, a.translating
+                                ? Buffer.buffer(ResponsesToChat.response(raw, route.modelId(), counted.result())) : bytes);
                     });
         });
     }
@@ -484,14 +450,15 @@ public final class InferenceRelay {
             return;
         }
         if (whole == null) {
-            relayStream(exchange, a.request, route, upstream, receipt, a.clientBody);
+            relayStream(exchange, a.request, route, upstream, receipt, a.clientBody, a.translating);
         } else {
             meter.complete(exchange, status);
             if (!response.closed() && !response.ended()) {
                 // The answer names the model the client asked for, not the route's upstream name.
                 byte[] renamed = ModelNames.renaming(route.modelId(), route.upstreamModel());
                 response.setStatusCode(status)
-                        .putHeader(HeaderNames.CONTENT_TYPE, contentType == null ? HeaderNames.APPLICATION_JSON : contentType)
+                        .putHeader(HeaderNames.CONTENT_TYPE, contentType == null || a.translating
+                                ? HeaderNames.APPLICATION_JSON : contentType)
                         .end(renamed == null ? whole : Buffer.buffer(ModelNames.replace(whole.getBytes(), renamed)));
             }
         }
@@ -518,13 +485,17 @@ public final class InferenceRelay {
      *                    holds it for retries anyway)
      */
     private void relayStream(Exchange exchange, InferenceRequest request, Route route, HttpClientResponse upstream,
-                             String receipt, byte[] requestBody) {
+                             String receipt, byte[] requestBody, boolean translating) {
         HttpServerResponse response = exchange.response();
         Upstream from = route.upstream();
         CompletionCounter completion = usageEstimator.completionCounter(route.tokenizer());
-        SseUsageFilter filter = new SseUsageFilter(usageReader, request.clientWantsUsage(), from.maxEventBytes(),
-                completion).renaming(ModelNames.renaming(route.modelId(), route.upstreamModel()));
-        Counted counted = new Counted(Vertx.currentContext().owner(), exchange, filter, requestBody, route);
+        // A translated stream is read as the chat stream it is (its usage chunk kept back), then rewritten as events.
+        Endpoint upstreamSpeaks = translating ? Endpoint.CHAT_COMPLETIONS : request.endpoint();
+        SseUsageFilter filter = new SseUsageFilter(usageReader, !translating && request.clientWantsUsage(),
+                from.maxEventBytes(), completion, upstreamSpeaks.streaming(), upstreamSpeaks.usage())
+                .renaming(ModelNames.renaming(route.modelId(), route.upstreamModel()));
+        ChatToResponsesStream translator = translating ? new ChatToResponsesStream(route.modelId()) : null;
+        Counted counted = new Counted(Vertx.currentContext().owner(), exchange, filter, requestBody, route, translator);
         StreamState state = new StreamState();
         IdleWatch watch = state.watch = IdleWatch.start(Vertx.currentContext().owner(), from.idleTimeoutMs(), () -> {
             if (!state.over) {
@@ -555,6 +526,9 @@ public final class InferenceRelay {
             watch.touch();
             exchange.firstToken();
             Buffer out = filter.accept(chunk);
+            if (translator != null && out.length() > 0) {
+                out = translator.accept(out);
+            }
             if (out.length() > 0 && !response.closed()) {
                 response.write(out);
                 if (response.writeQueueFull()) {
@@ -591,12 +565,15 @@ public final class InferenceRelay {
             state.over = true;
             watch.stop();
             Buffer rest = filter.finish();
+            if (translator != null) {
+                rest = translator.accept(rest);
+            }
             if (rest.length() > 0 && !response.closed()) {
                 response.write(rest);
             }
             if (!filter.sawDone()) {
-                endStreamWithError(exchange, "The upstream ended the stream early; the response is incomplete.",
-                        "upstream_stream_truncated");
+                endStreamWithError(exchange, counted.nextSequence(), "The upstream ended the stream early; the response "
+                        + "is incomplete.", "upstream_stream_truncated");
                 counted.usage().onComplete(u -> meter.complete(exchange, 502));
                 return;
             }
@@ -608,6 +585,10 @@ public final class InferenceRelay {
                 meter.complete(exchange, 200);
                 if (response.closed() || response.ended()) {
                     return;
+                }
+                if (translator != null) {
+                    // The closing events of the translated stream, with the usage now known.
+                    response.write(translator.finish(usage));
                 }
                 if (filter.heldDone()) {
                     // The client asked for usage and the upstream sent none: Veil's chunk, then the [DONE] held back.
@@ -630,17 +611,25 @@ public final class InferenceRelay {
     private final class Counted {
         private final Vertx vertx;
         private final Exchange exchange;
-        private final SseUsageFilter filter;
+        final SseUsageFilter filter;
         private final byte[] requestBody;
         private final Route route;
+        private final ChatToResponsesStream translator;
         private Future<Usage> settled;
 
-        Counted(Vertx vertx, Exchange exchange, SseUsageFilter filter, byte[] requestBody, Route route) {
+        Counted(Vertx vertx, Exchange exchange, SseUsageFilter filter, byte[] requestBody, Route route,
+                ChatToResponsesStream translator) {
             this.vertx = vertx;
             this.exchange = exchange;
             this.filter = filter;
             this.requestBody = requestBody;
             this.route = route;
+            this.translator = translator;
+        }
+
+        /** The sequence number of the next event the client gets (for a typed-event stream's error event). */
+        long nextSequence() {
+            return translator != null ? translator.sequence() : filter.dataEvents();
         }
 
         /** The usage to bill, set on the exchange before the future completes; it never fails. */
@@ -672,7 +661,7 @@ public final class InferenceRelay {
         state.watch.stop();
         health.breaker(route).failure();
         health.stats(route).failure();
-        endStreamWithError(exchange, message, code);
+        endStreamWithError(exchange, counted.nextSequence(), message, code);
         counted.usage().onComplete(u -> meter.complete(exchange, meteredStatus));
     }
 
@@ -684,13 +673,20 @@ public final class InferenceRelay {
         }
     }
 
-    private static void endStreamWithError(Exchange exchange, String message, String code) {
+    /** Ends a stream with an error event in the shape of its endpoint's streams. */
+    private static void endStreamWithError(Exchange exchange, long nextSequence, String message, String code) {
         HttpServerResponse response = exchange.response();
         if (response.closed() || response.ended()) {
             return;
         }
         OpenAiError error = new OpenAiError("upstream_timeout".equals(code) ? 504 : 502, message, OpenAiError.UPSTREAM,
                 null, code);
+        Endpoint endpoint = Endpoint.byLabel(exchange.endpoint());
+        if (endpoint != null && endpoint.errors() == Endpoint.ErrorShape.OPENAI_RESPONSES) {
+            // The Responses API's own error event; sequence numbers count events from 0, so the next is the count.
+            response.end(Buffer.buffer(error.toResponsesStreamEvent(nextSequence)));
+            return;
+        }
         response.end(Buffer.buffer("data: ").appendBytes(error.toJson()).appendString("\n\n"));
     }
 
@@ -699,9 +695,10 @@ public final class InferenceRelay {
             return;
         }
         HttpServerResponse response = a.exchange.response();
-        if (a.lastRoute != null) {
-            response.putHeader(HeaderNames.VEIL_ROUTE, a.lastRoute.name());
-            response.putHeader(HeaderNames.VEIL_MODE, a.lastRoute.mode().wireName());
+        Route lastRoute = a.walker.lastRoute();
+        if (lastRoute != null) {
+            response.putHeader(HeaderNames.VEIL_ROUTE, lastRoute.name());
+            response.putHeader(HeaderNames.VEIL_MODE, lastRoute.mode().wireName());
         }
         if (Attempting.isBusy(error)) {
             response.putHeader(HttpHeaders.RETRY_AFTER, Attempting.BUSY_RETRY_AFTER_SECONDS);

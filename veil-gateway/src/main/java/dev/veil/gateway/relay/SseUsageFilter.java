@@ -2,6 +2,7 @@ package dev.veil.gateway.relay;
 
 import dev.veil.gateway.openai.Usage;
 import dev.veil.gateway.openai.UsageReader;
+import dev.veil.protocol.api.Endpoint;
 import dev.veil.tokens.CompletionCounter;
 import io.vertx.core.buffer.Buffer;
 import java.io.ByteArrayOutputStream;
@@ -20,6 +21,11 @@ import java.util.Arrays;
  * chunk) and the search for its end resumes where it stopped. A chunk of whole events is passed on as it is. One event
  * may not exceed {@code maxEventBytes}: past it {@link #tooLarge()} turns true, the incomplete event is dropped and
  * nothing more is accepted, so memory stays bounded whatever the upstream sends.
+ *
+ * <p>How a stream ends and where its usage is come from the endpoint's {@link Endpoint.Streaming}: chat-style streams
+ * end with {@code data: [DONE]} and carry usage in a final chunk; typed-event streams (the Responses API) end with a
+ * terminal event ({@code response.completed} ...) whose {@code response.usage} holds the counts, and every event,
+ * of a type Veil knows or not, is passed on as it is.
  */
 final class SseUsageFilter {
 
@@ -37,6 +43,10 @@ final class SseUsageFilter {
     private final UsageReader usageReader;
     private final boolean forwardUsageChunk;
     private final int maxEventBytes;
+    private final Endpoint.Streaming streaming;
+    private final Endpoint.UsageFields fields;
+    /** The terminal event types as quoted JSON strings: a cheap test before an event is parsed. */
+    private final byte[][] terminalNeedles;
     /** Counts the generated text while no usage has been seen; {@code null} counts nothing. */
     private final CompletionCounter completion;
     /**
@@ -71,6 +81,17 @@ final class SseUsageFilter {
      *                   holds {@code [DONE]} back
      */
     SseUsageFilter(UsageReader usageReader, boolean forwardUsageChunk, int maxEventBytes, CompletionCounter completion) {
+        this(usageReader, forwardUsageChunk, maxEventBytes, completion, Endpoint.Streaming.DONE_SENTINEL,
+                Endpoint.UsageFields.PROMPT_COMPLETION);
+    }
+
+    /** A filter for a stream of an endpoint that ends and reports usage as {@code streaming} and {@code fields} say. */
+    SseUsageFilter(UsageReader usageReader, boolean forwardUsageChunk, int maxEventBytes, CompletionCounter completion,
+                   Endpoint.Streaming streaming, Endpoint.UsageFields fields) {
+        this.streaming = streaming;
+        this.fields = fields;
+        this.terminalNeedles = streaming.terminalEvents().stream()
+                .map(type -> ("\"" + type + "\"").getBytes(StandardCharsets.US_ASCII)).toArray(byte[][]::new);
         this.usageReader = usageReader;
         this.forwardUsageChunk = forwardUsageChunk;
         this.maxEventBytes = maxEventBytes;
@@ -119,8 +140,10 @@ final class SseUsageFilter {
             int eventEnd = i + boundary;
             boolean forward = inspectEvent(data, eventStart, i);
             int payload = forward && renamed != null ? dataPayloadStart(data, eventStart, i) : -1;
-            byte[] renamedPayload = payload < 0 ? null
-                    : dev.veil.protocol.openai.ModelNames.replaceOrNull(data, payload, i, renamed);
+            byte[] renamedPayload = payload < 0 ? null : streaming.endsWithSentinel()
+                    ? dev.veil.protocol.openai.ModelNames.replaceOrNull(data, payload, i, renamed)
+                    // Typed events (the Responses API) carry the model in their response object.
+                    : dev.veil.protocol.openai.ModelNames.replaceInOrNull(data, payload, i, "response", renamed);
             if ((!forward || renamedPayload != null) && kept == null) {
                 kept = new ByteArrayOutputStream(length + 64);
                 kept.write(data, 0, eventStart);
@@ -227,7 +250,10 @@ final class SseUsageFilter {
         return dataEvents;
     }
 
-    /** Whether the upstream ended its stream properly with {@code data: [DONE]}. */
+    /**
+     * Whether the upstream ended its stream properly: with {@code data: [DONE]}, or for a typed-event stream with one
+     * of its terminal events.
+     */
     boolean sawDone() {
         return sawDone;
     }
@@ -250,6 +276,9 @@ final class SseUsageFilter {
         int payloadStart = dataPayloadStart(data, start, end);
         if (payloadStart < 0) {
             return true;
+        }
+        if (!streaming.endsWithSentinel()) {
+            return inspectTypedEvent(data, payloadStart, end);
         }
         if (startsWith(data, payloadStart, end, DONE)) {
             sawDone = true;
@@ -275,6 +304,30 @@ final class SseUsageFilter {
         if (found.emptyChoices()) {
             dataEvents--;
             return forwardUsageChunk;
+        }
+        return true;
+    }
+
+    /**
+     * A typed event (the Responses API): always forwarded, whatever its type. One whose payload names a terminal type
+     * is parsed to confirm it is one, and its {@code response.usage} kept.
+     */
+    private boolean inspectTypedEvent(byte[] data, int payloadStart, int end) {
+        dataEvents++;
+        if (usage == null && completion != null) {
+            completion.accept(data, payloadStart, end - payloadStart);
+        }
+        for (byte[] needle : terminalNeedles) {
+            if (indexOf(data, payloadStart, end, needle) >= 0) {
+                UsageReader.TypedEvent event = usageReader.typedEvent(data, payloadStart, end - payloadStart, fields);
+                if (event != null && streaming.terminalEvents().contains(event.type())) {
+                    sawDone = true;
+                    if (event.usage() != null) {
+                        usage = event.usage();
+                    }
+                }
+                break;
+            }
         }
         return true;
     }

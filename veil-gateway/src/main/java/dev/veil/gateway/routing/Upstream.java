@@ -21,11 +21,27 @@ import java.util.Optional;
  * @param maxResponseBytes the largest whole answer read
  * @param maxErrorBytes  how much of an error answer is read
  * @param maxEventBytes  the largest single server-sent event
+ * @param apis           the API families it speaks natively ({@link dev.veil.protocol.api.Endpoint#api()})
  */
 public record Upstream(String name, URI baseUrl, Optional<String> bearerToken, Map<String, String> staticHeaders,
                        long connectTimeoutMs, long idleTimeoutMs, int maxConnections, boolean node,
                        long poolWaitTimeoutMs, int maxWaitQueue, long maxResponseBytes, long maxErrorBytes,
-                       int maxEventBytes) {
+                       int maxEventBytes, java.util.Set<String> apis) {
+
+    /** An upstream speaking only the chat API family. */
+    public Upstream(String name, URI baseUrl, Optional<String> bearerToken, Map<String, String> staticHeaders,
+                    long connectTimeoutMs, long idleTimeoutMs, int maxConnections, boolean node,
+                    long poolWaitTimeoutMs, int maxWaitQueue, long maxResponseBytes, long maxErrorBytes,
+                    int maxEventBytes) {
+        this(name, baseUrl, bearerToken, staticHeaders, connectTimeoutMs, idleTimeoutMs, maxConnections, node,
+                poolWaitTimeoutMs, maxWaitQueue, maxResponseBytes, maxErrorBytes, maxEventBytes,
+                java.util.Set.of(dev.veil.protocol.api.Endpoint.API_CHAT));
+    }
+
+    /** Whether it speaks {@code api} natively. */
+    public boolean speaks(String api) {
+        return apis.contains(api);
+    }
 
     /** Whether the connection uses TLS. */
     public boolean ssl() {

@@ -88,10 +88,10 @@ class ConfigValidationTest {
                         + "forward_headers, request_header_timeout_ms, request_body_timeout_ms, idle_timeout_ms, "
                         + "max_request_line_bytes, max_header_bytes, send_timeout_ms, body_memory_bytes",
                 "store.retention: unknown field; known fields are data_dir, jdbc_url, username_env, password_env, "
-                        + "pool_size, retention_days, request_log",
+                        + "pool_size, retention_days, request_log, audit_retention_days",
                 "upstreams[0].timeout: unknown field; known fields are name, base_url, api_key_env, headers, "
                         + "connect_timeout_ms, idle_timeout_ms, max_connections, node, pool_wait_timeout_ms, max_wait_queue, "
-                        + "max_response_bytes, max_error_bytes, max_event_bytes, attestation",
+                        + "max_response_bytes, max_error_bytes, max_event_bytes, apis, attestation",
                 "models[0].routes[0].wieght: unknown field; known fields are name, upstream, model, weight, price, "
                         + "policy, supported_parameters, forward_fields, store, tokenizer",
                 "models[0].routes[0].policy.training: unknown field; known fields are trains, retention_days, zdr, "
@@ -153,6 +153,7 @@ class ConfigValidationTest {
         "server: {admin_token_env: 'a b'}    | server.admin_token_env: must be the NAME of an environment variable "
                 + "(letters, digits and underscores), not the secret itself",
         "store: {retention_days: 0}          | store.retention_days: must be at least 1",
+        "store: {audit_retention_days: -1}   | store.audit_retention_days: must be at least 0 (0 keeps every entry)",
         "store: {pool_size: 0}               | store.pool_size: must be at least 1",
         "store: {request_log: seconds}       | store.request_log: must be one of full, minute, hour, daily_totals",
         "store: {jdbc_url: 'postgres://x'}   | store.jdbc_url: must be a JDBC URL starting with 'jdbc:' (e.g. "
@@ -171,6 +172,8 @@ class ConfigValidationTest {
         "max_response_bytes: 10     | upstreams[0].max_response_bytes: must be between 1024 and 1073741824 bytes",
         "max_error_bytes: 2000000   | upstreams[0].max_error_bytes: must be between 1024 and 1048576 bytes",
         "max_event_bytes: 0         | upstreams[0].max_event_bytes: must be between 1024 and 67108864 bytes",
+        "apis: []                   | upstreams[0].apis: must name at least one API the upstream speaks: chat, responses",
+        "apis: [chat, soap]         | upstreams[0].apis: unknown API; the known ones are chat, responses",
     })
     void upstreamCapsAndPoolWaitAreChecked(String field, String problem) {
         assertThat(problems("upstreams: [{name: a, base_url: \"http://h/v1\", " + field + "}]\n"

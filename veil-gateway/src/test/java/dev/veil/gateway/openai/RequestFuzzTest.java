@@ -1,5 +1,6 @@
 package dev.veil.gateway.openai;
 
+import dev.veil.protocol.api.Endpoint;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
@@ -27,7 +28,7 @@ class RequestFuzzTest {
             return;
         }
         // The first byte picks the endpoint, so one corpus covers all three.
-        Endpoint endpoint = Endpoint.values()[(body[0] & 0xff) % Endpoint.values().length];
+        Endpoint endpoint = Endpoint.ALL.get((body[0] & 0xff) % Endpoint.ALL.size());
         byte[] json = java.util.Arrays.copyOfRange(body, 1, body.length);
         InferenceRequest request;
         try {

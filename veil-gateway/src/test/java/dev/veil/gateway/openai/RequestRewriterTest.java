@@ -1,5 +1,6 @@
 package dev.veil.gateway.openai;
 
+import dev.veil.protocol.api.Endpoint;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;

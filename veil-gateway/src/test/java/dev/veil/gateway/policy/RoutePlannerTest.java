@@ -8,7 +8,7 @@ import dev.veil.gateway.config.PriceConfig;
 import dev.veil.gateway.config.RouteConfig;
 import dev.veil.gateway.config.UpstreamConfig;
 import dev.veil.gateway.config.VeilConfig;
-import dev.veil.gateway.openai.Endpoint;
+import dev.veil.protocol.api.Endpoint;
 import dev.veil.gateway.openai.InferenceRequest;
 import dev.veil.gateway.openai.RequestInspector;
 import dev.veil.gateway.routing.Model;

@@ -12,7 +12,7 @@ import dev.veil.gateway.config.RouteConfig;
 import dev.veil.gateway.config.UpstreamConfig;
 import dev.veil.gateway.config.VeilConfig;
 import dev.veil.gateway.nodes.NodeAdmission;
-import dev.veil.gateway.openai.Endpoint;
+import dev.veil.protocol.api.Endpoint;
 import dev.veil.gateway.openai.RequestInspector;
 import dev.veil.gateway.policy.RoutePlan;
 import dev.veil.gateway.policy.RoutePlanner;

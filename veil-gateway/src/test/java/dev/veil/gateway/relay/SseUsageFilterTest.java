@@ -206,4 +206,53 @@ class SseUsageFilterTest {
         filter.accept(Buffer.buffer(CHUNK1 + overflow + DONE));
         assertThat(filter.usage()).isNull();
     }
+
+    private static final String CREATED = "event: response.created\ndata: {\"type\":\"response.created\","
+            + "\"sequence_number\":0,\"response\":{\"model\":\"up\",\"error\":null,\"usage\":null}}\n\n";
+    private static final String DELTA = "event: response.output_text.delta\ndata: {\"type\":\"response.output_text.delta\","
+            + "\"sequence_number\":1,\"delta\":\"Hi \\\"response.completed\\\" there\"}\n\n";
+    private static final String FUTURE = "event: response.future\ndata: {\"type\":\"response.future\",\"sequence_number\":2}\n\n";
+    private static final String COMPLETED = "event: response.completed\ndata: {\"type\":\"response.completed\","
+            + "\"sequence_number\":3,\"response\":{\"model\":\"up\",\"error\":null,\"usage\":{\"input_tokens\":7,"
+            + "\"input_tokens_details\":{\"cached_tokens\":0},\"output_tokens\":4,\"total_tokens\":11}}}\n\n";
+
+    private static SseUsageFilter typed() {
+        return new SseUsageFilter(new UsageReader(RequestInspector.strictFactory()), false, 1 << 20, null,
+                dev.veil.protocol.api.Endpoint.RESPONSES.streaming(), dev.veil.protocol.api.Endpoint.RESPONSES.usage());
+    }
+
+    @Test
+    void typedEventsPassAsTheyAreAndTheTerminalEventCarriesTheUsage() {
+        SseUsageFilter f = typed();
+        StringBuilder out = new StringBuilder();
+        String all = CREATED + DELTA + FUTURE + COMPLETED;
+        // Cut at every third byte: events wait for their rest, nothing else waits.
+        for (int i = 0; i < all.length(); i += 3) {
+            out.append(f.accept(Buffer.buffer(all.substring(i, Math.min(all.length(), i + 3)))));
+        }
+        assertThat(out.toString()).isEqualTo(all);
+        assertThat(f.sawDone()).isTrue();
+        assertThat(f.usage()).isEqualTo(new Usage(7, 4, 11));
+        assertThat(f.dataEvents()).isEqualTo(4);
+        assertThat(f.heldDone()).isFalse();
+    }
+
+    @Test
+    void aTypedStreamWithoutItsTerminalEventHasNotEndedEvenIfTextNamesIt() {
+        SseUsageFilter f = typed();
+        f.accept(Buffer.buffer(CREATED + DELTA + FUTURE));
+        assertThat(f.sawDone()).as("a delta that mentions response.completed is content").isFalse();
+        assertThat(f.usage()).isNull();
+        SseUsageFilter chat = filter(false);
+        chat.accept(Buffer.buffer(COMPLETED));
+        assertThat(chat.sawDone()).as("a chat stream ends only with [DONE]").isFalse();
+    }
+
+    @Test
+    void aTypedStreamIsRenamedInItsResponseObjects() {
+        SseUsageFilter f = typed().renaming(dev.veil.protocol.openai.ModelNames.quoted("public"));
+        String out = f.accept(Buffer.buffer(CREATED + DELTA + COMPLETED)).toString();
+        assertThat(out).doesNotContain("\"model\":\"up\"").contains("\"model\":\"public\"");
+        assertThat(out).contains(DELTA);
+    }
 }

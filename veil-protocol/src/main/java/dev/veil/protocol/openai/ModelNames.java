@@ -66,6 +66,22 @@ public final class ModelNames {
     }
 
     /**
+     * {@code json[from, to)} with the {@code model} string of its top-level {@code container} object replaced (the
+     * Responses API's stream events carry the model in {@code response.model}), or {@code null} when there is none.
+     */
+    public static byte[] replaceInOrNull(byte[] json, int from, int to, String container, byte[] quotedModel) {
+        int[] span = modelValueSpan(json, from, to, container);
+        if (span == null) {
+            return null;
+        }
+        byte[] out = new byte[(span[0] - from) + quotedModel.length + (to - span[1])];
+        System.arraycopy(json, from, out, 0, span[0] - from);
+        System.arraycopy(quotedModel, 0, out, span[0] - from, quotedModel.length);
+        System.arraycopy(json, span[1], out, span[0] - from + quotedModel.length, to - span[1]);
+        return out;
+    }
+
+    /**
      * One whole server-sent event ({@code data: {...}} and its terminating blank line) with its payload's top-level
      * {@code model} replaced; the same array when the event has no such payload ({@code [DONE]}, a comment, an event
      * of several lines that does not start with {@code data:}).
@@ -101,26 +117,49 @@ public final class ModelNames {
      * {@code json}); {@code null} when there is none or the bytes are not a JSON object.
      */
     static int[] modelValueSpan(byte[] json, int from, int to) {
+        return modelValueSpan(json, from, to, null);
+    }
+
+    /** As above, for the {@code model} member of the top-level {@code container} object when it is not {@code null}. */
+    static int[] modelValueSpan(byte[] json, int from, int to, String container) {
         try (JsonParser p = JSON.createParser(json, from, to - from)) {
             if (p.nextToken() != JsonToken.START_OBJECT) {
                 return null;
             }
-            JsonToken t = p.nextToken();
-            while (t == JsonToken.FIELD_NAME) {
-                String name = p.currentName();
-                JsonToken value = p.nextToken();
-                if (name.equals("model") && value == JsonToken.VALUE_STRING) {
-                    int start = from + (int) p.currentTokenLocation().getByteOffset();
-                    p.finishToken();
-                    int end = from + (int) p.currentLocation().getByteOffset();
-                    return json[start] == '"' && json[end - 1] == '"' ? new int[] {start, end} : null;
+            if (container != null) {
+                JsonToken t = p.nextToken();
+                while (t == JsonToken.FIELD_NAME) {
+                    String name = p.currentName();
+                    JsonToken value = p.nextToken();
+                    if (name.equals(container) && value == JsonToken.START_OBJECT) {
+                        return modelIn(p, json, from);
+                    }
+                    p.skipChildren();
+                    t = p.nextToken();
                 }
-                p.skipChildren();
-                t = p.nextToken();
+                return null;
             }
-            return null;
+            return modelIn(p, json, from);
         } catch (IOException e) {
             return null;
         }
+    }
+
+    /** The span of the {@code model} string among the members of the object the parser has just opened. */
+    private static int[] modelIn(JsonParser p, byte[] json, int from) throws IOException {
+        JsonToken t = p.nextToken();
+        while (t == JsonToken.FIELD_NAME) {
+            String name = p.currentName();
+            JsonToken value = p.nextToken();
+            if (name.equals("model") && value == JsonToken.VALUE_STRING) {
+                int start = from + (int) p.currentTokenLocation().getByteOffset();
+                p.finishToken();
+                int end = from + (int) p.currentLocation().getByteOffset();
+                return json[start] == '"' && json[end - 1] == '"' ? new int[] {start, end} : null;
+            }
+            p.skipChildren();
+            t = p.nextToken();
+        }
+        return null;
     }
 }

@@ -17,8 +17,9 @@ import java.util.Set;
  *       route.</li>
  * </ul>
  *
- * <p>The documented fields are OpenAI's API reference for "Create chat completion", "Create completion" (legacy) and
- * "Create embeddings" (request body, top level).
+ * <p>The documented fields are OpenAI's API reference for "Create chat completion", "Create completion" (legacy),
+ * "Create embeddings" and "Create a model response" (request body, top level). Which endpoint uses which list is
+ * said by its {@link dev.veil.protocol.api.Endpoint} description.
  */
 public final class RequestFields {
 
@@ -33,7 +34,7 @@ public final class RequestFields {
 
     /** Fields that are not "parameters" in the sense of {@code provider.require_parameters}. */
     public static final Set<String> NOT_PARAMETERS = Set.of("model", "stream", "stream_options", "messages", "prompt",
-            "input");
+            "input", "instructions");
 
     /** OpenAI's documented top-level request fields of {@code POST /v1/chat/completions}. */
     public static final Set<String> CHAT_COMPLETIONS = ordered("model", "messages", "audio", "frequency_penalty",
@@ -51,6 +52,21 @@ public final class RequestFields {
     /** OpenAI's documented top-level request fields of {@code POST /v1/embeddings}. */
     public static final Set<String> EMBEDDINGS = ordered("model", "input", "dimensions", "encoding_format", "user");
 
+    /** OpenAI's documented top-level request fields of {@code POST /v1/responses}. */
+    public static final Set<String> RESPONSES = ordered("model", "input", "background", "conversation", "include",
+            "instructions", "max_output_tokens", "max_tool_calls", "metadata", "parallel_tool_calls",
+            "previous_response_id", "prompt", "prompt_cache_key", "prompt_cache_retention", "reasoning",
+            "safety_identifier", "service_tier", "store", "stream", "stream_options", "temperature", "text",
+            "tool_choice", "tools", "top_logprobs", "top_p", "truncation", "user");
+
+    /**
+     * Fields of {@code POST /v1/responses} that refer to state kept at the provider (an earlier response, a stored
+     * conversation, a response computed in the background and fetched later). Veil keeps none and forces
+     * {@code store: false}, so a request that sets one (to anything but {@code null}, or {@code false} for
+     * {@code background}) is refused with 400.
+     */
+    public static final Set<String> RESPONSES_STATEFUL = ordered("previous_response_id", "conversation", "background");
+
     private RequestFields() {
     }
 
@@ -58,17 +74,19 @@ public final class RequestFields {
      * The documented fields of the endpoint at {@code path} ({@code /v1/chat/completions}, {@code /chat/completions},
      * ...; a base path before it is ignored).
      *
-     * @throws IllegalArgumentException for a path that is not one of the three inference endpoints
+     * @throws IllegalArgumentException for a path that is not an inference endpoint
      */
     public static Set<String> documented(String path) {
-        if (path.endsWith("/chat/completions")) {
-            return CHAT_COMPLETIONS;
+        // The longest matching suffix wins: /chat/completions, not /completions.
+        dev.veil.protocol.api.Endpoint match = null;
+        for (dev.veil.protocol.api.Endpoint endpoint : dev.veil.protocol.api.Endpoint.ALL) {
+            if (path.endsWith(endpoint.upstreamPath())
+                    && (match == null || endpoint.upstreamPath().length() > match.upstreamPath().length())) {
+                match = endpoint;
+            }
         }
-        if (path.endsWith("/completions")) {
-            return COMPLETIONS;
-        }
-        if (path.endsWith("/embeddings")) {
-            return EMBEDDINGS;
+        if (match != null) {
+            return match.documented();
         }
         throw new IllegalArgumentException("not an inference endpoint path");
     }
@@ -92,13 +110,23 @@ public final class RequestFields {
      * ({@code model} is {@link Disposition#FORWARD}: its value is rewritten by whoever sends the body on.)
      */
     public static Disposition disposition(Set<String> documented, String field, ForwardRules rules) {
+        return disposition(documented, REMOVED_BY_DEFAULT, field, rules);
+    }
+
+    /** What happens to {@code field} of a request to {@code endpoint} under {@code rules}. */
+    public static Disposition disposition(dev.veil.protocol.api.Endpoint endpoint, String field, ForwardRules rules) {
+        return disposition(endpoint.documented(), endpoint.identityFields(), field, rules);
+    }
+
+    private static Disposition disposition(Set<String> documented, Set<String> identity, String field,
+                                           ForwardRules rules) {
         if (ROUTING.contains(field)) {
             return Disposition.ROUTING;
         }
         if (field.equals(STORE) && documented.contains(STORE)) {
             return Disposition.FORCE_FALSE;
         }
-        if (REMOVED_BY_DEFAULT.contains(field)) {
+        if (identity.contains(field)) {
             return rules.allows(field) ? Disposition.FORWARD : Disposition.REMOVE;
         }
         if (documented.contains(field) || rules.allows(field)) {

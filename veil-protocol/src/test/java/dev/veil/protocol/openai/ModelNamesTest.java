@@ -42,4 +42,18 @@ class ModelNamesTest {
                 .as("a cut-off object still has its model replaced; the rest is copied as it is")
                 .isEqualTo("{\"model\":\"pub\",\"k\":");
     }
+
+    @Test
+    void replacesTheModelOfAResponsesEventsResponseObjectOnly() {
+        byte[] framed = ("event: response.completed\ndata: {\"type\":\"response.completed\",\"model\":\"top\","
+                + "\"response\":{\"output\":[{\"model\":\"inner\"}],\"model\":\"upstream-chat\"},\"n\":1}\n\n")
+                .getBytes(StandardCharsets.UTF_8);
+        int from = framed.length - 2 - ("{\"type\":\"response.completed\",\"model\":\"top\",\"response\":{\"output\":"
+                + "[{\"model\":\"inner\"}],\"model\":\"upstream-chat\"},\"n\":1}").length();
+        byte[] out = ModelNames.replaceInOrNull(framed, from, framed.length - 2, "response", ModelNames.quoted("pub"));
+        assertThat(new String(out, StandardCharsets.UTF_8)).isEqualTo("{\"type\":\"response.completed\",\"model\":"
+                + "\"top\",\"response\":{\"output\":[{\"model\":\"inner\"}],\"model\":\"pub\"},\"n\":1}");
+        byte[] delta = "{\"type\":\"response.output_text.delta\",\"delta\":\"model\"}".getBytes(StandardCharsets.UTF_8);
+        assertThat(ModelNames.replaceInOrNull(delta, 0, delta.length, "response", ModelNames.quoted("pub"))).isNull();
+    }
 }

@@ -6,7 +6,7 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.veil.gateway.batch.BatchMetadata;
 import dev.veil.gateway.batch.files.FileVault;
-import dev.veil.gateway.openai.Endpoint;
+import dev.veil.protocol.api.Endpoint;
 import dev.veil.gateway.openai.InferenceRequest;
 import dev.veil.gateway.openai.InvalidRequestException;
 import dev.veil.gateway.openai.Usage;
@@ -371,7 +371,8 @@ final class BatchJob implements Runnable {
         int status = done.status();
         byte[] written = null;
         if (done.okBody() != null) {
-            Usage read = new UsageReader(parts.json()).read(done.okBody(), 0, done.okBody().length);
+            Usage read = new UsageReader(parts.json()).read(done.okBody(), 0, done.okBody().length,
+                    line.request().endpoint().usage());
             // An answer without usage is counted by Veil (this is the job's own thread, not an event loop) and billed
             // as estimated, never as zero.
             usage = read != null || done.route() == null ? read
@@ -404,7 +405,8 @@ final class BatchJob implements Runnable {
                 return Future.succeededFuture(new Done(line, requestId, startedAt, startNanos, refusal.httpStatus(), null,
                         refusal.toJson(), null, null));
             }
-            RoutePlan plan = parts.planner().plan(line.model(), key.policy(), line.request().policy());
+            RoutePlan plan = parts.planner().plan(line.model(), key.policy(), line.request().policy(), null,
+                    line.request().endpoint().api());
             List<Route> candidates = plan.candidates().stream().filter(r -> !r.node()).toList();
             if (plan.candidates().isEmpty()) {
                 int status = parts.refusal().status(plan);
@@ -512,6 +514,10 @@ final class BatchJob implements Runnable {
             return rejected(number, customId, "The model does not exist on this gateway; GET /v1/models lists the models you "
                     + "can use.", "body.model", "model_not_found");
         }
+        if (!dev.veil.gateway.policy.RoutePlanner.speaks(model, endpoint.api())) {
+            OpenAiError error = dev.veil.gateway.policy.EndpointSupport.notServed(endpoint);
+            return rejected(number, customId, error.message(), "body.model", error.code());
+        }
         RequestPolicy own = request.policy();
         if (!metadata.privacy().isEmpty()) {
             List<Constraint> constraints = new ArrayList<>(own.constraints());
@@ -608,12 +614,11 @@ final class BatchJob implements Runnable {
     }
 
     static Endpoint endpointOf(String path) {
-        return switch (path) {
-            case "/v1/chat/completions" -> Endpoint.CHAT_COMPLETIONS;
-            case "/v1/completions" -> Endpoint.COMPLETIONS;
-            case "/v1/embeddings" -> Endpoint.EMBEDDINGS;
-            default -> throw new IllegalArgumentException("not a batch endpoint");
-        };
+        Endpoint endpoint = Endpoint.byPath(path);
+        if (endpoint == null || !endpoint.batch()) {
+            throw new IllegalArgumentException("not a batch endpoint");
+        }
+        return endpoint;
     }
 
 }

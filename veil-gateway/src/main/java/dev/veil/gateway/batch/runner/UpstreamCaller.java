@@ -2,6 +2,7 @@ package dev.veil.gateway.batch.runner;
 
 import dev.veil.gateway.http.HeaderNames;
 import dev.veil.gateway.openai.UsageReader;
+import dev.veil.gateway.relay.AttemptWalker;
 import dev.veil.gateway.relay.Attempting;
 import dev.veil.gateway.relay.UpstreamBody;
 import dev.veil.gateway.config.RoutingConfig;
@@ -25,7 +26,7 @@ import java.util.List;
 
 /**
  * Calls the upstream for one batch line, the way {@code InferenceRelay} does for a live request but without a client
- * connection: attempts walk only the planner's candidates (each compliant with the effective policy), retrying and
+ * connection, with the same {@link AttemptWalker}: attempts walk only the planner's candidates (each compliant with the effective policy), retrying and
  * falling back on connect errors, timeouts, 429 and 5xx with exponential backoff and jitter, up to
  * {@code routing.max_attempts}, skipping routes whose circuit breaker is open; other 4xx answers end at once. Only
  * Veil's own headers go upstream (a batch has no client headers to forward). Answers are read within the upstream's
@@ -63,44 +64,26 @@ final class UpstreamCaller {
 
     private static final class Attempts {
         final InferenceRequest request;
-        final List<Route> candidates;
         final byte[] body;
         final Promise<Outcome> done = Promise.promise();
-        int next;
-        int made;
-        OpenAiError lastError;
-        Route lastRoute;
+        AttemptWalker walker;
 
-        Attempts(InferenceRequest request, List<Route> candidates, byte[] body) {
+        Attempts(InferenceRequest request, byte[] body) {
             this.request = request;
-            this.candidates = candidates;
             this.body = body;
         }
     }
 
     Future<Outcome> call(InferenceRequest request, List<Route> candidates, byte[] body) {
-        Attempts a = new Attempts(request, candidates, body);
-        vertx.runOnContext(v -> next(a));
+        Attempts a = new Attempts(request, body);
+        a.walker = new AttemptWalker(vertx, routing, health, candidates, (route, breaker) -> send(a, route, breaker),
+                error -> a.done.tryComplete(new Outcome(error.httpStatus(), null, a.walker.lastRoute(), error)),
+                () -> false);
+        vertx.runOnContext(v -> a.walker.start());
         return a.done.future();
     }
 
-    private void next(Attempts a) {
-        while (a.next < a.candidates.size() && a.made < routing.maxAttempts()) {
-            Route route = a.candidates.get(a.next++);
-            CircuitBreaker breaker = health.breaker(route);
-            if (!breaker.tryAcquire()) {
-                continue;
-            }
-            a.made++;
-            send(a, route, breaker);
-            return;
-        }
-        OpenAiError error = a.lastError != null ? a.lastError : Attempting.noHealthyRoute();
-        a.done.tryComplete(new Outcome(error.httpStatus(), null, a.lastRoute, error));
-    }
-
     private void send(Attempts a, Route route, CircuitBreaker breaker) {
-        a.lastRoute = route;
         byte[] body;
         try {
             body = rewriter.rewrite(a.body, a.request, route.upstreamModel(), route.forwarding(), true);
@@ -116,9 +99,7 @@ final class UpstreamCaller {
             if (created.failed()) {
                 if (Attempting.poolBusy(created.cause())) {
                     // A local wait for a busy pool: not the upstream's failure.
-                    breaker.release();
-                    a.lastError = Attempting.upstreamBusy();
-                    retry(a);
+                    a.walker.busy(breaker);
                 } else {
                     failed(a, route, breaker, Attempting.connectionError(created.cause()));
                 }
@@ -156,7 +137,7 @@ final class UpstreamCaller {
             }
             byte[] bytes = read.result().getBytes();
             try {
-                usageReader.readChecked(bytes, 0, bytes.length);
+                usageReader.readChecked(bytes, 0, bytes.length, a.request.endpoint().usage());
             } catch (UsageReader.Malformed e) {
                 failed(a, route, breaker, Attempting.invalidResponse(e.getMessage()));
                 return;
@@ -169,10 +150,7 @@ final class UpstreamCaller {
 
     /** The attempt failed because of the upstream: it counts against the route; the next candidate is tried. */
     private void failed(Attempts a, Route route, CircuitBreaker breaker, OpenAiError error) {
-        breaker.failure();
-        health.stats(route).failure();
-        a.lastError = error;
-        retry(a);
+        a.walker.failed(route, breaker, error);
     }
 
     private void onError(Attempts a, Route route, CircuitBreaker breaker, int status, byte[] prefix) {
@@ -182,20 +160,6 @@ final class UpstreamCaller {
         } else {
             breaker.success();
             a.done.tryComplete(new Outcome(error.httpStatus(), null, route, error));
-        }
-    }
-
-    private void retry(Attempts a) {
-        boolean more = a.next < a.candidates.size() && a.made < routing.maxAttempts();
-        if (!more) {
-            next(a);
-            return;
-        }
-        long delay = Attempting.backoffMillis(routing, a.made);
-        if (delay <= 0) {
-            next(a);
-        } else {
-            vertx.setTimer(delay, id -> next(a));
         }
     }
 

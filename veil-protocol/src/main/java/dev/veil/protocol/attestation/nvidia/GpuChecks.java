@@ -17,6 +17,8 @@ public final class GpuChecks {
     public static final String NONCE = "nonce";
     /** No debug or non-CC state shown by the evidence. */
     public static final String DEBUG_STATE = "debug state";
+    /** The signed driver and VBIOS versions are at least the policy's minimums (when it sets them). */
+    public static final String VERSIONS = "driver and VBIOS versions";
     /** OCSP collateral: the device chain's CA certificates are not revoked. */
     public static final String DEVICE_REVOCATION = "device certificate revocation";
     /** The driver RIM: XML signature, chain to the pinned NVIDIA RIM root, version and chip match the report. */

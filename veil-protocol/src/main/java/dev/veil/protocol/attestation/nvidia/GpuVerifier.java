@@ -122,6 +122,7 @@ public final class GpuVerifier {
         steps.put(GpuChecks.REPORT_SIGNATURE, GpuVerifier::reportSignature);
         steps.put(GpuChecks.NONCE, GpuVerifier::nonce);
         steps.put(GpuChecks.DEBUG_STATE, GpuVerifier::debugState);
+        steps.put(GpuChecks.VERSIONS, GpuVerifier::versions);
         steps.put(GpuChecks.DEVICE_REVOCATION, GpuVerifier::deviceRevocation);
         steps.put(GpuChecks.DRIVER_RIM, c -> rim(c, true));
         steps.put(GpuChecks.DRIVER_RIM_REVOCATION, c -> rimRevocation(c, c.driverRimPath, "driver RIM"));
@@ -209,6 +210,30 @@ public final class GpuVerifier {
                     + ", not the expected " + HexFormat.of().formatHex(c.expectedNonce));
         }
         return HexFormat.of().formatHex(c.expectedNonce);
+    }
+
+    private static String versions(Context c) throws CheckFailed {
+        String driver = c.report.opaque().driverVersion();
+        String vbios = c.report.opaque().vbiosVersion();
+        List<String> checked = new ArrayList<>();
+        if (c.policy.minDriverVersion() != null) {
+            if (driver == null || GpuVersions.compare(GpuVersions.driver(driver),
+                    GpuVersions.driver(c.policy.minDriverVersion())) < 0) {
+                throw new CheckFailed("driver " + driver + " is older than the policy's minimum "
+                        + c.policy.minDriverVersion());
+            }
+            checked.add("driver " + driver + " >= " + c.policy.minDriverVersion());
+        }
+        if (c.policy.minVbiosVersion() != null) {
+            if (vbios == null || GpuVersions.compare(GpuVersions.vbios(vbios),
+                    GpuVersions.vbios(c.policy.minVbiosVersion())) < 0) {
+                throw new CheckFailed("VBIOS " + vbios + " is older than the policy's minimum "
+                        + c.policy.minVbiosVersion());
+            }
+            checked.add("VBIOS " + vbios + " >= " + c.policy.minVbiosVersion());
+        }
+        return checked.isEmpty() ? "driver " + driver + ", VBIOS " + vbios + " (the policy sets no minimum)"
+                : String.join(", ", checked);
     }
 
     private static String debugState(Context c) throws CheckFailed {

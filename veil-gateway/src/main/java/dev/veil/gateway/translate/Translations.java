@@ -1,0 +1,18 @@
+package dev.veil.gateway.translate;
+
+import dev.veil.protocol.api.Endpoint;
+
+/**
+ * Which endpoints Veil can serve through another API family, for upstreams that do not speak theirs natively. Today
+ * one: the Responses API through chat completions ({@link ResponsesToChat}, {@link ChatToResponsesStream}).
+ */
+public final class Translations {
+
+    private Translations() {
+    }
+
+    /** The API family {@code endpoint} can be translated to, or {@code null} when it is served natively only. */
+    public static String via(Endpoint endpoint) {
+        return endpoint == Endpoint.RESPONSES ? Endpoint.API_CHAT : null;
+    }
+}
