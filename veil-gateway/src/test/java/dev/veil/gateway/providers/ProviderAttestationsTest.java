@@ -113,8 +113,13 @@ class ProviderAttestationsTest {
     }
 
     private ProviderAttestations attestations(String onFailure, long maxBytes, long timeoutMs) throws Exception {
+        return attestations(onFailure, maxBytes, timeoutMs, 600_000);
+    }
+
+    private ProviderAttestations attestations(String onFailure, long maxBytes, long timeoutMs, long intervalMs)
+            throws Exception {
         ProviderAttestationConfig config = new ProviderAttestationConfig("dstack", null, "vendor/model-1", "ecdsa",
-                600_000, timeoutMs, maxBytes, onFailure, 0, List.of(), List.of());
+                intervalMs, timeoutMs, maxBytes, onFailure, 0, List.of(), List.of());
         URI url = URI.create("http://127.0.0.1:" + provider.actualPort() + "/v1/attestation/report");
         DstackVerifier verifier = new DstackVerifier(
                 TdxCollateral.load(RESOURCES.resolve("tdx/dcap-qvl/collateral-2026-02")), new GpuVerifier(),
@@ -176,6 +181,24 @@ class ProviderAttestationsTest {
         behaviour.set(new Serve(good));
         providers.attestAll().await(20, TimeUnit.SECONDS);
         assertThat(providers.teeVerified(route(catalog)).mode()).isEqualTo(PrivacyMode.TEE);
+    }
+
+    @Test
+    void theScheduleReVerifiesAndDropsTheClaimWhenTheReportStopsVerifying() throws Exception {
+        ProviderAttestations providers = attestations("downgrade", 1 << 20, 5_000, 1_000);
+        providers.start().await(20, TimeUnit.SECONDS);
+        assertThat(providers.status("prov").verified()).isTrue();
+        Instant first = providers.status("prov").at();
+        behaviour.set(new Fail(500));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (providers.status("prov").verified() && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        assertThat(providers.status("prov").verified()).as("dropped by a scheduled re-verification").isFalse();
+        assertThat(providers.status("prov").reason()).contains("HTTP 500");
+        assertThat(providers.status("prov").at()).isNotNull();
+        assertThat(first).isNotNull();
+        assertThat(providers.teeVerified(route(catalog)).mode()).isEqualTo(PrivacyMode.PRIVATE);
     }
 
     @Test
