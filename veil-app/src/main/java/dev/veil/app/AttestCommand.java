@@ -12,6 +12,11 @@ import dev.veil.protocol.attestation.GpuBinding;
 import dev.veil.protocol.attestation.GpuReport;
 import dev.veil.protocol.attestation.HardwareVerifiers;
 import dev.veil.protocol.attestation.Verdict;
+import dev.veil.protocol.attestation.dstack.DstackAttestation;
+import dev.veil.protocol.attestation.dstack.DstackFormatException;
+import dev.veil.protocol.attestation.dstack.DstackPolicy;
+import dev.veil.protocol.attestation.dstack.DstackReport;
+import dev.veil.protocol.attestation.dstack.DstackVerifier;
 import dev.veil.protocol.attestation.nvidia.GpuArchitecture;
 import dev.veil.protocol.attestation.nvidia.GpuCollateral;
 import dev.veil.protocol.attestation.nvidia.GpuEvidence;
@@ -70,13 +75,16 @@ final class AttestCommand implements Runnable {
 
         private static final Set<String> POLICY_FIELDS = Set.of("allow_debug", "allowed_measurements", "report_data",
                 "max_vmpl", "rtmr", "accepted_tcb_statuses", "collateral_optional", "allowed_gpu_architectures",
-                "require_rims", "accept_unchecked_revocation", "min_gpus", "min_driver_version", "min_vbios_version");
+                "require_rims", "accept_unchecked_revocation", "min_gpus", "min_driver_version", "min_vbios_version",
+                "allowed_compose_hashes");
 
         @Parameters(index = "0", paramLabel = "<file>", description = "The report or quote (binary, or hex text).")
         Path file;
 
-        @Option(names = "--format", description = "sev-snp, tdx, nvidia-gpu, or node: a Veil node's whole evidence (CPU"
-                + " report and every GPU report, as its /v1/attestation serves it) (default: recognised from the file).")
+        @Option(names = "--format", description = "sev-snp, tdx, nvidia-gpu, node: a Veil node's whole evidence (CPU"
+                + " report and every GPU report, as its /v1/attestation serves it), or dstack: a hosted provider's"
+                + " attestation report (TDX quote, event log, nvidia_payload, signing address) (default: recognised"
+                + " from the file).")
         String format;
 
         @Option(names = "--allow-simulated", description = "node: accept simulated CPU or GPU evidence (development only:"
@@ -94,7 +102,7 @@ final class AttestCommand implements Runnable {
         Path gpuCollateral;
 
         @Option(names = "--nonce", paramLabel = "<hex>",
-                description = "NVIDIA GPU: the 32-byte nonce (64 hex characters) the report must answer.")
+                description = "NVIDIA GPU, node, dstack: the 32-byte nonce (64 hex characters) the evidence must answer.")
         String nonce;
 
         @Option(names = "--collateral", paramLabel = "<dir>",
@@ -132,6 +140,9 @@ final class AttestCommand implements Runnable {
             if (NODE.equals(kind)) {
                 return verifyNode(evidence, policy, when, out, err);
             }
+            if (DstackVerifier.FORMAT.equals(kind)) {
+                return verifyDstack(evidence, policy, when, out, err);
+            }
             if (GpuVerifier.FORMAT.equals(kind) && GpuEvidenceList.looksLikeJson(evidence)) {
                 return verifyGpuList(evidence, policy, when, out, err);
             }
@@ -144,8 +155,8 @@ final class AttestCommand implements Runnable {
                     case GpuVerifier.FORMAT -> new GpuVerifier().verify(new GpuEvidence(evidence, gpuChain()), gpuNonce(),
                             gpuCollateral == null ? GpuCollateral.none() : GpuCollateral.load(gpuCollateral),
                             gpuPolicy(policy), when);
-                    default -> throw new UsageException("cannot tell the evidence format; pass --format sev-snp, tdx or"
-                            + " nvidia-gpu");
+                    default -> throw new UsageException("cannot tell the evidence format; pass --format sev-snp, tdx,"
+                            + " nvidia-gpu, node or dstack");
                 };
             } catch (UsageException e) {
                 err.println("veil: " + e.getMessage());
@@ -234,6 +245,52 @@ final class AttestCommand implements Runnable {
             }
         }
 
+        /**
+         * A hosted provider's dstack-shape report: every attestation in it gets its verdict (TDX quote, report data
+         * binding of the signing key and of {@code --nonce}, event log replay, every GPU for the same nonce); passes
+         * only when every attestation passed.
+         */
+        private int verifyDstack(byte[] json, JsonNode policy, Instant when, PrintStream out, PrintStream err) {
+            List<DstackAttestation> attestations;
+            DstackVerifier verifier;
+            DstackPolicy dstackPolicy;
+            byte[] expected;
+            try {
+                attestations = DstackReport.parse(json);
+                expected = gpuNonce();
+                if (expected == null) {
+                    throw new UsageException("a provider's report is verified for the nonce it was asked for: pass it"
+                            + " with --nonce <64 hex>");
+                }
+                verifier = new DstackVerifier(collateral == null ? null : TdxCollateral.load(collateral),
+                        new GpuVerifier(), gpuCollateral == null ? GpuCollateral.none() : GpuCollateral.load(gpuCollateral));
+                dstackPolicy = new DstackPolicy(tdxPolicy(policy), gpuPolicy(policy), policy.path("min_gpus").asInt(1),
+                        strings(policy.path("allowed_compose_hashes")));
+            } catch (DstackFormatException e) {
+                err.println("veil: not a dstack-shape attestation report: " + e.getMessage());
+                return 2;
+            } catch (UsageException e) {
+                err.println("veil: " + e.getMessage());
+                return 2;
+            } catch (Exception e) {
+                err.println("veil: " + e.getMessage());
+                return 2;
+            }
+            boolean all = true;
+            for (int i = 0; i < attestations.size(); i++) {
+                DstackAttestation a = attestations.get(i);
+                out.println("Attestation " + (i + 1) + " of " + attestations.size()
+                        + (a.modelName() == null ? "" : ", model " + a.modelName()) + ", " + a.signingAlgo()
+                        + " signing address " + HexFormat.of().formatHex(a.signingAddress()) + ":");
+                Verdict v = verifier.verify(a, expected, dstackPolicy, when);
+                print(out, DstackVerifier.FORMAT, when, v);
+                all &= v.passed();
+            }
+            out.println(all ? "ALL " + attestations.size() + " attestation(s) PASSED"
+                    : "REFUSED: not every attestation passed");
+            return all ? 0 : 1;
+        }
+
         /** The CPU report's own checks, for listing; null for simulated evidence (nothing hardware to list). */
         private Verdict cpuVerdict(Evidence evidence, JsonNode policy, Instant when) {
             return switch (evidence.format()) {
@@ -300,6 +357,9 @@ final class AttestCommand implements Runnable {
             if (GpuEvidenceList.looksLikeJson(evidence)
                     && new String(evidence, StandardCharsets.UTF_8).contains("\"node_key_id\"")) {
                 return NODE; // a Veil node's evidence (NVIDIA's GPU evidence JSON has no node key)
+            }
+            if (GpuEvidenceList.looksLikeJson(evidence) && DstackReport.looksLikeDstack(evidence)) {
+                return DstackVerifier.FORMAT; // a hosted provider's report: its TDX quote is "intel_quote"
             }
             if (evidence.length == 0x4A0) {
                 int version = evidence[0] & 0xff;

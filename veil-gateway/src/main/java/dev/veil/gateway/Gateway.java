@@ -41,6 +41,12 @@ import dev.veil.gateway.routing.RouteHealth;
 import dev.veil.gateway.routing.Upstream;
 import dev.veil.gateway.nodes.NodeRegistry;
 import dev.veil.gateway.config.AttestationConfig;
+import dev.veil.gateway.config.ProviderAttestationConfig;
+import dev.veil.gateway.providers.ProviderAttestations;
+import dev.veil.protocol.attestation.dstack.DstackPolicy;
+import dev.veil.protocol.attestation.dstack.DstackVerifier;
+import dev.veil.protocol.attestation.nvidia.GpuVerifier;
+import dev.veil.protocol.attestation.tdx.TdxPolicy;
 import dev.veil.protocol.attestation.AttestationPolicy;
 import dev.veil.protocol.attestation.AttestationVerifier;
 import dev.veil.protocol.attestation.nvidia.GpuArchitecture;
@@ -203,7 +209,9 @@ public final class Gateway implements AutoCloseable {
             keyChanges.start();
             Readiness readiness = new Readiness(vertx, store, jdbc, shared == null ? null : shared::ping);
             readiness.start();
-            RoutePlanner planner = new RoutePlanner(catalog, health, nodes);
+            // Hosted providers whose TEE claim is verified from their attestation reports (upstreams[].attestation).
+            ProviderAttestations providers = providerAttestations(vertx, config, catalog, nodes);
+            RoutePlanner planner = new RoutePlanner(catalog, health, providers == null ? nodes : providers);
             PolicyRefusal refusal = new PolicyRefusal();
             RequestInspector inspector = new RequestInspector(json, catalog.operatorAllowedFields());
             Optional<MasterKey> master = MasterKey.load(config.batch(), env);
@@ -256,6 +264,14 @@ public final class Gateway implements AutoCloseable {
                 network.start().await(20, TimeUnit.SECONDS);
             } catch (Exception e) {
                 LOG.warn("first node attestation round did not finish in time: {}", e.getClass().getSimpleName());
+            }
+            if (providers != null) {
+                try {
+                    // Until a provider's report verifies, its routes count as unverified (downgraded or out).
+                    providers.start().await(20, TimeUnit.SECONDS);
+                } catch (Exception e) {
+                    LOG.warn("first provider attestation round did not finish in time: {}", e.getClass().getSimpleName());
+                }
             }
 
             String host = config.server().host();
@@ -438,6 +454,38 @@ public final class Gateway implements AutoCloseable {
             options.setSsl(true).setHostnameVerificationAlgorithm("HTTPS");
         }
         return options;
+    }
+
+    /** The attested providers of {@code config}, or null when no upstream has {@code attestation}. */
+    private static ProviderAttestations providerAttestations(Vertx vertx, VeilConfig config, ModelCatalog catalog,
+                                                             NodeRegistry nodes) {
+        java.util.List<ProviderAttestations.Target> targets = new java.util.ArrayList<>();
+        AttestationConfig attestation = config.attestation();
+        GpuPolicy gpu = gpuPolicy(attestation);
+        for (dev.veil.gateway.config.UpstreamConfig u : config.upstreams()) {
+            ProviderAttestationConfig a = u.attestation();
+            if (a == null) {
+                continue;
+            }
+            TdxPolicy tdx = a.allowedMeasurements().isEmpty() ? TdxPolicy.DEFAULT
+                    : TdxPolicy.DEFAULT.withAllowedMrTd(a.allowedMeasurements().toArray(String[]::new));
+            DstackPolicy policy = DstackPolicy.DEFAULT.withTdx(tdx).withGpu(gpu).withMinGpus(a.minGpus())
+                    .withAllowedComposeHashes(Set.copyOf(a.allowedComposeHashes()));
+            String base = u.baseUrl().endsWith("/") ? u.baseUrl().substring(0, u.baseUrl().length() - 1) : u.baseUrl();
+            java.net.URI url = java.net.URI.create(a.url() != null ? a.url() : base + "/attestation/report");
+            targets.add(new ProviderAttestations.Target(catalog.upstreams().get(u.name()), a, url, policy));
+        }
+        if (targets.isEmpty()) {
+            return null;
+        }
+        if (attestation.tdxCollateralDir() == null) {
+            LOG.warn("upstreams with attestation: no attestation.tdx_collateral_dir, so their TDX quotes cannot be"
+                    + " verified and their routes are served without their TEE claim (or not at all)");
+        }
+        DstackVerifier verifier = new DstackVerifier(tdxCollateral(attestation), new GpuVerifier(),
+                gpuCollateral(attestation));
+        return new ProviderAttestations(vertx, targets, verifier, ProviderAttestations.randomNonces(),
+                Clock.systemUTC(), nodes);
     }
 
     private static TdxCollateral tdxCollateral(AttestationConfig attestation) {

@@ -50,12 +50,12 @@ class PrivacyCanaryTest {
         // Limits are counted in a real Redis, as with several instances: it must hold no content either.
         try (FakeUpstream upstream = FakeUpstream.start(); RedisServer redis = RedisServer.start(work.resolve("redis"))) {
             this.redis = redis;
-            String yaml = GatewayFixture.yaml(upstream.baseUrl(), dataDir, 1_500, "    apis: [chat, responses]\n")
+            String yaml = withProviderAttestation(GatewayFixture.yaml(upstream.baseUrl(), dataDir, 1_500, "    apis: [chat, responses]\n")
                     .replace("port: 0", "port: " + port)
                     .replace("  - name: nowhere\n", "  - name: fake-chat-only\n    base_url: " + upstream.baseUrl()
                             + "\n  - name: nowhere\n")
                     .replace("models:\n", "models:\n  - id: test-translated\n    routes:\n      - name: translated\n"
-                            + "        upstream: fake-chat-only\n        model: upstream-chat\n")
+                            + "        upstream: fake-chat-only\n        model: upstream-chat\n"), upstream)
                     + "redis:\n  url: " + redis.url() + "\n";
             Path config = Files.writeString(work.resolve("veil.yaml"), yaml);
             Map<String, String> env = Map.of("VEIL_LOG_LEVEL", "TRACE", "FAKE_UPSTREAM_KEY", GatewayFixture.UPSTREAM_SECRET,
@@ -109,6 +109,18 @@ class PrivacyCanaryTest {
         assertThat(scanner.filesContaining(control.getParent())).containsExactly(control);
     }
 
+    /**
+     * Adds an upstream whose TEE claim is checked from the provider's attestation report (the fake answers that GET
+     * with no report, so the claim never holds) and a model served by it, downgraded.
+     */
+    private static String withProviderAttestation(String yaml, FakeUpstream upstream) {
+        return yaml.replace("  - name: nowhere\n", "  - name: attested\n    base_url: " + upstream.baseUrl()
+                        + "\n    attestation: {kind: dstack, model: upstream-chat, timeout_ms: 2000}\n  - name: nowhere\n")
+                .replace("  - id: test-unreachable\n", "  - id: test-attested\n    routes:\n      - upstream: attested\n"
+                        + "        model: upstream-chat\n        policy: {trains: false, zdr: true, tee: tdx}\n"
+                        + "  - id: test-unreachable\n");
+    }
+
     private void exerciseEveryPath(String origin, String key, FakeUpstream upstream) throws Exception {
         String chat = "{\"model\":\"test-chat\",\"user\":\"" + canary + "\",\"messages\":[{\"role\":\"user\",\"content\":\"" + canary + "\"}]";
         // Success paths, whole and streamed, on every inference endpoint.
@@ -126,6 +138,10 @@ class PrivacyCanaryTest {
         expect(post(origin, key, "/v1/completions", "{\"model\":\"test-chat\",\"stream\":true,\"prompt\":\"" + canary + "\"}"), 200);
         expect(post(origin, key, "/v1/embeddings", "{\"model\":\"test-embed\",\"input\":[\"" + canary + "\"]}"), 200);
         upstream.mode(FakeUpstream.Mode.OK);
+        // A route whose provider attestation does not verify: served without its TEE claim, and refused for tee.
+        String attested = chat.replace("\"test-chat\"", "\"test-attested\"");
+        expect(post(origin, key, "/v1/chat/completions", attested + "}"), 200);
+        expect(post(origin, key, "/v1/chat/completions", attested + ",\"privacy\":{\"min_mode\":\"tee\"}}"), 403);
         // Identity headers carrying the canary.
         expect(send(HttpRequest.newBuilder(URI.create(origin + "/v1/chat/completions"))
                 .header("authorization", "Bearer " + key).header("content-type", "application/json")

@@ -127,6 +127,19 @@ final class Schema {
             f("description", Type.STRING),
             f("routes", Type.list(Type.object(ROUTE)), F.arrayNode()));
 
+    static final Obj UPSTREAM_ATTESTATION = obj("attestation", GENERIC_SECRET_HINT, Set.of(),
+            f("kind", Type.STRING),
+            f("url", Type.STRING),
+            f("model", Type.STRING),
+            f("signing_algo", Type.STRING, F.textNode(ProviderAttestationConfig.DEFAULT_SIGNING_ALGO)),
+            f("interval_ms", Type.LONG, F.numberNode(ProviderAttestationConfig.DEFAULT_INTERVAL_MS)),
+            f("timeout_ms", Type.LONG, F.numberNode(ProviderAttestationConfig.DEFAULT_TIMEOUT_MS)),
+            f("max_bytes", Type.LONG, F.numberNode(ProviderAttestationConfig.DEFAULT_MAX_BYTES)),
+            f("on_failure", Type.STRING, F.textNode(ProviderAttestationConfig.ON_FAILURE_DOWNGRADE)),
+            f("min_gpus", Type.INT, F.numberNode(ProviderAttestationConfig.DEFAULT_MIN_GPUS)),
+            f("allowed_measurements", Type.list(Type.STRING), F.arrayNode()),
+            f("allowed_compose_hashes", Type.list(Type.STRING), F.arrayNode()));
+
     static final Obj UPSTREAM = obj("upstream", "api_key_env: NAME", Set.of(),
             f("name", Type.STRING),
             f("base_url", Type.STRING),
@@ -141,7 +154,8 @@ final class Schema {
             f("max_response_bytes", Type.LONG, F.numberNode(UpstreamConfig.DEFAULT_MAX_RESPONSE_BYTES)),
             f("max_error_bytes", Type.LONG, F.numberNode(UpstreamConfig.DEFAULT_MAX_ERROR_BYTES)),
             f("max_event_bytes", Type.LONG, F.numberNode(UpstreamConfig.DEFAULT_MAX_EVENT_BYTES)),
-            f("apis", Type.list(Type.STRING), F.arrayNode().add(dev.veil.protocol.api.Endpoint.API_CHAT)));
+            f("apis", Type.list(Type.STRING), F.arrayNode().add(dev.veil.protocol.api.Endpoint.API_CHAT)),
+            f("attestation", Type.object(UPSTREAM_ATTESTATION)));
 
     static final Obj ATTESTATION = obj("attestation", GENERIC_SECRET_HINT, Set.of(),
             f("allowed_formats", Type.list(Type.STRING), F.arrayNode()),

@@ -33,11 +33,14 @@ import java.util.Optional;
  * @param maxEventBytes    the largest single server-sent event of a stream; default {@value #DEFAULT_MAX_EVENT_BYTES}
  * @param apis             the API families the upstream speaks natively ({@code chat}: chat completions, completions
  *                         and embeddings; {@code responses}: OpenAI's Responses API); default {@code [chat]}
+ * @param attestation      how the provider's TEE claim is verified (its published attestation report), or null when
+ *                         the routes' {@code tee} is the operator's word only
  */
 public record UpstreamConfig(String name, String baseUrl, String apiKeyEnv, Map<String, String> headers,
                              long connectTimeoutMs, long idleTimeoutMs, int maxConnections, boolean node,
                              long poolWaitTimeoutMs, int maxWaitQueue, long maxResponseBytes, long maxErrorBytes,
-                             long maxEventBytes, java.util.List<String> apis) {
+                             long maxEventBytes, java.util.List<String> apis,
+                             ProviderAttestationConfig attestation) {
 
     /** The API families an upstream speaks when its configuration names none. */
     public static final java.util.List<String> DEFAULT_APIS = java.util.List.of(dev.veil.protocol.api.Endpoint.API_CHAT);
@@ -48,7 +51,16 @@ public record UpstreamConfig(String name, String baseUrl, String apiKeyEnv, Map<
                           long poolWaitTimeoutMs, int maxWaitQueue, long maxResponseBytes, long maxErrorBytes,
                           long maxEventBytes) {
         this(name, baseUrl, apiKeyEnv, headers, connectTimeoutMs, idleTimeoutMs, maxConnections, node, poolWaitTimeoutMs,
-                maxWaitQueue, maxResponseBytes, maxErrorBytes, maxEventBytes, DEFAULT_APIS);
+                maxWaitQueue, maxResponseBytes, maxErrorBytes, maxEventBytes, DEFAULT_APIS, null);
+    }
+
+    /** An upstream whose TEE claim (if any) is the operator's word only: no provider attestation. */
+    public UpstreamConfig(String name, String baseUrl, String apiKeyEnv, Map<String, String> headers,
+                          long connectTimeoutMs, long idleTimeoutMs, int maxConnections, boolean node,
+                          long poolWaitTimeoutMs, int maxWaitQueue, long maxResponseBytes, long maxErrorBytes,
+                          long maxEventBytes, java.util.List<String> apis) {
+        this(name, baseUrl, apiKeyEnv, headers, connectTimeoutMs, idleTimeoutMs, maxConnections, node, poolWaitTimeoutMs,
+                maxWaitQueue, maxResponseBytes, maxErrorBytes, maxEventBytes, apis, null);
     }
 
     /** A plain (non-node) upstream with default pool wait and size caps. */

@@ -15,6 +15,7 @@ final class Validator {
 
     /** Names of upstreams that are Veil nodes; routes to them have stricter rules. */
     private List<String> nodeUpstreams = List.of();
+    private List<String> attestedUpstreams = List.of();
 
 
     /** An HTTP header field name (RFC 9110 token). */
@@ -39,6 +40,8 @@ final class Validator {
         List<String> known = config.upstreams().stream()
                 .map(UpstreamConfig::name).filter(n -> n != null && !n.isBlank()).distinct().toList();
         nodeUpstreams = config.upstreams().stream().filter(UpstreamConfig::node).map(UpstreamConfig::name).toList();
+        attestedUpstreams = config.upstreams().stream().filter(u -> u.attestation() != null)
+                .map(UpstreamConfig::name).toList();
         Map<String, Integer> modelIds = new HashMap<>();
         for (int i = 0; i < config.models().size(); i++) {
             model(config.models().get(i), Problems.index("models", i), modelIds, i, known);
@@ -319,6 +322,57 @@ final class Validator {
             problems.add(Problems.field(path, "max_connections"), "must be at least 1");
         }
         upstreamLimits(upstream, path);
+        if (upstream.attestation() != null) {
+            providerAttestation(upstream, Problems.field(path, "attestation"));
+        }
+    }
+
+    /** {@code upstreams[].attestation}: how a hosted provider's TEE claim is verified. */
+    private void providerAttestation(UpstreamConfig upstream, String path) {
+        ProviderAttestationConfig a = upstream.attestation();
+        if (!ProviderAttestationConfig.KIND_DSTACK.equals(a.kind())) {
+            problems.add(Problems.field(path, "kind"), "required; must be dstack (a report with a TDX quote, event log,"
+                    + " GPU evidence and signing address, as NEAR AI, Phala/RedPill and Venice serve it)");
+        }
+        if (upstream.node()) {
+            problems.add(path, "a Veil node is attested by its own evidence (attestation: in the gateway's settings);"
+                    + " leave upstreams[].attestation out on node: true upstreams");
+        }
+        if (a.url() != null) {
+            baseUrl(a.url(), Problems.field(path, "url"));
+        }
+        if (isBlank(a.model())) {
+            problems.add(Problems.field(path, "model"), "required; the provider's model name the report is asked for");
+        }
+        if (!"ecdsa".equals(a.signingAlgo()) && !"ed25519".equals(a.signingAlgo())) {
+            problems.add(Problems.field(path, "signing_algo"), "must be ecdsa or ed25519");
+        }
+        if (a.intervalMs() < 1_000) {
+            problems.add(Problems.field(path, "interval_ms"), "must be at least 1000");
+        }
+        if (a.timeoutMs() < 100 || a.timeoutMs() > 120_000) {
+            problems.add(Problems.field(path, "timeout_ms"), "must be between 100 and 120000");
+        }
+        range(a.maxBytes(), 1_024, dev.veil.protocol.attestation.dstack.DstackReport.MAX_SIZE, path, "max_bytes");
+        if (!ProviderAttestationConfig.ON_FAILURE_DOWNGRADE.equals(a.onFailure())
+                && !ProviderAttestationConfig.ON_FAILURE_EXCLUDE.equals(a.onFailure())) {
+            problems.add(Problems.field(path, "on_failure"), "must be downgrade (served without the TEE claim) or"
+                    + " exclude (not served)");
+        }
+        if (a.minGpus() < 0 || a.minGpus() > 64) {
+            problems.add(Problems.field(path, "min_gpus"), "must be between 0 and 64");
+        }
+        hexList(a.allowedMeasurements(), 48, Problems.field(path, "allowed_measurements"));
+        hexList(a.allowedComposeHashes(), 32, Problems.field(path, "allowed_compose_hashes"));
+    }
+
+    private void hexList(List<String> values, int bytes, String path) {
+        for (String v : values) {
+            if (v == null || v.length() != 2 * bytes || !v.chars().allMatch(c -> Character.digit(c, 16) >= 0)) {
+                problems.add(path, "must list " + 2 * bytes + "-character hex values");
+                return;
+            }
+        }
     }
 
     /** The API families an upstream speaks: known names, at least one, and only {@code chat} for a Veil node. */
@@ -461,6 +515,11 @@ final class Validator {
             } catch (IllegalArgumentException e) {
                 problems.add(Problems.field(policyPath, "tee"), "must be one of none, sev-snp, tdx, simulated");
             }
+        }
+        if (attestedUpstreams.contains(upstream) && policy.tee() != null && !policy.tee().equals("tdx")
+                && !policy.tee().equals("none")) {
+            problems.add(Problems.field(policyPath, "tee"), "the upstream's attestation verifies an Intel TDX claim"
+                    + " (kind: dstack); declare tee: tdx");
         }
         forwarding(route, path, nodeUpstreams.contains(upstream));
         if (nodeUpstreams.contains(upstream) && !declaresE2ee(policy)) {

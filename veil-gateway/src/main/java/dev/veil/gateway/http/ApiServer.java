@@ -414,7 +414,7 @@ public final class ApiServer implements Handler<HttpServerRequest> {
             }
             java.util.List<Route> routes = planner.routesFor(model, key.policy());
             if (!routes.isEmpty()) {
-                visible.add(routes.size() == model.routes().size() ? model
+                visible.add(routes.equals(model.routes()) ? model
                         : new Model(model.id(), model.ownedBy(), model.description(), model.created(), routes));
             }
         }

@@ -33,4 +33,13 @@ public interface NodeAdmission {
     default String declarationMismatch(Route route) {
         return null;
     }
+
+    /**
+     * The route as far as its TEE claim is verified now: the route itself when its claim is the operator's word only
+     * or verified, the route without its TEE claim when its provider's attestation fails and the operator chose to
+     * downgrade, or {@code null} when the route must not be served ({@code Exclusion.TEE_NOT_ATTESTED}).
+     */
+    default Route teeVerified(Route route) {
+        return route;
+    }
 }

@@ -106,8 +106,8 @@ public final class RoutePlanner {
                 && serves(primary.routes().get(0), api, viaApi)) {
             // The common case on the hot path: one route, nothing asked of it. Same outcome as below, no allocation
             // of constraint lists; anything unusual (a node not admitted, an open breaker) takes the full path.
-            Route only = primary.routes().get(0).forPlaintext();
-            if (nodes.admitted(only) && (!only.node() || nodes.declarationMismatch(only) == null)
+            Route only = nodes.teeVerified(primary.routes().get(0).forPlaintext());
+            if (only != null && nodes.admitted(only) && (!only.node() || nodes.declarationMismatch(only) == null)
                     && health.breaker(only).available()) {
                 return new RoutePlan(List.of(only), List.of());
             }
@@ -133,7 +133,13 @@ public final class RoutePlanner {
         for (Model model : models) {
             List<Route> compliant = new ArrayList<>();
             for (Route declared : model.routes()) {
-                Route route = e2eeNodeKey == null ? declared.forPlaintext() : declared;
+                Route route = nodes.teeVerified(e2eeNodeKey == null ? declared.forPlaintext() : declared);
+                if (route == null) {
+                    excluded.add(new Exclusion(model.id(), declared.name(), Exclusion.TEE_NOT_ATTESTED,
+                            "the route's provider attestation does not verify right now, so its TEE claim does not"
+                                    + " hold and the operator takes it out (on_failure: exclude)"));
+                    continue;
+                }
                 Exclusion why = serves(route, api, viaApi) ? exclusion(model, route, key, constraints)
                         : new Exclusion(model.id(), route.name(), ENDPOINT,
                                 "the route's upstream does not speak this endpoint's API (" + api + ")");
@@ -179,7 +185,9 @@ public final class RoutePlanner {
     /** The routes of {@code model} this key may be served by, for {@code /v1/models}. */
     public List<Route> routesFor(Model model, KeyPolicy key) {
         List<Constraint> constraints = KeyConstraints.of(key);
-        return model.routes().stream().filter(r -> exclusion(model, r, key, constraints) == null).toList();
+        // As planned now: a provider-attested route shows the mode its verified claim earns, or is left out.
+        return model.routes().stream().map(nodes::teeVerified)
+                .filter(r -> r != null && exclusion(model, r, key, constraints) == null).toList();
     }
 
     private static Exclusion exclusion(Model model, Route route, KeyPolicy key, List<Constraint> constraints) {
