@@ -75,6 +75,11 @@ class NodeJoinTest {
         try (VeilNode node = VeilNode.start(NodeSettings.of(engine.baseUrl(), Map.of("jm", "m")))) {
             String id = node.join(URI.create(origin()), token, node.baseUrl(), "gpu-box-1");
             assertThat(id).startsWith("nr_");
+            // A token admits one join: a second node (or a replay of the join) gets nothing registered.
+            HttpResponse<String> twice = post("/v1/nodes/join", token,
+                    "{\"url\":\"http://127.0.0.1:9\",\"name\":\"second\",\"models\":[\"jm\"]}");
+            assertThat(twice.statusCode()).isEqualTo(401);
+            assertThat(twice.body()).contains("already used");
 
             JsonNode models = await(() -> get("/v1/models", key), m -> m.toString().contains("\"jm\""));
             assertThat(models.toString()).contains("\"jm\"");

@@ -9,16 +9,17 @@ import java.util.List;
  * @param models    the public model ids a node that joins with it may serve
  * @param expiresAt when it stops admitting joins, or null for never
  * @param revokedAt when the operator revoked it, or null
+ * @param usedAt    when a node joined with it (a token admits one join), or null
  */
 public record JoinTokenRecord(String id, String tokenHash, String label, List<String> models, Instant createdAt,
-                              Instant expiresAt, Instant revokedAt) {
+                              Instant expiresAt, Instant revokedAt, Instant usedAt) {
 
     public JoinTokenRecord {
         models = List.copyOf(models);
     }
 
-    /** Whether a node may join with it at {@code now}. */
+    /** Whether a node may join with it at {@code now}: not revoked, not expired, not used. */
     public boolean usable(Instant now) {
-        return revokedAt == null && (expiresAt == null || now.isBefore(expiresAt));
+        return revokedAt == null && usedAt == null && (expiresAt == null || now.isBefore(expiresAt));
     }
 }

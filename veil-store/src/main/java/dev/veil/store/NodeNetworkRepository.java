@@ -65,9 +65,43 @@ public final class NodeNetworkRepository {
         }
     }
 
-    public void insertRegistration(NodeRegistrationRecord r) {
-        try (Connection c = dataSource.getConnection();
-             PreparedStatement s = c.prepareStatement("INSERT INTO node_registrations (id, token_id, name, base_url, "
+    /**
+     * Uses the token for {@code registration} in one transaction: the token is marked used (only if it is still
+     * unused, unrevoked and unexpired at {@code now}) and the registration inserted; false, with nothing written, when
+     * another join used it first or it was revoked meanwhile.
+     */
+    public boolean join(String tokenId, NodeRegistrationRecord registration, Instant now) {
+        try (Connection c = dataSource.getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                int used;
+                try (PreparedStatement s = c.prepareStatement("UPDATE join_tokens SET used_at = ? WHERE id = ? AND "
+                        + "used_at IS NULL AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)")) {
+                    s.setLong(1, now.toEpochMilli());
+                    s.setString(2, tokenId);
+                    s.setLong(3, now.toEpochMilli());
+                    used = s.executeUpdate();
+                }
+                if (used != 1) {
+                    c.rollback();
+                    return false;
+                }
+                insertRegistration(c, registration);
+                c.commit();
+                return true;
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            } finally {
+                c.setAutoCommit(true);
+            }
+        } catch (SQLException e) {
+            throw new StoreException("register a node", e);
+        }
+    }
+
+    private static void insertRegistration(Connection c, NodeRegistrationRecord r) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("INSERT INTO node_registrations (id, token_id, name, base_url, "
                      + "models, state, joined_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
             s.setString(1, r.id());
             s.setString(2, r.tokenId());
@@ -78,8 +112,6 @@ public final class NodeNetworkRepository {
             s.setLong(7, r.joinedAt().toEpochMilli());
             s.setLong(8, r.updatedAt().toEpochMilli());
             s.executeUpdate();
-        } catch (SQLException e) {
-            throw new StoreException("store a node registration", e);
         }
     }
 
@@ -122,14 +154,14 @@ public final class NodeNetworkRepository {
         List<JoinTokenRecord> out = new ArrayList<>();
         try (Connection c = dataSource.getConnection();
              PreparedStatement s = c.prepareStatement("SELECT id, token_hash, label, models, created_at, expires_at, "
-                     + "revoked_at FROM join_tokens " + where + " ORDER BY created_at DESC, id")) {
+                     + "revoked_at, used_at FROM join_tokens " + where + " ORDER BY created_at DESC, id")) {
             if (arg != null) {
                 s.setString(1, arg);
             }
             try (ResultSet r = s.executeQuery()) {
                 while (r.next()) {
                     out.add(new JoinTokenRecord(r.getString(1), r.getString(2), r.getString(3), lines(r.getString(4)),
-                            Instant.ofEpochMilli(r.getLong(5)), instant(r, 6), instant(r, 7)));
+                            Instant.ofEpochMilli(r.getLong(5)), instant(r, 6), instant(r, 7), instant(r, 8)));
                 }
             }
         } catch (SQLException e) {

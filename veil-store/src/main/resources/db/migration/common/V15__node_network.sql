@@ -1,5 +1,5 @@
 -- The open node network (docs/network.md). Join tokens: what an operator hands a node's operator so that the node may
--- register; only the token's hash is kept. Node registrations: nodes that joined with a token, with the address the
+-- register, once; only the token's hash is kept. Node registrations: nodes that joined with a token, with the address the
 -- gateway reaches them at and the models they may serve. No user data: names, addresses, model ids and times.
 CREATE TABLE join_tokens (
     id          TEXT   PRIMARY KEY,
@@ -8,7 +8,8 @@ CREATE TABLE join_tokens (
     models      TEXT   NOT NULL,
     created_at  BIGINT NOT NULL,
     expires_at  BIGINT,
-    revoked_at  BIGINT
+    revoked_at  BIGINT,
+    used_at     BIGINT
 );
 
 CREATE TABLE node_registrations (

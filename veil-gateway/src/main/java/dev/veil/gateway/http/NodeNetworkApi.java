@@ -293,6 +293,7 @@ public final class NodeNetworkApi {
         g.writeStringField("created_at", t.createdAt().toString());
         writeInstant(g, "expires_at", t.expiresAt());
         writeInstant(g, "revoked_at", t.revokedAt());
+        writeInstant(g, "used_at", t.usedAt());
     }
 
     private static void writeStrings(JsonGenerator g, String field, List<String> values) throws IOException {

@@ -10,8 +10,8 @@ import java.util.HexFormat;
 import java.util.List;
 
 /**
- * Join tokens: what the operator hands a node's operator so that the node may register with this gateway, scoped to
- * the models it may serve. The token is shown once; the store keeps its SHA-256 (as for API keys).
+ * Join tokens: what the operator hands a node's operator so that one node may register with this gateway, scoped to
+ * the models it may serve. A token admits one join. It is shown once; the store keeps its SHA-256 (as for API keys).
  */
 public final class JoinTokens {
 
@@ -36,7 +36,7 @@ public final class JoinTokens {
         byte[] id = new byte[8];
         RANDOM.nextBytes(id);
         JoinTokenRecord record = new JoinTokenRecord("jt_" + HexFormat.of().formatHex(id), hash(token), label, models,
-                now, ttl == null ? null : now.plus(ttl), null);
+                now, ttl == null ? null : now.plus(ttl), null, null);
         return new Issued(record, token);
     }
 

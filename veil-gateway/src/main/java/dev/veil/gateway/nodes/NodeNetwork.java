@@ -147,9 +147,7 @@ public final class NodeNetwork implements AutoCloseable {
             Optional<JoinTokenRecord> found = token == null ? Optional.empty()
                     : store.tokenByHash(JoinTokens.hash(token));
             if (found.isEmpty() || !found.get().usable(now)) {
-                throw new InvalidRequestException(new OpenAiError(401, "Missing, unknown, expired or revoked join token;"
-                        + " ask the gateway's operator for a new one (veil nodes tokens create).",
-                        OpenAiError.AUTHENTICATION, null, "invalid_join_token"));
+                throw invalidToken();
             }
             List<String> outside = request.models().stream().filter(m -> !found.get().models().contains(m)).toList();
             if (!outside.isEmpty()) {
@@ -162,7 +160,9 @@ public final class NodeNetwork implements AutoCloseable {
             NodeRegistrationRecord registration = new NodeRegistrationRecord("nr_" + HexFormat.of().formatHex(id),
                     found.get().id(), request.name(), origin(request.url()), request.models(),
                     NodeRegistrationRecord.ACTIVE, now, now);
-            store.insertRegistration(registration);
+            if (!store.join(found.get().id(), registration, now)) {
+                throw invalidToken(); // used by a concurrent join, or revoked meanwhile: nothing was registered
+            }
             return registration;
         }, false).map(registration -> {
             LOG.info("node {} ({}) joined as {} for {}", registration.name(), registration.baseUrl(), registration.id(),
@@ -170,6 +170,12 @@ public final class NodeNetwork implements AutoCloseable {
             follow(registration);
             return new Joined(registration, credentials.credential(registration.id()));
         });
+    }
+
+    private static InvalidRequestException invalidToken() {
+        return new InvalidRequestException(new OpenAiError(401, "Missing, unknown, expired, revoked or already used join"
+                + " token (a token admits one join); ask the gateway's operator for a new one (veil nodes tokens create).",
+                OpenAiError.AUTHENTICATION, null, "invalid_join_token"));
     }
 
     /** The node deregisters itself (graceful shutdown), proving it holds its registration's credential. */
