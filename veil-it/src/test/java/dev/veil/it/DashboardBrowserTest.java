@@ -259,6 +259,10 @@ class DashboardBrowserTest {
                     case "batches" -> assertThat(page.locator("#batches-table").innerText()).contains("completed")
                             .contains(fixture.keyId);
                     case "keys" -> assertThat(page.locator("#keys-table").innerText()).contains(XSS_KEY);
+                    case "audit" -> assertThat(page.locator("#audit-table").innerText()).contains("key.created")
+                            .contains(XSS_KEY);
+                    case "privacy" -> assertThat(page.locator("main").innerText()).contains("request_log")
+                            .contains("dashboard_sessions").contains("e2ee");
                     default -> {
                     }
                 }
@@ -356,7 +360,7 @@ class DashboardBrowserTest {
             assertThat(page.locator("#keys-table").count()).isZero();
             // By API, from the page with its session: every operator endpoint and another key's batch are refused.
             for (String path : List.of("/v1/admin/usage", "/v1/admin/requests?key=" + fixture.keyId, "/v1/admin/batches",
-                    "/v1/admin/nodes",
+                    "/v1/admin/nodes", "/v1/admin/audit",
                     "/v1/admin/routes", "/admin/keys")) {
                 Object status = page.evaluate("p => fetch(p).then(r => r.status)", path);
                 assertThat(status).as(path).isEqualTo(403);

@@ -6,10 +6,10 @@ import { el, table, fmt, section, text, errorBox } from '../dom.js';
 export async function auditPage(root) {
   const out = el('div', { id: 'audit-body' });
   root.appendChild(out);
-  const load = async before => {
+  const load = async after => {
     let page;
     try {
-      page = await api('/v1/admin/audit', { query: { limit: 50, before } });
+      page = await api('/v1/admin/audit', { query: { limit: 100, after } });
     } catch (e) {
       if (e instanceof ApiError && e.status === 404) {
         out.replaceChildren(el('p', { class: 'note', id: 'audit-missing',
@@ -21,7 +21,8 @@ export async function auditPage(root) {
     const entries = Array.isArray(page && page.data) ? page.data : Array.isArray(page && page.entries) ? page.entries
       : Array.isArray(page) ? page : [];
     const last = entries.length ? entries[entries.length - 1] : null;
-    const next = page && (page.next_before || page.next_cursor || (page.has_more && last ? last.seq : null));
+    const next = page && (page.next_after || page.next_cursor || (page.has_more && last ? last.seq : null));
+    const chain = page && page.chain;
     out.replaceChildren(section('Admin actions', table([
       { label: 'Seq', value: e => e.seq, numeric: true },
       { label: 'Time (UTC)', value: e => fmt.time(e.time) },
@@ -30,7 +31,9 @@ export async function auditPage(root) {
       { label: 'Subject', value: e => e.subject },
       { label: 'Details', value: e => e.details },
     ], entries, { id: 'audit-table' }),
-    next ? el('button', { type: 'button', text: 'Older', on: { click: () => load(next) } }) : null));
+    chain ? el('p', { class: 'note', id: 'audit-chain', text: 'Hash chain: entries ' + text(chain.first_seq) + ' to '
+      + text(chain.head_seq) + ', head ' + text(chain.head_hash) + ' (veil audit verify checks it).' }) : null,
+    next ? el('button', { type: 'button', id: 'audit-next', text: 'Next page', on: { click: () => load(next) } }) : null));
   };
   await load();
 }
@@ -49,12 +52,19 @@ export async function privacyPage(root) {
   const tables = Array.isArray(inventory && inventory.tables) ? inventory.tables : [];
   for (const t of tables) {
     const fields = Array.isArray(t.fields) ? t.fields : [];
-    root.appendChild(section('Table ' + text(t.table), el('p', { class: 'note', text: 'Kept: ' + text(t.retention) }),
+    root.appendChild(section('Table ' + text(t.table), t.purpose ? el('p', { text: text(t.purpose) }) : null,
+      el('p', { class: 'note', text: 'Kept: ' + text(t.retention) }),
       table([
         { label: 'Field', value: f => f.name },
         { label: 'What it holds', value: f => f.meaning },
         { label: 'Kept', value: f => f.retention !== undefined ? f.retention : t.retention },
       ], fields, { class: 'privacy-table' })));
+  }
+  const elsewhere = Array.isArray(inventory && inventory.elsewhere) ? inventory.elsewhere : [];
+  if (elsewhere.length) {
+    root.appendChild(section('Kept outside the store', table([
+      { label: 'What', value: e => e.what }, { label: 'Where', value: e => e.where },
+      { label: 'Kept', value: e => e.retention }], elsewhere, { id: 'privacy-elsewhere' })));
   }
   const modes = Array.isArray(inventory && inventory.modes) ? inventory.modes : [];
   if (modes.length) {
