@@ -21,7 +21,7 @@ export async function auditPage(root) {
     const entries = Array.isArray(page && page.data) ? page.data : Array.isArray(page && page.entries) ? page.entries
       : Array.isArray(page) ? page : [];
     const last = entries.length ? entries[entries.length - 1] : null;
-    const next = page && (page.next_after || page.next_cursor || (page.has_more && last ? last.seq : null));
+    const next = page && page.has_more ? (page.next_after || page.next_cursor || (last ? last.seq : null)) : null;
     const chain = page && page.chain;
     out.replaceChildren(section('Admin actions', table([
       { label: 'Seq', value: e => e.seq, numeric: true },
