@@ -85,9 +85,11 @@ final class DemoCommand implements Callable<Integer> {
         VeilConfig config = DemoConfig.build(engine.baseUrl(), node.baseUrl(), host, port, dataDir.toString(),
                 masterKey.toString());
         Gateway gateway;
+        String adminToken;
         try {
             Map<String, String> env = new java.util.HashMap<>(System.getenv());
             env.put(DemoConfig.NODE_TOKEN_ENV, nodeToken);
+            adminToken = demoAdminToken(env, config.server().adminTokenEnv());
             gateway = Gateway.start(config, env);
         } catch (RuntimeException e) {
             node.close();
@@ -112,6 +114,10 @@ final class DemoCommand implements Callable<Integer> {
                 + " (mode 600): files and batch results are encrypted at rest with keys wrapped by it"
                 : null;
         printWelcome(System.out, gateway, secret, batchNote);
+        printDashboard(System.out, gateway, adminToken.equals(System.getenv(config.server().adminTokenEnv()))
+                ? "the admin token in $" + config.server().adminTokenEnv() : adminToken);
+        System.out.println("Press Ctrl+C to stop.");
+        System.out.flush();
         ServeCommand.runUntilStopped(gateway, node, engine);
         return 0;
     }
@@ -134,6 +140,30 @@ final class DemoCommand implements Callable<Integer> {
         gateway.store().apiKeys().insert(key.record(), dev.veil.store.AuditActor.CLI);
         dev.veil.protocol.PrivateFile.write(keyFile, key.secret() + "\n");
         return key.secret();
+    }
+
+    /**
+     * The demo's admin token: the one in the environment when the user set it, else a new random one for this run, put
+     * into {@code env} so the admin API and the dashboard's operator login work.
+     */
+    static String demoAdminToken(Map<String, String> env, String adminTokenEnv) {
+        String given = env.get(adminTokenEnv);
+        if (given != null && !given.isBlank()) {
+            return given;
+        }
+        byte[] bytes = new byte[32];
+        new java.security.SecureRandom().nextBytes(bytes);
+        String token = "veil_admin_" + java.util.HexFormat.of().formatHex(bytes);
+        env.put(adminTokenEnv, token);
+        return token;
+    }
+
+    /** Where the dashboard is and how to log in to it. */
+    static void printDashboard(PrintStream out, Gateway gateway, String adminLogin) {
+        out.println("Dashboard: http://" + gateway.host() + ":" + gateway.port() + "/ui");
+        out.println("  operator login (admin token, new each run): " + adminLogin);
+        out.println("  or log in with the VEIL_API_KEY above to see that key's own usage");
+        out.println();
     }
 
     static void printWelcome(PrintStream out, Gateway gateway, String secret, String batchNote) {
@@ -183,7 +213,6 @@ final class DemoCommand implements Callable<Integer> {
             out.println("  ./veil batch results <batch_id> --gateway " + base);
             out.println();
         }
-        out.println("Press Ctrl+C to stop.");
         out.flush();
     }
 }

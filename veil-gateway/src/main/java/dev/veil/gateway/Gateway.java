@@ -15,6 +15,10 @@ import dev.veil.gateway.config.VeilConfig;
 import dev.veil.gateway.config.ServerConfig;
 import dev.veil.gateway.http.ApiServer;
 import dev.veil.gateway.http.PrivacyApi;
+import dev.veil.gateway.http.Replies;
+import dev.veil.gateway.dashboard.DashboardAccess;
+import dev.veil.gateway.dashboard.DashboardApi;
+import dev.veil.gateway.dashboard.DashboardSessions;
 import dev.veil.gateway.http.TransparencyApi;
 import dev.veil.gateway.json.JsonWriter;
 import dev.veil.gateway.metering.RequestIds;
@@ -226,8 +230,6 @@ public final class Gateway implements AutoCloseable {
                 LOG.warn("Files and Batches API disabled: no master key ({} unset, no batch.master_key_file); "
                         + "it answers 503 batch_disabled", config.batch().masterKeyEnv());
             }
-            BatchApi batchApi = new BatchApi(batches == null ? null : batches.apiParts(), authenticator, meter, jsonWriter,
-                    new ObjectMapper(json));
             AdminApi admin = new AdminApi(Optional.ofNullable(env.get(adminTokenEnv)), adminTokenEnv, store.apiKeys(), jdbc,
                     authenticator, json);
             // Nodes that join by attestation (docs/network.md): registrations in the store, followed by every instance.
@@ -249,14 +251,21 @@ public final class Gateway implements AutoCloseable {
                             audit.nodeBanned(registrationId, tokenId);
                         }
                     });
+            DashboardAccess access = new DashboardAccess(admin, authenticator,
+                    new DashboardSessions(store.dashboardSessions(), jdbc, Clock.systemUTC()), store.apiKeys(), jdbc);
+            BatchApi batchApi = new BatchApi(batches == null ? null : batches.apiParts(), access, meter, jsonWriter,
+                    new ObjectMapper(json));
+            UsageReport usageReport = new UsageReport(jsonWriter);
+            DashboardApi dashboard = new DashboardApi(new DashboardApi.Parts(access, authenticator, store, jdbc, catalog,
+                    health, nodes, limits, minimisation, usageReport, json, new Replies(meter), meter, Clock.systemUTC()));
             ApiServer api = new ApiServer(new ApiServer.Parts(catalog, authenticator, inspector, planner, refusal, limits,
                     relay, meter, new ModelListWriter(jsonWriter, route -> nodes.verified(route.upstream().name())
                             .map(v -> new ModelListWriter.NodeVerification(v,
-                                    nodes.status(route.upstream().name()).lastVerifiedAt()))), new UsageReport(jsonWriter), store.ledger(), admin,
+                                    nodes.status(route.upstream().name()).lastVerifiedAt()))), usageReport, store.ledger(), admin,
                     metrics, jdbc, config.server().maxBodyBytes(), bodies, nodes, batchApi, readiness,
                     new TransparencyApi(transparency, jsonWriter),
-                    new NodeNetworkApi(network, nodes, admin, jsonWriter), new AuditApi(store.auditLog(), jdbc, jsonWriter),
-                    new PrivacyApi(jsonWriter, config.store())));
+                    new NodeNetworkApi(network, nodes, access, jsonWriter), new AuditApi(store.auditLog(), jdbc, jsonWriter),
+                    new PrivacyApi(jsonWriter, config.store()), access, dashboard));
             try {
                 // Admit nodes before taking traffic, so the first requests find them; a node that is down is retried
                 // on the schedule.

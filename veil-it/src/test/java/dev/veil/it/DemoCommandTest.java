@@ -93,6 +93,40 @@ class DemoCommandTest {
     }
 
     @Test
+    void welcomePrintsTheDashboardAndAnAdminLoginThatWorks() throws Exception {
+        List<String> lines = demo.stdoutLines();
+        assertThat(lines).as(demo.stdout()).contains("Dashboard: " + origin + "/ui");
+        String login = lines.stream().filter(l -> l.contains("operator login")).findFirst().orElseThrow();
+        String token = login.substring(login.lastIndexOf(' ') + 1);
+        assertThat(token).startsWith("veil_admin_");
+        HttpResponse<String> page = send(HttpRequest.newBuilder(URI.create(origin + "/ui")).GET());
+        assertThat(page.statusCode()).isEqualTo(200);
+        assertThat(page.headers().firstValue("content-security-policy")).hasValueSatisfying(
+                csp -> assertThat(csp).contains("script-src 'self'"));
+        HttpResponse<String> operator = send(HttpRequest.newBuilder(URI.create(origin + "/ui/login"))
+                .header("content-type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"token\":\"" + token + "\"}")));
+        assertThat(operator.statusCode()).isEqualTo(200);
+        assertThat(JSON.readTree(operator.body()).path("role").asText()).isEqualTo("operator");
+        HttpResponse<String> owner = send(HttpRequest.newBuilder(URI.create(origin + "/ui/login"))
+                .header("content-type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"token\":\"" + key + "\"}")));
+        assertThat(JSON.readTree(owner.body()).path("role").asText()).isEqualTo("key_owner");
+        // The demo's node shows as admitted, with its simulated identity, in the operator's node view.
+        HttpResponse<String> nodes = send(HttpRequest.newBuilder(URI.create(origin + "/v1/admin/nodes"))
+                .header("authorization", "Bearer " + token).GET());
+        assertThat(nodes.statusCode()).isEqualTo(200);
+        JsonNode node = JSON.readTree(nodes.body()).path("data").get(0);
+        assertThat(node.path("state").asText()).isEqualTo("admitted");
+        assertThat(node.path("attestation").path("simulated").asBoolean()).isTrue();
+        assertThat(node.path("attestation").path("last_verified_at").asText()).isNotBlank();
+        // The operator's session reads the same view.
+        String cookie = operator.headers().firstValue("set-cookie").orElseThrow().split(";", 2)[0];
+        assertThat(send(HttpRequest.newBuilder(URI.create(origin + "/v1/admin/nodes")).header("cookie", cookie).GET())
+                .body()).isEqualTo(nodes.body());
+    }
+
+    @Test
     void requestPoliciesVisiblyChangeWhereADemoRequestGoes() throws Exception {
         String ask = "{\"model\":\"veil-demo-chat\",\"max_tokens\":2,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]";
         for (int i = 0; i < 5; i++) {

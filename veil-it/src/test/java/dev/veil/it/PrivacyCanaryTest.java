@@ -233,6 +233,7 @@ class PrivacyCanaryTest {
         upstream.mode(FakeUpstream.Mode.OK).gapMillis(5).extraChunks(0);
         expect(post(origin, key, "/v1/chat/completions", "{\"model\":\"test-unreachable\",\"messages\":[{\"role\":\"user\",\"content\":\"" + canary + "\"}]}"), 502);
         exerciseResponses(origin, key, upstream);
+        dashboard(origin, key);
     }
 
     /** {@code POST /v1/responses} and its refusals: every path of the Responses API carries the canary. */
@@ -282,6 +283,41 @@ class PrivacyCanaryTest {
         upstream.mode(FakeUpstream.Mode.OK);
         expect(post(origin, key, "/v1/responses", "{\"model\":\"test-chat\",\"messages\":[\"" + canary + "\"]}"), 400);
         expect(post(origin, key, "/v1/responses", "{\"model\":\"test-chat\",\"input\":{\"x\":\"" + canary + "\"}}"), 400);
+    }
+
+    /**
+     * The dashboard: logins whose token or body is the canary (wrong token, broken JSON) must not log or store it, and
+     * no dashboard answer (operator views, a key's own view, the pages) may hold the canary the requests above carried.
+     */
+    private void dashboard(String origin, String key) throws Exception {
+        HttpResponse<String> wrong = send(HttpRequest.newBuilder(URI.create(origin + "/ui/login"))
+                .header("content-type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"token\":\"" + canary + "\"}")));
+        expect(wrong, 401);
+        expect(send(HttpRequest.newBuilder(URI.create(origin + "/ui/login")).header("content-type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"token\":" + canary))), 400);
+        expect(send(HttpRequest.newBuilder(URI.create(origin + "/ui/login")).header("content-type", "text/plain")
+                .POST(HttpRequest.BodyPublishers.ofString(canary))), 415);
+        HttpResponse<String> login = send(HttpRequest.newBuilder(URI.create(origin + "/ui/login"))
+                .header("content-type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"token\":\"" + GatewayFixture.ADMIN_TOKEN + "\"}")));
+        expect(login, 200);
+        String cookie = login.headers().firstValue("set-cookie").orElseThrow().split(";", 2)[0];
+        List<String> answers = new ArrayList<>();
+        for (String path : List.of("/ui", "/ui/app.js", "/ui/session", "/v1/admin/usage", "/v1/admin/usage?group_by=model",
+                "/v1/admin/usage?group_by=key", "/v1/admin/requests?limit=200", "/v1/admin/routes", "/v1/admin/nodes",
+                "/v1/admin/batches", "/admin/keys")) {
+            HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(origin + path)).header("cookie", cookie).GET());
+            expect(r, 200);
+            answers.add(r.body());
+        }
+        for (String path : List.of("/v1/key", "/v1/key?view=usage&group_by=model", "/v1/key?view=batches")) {
+            HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(origin + path))
+                    .header("authorization", "Bearer " + key).GET());
+            expect(r, 200);
+            answers.add(r.body());
+        }
+        assertThat(String.join("\n", answers)).contains("test-chat").doesNotContain(canary);
     }
 
     /**

@@ -115,6 +115,45 @@ public final class BatchRepository {
         });
     }
 
+    /**
+     * Batches of every key (or of {@code keyId}), optionally only those in {@code status}, newest first, after the
+     * batch {@code afterId} when given: the operator's view.
+     */
+    public List<BatchRecord> listAll(String keyId, String status, String afterId, int limit) {
+        return Jdbc.withConnection(dataSource, "list all batches", connection -> {
+            BatchRecord after = null;
+            if (afterId != null) {
+                try (PreparedStatement s = connection.prepareStatement("SELECT " + COLUMNS + " FROM batches WHERE id = ?")) {
+                    s.setString(1, afterId);
+                    try (ResultSet rows = s.executeQuery()) {
+                        after = rows.next() ? read(rows) : null;
+                    }
+                }
+            }
+            String sql = "SELECT " + COLUMNS + " FROM batches WHERE 1 = 1"
+                    + (keyId == null ? "" : " AND key_id = ?")
+                    + (status == null ? "" : " AND status = ?")
+                    + (after == null ? "" : " AND (created_at < ? OR (created_at = ? AND id < ?))")
+                    + " ORDER BY created_at DESC, id DESC LIMIT ?";
+            try (PreparedStatement s = connection.prepareStatement(sql)) {
+                int i = 1;
+                if (keyId != null) {
+                    s.setString(i++, keyId);
+                }
+                if (status != null) {
+                    s.setString(i++, status);
+                }
+                if (after != null) {
+                    s.setLong(i++, after.createdAt());
+                    s.setLong(i++, after.createdAt());
+                    s.setString(i++, after.id());
+                }
+                s.setInt(i, limit);
+                return list(s);
+            }
+        });
+    }
+
     /** Batches not yet in a terminal state, oldest first: what a starting gateway resumes. */
     public List<BatchRecord> unfinished() {
         return Jdbc.withConnection(dataSource, "list unfinished batches", connection -> {

@@ -221,7 +221,15 @@ public final class PrivacyInventory {
                     "As long as the store",
                     null,
                     field("id", "Always `1`: the table has one row"),
-                    field("version", "How many key revocations and policy changes the store has seen (a count); gateway instances poll it to drop cached keys")));
+                    field("version", "How many key revocations and policy changes the store has seen (a count); gateway instances poll it to drop cached keys")),
+            table("dashboard_sessions", "Sessions of the dashboard at `/ui`, so every gateway instance knows every session",
+                    "Until logout, or 8 hours after login; expired rows are purged hourly",
+                    null,
+                    field("id_hash", "SHA-256 of a dashboard session's random id (the browser holds the id in an HttpOnly cookie; the store never does)"),
+                    field("role", "`operator` (logged in with the admin token) or `key_owner` (logged in with an API key)"),
+                    field("key_id", "For a key owner, the id of the key it logged in with; empty for the operator"),
+                    field("created_at", "When the session began (the login)"),
+                    field("expires_at", "When the session ends at the latest")));
 
     private static final List<Elsewhere> ELSEWHERE = List.of(
             new Elsewhere("Prompt and response content", "Request-scoped memory of the gateway only",

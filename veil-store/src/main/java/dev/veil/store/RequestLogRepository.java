@@ -202,6 +202,76 @@ public final class RequestLogRepository {
         });
     }
 
+    /**
+     * One page of the rows {@code query} selects, newest first (by time, then request id), starting after the row
+     * {@code afterCreatedAt}/{@code afterRequestId} of the previous page when given.
+     *
+     * @param limit at most this many rows, 1 to 1,000
+     */
+    public List<RequestRecord> page(RequestLogQuery query, Instant afterCreatedAt, String afterRequestId, int limit) {
+        Objects.requireNonNull(query, "query");
+        if (limit < 1 || limit > 1_000) {
+            throw new IllegalArgumentException("limit must be 1 to 1000");
+        }
+        if ((afterCreatedAt == null) != (afterRequestId == null)) {
+            throw new IllegalArgumentException("a page cursor needs both its time and its request id");
+        }
+        StringBuilder sql = new StringBuilder("SELECT ").append(COLUMNS).append(" FROM request_log WHERE ");
+        query.where(sql);
+        if (afterCreatedAt != null) {
+            sql.append(" AND (created_at < ? OR (created_at = ? AND request_id < ?))");
+        }
+        sql.append(" ORDER BY created_at DESC, request_id DESC LIMIT ?");
+        return Jdbc.withConnection(dataSource, "read a request log page", connection -> {
+            try (PreparedStatement statement = connection.prepareStatement(sql.toString())) {
+                int i = query.bind(statement, 1);
+                if (afterCreatedAt != null) {
+                    statement.setLong(i++, Jdbc.millis(afterCreatedAt));
+                    statement.setLong(i++, Jdbc.millis(afterCreatedAt));
+                    statement.setString(i++, afterRequestId);
+                }
+                statement.setInt(i, limit);
+                try (ResultSet rows = statement.executeQuery()) {
+                    List<RequestRecord> records = new ArrayList<>();
+                    while (rows.next()) {
+                        records.add(read(rows));
+                    }
+                    return records;
+                }
+            }
+        });
+    }
+
+    /**
+     * Hands the rows {@code query} selects to {@code visitor}, newest first, at most {@code maxRows} of them, reading
+     * them as a stream (memory does not grow with the number of rows).
+     *
+     * @return how many rows were handed over
+     */
+    public long scan(RequestLogQuery query, long maxRows, java.util.function.Consumer<RequestRecord> visitor) {
+        Objects.requireNonNull(query, "query");
+        Objects.requireNonNull(visitor, "visitor");
+        StringBuilder sql = new StringBuilder("SELECT ").append(COLUMNS).append(" FROM request_log WHERE ");
+        query.where(sql);
+        sql.append(" ORDER BY created_at DESC LIMIT ?");
+        // In a transaction: PostgreSQL's driver streams with a fetch size only outside auto-commit.
+        return Jdbc.inTransaction(dataSource, "scan the request log", connection -> {
+            try (PreparedStatement statement = connection.prepareStatement(sql.toString())) {
+                int i = query.bind(statement, 1);
+                statement.setLong(i, maxRows);
+                statement.setFetchSize(1_000);
+                long count = 0;
+                try (ResultSet rows = statement.executeQuery()) {
+                    while (rows.next()) {
+                        visitor.accept(read(rows));
+                        count++;
+                    }
+                }
+                return count;
+            }
+        });
+    }
+
     private static RequestRecord read(ResultSet rows) throws SQLException {
         return new RequestRecord(
                 rows.getString("request_id"),

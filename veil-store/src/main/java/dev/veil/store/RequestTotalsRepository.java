@@ -114,4 +114,35 @@ public final class RequestTotalsRepository {
             }
         });
     }
+    /** The totals of every key, or of {@code keyId} when given, between two UTC days, both inclusive. */
+    public List<RequestTotal> between(LocalDate fromInclusive, LocalDate toInclusive, String keyId) {
+        Objects.requireNonNull(fromInclusive, "fromInclusive");
+        Objects.requireNonNull(toInclusive, "toInclusive");
+        return Jdbc.withConnection(dataSource, "read request totals", connection -> {
+            try (PreparedStatement statement = connection.prepareStatement(
+                    "SELECT key_id, day, endpoint, model, route, status_class, requests, prompt_tokens, "
+                            + "completion_tokens, total_tokens, cost_micros FROM request_totals "
+                            + "WHERE day >= ? AND day <= ?" + (keyId == null ? "" : " AND key_id = ?")
+                            + " ORDER BY day, key_id, endpoint, model, route, status_class")) {
+                statement.setString(1, fromInclusive.toString());
+                statement.setString(2, toInclusive.toString());
+                if (keyId != null) {
+                    statement.setString(3, keyId);
+                }
+                try (ResultSet rows = statement.executeQuery()) {
+                    List<RequestTotal> totals = new ArrayList<>();
+                    while (rows.next()) {
+                        String route = rows.getString("route");
+                        totals.add(new RequestTotal(rows.getString("key_id"), LocalDate.parse(rows.getString("day")),
+                                rows.getString("endpoint"), rows.getString("model"),
+                                NO_ROUTE.equals(route) ? null : route, rows.getString("status_class"),
+                                rows.getLong("requests"), rows.getLong("prompt_tokens"),
+                                rows.getLong("completion_tokens"), rows.getLong("total_tokens"),
+                                rows.getLong("cost_micros")));
+                    }
+                    return totals;
+                }
+            }
+        });
+    }
 }

@@ -45,6 +45,7 @@ public final class RetentionPurger {
                 keys++;
             }
         }
+        store.dashboardSessions().purgeExpired(now);
         log.info("retention purge removed {} request log rows older than {} ({} keys with a shorter retention)",
                 deleted, cutoff, keys);
         return deleted;

@@ -40,6 +40,7 @@ public final class Store implements AutoCloseable {
     private final TransparencyLogRepository transparencyLog;
     private final NodeNetworkRepository nodeNetwork;
     private final AuditLogRepository auditLog;
+    private final DashboardSessionRepository dashboardSessions;
 
     private Store(HikariDataSource dataSource, String vendor) {
         this.dataSource = dataSource;
@@ -52,6 +53,7 @@ public final class Store implements AutoCloseable {
         this.batches = new BatchRepository(dataSource, requests, ledger);
         this.transparencyLog = new TransparencyLogRepository(dataSource);
         this.nodeNetwork = new NodeNetworkRepository(dataSource);
+        this.dashboardSessions = new DashboardSessionRepository(dataSource);
     }
 
     /**
@@ -197,6 +199,11 @@ public final class Store implements AutoCloseable {
     /** The hash-chained audit log of admin actions. */
     public AuditLogRepository auditLog() {
         return auditLog;
+    }
+
+    /** Sessions of the dashboard ({@code /ui}), by the hash of their id. */
+    public DashboardSessionRepository dashboardSessions() {
+        return dashboardSessions;
     }
 
     /** Closes the pool. Close any {@link MeteringWriter} first so it can flush. */

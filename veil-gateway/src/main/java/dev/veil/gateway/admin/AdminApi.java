@@ -62,12 +62,20 @@ public final class AdminApi {
         this.json = new JsonWriter(jsonFactory);
     }
 
-    /** Checks the admin bearer token in constant time; returns the error to answer with, or empty when allowed. */
-    public Optional<OpenAiError> authorize(String authorization) {
+    /** The 403 {@code admin_api_disabled} when no admin token is set, else empty. */
+    public Optional<OpenAiError> disabled() {
         if (adminToken.isEmpty()) {
             return Optional.of(new OpenAiError(403, "The admin API is disabled. Set the environment variable "
                     + adminTokenEnv + " to an admin token and restart the gateway.", OpenAiError.PERMISSION, null,
                     "admin_api_disabled"));
+        }
+        return Optional.empty();
+    }
+
+    /** Checks the admin bearer token in constant time; returns the error to answer with, or empty when allowed. */
+    public Optional<OpenAiError> authorize(String authorization) {
+        if (adminToken.isEmpty()) {
+            return disabled();
         }
         byte[] presented = authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7)
                 ? authorization.substring(7).trim().getBytes(StandardCharsets.UTF_8) : new byte[0];

@@ -3,7 +3,6 @@ package dev.veil.gateway.batch;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.veil.gateway.auth.AuthenticationException;
-import dev.veil.gateway.auth.KeyAuthenticator;
 import dev.veil.gateway.batch.files.DeletionReceipts;
 import dev.veil.gateway.batch.files.FileVault;
 import dev.veil.gateway.batch.files.MasterKey;
@@ -60,7 +59,7 @@ public final class BatchApi {
     }
 
     private final Parts parts;
-    private final KeyAuthenticator authenticator;
+    private final dev.veil.gateway.auth.RequestKeys keys;
     private final RequestMeter meter;
     private final dev.veil.gateway.http.Replies replies;
     private final BatchJson json;
@@ -69,9 +68,9 @@ public final class BatchApi {
     /**
      * @param parts null for a gateway without a master key: every call then answers 503 {@code batch_disabled}
      */
-    public BatchApi(Parts parts, KeyAuthenticator authenticator, RequestMeter meter, JsonWriter jsonWriter, ObjectMapper mapper) {
+    public BatchApi(Parts parts, dev.veil.gateway.auth.RequestKeys keys, RequestMeter meter, JsonWriter jsonWriter, ObjectMapper mapper) {
         this.parts = parts;
-        this.authenticator = authenticator;
+        this.keys = keys;
         this.meter = meter;
         this.replies = new dev.veil.gateway.http.Replies(this.meter);
         this.mapper = mapper;
@@ -109,7 +108,7 @@ public final class BatchApi {
             return;
         }
         request.pause();
-        authenticator.authenticate(request.getHeader("authorization")).onComplete(result -> {
+        keys.key(request).onComplete(result -> {
             if (result.failed()) {
                 failWith(exchange, result.cause());
                 return;

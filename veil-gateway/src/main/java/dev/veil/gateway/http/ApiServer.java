@@ -60,8 +60,9 @@ public final class ApiServer implements Handler<HttpServerRequest> {
             "GET /v1/receipts/key", "GET /v1/transparency/{head|entries|proof/inclusion|proof/consistency}",
             "/admin/keys (admin token)", "GET /v1/admin/audit (admin token)", "GET /v1/privacy",
             "POST /v1/nodes/join (join token)", "DELETE /v1/nodes/{registration_id} (node credential)",
-            "GET /v1/admin/nodes, POST /v1/admin/nodes/{id}/ban, /v1/admin/join-tokens (admin token)", "GET /health",
-            "GET /health/live", "GET /health/ready", "GET /metrics");
+            "GET /v1/admin/nodes, POST /v1/admin/nodes/{id}/ban, /v1/admin/join-tokens (admin token)",
+            "GET /v1/admin/{usage|requests|routes|batches} (admin token)", "GET /v1/key", "GET /ui (the dashboard)",
+            "GET /health", "GET /health/live", "GET /health/ready", "GET /metrics");
 
     /** Every inference endpoint's {@code POST} path, then {@code others}. */
     private static List<String> servedPaths(String... others) {
@@ -97,6 +98,8 @@ public final class ApiServer implements Handler<HttpServerRequest> {
     private final NodeNetworkApi nodeNetwork;
     private final AuditApi audit;
     private final PrivacyApi privacy;
+    private final dev.veil.gateway.dashboard.DashboardAccess access;
+    private final dev.veil.gateway.dashboard.DashboardApi dashboard;
 
     /** Everything the server needs, wired by {@code Gateway}. */
     public record Parts(ModelCatalog catalog, KeyAuthenticator authenticator, RequestInspector inspector,
@@ -104,7 +107,8 @@ public final class ApiServer implements Handler<HttpServerRequest> {
                         ModelListWriter modelList, UsageReport usageReport, UsageLedgerRepository ledger, AdminApi admin,
                         GatewayMetrics metrics, WorkerExecutor jdbc, long maxBodyBytes, MemoryBudget bodies,
                         NodeRegistry nodes, BatchApi batchApi, Readiness readiness, TransparencyApi transparency,
-                        NodeNetworkApi nodeNetwork, AuditApi audit, PrivacyApi privacy) {
+                        NodeNetworkApi nodeNetwork, AuditApi audit, PrivacyApi privacy,
+                        dev.veil.gateway.dashboard.DashboardAccess access, dev.veil.gateway.dashboard.DashboardApi dashboard) {
     }
 
     public ApiServer(Parts parts) {
@@ -132,6 +136,8 @@ public final class ApiServer implements Handler<HttpServerRequest> {
         this.nodeNetwork = parts.nodeNetwork();
         this.audit = parts.audit();
         this.privacy = parts.privacy();
+        this.access = parts.access();
+        this.dashboard = parts.dashboard();
     }
 
     @Override
@@ -169,6 +175,7 @@ public final class ApiServer implements Handler<HttpServerRequest> {
                     methodNotAllowed(exchange, "GET");
                 }
             }
+            case "/v1/key" -> dashboard.handleKey(exchange);
             case "/health", "/health/live" -> {
                 // Liveness: the process serves HTTP. Never depends on the store or Redis, so an orchestrator does not
                 // restart instances for an outage they cannot fix.
@@ -203,6 +210,11 @@ public final class ApiServer implements Handler<HttpServerRequest> {
                     withKey(exchange, "models", HttpMethod.GET, key -> oneModel(exchange, key, path));
                 } else if (path.equals(ADMIN_KEYS) || path.startsWith(ADMIN_KEYS + "/")) {
                     admin(exchange, path);
+                } else if (dev.veil.gateway.dashboard.DashboardApi.servesUi(path)) {
+                    dashboard.handleUi(exchange);
+                } else if (path.startsWith(dev.veil.gateway.dashboard.DashboardApi.ADMIN_PREFIX)
+                        && dashboard.handleAdmin(exchange)) {
+                    return;
                 } else if (path.startsWith(TransparencyApi.PREFIX)) {
                     withKey(exchange, "transparency", HttpMethod.GET, key -> transparency(exchange, path));
                 } else if (path.startsWith(Endpoint.RESPONSES.path() + "/")) {
@@ -458,27 +470,34 @@ public final class ApiServer implements Handler<HttpServerRequest> {
     private void admin(Exchange exchange, String path) {
         exchange.endpoint("admin");
         HttpServerRequest request = exchange.request();
-        var denied = admin.authorize(request.getHeader("authorization"));
-        if (denied.isPresent()) {
-            error(exchange, denied.get());
-            return;
-        }
-        Future<AdminApi.Reply> reply;
+        exchange.response().putHeader("cache-control", "no-store");
         HttpMethod method = request.method();
-        if (path.equals(ADMIN_KEYS) && method == HttpMethod.GET) {
-            reply = admin.list();
-        } else if (path.equals(ADMIN_KEYS) && method == HttpMethod.POST) {
-            reply = BodyReader.read(request, 64 * 1024).compose(admin::create);
-        } else if (path.length() > ADMIN_KEYS.length() + 1 && method == HttpMethod.DELETE) {
-            reply = admin.revoke(path.substring(ADMIN_KEYS.length() + 1));
-        } else if (path.length() > ADMIN_KEYS.length() + 1 && method == HttpMethod.PATCH) {
-            String id = path.substring(ADMIN_KEYS.length() + 1);
-            reply = BodyReader.read(request, 64 * 1024).compose(body -> admin.updatePolicy(id, body));
-        } else {
+        boolean known = (path.equals(ADMIN_KEYS) && (method == HttpMethod.GET || method == HttpMethod.POST))
+                || (path.length() > ADMIN_KEYS.length() + 1 && (method == HttpMethod.DELETE || method == HttpMethod.PATCH));
+        if (!known) {
             methodNotAllowed(exchange, path.equals(ADMIN_KEYS) ? "GET, POST" : "PATCH, DELETE");
             return;
         }
-        reply.onSuccess(r -> {
+        // The admin token, or an operator's dashboard session with its CSRF token (looked up in the store).
+        request.pause();
+        access.operator(request).compose(allowed -> {
+            if (path.equals(ADMIN_KEYS) && method == HttpMethod.GET) {
+                request.resume();
+                return admin.list();
+            } else if (path.equals(ADMIN_KEYS)) {
+                Future<byte[]> body = BodyReader.read(request, 64 * 1024);
+                request.resume();
+                return body.compose(admin::create);
+            } else if (method == HttpMethod.DELETE) {
+                request.resume();
+                return admin.revoke(path.substring(ADMIN_KEYS.length() + 1));
+            } else {
+                String id = path.substring(ADMIN_KEYS.length() + 1);
+                Future<byte[]> body = BodyReader.read(request, 64 * 1024);
+                request.resume();
+                return body.compose(b -> admin.updatePolicy(id, b));
+            }
+        }).onSuccess(r -> {
             meter.complete(exchange, r.status());
             Responses.json(exchange.response(), r.status(), r.body());
         }).onFailure(failure -> failWith(exchange, failure));
@@ -497,23 +516,19 @@ public final class ApiServer implements Handler<HttpServerRequest> {
     private void adminAudit(Exchange exchange) {
         exchange.endpoint("admin");
         HttpServerRequest request = exchange.request();
-        var denied = admin.authorize(request.getHeader("authorization"));
-        if (denied.isPresent()) {
-            error(exchange, denied.get());
-            return;
-        }
+        exchange.response().putHeader("cache-control", "no-store");
         if (request.method() != HttpMethod.GET) {
             methodNotAllowed(exchange, "GET");
             return;
         }
-        Future<AdminApi.Reply> reply;
-        try {
-            reply = audit.page(QueryParams.of(request));
-        } catch (InvalidRequestException e) {
-            error(exchange, e.error());
-            return;
-        }
-        reply.onSuccess(r -> {
+        // The admin token, or an operator's dashboard session.
+        access.operator(request).compose(allowed -> {
+            try {
+                return audit.page(QueryParams.of(request));
+            } catch (InvalidRequestException e) {
+                return Future.<AdminApi.Reply>failedFuture(e);
+            }
+        }).onSuccess(r -> {
             meter.complete(exchange, r.status());
             Responses.json(exchange.response(), r.status(), r.body());
         }).onFailure(failure -> failWith(exchange, failure));
@@ -529,7 +544,7 @@ public final class ApiServer implements Handler<HttpServerRequest> {
             methodNotAllowed(exchange, allowed.name());
             return;
         }
-        authenticator.authenticate(exchange.request().getHeader("authorization")).onComplete(result -> {
+        access.key(exchange.request()).onComplete(result -> {
             if (result.failed()) {
                 failWith(exchange, result.cause());
                 return;

@@ -30,7 +30,7 @@ import java.util.Set;
 /**
  * The node network's HTTP API (docs/api.md, docs/network.md). For nodes: {@code POST /v1/nodes/join} (a join token as
  * bearer) and {@code DELETE /v1/nodes/{registration id}} (the registration's credential as bearer). For the operator
- * (admin token): {@code GET /v1/admin/nodes}, {@code POST /v1/admin/nodes/{registration id}/ban},
+ * (admin token or an operator's dashboard session): {@code GET /v1/admin/nodes}, {@code POST /v1/admin/nodes/{registration id}/ban},
  * {@code POST|GET /v1/admin/join-tokens}, {@code DELETE /v1/admin/join-tokens/{id}}.
  */
 public final class NodeNetworkApi {
@@ -44,13 +44,14 @@ public final class NodeNetworkApi {
 
     private final NodeNetwork network;
     private final NodeRegistry registry;
-    private final AdminApi admin;
+    private final dev.veil.gateway.dashboard.DashboardAccess access;
     private final JsonWriter json;
 
-    public NodeNetworkApi(NodeNetwork network, NodeRegistry registry, AdminApi admin, JsonWriter json) {
+    public NodeNetworkApi(NodeNetwork network, NodeRegistry registry, dev.veil.gateway.dashboard.DashboardAccess access,
+                          JsonWriter json) {
         this.network = network;
         this.registry = registry;
-        this.admin = admin;
+        this.access = access;
         this.json = json;
     }
 
@@ -70,10 +71,16 @@ public final class NodeNetworkApi {
             return method == HttpMethod.DELETE ? leave(path.substring(NODES.length() + 1), bearer(request))
                     : notAllowed("DELETE");
         }
-        Optional<OpenAiError> denied = admin.authorize(request.getHeader("authorization"));
-        if (denied.isPresent()) {
-            return Future.failedFuture(new InvalidRequestException(denied.get()));
-        }
+        // The admin token, or an operator's dashboard session (with its CSRF token on changes).
+        request.pause();
+        return access.operator(request).compose(allowed -> {
+            request.resume();
+            return operator(request, path, method);
+        });
+    }
+
+    /** An operator's call, once allowed. */
+    private Future<AdminApi.Reply> operator(HttpServerRequest request, String path, HttpMethod method) {
         if (path.equals(ADMIN_NODES)) {
             return method == HttpMethod.GET ? listNodes() : notAllowed("GET");
         }

@@ -96,6 +96,36 @@ public final class KeyLimits {
         });
     }
 
+    /**
+     * Where a key with a budget stands: its spend in the current period, counted as admission counts it, and the
+     * period's bounds. Empty for a key without a budget.
+     */
+    public Future<java.util.Optional<BudgetStatus>> budget(ApiKeyRecord key) {
+        KeyPolicy policy = key.policy();
+        if (policy.budgetMicros() == null) {
+            return Future.succeededFuture(java.util.Optional.empty());
+        }
+        KeyState state = states.computeIfAbsent(key.id(), id -> new KeyState());
+        LocalDate today = LocalDate.now(clock.withZone(ZoneOffset.UTC));
+        return budgetSpend(key.id(), state, policy).map(spent -> java.util.Optional.of(new BudgetStatus(
+                policy.budgetMicros(), spent, periodStart(policy, today), nextPeriodStart(policy))));
+    }
+
+    /**
+     * A budget's state.
+     *
+     * @param budgetMicros the budget per period, in millionths of a US dollar
+     * @param spentMicros  spent in the current period
+     * @param periodStart  the first UTC day of the current period
+     * @param renewsOn     the UTC day the next period begins
+     */
+    public record BudgetStatus(long budgetMicros, long spentMicros, LocalDate periodStart, LocalDate renewsOn) {
+        /** What is left, never below zero. */
+        public long remainingMicros() {
+            return Math.max(0, budgetMicros - spentMicros);
+        }
+    }
+
     /** Records what a completed request used: its tokens against tpm, its cost against the budget. */
     public void settle(ApiKeyRecord key, long tokens, long costMicros) {
         KeyPolicy policy = key.policy();

@@ -142,7 +142,8 @@ public final class ModelListWriter {
         g.writeEndObject();
     }
 
-    private static void writePolicy(JsonGenerator g, DataPolicy p) throws IOException {
+    /** Writes a route's data policy as the {@code policy} field, as {@code /v1/models} shows it. */
+    public static void writePolicy(JsonGenerator g, DataPolicy p) throws IOException {
         g.writeObjectFieldStart("policy");
         writeNullable(g, "trains", p.trains());
         if (p.retentionDays() == null) {
