@@ -347,6 +347,12 @@ class SharedLimitsTest {
             HttpResponse<String> overBudget = chat(gateway, budgeted);
             assertThat(overBudget.statusCode()).as("a budget is counted in Redis too").isEqualTo(503);
             assertThat(code(overBudget)).isEqualTo("rate_limiter_unavailable");
+            // The key's own dashboard view cannot show a live budget either: a 503 to retry, never a 500.
+            HttpResponse<String> ownView = http.send(HttpRequest.newBuilder(URI.create("http://" + gateway.host() + ":"
+                            + gateway.port() + "/v1/key")).header("authorization", "Bearer " + budgeted.secret())
+                    .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(ownView.statusCode()).as(ownView.body()).isEqualTo(503);
+            assertThat(code(ownView)).isEqualTo("rate_limiter_unavailable");
             // A key without limits does not need Redis.
             assertThat(chat(gateway, unlimited).statusCode()).isEqualTo(200);
             assertThat(get(gateway, "/health/live").statusCode()).isEqualTo(200);

@@ -514,7 +514,12 @@ public final class DashboardApi {
     // ---- key owner --------------------------------------------------------------------------------------------
 
     private Future<byte[]> ownKey(ApiKeyRecord key) {
-        return parts.limits().budget(key).map(budget -> json.write(g -> {
+        // With Redis unreachable the budget's live spend is unknown: a 503 to retry, as for a request, never a 500.
+        return parts.limits().budget(key).recover(failure -> Future.failedFuture(
+                failure instanceof dev.veil.gateway.limits.RateLimiter.Unavailable
+                        ? new InvalidRequestException(new OpenAiError(503, "The gateway cannot reach its shared limiter,"
+                        + " which holds this key's live budget spend; retry shortly.", OpenAiError.SERVER, null,
+                        "rate_limiter_unavailable")) : failure)).map(budget -> json.write(g -> {
             g.writeStartObject();
             g.writeStringField("object", "api_key");
             g.writeStringField("id", key.id());
