@@ -11,6 +11,8 @@ import dev.veil.gateway.batch.runner.BatchRunner;
 import dev.veil.gateway.config.StoreConfig;
 import dev.veil.gateway.config.VeilConfig;
 import dev.veil.gateway.config.ServerConfig;
+import dev.veil.gateway.anthropic.MessagesApi;
+import dev.veil.gateway.anthropic.MessagesRelay;
 import dev.veil.gateway.http.ApiServer;
 import dev.veil.gateway.http.TransparencyApi;
 import dev.veil.gateway.json.JsonWriter;
@@ -211,7 +213,12 @@ public final class Gateway implements AutoCloseable {
             ApiServer api = new ApiServer(new ApiServer.Parts(catalog, authenticator, inspector, planner, refusal, limits,
                     relay, meter, new ModelListWriter(jsonWriter), new UsageReport(jsonWriter), store.ledger(), admin,
                     metrics, jdbc, config.server().maxBodyBytes(), bodies, nodes, batchApi, readiness,
-                    new TransparencyApi(transparency, jsonWriter)));
+                    new TransparencyApi(transparency, jsonWriter),
+                    new MessagesApi(new MessagesApi.Parts(catalog, authenticator, inspector, planner, limits,
+                            new MessagesRelay(new MessagesRelay.Parts(clients, json, meter, rewriter, health, routing,
+                                    new PrivacyReceipt(jsonWriter, minimisation), config.server().forwardHeaders(),
+                                    config.server().sendTimeoutMs(), bodies)),
+                            meter, config.server().maxBodyBytes(), bodies))));
             try {
                 // Admit nodes before taking traffic, so the first requests find them; a node that is down is retried
                 // on the schedule.

@@ -140,7 +140,8 @@ final class Schema {
             f("max_wait_queue", Type.INT, F.numberNode(UpstreamConfig.DEFAULT_MAX_WAIT_QUEUE)),
             f("max_response_bytes", Type.LONG, F.numberNode(UpstreamConfig.DEFAULT_MAX_RESPONSE_BYTES)),
             f("max_error_bytes", Type.LONG, F.numberNode(UpstreamConfig.DEFAULT_MAX_ERROR_BYTES)),
-            f("max_event_bytes", Type.LONG, F.numberNode(UpstreamConfig.DEFAULT_MAX_EVENT_BYTES)));
+            f("max_event_bytes", Type.LONG, F.numberNode(UpstreamConfig.DEFAULT_MAX_EVENT_BYTES)),
+            f("api", Type.STRING, F.textNode(UpstreamConfig.API_OPENAI)));
 
     static final Obj ATTESTATION = obj("attestation", GENERIC_SECRET_HINT, Set.of(),
             f("allowed_formats", Type.list(Type.STRING), F.arrayNode()),

@@ -31,11 +31,28 @@ import java.util.Optional;
  * @param maxErrorBytes    how much of an error answer is read (only a prefix is needed to map it); default
  *                         {@value #DEFAULT_MAX_ERROR_BYTES}
  * @param maxEventBytes    the largest single server-sent event of a stream; default {@value #DEFAULT_MAX_EVENT_BYTES}
+ * @param api              which API the upstream speaks: {@value #API_OPENAI} (the default: chat completions,
+ *                         completions, embeddings) or {@value #API_ANTHROPIC} (the Anthropic Messages API at
+ *                         {@code base_url + /messages}, credential sent as {@code x-api-key})
  */
 public record UpstreamConfig(String name, String baseUrl, String apiKeyEnv, Map<String, String> headers,
                              long connectTimeoutMs, long idleTimeoutMs, int maxConnections, boolean node,
                              long poolWaitTimeoutMs, int maxWaitQueue, long maxResponseBytes, long maxErrorBytes,
-                             long maxEventBytes) {
+                             long maxEventBytes, String api) {
+
+    /** {@code api} of an OpenAI-compatible upstream (the default). */
+    public static final String API_OPENAI = "openai";
+    /** {@code api} of an upstream that speaks the Anthropic Messages API. */
+    public static final String API_ANTHROPIC = "anthropic";
+
+    /** An upstream of the default API ({@value #API_OPENAI}). */
+    public UpstreamConfig(String name, String baseUrl, String apiKeyEnv, Map<String, String> headers,
+                          long connectTimeoutMs, long idleTimeoutMs, int maxConnections, boolean node,
+                          long poolWaitTimeoutMs, int maxWaitQueue, long maxResponseBytes, long maxErrorBytes,
+                          long maxEventBytes) {
+        this(name, baseUrl, apiKeyEnv, headers, connectTimeoutMs, idleTimeoutMs, maxConnections, node, poolWaitTimeoutMs,
+                maxWaitQueue, maxResponseBytes, maxErrorBytes, maxEventBytes, API_OPENAI);
+    }
 
     /** A plain (non-node) upstream with default pool wait and size caps. */
     public UpstreamConfig(String name, String baseUrl, String apiKeyEnv, Map<String, String> headers,
@@ -88,6 +105,7 @@ public record UpstreamConfig(String name, String baseUrl, String apiKeyEnv, Map<
         headers = headers == null || headers.isEmpty()
                 ? Map.of()
                 : Collections.unmodifiableMap(new LinkedHashMap<>(headers));
+        api = api == null ? API_OPENAI : api;
     }
 
     /** An upstream with default timeouts and pool size, no credential and no extra headers. */

@@ -291,6 +291,12 @@ final class Validator {
             problems.add(Problems.field(path, "max_connections"), "must be at least 1");
         }
         upstreamLimits(upstream, path);
+        if (!UpstreamConfig.API_OPENAI.equals(upstream.api()) && !UpstreamConfig.API_ANTHROPIC.equals(upstream.api())) {
+            problems.add(Problems.field(path, "api"), "must be " + UpstreamConfig.API_OPENAI + " or "
+                    + UpstreamConfig.API_ANTHROPIC);
+        } else if (upstream.node() && UpstreamConfig.API_ANTHROPIC.equals(upstream.api())) {
+            problems.add(Problems.field(path, "api"), "a Veil node speaks the OpenAI API; leave api out");
+        }
     }
 
     /** The pool wait and the size caps of an upstream's answers. */

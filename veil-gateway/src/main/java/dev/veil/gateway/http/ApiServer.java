@@ -53,7 +53,7 @@ public final class ApiServer implements Handler<HttpServerRequest> {
 
     /** Every path this server answers, as the unknown-path error lists them; keep in step with {@code dispatch}. */
     static final List<String> SERVED_PATHS = List.of("POST /v1/chat/completions", "POST /v1/completions",
-            "POST /v1/embeddings", "GET /v1/models", "GET /v1/models/{model}", "GET /v1/usage", "GET /v1/attestation",
+            "POST /v1/embeddings", "POST /v1/messages", "GET /v1/models", "GET /v1/models/{model}", "GET /v1/usage", "GET /v1/attestation",
             "POST|GET /v1/files", "GET|DELETE /v1/files/{file_id}", "GET /v1/files/{file_id}/content",
             "POST|GET /v1/batches", "GET /v1/batches/{batch_id}", "POST /v1/batches/{batch_id}/cancel",
             "GET /v1/receipts/key", "GET /v1/transparency/{head|entries|proof/inclusion|proof/consistency}",
@@ -80,13 +80,15 @@ public final class ApiServer implements Handler<HttpServerRequest> {
     private final E2eeRequests e2ee;
     private final BatchApi batchApi;
     private final Readiness readiness;
+    private final dev.veil.gateway.anthropic.MessagesApi messages;
 
     /** Everything the server needs, wired by {@code Gateway}. */
     public record Parts(ModelCatalog catalog, KeyAuthenticator authenticator, RequestInspector inspector,
                         RoutePlanner planner, PolicyRefusal refusal, KeyLimits limits, InferenceRelay relay, RequestMeter meter,
                         ModelListWriter modelList, UsageReport usageReport, UsageLedgerRepository ledger, AdminApi admin,
                         GatewayMetrics metrics, WorkerExecutor jdbc, long maxBodyBytes, MemoryBudget bodies,
-                        NodeRegistry nodes, BatchApi batchApi, Readiness readiness, TransparencyApi transparency) {
+                        NodeRegistry nodes, BatchApi batchApi, Readiness readiness, TransparencyApi transparency,
+                        dev.veil.gateway.anthropic.MessagesApi messages) {
     }
 
     public ApiServer(Parts parts) {
@@ -111,6 +113,7 @@ public final class ApiServer implements Handler<HttpServerRequest> {
         this.e2ee = new E2eeRequests(parts.nodes(), parts.transparency().log());
         this.batchApi = parts.batchApi();
         this.readiness = parts.readiness();
+        this.messages = parts.messages();
     }
 
     @Override
@@ -132,6 +135,7 @@ public final class ApiServer implements Handler<HttpServerRequest> {
             case "/v1/chat/completions" -> inference(exchange, Endpoint.CHAT_COMPLETIONS);
             case "/v1/completions" -> inference(exchange, Endpoint.COMPLETIONS);
             case "/v1/embeddings" -> inference(exchange, Endpoint.EMBEDDINGS);
+            case dev.veil.gateway.anthropic.MessagesApi.PATH -> messages.handle(exchange);
             case "/v1/models" -> withKey(exchange, "models", HttpMethod.GET,
                     key -> ok(exchange, modelList.list(visibleModels(key))));
             case "/v1/usage" -> withKey(exchange, "usage", HttpMethod.GET, key -> usage(exchange, key));
@@ -233,7 +237,9 @@ public final class ApiServer implements Handler<HttpServerRequest> {
                     OpenAiError.INVALID_REQUEST, "model", "model_not_found"));
         }
         exchange.model(model.id());
-        RoutePlan plan = planner.plan(model, exchange.key().policy(), inferenceRequest.policy());
+        // Routes on Anthropic-only upstreams cannot serve the OpenAI endpoints.
+        RoutePlan plan = planner.plan(model, exchange.key().policy(),
+                dev.veil.gateway.anthropic.ApiConstraint.forOpenAi(model, inferenceRequest.policy(), catalog));
         if (plan.candidates().isEmpty()) {
             int status = refusal.status(plan);
             meter.complete(exchange, status);

@@ -116,6 +116,7 @@ public final class RequestMeter {
     }
 
     private static boolean isMeteredEndpoint(String endpoint) {
-        return endpoint.equals("chat.completions") || endpoint.equals("completions") || endpoint.equals("embeddings");
+        return endpoint.equals("chat.completions") || endpoint.equals("completions") || endpoint.equals("embeddings")
+                || endpoint.equals("messages");
     }
 }

@@ -1,10 +1,12 @@
 package dev.veil.gateway.openai;
 
-/** The OpenAI inference endpoints Veil relays; the path is relative to an upstream's base URL. */
+/** The inference endpoints Veil relays (OpenAI's, and Anthropic's Messages API); the path is relative to an upstream's base URL. */
 public enum Endpoint {
     CHAT_COMPLETIONS("chat.completions", "/chat/completions", true, "messages"),
     COMPLETIONS("completions", "/completions", true, "prompt"),
-    EMBEDDINGS("embeddings", "/embeddings", false, "input");
+    EMBEDDINGS("embeddings", "/embeddings", false, "input"),
+    /** Anthropic's Messages API ({@code POST /v1/messages}); served by {@code dev.veil.gateway.anthropic}. */
+    MESSAGES("messages", "/messages", true, "messages");
 
     private final String label;
     private final String upstreamPath;

@@ -81,6 +81,7 @@ public final class RequestInspector {
         boolean clientWantsUsage = false;
         boolean sawContent = false;
         boolean storeRequested = false;
+        boolean sawMaxTokens = false;
         java.util.Set<String> documented = RequestFields.documented(endpoint.upstreamPath());
         RequestPolicyReader policy = new RequestPolicyReader();
         List<String> parameters = new ArrayList<>();
@@ -113,15 +114,26 @@ public final class RequestInspector {
                             throw wrongType("stream", "a boolean");
                         }
                     }
-                    case "stream_options" -> clientWantsUsage = inspectStreamOptions(p, value);
+                    case "stream_options" -> {
+                        if (!documented.contains(field)) {
+                            // Messages: not a field of that API (its streams always carry usage).
+                            throw unknownField(endpoint, field);
+                        }
+                        clientWantsUsage = inspectStreamOptions(p, value);
+                    }
                     case "privacy", "provider", "models", "data_policy", "providers" ->
                             policy.read(field, routingFields.readTree(p));
                     default -> {
                         if (RequestFields.disposition(documented, field, anyRoute) == RequestFields.Disposition.UNKNOWN) {
-                            throw InvalidRequestException.invalid(
-                                    RequestFields.unknownFieldMessage(field, "/v1" + endpoint.upstreamPath()),
-                                    RequestFields.shown(field),
-                                    "unknown_parameter");
+                            throw unknownField(endpoint, field);
+                        }
+                        if (endpoint == Endpoint.MESSAGES && field.equals("max_tokens")) {
+                            if (value != JsonToken.VALUE_NUMBER_INT || p.getValueAsLong() < 1) {
+                                throw value == JsonToken.VALUE_NUMBER_INT ? InvalidRequestException.invalid(
+                                        "\"max_tokens\" must be at least 1.", "max_tokens", "invalid_value")
+                                        : wrongType("max_tokens", "an integer");
+                            }
+                            sawMaxTokens = true;
                         }
                         if (field.equals(RequestFields.STORE) && documented.contains(field)) {
                             if (value != JsonToken.VALUE_TRUE && value != JsonToken.VALUE_FALSE && value != JsonToken.VALUE_NULL) {
@@ -165,6 +177,10 @@ public final class RequestInspector {
             throw InvalidRequestException.invalid("Missing required parameter: \"" + endpoint.contentField() + "\".",
                     endpoint.contentField(), "missing_required_parameter");
         }
+        if (endpoint == Endpoint.MESSAGES && !sawMaxTokens) {
+            throw InvalidRequestException.invalid("Missing required parameter: \"max_tokens\" (the Messages API requires "
+                    + "it; an OpenAI chat body belongs on /v1/chat/completions).", "max_tokens", "missing_required_parameter");
+        }
         if (stream && !endpoint.streamable()) {
             throw InvalidRequestException.invalid("This endpoint does not stream; leave out \"stream\".", "stream", "invalid_value");
         }
@@ -197,7 +213,7 @@ public final class RequestInspector {
 
     private static void checkContent(Endpoint endpoint, JsonToken value) throws InvalidRequestException {
         switch (endpoint) {
-            case CHAT_COMPLETIONS -> {
+            case CHAT_COMPLETIONS, MESSAGES -> {
                 if (value != JsonToken.START_ARRAY) {
                     throw wrongType("messages", "an array of message objects");
                 }
@@ -208,6 +224,21 @@ public final class RequestInspector {
                 }
             }
         }
+    }
+
+    /** Fields only Anthropic's Messages API has: their presence on the chat endpoint means the wrong endpoint. */
+    private static final Set<String> MESSAGES_ONLY = Set.of("system", "stop_sequences", "top_k", "thinking",
+            "container", "mcp_servers", "context_management");
+
+    private static InvalidRequestException unknownField(Endpoint endpoint, String field) {
+        String message = RequestFields.unknownFieldMessage(field, "/v1" + endpoint.upstreamPath());
+        if (endpoint == Endpoint.CHAT_COMPLETIONS && MESSAGES_ONLY.contains(field)) {
+            message += " (\"" + field + "\" is a field of Anthropic's Messages API: send Messages requests to /v1/messages.)";
+        } else if (endpoint == Endpoint.MESSAGES && RequestFields.CHAT_COMPLETIONS.contains(field)) {
+            message += " (\"" + field + "\" is a field of OpenAI's Chat Completions API: send chat requests to "
+                    + "/v1/chat/completions.)";
+        }
+        return InvalidRequestException.invalid(message, RequestFields.shown(field), "unknown_parameter");
     }
 
     private static InvalidRequestException wrongType(String param, String expected) {

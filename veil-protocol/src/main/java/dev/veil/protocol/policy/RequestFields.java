@@ -51,6 +51,14 @@ public final class RequestFields {
     /** OpenAI's documented top-level request fields of {@code POST /v1/embeddings}. */
     public static final Set<String> EMBEDDINGS = ordered("model", "input", "dimensions", "encoding_format", "user");
 
+    /**
+     * Anthropic's documented top-level request fields of {@code POST /v1/messages} ("Create a Message"). Its identity
+     * field is {@code metadata} ({@code metadata.user_id}), removed by default like OpenAI's.
+     */
+    public static final Set<String> MESSAGES = ordered("model", "messages", "max_tokens", "container",
+            "context_management", "mcp_servers", "metadata", "service_tier", "stop_sequences", "stream", "system",
+            "temperature", "thinking", "tool_choice", "tools", "top_k", "top_p");
+
     private RequestFields() {
     }
 
@@ -69,6 +77,9 @@ public final class RequestFields {
         }
         if (path.endsWith("/embeddings")) {
             return EMBEDDINGS;
+        }
+        if (path.endsWith("/messages")) {
+            return MESSAGES;
         }
         throw new IllegalArgumentException("not an inference endpoint path");
     }
