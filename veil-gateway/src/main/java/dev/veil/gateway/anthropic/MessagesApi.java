@@ -45,8 +45,12 @@ public final class MessagesApi {
 
     /** The path served. */
     public static final String PATH = "/v1/messages";
-    /** The {@code anthropic-version} values accepted (Anthropic's only stable version, which its SDKs send). */
-    public static final Set<String> VERSIONS = Set.of("2023-06-01");
+    /**
+     * The {@code anthropic-version} values accepted: {@code 2023-06-01} (what most tools send) and {@code 2026-10-21}
+     * (what the official SDKs of this generation, such as anthropic-java 3.14, send). The accepted value is passed on
+     * to Anthropic-compatible upstreams, which read the body by it.
+     */
+    public static final Set<String> VERSIONS = Set.of("2023-06-01", "2026-10-21");
 
     private final ModelCatalog catalog;
     private final KeyAuthenticator authenticator;
@@ -131,8 +135,9 @@ public final class MessagesApi {
                     + "2023-06-01\" (Anthropic's SDKs do).", "anthropic-version", "missing_required_header");
         }
         if (!VERSIONS.contains(version.trim())) {
-            return OpenAiError.invalidRequest("anthropic-version: this gateway speaks version 2023-06-01 of the "
-                    + "Messages API; send \"anthropic-version: 2023-06-01\".", "anthropic-version", "invalid_value");
+            return OpenAiError.invalidRequest("anthropic-version: this gateway speaks versions 2023-06-01 and "
+                    + "2026-10-21 of the Messages API; send one of them, e.g. \"anthropic-version: 2023-06-01\".",
+                    "anthropic-version", "invalid_value");
         }
         return null;
     }
@@ -182,7 +187,7 @@ public final class MessagesApi {
                 // Only the routes that speak the Messages API natively can serve this request.
                 List<Route> natives = candidates.stream().filter(r -> r.upstream().anthropic()).toList();
                 if (natives.isEmpty()) {
-                    throw new InvalidRequestException(OpenAiError.invalidRequest(e.getMessage(), e.param(),
+                    throw new InvalidRequestException(OpenAiError.invalidRequest(e.param() + ": " + e.getMessage(), e.param(),
                             "untranslatable_parameter"));
                 }
                 candidates = natives;

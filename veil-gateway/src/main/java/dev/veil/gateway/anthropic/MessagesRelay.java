@@ -56,8 +56,8 @@ public final class MessagesRelay {
 
     private static final Logger LOG = LoggerFactory.getLogger(MessagesRelay.class);
     private static final String EVENT_STREAM = "text/event-stream";
-    /** The Messages API version Veil speaks to Anthropic-compatible upstreams. */
-    public static final String UPSTREAM_VERSION = "2023-06-01";
+    /** The Messages API version Veil sends when the client's is not at hand (it always is on the live path). */
+    public static final String DEFAULT_VERSION = "2023-06-01";
 
     private final UpstreamClients clients;
     private final RequestMeter meter;
@@ -191,7 +191,9 @@ public final class MessagesRelay {
             // Anthropic's credential header; the client's own key and version never leave.
             options.removeHeader(HeaderNames.AUTHORIZATION);
             upstream.bearerToken().ifPresent(token -> options.putHeader("x-api-key", token));
-            options.putHeader("anthropic-version", UPSTREAM_VERSION);
+            // The client's version (one MessagesApi accepted, a public constant): the upstream reads the body by it.
+            String version = a.exchange.request().getHeader("anthropic-version");
+            options.putHeader("anthropic-version", version == null ? DEFAULT_VERSION : version.trim());
             body = rewriter.rewrite(a.clientBody, a.request, route.upstreamModel(), route.forwarding(), false);
         } else {
             options = Attempting.post(upstream, "/chat/completions", accept);
