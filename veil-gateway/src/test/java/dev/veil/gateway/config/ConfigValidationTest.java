@@ -91,7 +91,7 @@ class ConfigValidationTest {
                         + "pool_size, retention_days, request_log",
                 "upstreams[0].timeout: unknown field; known fields are name, base_url, api_key_env, headers, "
                         + "connect_timeout_ms, idle_timeout_ms, max_connections, node, pool_wait_timeout_ms, max_wait_queue, "
-                        + "max_response_bytes, max_error_bytes, max_event_bytes",
+                        + "max_response_bytes, max_error_bytes, max_event_bytes, api",
                 "models[0].routes[0].wieght: unknown field; known fields are name, upstream, model, weight, price, "
                         + "policy, supported_parameters, forward_fields, store, tokenizer",
                 "models[0].routes[0].policy.training: unknown field; known fields are trains, retention_days, zdr, "
