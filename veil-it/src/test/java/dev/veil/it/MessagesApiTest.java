@@ -199,6 +199,28 @@ class MessagesApiTest {
         assertThat(sent.body()).doesNotContain("user-4711");
     }
 
+    /**
+     * Every top-level field of Anthropic's "Create a Message" request body (API reference), written out here rather
+     * than taken from RequestFields, plus every routing field: the native upstream gets exactly the documented ones
+     * but {@code metadata}, and none of Veil's.
+     */
+    @Test
+    void nativeFieldListForwardsTheDocumentedFieldsOnly() throws Exception {
+        String body = "{\"model\":\"claude-native\",\"max_tokens\":5,\"messages\":[{\"role\":\"user\",\"content\":\"f\"}],"
+                + "\"container\":\"c\",\"context_management\":{},\"mcp_servers\":[],\"metadata\":{\"user_id\":\"u-77\"},"
+                + "\"service_tier\":\"auto\",\"stop_sequences\":[\"X\"],\"stream\":false,\"system\":\"s\","
+                + "\"temperature\":0.5,\"thinking\":{\"type\":\"disabled\"},\"tool_choice\":{\"type\":\"auto\"},"
+                + "\"tools\":[],\"top_k\":3,\"top_p\":0.9,"
+                + "\"privacy\":{\"zdr\":true},\"provider\":{\"zdr\":true},\"models\":[\"claude-native\"],"
+                + "\"data_policy\":{\"training_allowed\":false},\"providers\":{\"require\":[\"no-training\"]}}";
+        assertThat(post("/v1/messages", body, true).statusCode()).isEqualTo(200);
+        java.util.Set<String> sent = new java.util.TreeSet<>();
+        anthropic.lastRequest().json().fieldNames().forEachRemaining(sent::add);
+        assertThat(sent).containsExactlyInAnyOrder("model", "max_tokens", "messages", "container", "context_management",
+                "mcp_servers", "service_tier", "stop_sequences", "stream", "system", "temperature", "thinking",
+                "tool_choice", "tools", "top_k", "top_p");
+    }
+
     @Test
     void nativeStreamAccumulatesWithTheClientsOwnAccumulator() {
         Message message = stream(client, params("claude-native", "stream me please").build());
