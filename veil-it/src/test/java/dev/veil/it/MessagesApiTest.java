@@ -519,6 +519,24 @@ class MessagesApiTest {
         assertThat(totals.path("completion_tokens").asLong()).isEqualTo(2L * 4);
     }
 
+    @Test
+    void answersWithoutUsageAreCountedByVeilAndMarkedEstimated() throws Exception {
+        String body = "\"max_tokens\":5,\"messages\":[{\"role\":\"user\",\"content\":\"count these words\"}]";
+        anthropic.mode(FakeAnthropicUpstream.Mode.NO_USAGE);
+        HttpResponse<String> whole = post("/v1/messages", "{\"model\":\"claude-native\"," + body + "}", true);
+        assertThat(whole.headers().firstValue("x-veil-receipt").orElseThrow()).contains("\"usage_estimated\":true");
+        assertThat(post("/v1/messages", "{\"model\":\"claude-native\",\"stream\":true," + body + "}", true).body())
+                .contains("\"usage_estimated\":true");
+        openAi.mode(FakeUpstream.Mode.NO_USAGE);
+        String translated = post("/v1/messages", "{\"model\":\"chat-translated\",\"stream\":true," + body + "}", true)
+                .body();
+        assertThat(translated).contains("\"usage_estimated\":true").contains("event: message_stop");
+        JsonNode delta = readTree(translated.lines().filter(l -> l.startsWith("data: {\"type\":\"message_delta\""))
+                .findFirst().orElseThrow().substring(6));
+        assertThat(delta.path("usage").path("output_tokens").asLong()).as("Veil's count of the answer").isPositive();
+        assertThat(delta.path("usage").path("input_tokens").asLong()).as("Veil's count of the prompt").isPositive();
+    }
+
     // --- bad input ---
 
     @Test

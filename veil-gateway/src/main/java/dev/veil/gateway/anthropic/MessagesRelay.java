@@ -331,7 +331,10 @@ public final class MessagesRelay {
                 return;
             }
             Future<Usage> usage = reported != null ? Future.succeededFuture(reported)
-                    : usageEstimator.whole(a.vertx, null, a.clientBody, from.anthropic() ? null : raw, route.tokenizer())
+                    : (from.anthropic() ? a.vertx.executeBlocking(() -> Usage.estimated(
+                            usageEstimator.count(a.clientBody, null, route.tokenizer()).promptTokens(),
+                            nativeTextTokens(raw, route)), false)
+                            : usageEstimator.whole(a.vertx, null, a.clientBody, raw, route.tokenizer()))
                             .otherwise(failure -> Usage.estimated(0, 0));
             usage.onComplete(counted -> {
                 if (a.clientGone) {
@@ -362,6 +365,17 @@ public final class MessagesRelay {
                 }
             });
         });
+    }
+
+    /** Veil's count of the text blocks of a whole Messages answer (for one without usage); off the event loop. */
+    private static long nativeTextTokens(byte[] raw, Route route) throws IOException {
+        long tokens = 0;
+        for (JsonNode block : MessagesTranslation.MAPPER.readTree(raw).path("content")) {
+            if (block.path("text").isTextual()) {
+                tokens += route.tokenizer().count(block.get("text").asText());
+            }
+        }
+        return tokens;
     }
 
     private static byte[] renamed(byte[] raw, Route route) {
@@ -471,8 +485,13 @@ public final class MessagesRelay {
             for (SseEvents.Event event : events.accept(chunk)) {
                 try {
                     if (translation != null) {
-                        state.completion.accept(event.raw(), 0, event.raw().length);
                         out.appendBytes(translation.accept(event.data()));
+                        if (!translation.done()) {
+                            // A chat chunk (translation.accept checked that it is JSON): its text, counted for the
+                            // estimate Veil bills if the upstream reports no usage.
+                            byte[] data = event.data().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                            state.completion.accept(data, 0, data.length);
+                        }
                         if (translation.promptTokens() >= 0) {
                             state.input = translation.promptTokens();
                             state.output = translation.completionTokens();
