@@ -564,6 +564,7 @@ class MessagesApiTest {
         assertAnthropicError(chatField, 400, "invalid_request_error", "stream_options");
         HttpResponse<String> notJson = post("/v1/messages", "{\"model\":", true);
         assertAnthropicError(notJson, 400, "invalid_request_error", null);
+        assertAnthropicError(post("/v1/messages/count_tokens", "{}", true), 404, "not_found_error", null);
         HttpResponse<String> wrongMethod = send(HttpRequest.newBuilder(URI.create(origin() + "/v1/messages"))
                 .header("x-api-key", apiKey).header("anthropic-version", "2023-06-01").GET());
         assertAnthropicError(wrongMethod, 405, "invalid_request_error", null);

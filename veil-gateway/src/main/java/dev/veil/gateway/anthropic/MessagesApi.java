@@ -128,6 +128,17 @@ public final class MessagesApi {
         }
     }
 
+    /**
+     * A path under {@link #PATH} ({@code /v1/messages/count_tokens}, {@code /v1/messages/batches} …): not served, said
+     * in Anthropic's shape so that Anthropic clients read it.
+     */
+    public void notServed(Exchange exchange) {
+        exchange.endpoint("unknown");
+        error(exchange, new OpenAiError(404, "Veil serves POST /v1/messages only, not the Messages API's other paths "
+                + "(token counting, message batches); see docs/anthropic.md.", OpenAiError.INVALID_REQUEST, null,
+                "unknown_url"));
+    }
+
     /** {@code null} when {@code version} is one Veil speaks, else the 400 naming the header. */
     static OpenAiError checkVersion(String version) {
         if (version == null || version.isBlank()) {

@@ -176,6 +176,8 @@ public final class ApiServer implements Handler<HttpServerRequest> {
                     admin(exchange, path);
                 } else if (path.startsWith(TransparencyApi.PREFIX)) {
                     withKey(exchange, "transparency", HttpMethod.GET, key -> transparency(exchange, path));
+                } else if (path.startsWith(dev.veil.gateway.anthropic.MessagesApi.PATH + "/")) {
+                    messages.notServed(exchange);
                 } else if (BatchApi.serves(path)) {
                     batchApi.handle(exchange);
                 } else {
