@@ -36,7 +36,11 @@ public final class FakeAnthropicUpstream implements AutoCloseable {
         /** Streams fail with an {@code error} event (overloaded) after the first delta. */
         ERROR_EVENT,
         /** Answers without usage. */
-        NO_USAGE }
+        NO_USAGE,
+        /** Streams {@link #LONG_STREAM_DELTAS} deltas 20 ms apart. */
+        LONG_STREAM }
+
+    public static final int LONG_STREAM_DELTAS = 300;
 
     /** The versions Anthropic's API knows (the SDK of this generation sends the second). */
     public static final java.util.Set<String> VERSIONS = java.util.Set.of("2023-06-01", "2026-10-21");
@@ -49,6 +53,7 @@ public final class FakeAnthropicUpstream implements AutoCloseable {
     private final String secret;
     private final List<FakeUpstream.Recorded> requests = new CopyOnWriteArrayList<>();
     private volatile Mode mode = Mode.OK;
+    private final java.util.concurrent.atomic.AtomicInteger streamsCutByClient = new java.util.concurrent.atomic.AtomicInteger();
     private volatile int errorStatus = 500;
     private volatile String errorBody = "{}";
 
@@ -103,8 +108,14 @@ public final class FakeAnthropicUpstream implements AutoCloseable {
         return this;
     }
 
+    /** Streams whose connection the gateway closed before the fake finished them. */
+    public int streamsCutByClient() {
+        return streamsCutByClient.get();
+    }
+
     public void reset() {
         requests.clear();
+        streamsCutByClient.set(0);
         mode = Mode.OK;
     }
 
@@ -156,7 +167,8 @@ public final class FakeAnthropicUpstream implements AutoCloseable {
         String echo = "echo: " + text;
         boolean callTool = req.path("tools").size() > 0 && text.contains("weather");
         String toolName = callTool ? req.path("tools").path(0).path("name").asText() : null;
-        String[] pieces = echo.split("(?<= )");
+        String[] pieces = mode == Mode.LONG_STREAM ? java.util.Collections.nCopies(LONG_STREAM_DELTAS, "x ")
+                .toArray(new String[0]) : echo.split("(?<= )");
         if (!req.path("stream").asBoolean(false)) {
             ObjectNode out = MAPPER.createObjectNode().put("id", "msg_fake").put("type", "message")
                     .put("role", "assistant").put("model", model);
@@ -175,6 +187,12 @@ public final class FakeAnthropicUpstream implements AutoCloseable {
             return;
         }
         response.setChunked(true).putHeader("content-type", "text/event-stream; charset=utf-8");
+        response.closeHandler(v -> {
+            if (!response.ended()) {
+                streamsCutByClient.incrementAndGet();
+            }
+        });
+        long gap = mode == Mode.LONG_STREAM ? 20 : 3;
         List<String> events = new ArrayList<>();
         ObjectNode message = MAPPER.createObjectNode().put("id", "msg_fake").put("type", "message")
                 .put("role", "assistant").put("model", model);
@@ -197,7 +215,7 @@ public final class FakeAnthropicUpstream implements AutoCloseable {
             }
             if (i == 0 && mode == Mode.ERROR_EVENT) {
                 events.add(event("error", (ObjectNode) readTree(error("overloaded_error", "Overloaded"))));
-                send(response, events, 0, false);
+                send(response, events, 0, gap);
                 return;
             }
         }
@@ -215,7 +233,7 @@ public final class FakeAnthropicUpstream implements AutoCloseable {
             events.add(event("content_block_stop", MAPPER.createObjectNode().put("type", "content_block_stop").put("index", 1)));
         }
         if (mode == Mode.CUT_BEFORE_STOP) {
-            send(response, events, 0, true);
+            send(response, events, 0, gap);
             return;
         }
         ObjectNode delta = MAPPER.createObjectNode().put("type", "message_delta");
@@ -225,10 +243,10 @@ public final class FakeAnthropicUpstream implements AutoCloseable {
         }
         events.add(event("message_delta", delta));
         events.add(event("message_stop", MAPPER.createObjectNode().put("type", "message_stop")));
-        send(response, events, 0, true);
+        send(response, events, 0, gap);
     }
 
-    private void send(HttpServerResponse response, List<String> events, int index, boolean end) {
+    private void send(HttpServerResponse response, List<String> events, int index, long gap) {
         if (response.closed()) {
             return;
         }
@@ -237,7 +255,7 @@ public final class FakeAnthropicUpstream implements AutoCloseable {
             return;
         }
         response.write(events.get(index));
-        vertx.setTimer(3, t -> send(response, events, index + 1, end));
+        vertx.setTimer(gap, t -> send(response, events, index + 1, gap));
     }
 
     private static JsonNode readTree(String json) {

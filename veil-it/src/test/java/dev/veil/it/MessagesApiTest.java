@@ -306,6 +306,37 @@ class MessagesApiTest {
                 });
     }
 
+    @Test
+    void aClientThatLeavesMidStreamStopsTheUpstreamAndIsMeteredOnce() throws Exception {
+        anthropic.mode(FakeAnthropicUpstream.Mode.LONG_STREAM);
+        String key = newKey(null);
+        byte[] body = ("{\"model\":\"claude-native\",\"max_tokens\":500,\"stream\":true,"
+                + "\"messages\":[{\"role\":\"user\",\"content\":\"long\"}]}").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", gateway.port())) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(("POST /v1/messages HTTP/1.1\r\nhost: x\r\nx-api-key: " + key
+                    + "\r\nanthropic-version: 2023-06-01\r\ncontent-type: application/json\r\ncontent-length: "
+                    + body.length + "\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            socket.getOutputStream().write(body);
+            byte[] buffer = new byte[4096];
+            int read = 0;
+            while (read < 1_000) {
+                int n = socket.getInputStream().read(buffer);
+                assertThat(n).as("the stream started").isPositive();
+                read += n;
+            }
+        }
+        Eventually.await(Duration.ofSeconds(5), "the upstream stream was cut", () -> anthropic.streamsCutByClient() == 1);
+        Eventually.await(Duration.ofSeconds(10), "the request metered once", () -> readTree(send(HttpRequest.newBuilder(
+                URI.create(origin() + "/v1/usage")).header("authorization", "Bearer " + key)).body())
+                .path("totals").path("requests").asLong() == 1);
+        Thread.sleep(300);
+        JsonNode totals = readTree(send(HttpRequest.newBuilder(URI.create(origin() + "/v1/usage"))
+                .header("authorization", "Bearer " + key)).body()).path("totals");
+        assertThat(totals.path("requests").asLong()).isEqualTo(1);
+        assertThat(totals.path("prompt_tokens").asLong()).as("billed from message_start").isEqualTo(FakeAnthropicUpstream.INPUT_TOKENS);
+    }
+
     // --- translated (OpenAI-compatible upstream) ---
 
     @Test
