@@ -47,7 +47,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code POST /v1/messages} against a running gateway with the official Anthropic Java client: natively to a faithful
- * fake of Anthropic's API ({@code api: anthropic}) and translated to a fake OpenAI-compatible upstream; streams and
+ * fake of Anthropic's API ({@code apis: [messages]}) and translated to a fake OpenAI-compatible upstream; streams and
  * whole answers, system prompts, tools, usage, identity stripping, errors in Anthropic's shape (a Veil policy refusal
  * included), and the bad inputs of issue 15.
  */
@@ -83,7 +83,7 @@ class MessagesApiTest {
                     idle_timeout_ms: 3000
                   - name: anthropic
                     base_url: %s
-                    api: anthropic
+                    apis: [messages]
                     api_key_env: ANTHROPIC_UPSTREAM_KEY
                     idle_timeout_ms: 3000
                 models:
@@ -169,7 +169,7 @@ class MessagesApiTest {
                 .reduce("", String::concat);
     }
 
-    // --- native (api: anthropic) ---
+    // --- native (apis: [messages]) ---
 
     @Test
     void nativeWholeAnswerKeepsTheMessagesShapeAndSendsOnlyVeilsCredential() {
@@ -616,7 +616,7 @@ class MessagesApiTest {
                 + "\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}", false);
         assertThat(nativeOnly.statusCode()).isEqualTo(403);
         assertThat(readTree(nativeOnly.body()).path("error").path("excluded").path(0).path("constraint").asText())
-                .isEqualTo("api");
+                .isEqualTo("endpoint");
         assertThat(anthropic.requests()).isEmpty();
     }
 

@@ -222,7 +222,7 @@ class PrivacyCanaryTest {
         return yaml.replace("models:\n", """
                   - name: anthropic
                     base_url: %s
-                    api: anthropic
+                    apis: [messages]
                     api_key_env: ANTHROPIC_UPSTREAM_KEY
                     idle_timeout_ms: 1500
                 models:

@@ -3,6 +3,7 @@ package dev.veil.gateway.anthropic;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.veil.gateway.auth.AuthenticationException;
 import dev.veil.gateway.auth.KeyAuthenticator;
+import dev.veil.gateway.config.UpstreamConfig;
 import dev.veil.gateway.http.BodyReader;
 import dev.veil.gateway.http.Exchange;
 import dev.veil.gateway.http.HeaderNames;
@@ -191,12 +192,12 @@ public final class MessagesApi {
         }
         List<Route> candidates = plan.candidates();
         ObjectNode chat = null;
-        if (candidates.stream().anyMatch(r -> !r.upstream().anthropic())) {
+        if (candidates.stream().anyMatch(r -> !r.upstream().speaks(UpstreamConfig.API_MESSAGES))) {
             try {
                 chat = MessagesTranslation.request(body);
             } catch (MessagesTranslation.Untranslatable e) {
                 // Only the routes that speak the Messages API natively can serve this request.
-                List<Route> natives = candidates.stream().filter(r -> r.upstream().anthropic()).toList();
+                List<Route> natives = candidates.stream().filter(r -> r.upstream().speaks(UpstreamConfig.API_MESSAGES)).toList();
                 if (natives.isEmpty()) {
                     throw new InvalidRequestException(OpenAiError.invalidRequest(e.param() + ": " + e.getMessage(), e.param(),
                             "untranslatable_parameter"));

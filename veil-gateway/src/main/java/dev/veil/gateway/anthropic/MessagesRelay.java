@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.veil.gateway.config.RoutingConfig;
+import dev.veil.gateway.config.UpstreamConfig;
 import dev.veil.gateway.http.Exchange;
 import dev.veil.gateway.http.GatewayBusy;
 import dev.veil.gateway.http.HeaderNames;
@@ -45,7 +46,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Relays an accepted {@code /v1/messages} request to its candidate routes: natively to upstreams that speak the
- * Messages API ({@code api: anthropic}: the body rewritten field by field, Veil's credential as {@code x-api-key} with
+ * Messages API ({@code apis} with {@code messages}: the body rewritten field by field, Veil's credential as {@code x-api-key} with
  * {@code anthropic-version}), and through {@link MessagesTranslation} to OpenAI-compatible ones. Retries and
  * fallbacks follow the chat relay's rules (connect errors, timeouts, 429, 5xx and 529 before anything reached the
  * client; breakers; backoff); each exchange is metered once. Streams pass event by event with backpressure; a stream
@@ -186,7 +187,7 @@ public final class MessagesRelay {
         CharSequence accept = a.request.stream() ? EVENT_STREAM : HeaderNames.APPLICATION_JSON;
         RequestOptions options;
         byte[] body;
-        if (upstream.anthropic()) {
+        if (upstream.speaks(UpstreamConfig.API_MESSAGES)) {
             options = Attempting.post(upstream, "/messages", accept);
             // Anthropic's credential header; the client's own key and version never leave.
             options.removeHeader(HeaderNames.AUTHORIZATION);
@@ -323,7 +324,7 @@ public final class MessagesRelay {
             byte[] raw = read.result().getBytes();
             Usage reported;
             try {
-                reported = from.anthropic() ? anthropicUsage(raw) : usageReader.readChecked(raw, 0, raw.length);
+                reported = from.speaks(UpstreamConfig.API_MESSAGES) ? anthropicUsage(raw) : usageReader.readChecked(raw, 0, raw.length);
             } catch (UsageReader.Malformed e) {
                 LOG.debug("request_id={} route={} malformed answer: {}", a.exchange.requestId(), route.name(),
                         e.getMessage());
@@ -331,7 +332,7 @@ public final class MessagesRelay {
                 return;
             }
             Future<Usage> usage = reported != null ? Future.succeededFuture(reported)
-                    : (from.anthropic() ? a.vertx.executeBlocking(() -> Usage.estimated(
+                    : (from.speaks(UpstreamConfig.API_MESSAGES) ? a.vertx.executeBlocking(() -> Usage.estimated(
                             usageEstimator.count(a.clientBody, null, route.tokenizer()).promptTokens(),
                             nativeTextTokens(raw, route)), false)
                             : usageEstimator.whole(a.vertx, null, a.clientBody, raw, route.tokenizer()))
@@ -343,7 +344,7 @@ public final class MessagesRelay {
                 Usage u = counted.result();
                 byte[] answer;
                 try {
-                    answer = from.anthropic() ? renamed(raw, route)
+                    answer = from.speaks(UpstreamConfig.API_MESSAGES) ? renamed(raw, route)
                             : MessagesTranslation.response(raw, route.modelId(), a.messageId, u.promptTokens(),
                                     u.completionTokens());
                 } catch (MessagesTranslation.MalformedAnswer e) {
@@ -448,7 +449,7 @@ public final class MessagesRelay {
         response.headers().add(HeaderNames.VEIL_ROUTE, route.name()).add(HeaderNames.VEIL_MODE, route.mode().wireName())
                 .add(HeaderNames.VEIL_RECEIPT, receipt);
         SseEvents events = new SseEvents(from.maxEventBytes());
-        ChatStreamToMessages translation = from.anthropic() ? null : new ChatStreamToMessages(route.modelId(), a.messageId);
+        ChatStreamToMessages translation = from.speaks(UpstreamConfig.API_MESSAGES) ? null : new ChatStreamToMessages(route.modelId(), a.messageId);
         StreamState state = new StreamState();
         state.completion = usageEstimator.completionCounter(route.tokenizer());
         byte[] renaming = ModelNames.renaming(route.modelId(), route.upstreamModel());
@@ -638,7 +639,7 @@ public final class MessagesRelay {
         if (state.settled == null) {
             Usage reported = state.input >= 0 && state.output >= 0
                     ? new Usage(state.input, state.output, state.input + state.output) : null;
-            long completion = route.upstream().anthropic() ? state.nativeTextTokens : state.completion.tokens();
+            long completion = route.upstream().speaks(UpstreamConfig.API_MESSAGES) ? state.nativeTextTokens : state.completion.tokens();
             state.settled = usageEstimator.stream(a.vertx, reported, a.clientBody, route.tokenizer(), completion)
                     .otherwise(failure -> Usage.estimated(0, completion))
                     .map(u -> {

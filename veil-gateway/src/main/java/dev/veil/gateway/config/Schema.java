@@ -141,7 +141,7 @@ final class Schema {
             f("max_response_bytes", Type.LONG, F.numberNode(UpstreamConfig.DEFAULT_MAX_RESPONSE_BYTES)),
             f("max_error_bytes", Type.LONG, F.numberNode(UpstreamConfig.DEFAULT_MAX_ERROR_BYTES)),
             f("max_event_bytes", Type.LONG, F.numberNode(UpstreamConfig.DEFAULT_MAX_EVENT_BYTES)),
-            f("api", Type.STRING, F.textNode(UpstreamConfig.API_OPENAI)));
+            f("apis", Type.list(Type.STRING), F.arrayNode().add(UpstreamConfig.API_CHAT)));
 
     static final Obj ATTESTATION = obj("attestation", GENERIC_SECRET_HINT, Set.of(),
             f("allowed_formats", Type.list(Type.STRING), F.arrayNode()),

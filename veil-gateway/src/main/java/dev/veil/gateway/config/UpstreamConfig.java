@@ -31,27 +31,32 @@ import java.util.Optional;
  * @param maxErrorBytes    how much of an error answer is read (only a prefix is needed to map it); default
  *                         {@value #DEFAULT_MAX_ERROR_BYTES}
  * @param maxEventBytes    the largest single server-sent event of a stream; default {@value #DEFAULT_MAX_EVENT_BYTES}
- * @param api              which API the upstream speaks: {@value #API_OPENAI} (the default: chat completions,
- *                         completions, embeddings) or {@value #API_ANTHROPIC} (the Anthropic Messages API at
- *                         {@code base_url + /messages}, credential sent as {@code x-api-key})
+ * @param apis             the API families the upstream speaks natively ({@value #API_CHAT}: chat completions,
+ *                         completions and embeddings; {@value #API_MESSAGES}: Anthropic's Messages API at
+ *                         {@code base_url + /messages}, called with the credential as {@code x-api-key}); default
+ *                         {@code [chat]}
  */
 public record UpstreamConfig(String name, String baseUrl, String apiKeyEnv, Map<String, String> headers,
                              long connectTimeoutMs, long idleTimeoutMs, int maxConnections, boolean node,
                              long poolWaitTimeoutMs, int maxWaitQueue, long maxResponseBytes, long maxErrorBytes,
-                             long maxEventBytes, String api) {
+                             long maxEventBytes, java.util.List<String> apis) {
 
-    /** {@code api} of an OpenAI-compatible upstream (the default). */
-    public static final String API_OPENAI = "openai";
-    /** {@code api} of an upstream that speaks the Anthropic Messages API. */
-    public static final String API_ANTHROPIC = "anthropic";
+    /** The OpenAI API family: chat completions, completions, embeddings. Every upstream speaks it by default. */
+    public static final String API_CHAT = "chat";
+    /** Anthropic's Messages API. */
+    public static final String API_MESSAGES = "messages";
+    /** The API families Veil knows. */
+    public static final java.util.List<String> KNOWN_APIS = java.util.List.of(API_CHAT, API_MESSAGES);
+    /** The API families an upstream speaks when its configuration names none. */
+    public static final java.util.List<String> DEFAULT_APIS = java.util.List.of(API_CHAT);
 
-    /** An upstream of the default API ({@value #API_OPENAI}). */
+    /** An upstream speaking only the chat API family. */
     public UpstreamConfig(String name, String baseUrl, String apiKeyEnv, Map<String, String> headers,
                           long connectTimeoutMs, long idleTimeoutMs, int maxConnections, boolean node,
                           long poolWaitTimeoutMs, int maxWaitQueue, long maxResponseBytes, long maxErrorBytes,
                           long maxEventBytes) {
         this(name, baseUrl, apiKeyEnv, headers, connectTimeoutMs, idleTimeoutMs, maxConnections, node, poolWaitTimeoutMs,
-                maxWaitQueue, maxResponseBytes, maxErrorBytes, maxEventBytes, API_OPENAI);
+                maxWaitQueue, maxResponseBytes, maxErrorBytes, maxEventBytes, DEFAULT_APIS);
     }
 
     /** A plain (non-node) upstream with default pool wait and size caps. */
@@ -105,7 +110,7 @@ public record UpstreamConfig(String name, String baseUrl, String apiKeyEnv, Map<
         headers = headers == null || headers.isEmpty()
                 ? Map.of()
                 : Collections.unmodifiableMap(new LinkedHashMap<>(headers));
-        api = api == null ? API_OPENAI : api;
+        apis = apis == null ? DEFAULT_APIS : java.util.Collections.unmodifiableList(new java.util.ArrayList<>(apis));
     }
 
     /** An upstream with default timeouts and pool size, no credential and no extra headers. */

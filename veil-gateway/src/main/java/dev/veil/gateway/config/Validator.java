@@ -291,11 +291,22 @@ final class Validator {
             problems.add(Problems.field(path, "max_connections"), "must be at least 1");
         }
         upstreamLimits(upstream, path);
-        if (!UpstreamConfig.API_OPENAI.equals(upstream.api()) && !UpstreamConfig.API_ANTHROPIC.equals(upstream.api())) {
-            problems.add(Problems.field(path, "api"), "must be " + UpstreamConfig.API_OPENAI + " or "
-                    + UpstreamConfig.API_ANTHROPIC);
-        } else if (upstream.node() && UpstreamConfig.API_ANTHROPIC.equals(upstream.api())) {
-            problems.add(Problems.field(path, "api"), "a Veil node speaks the OpenAI API; leave api out");
+        apis(upstream, path);
+    }
+
+    /** The API families an upstream speaks: known names, at least one, and only {@code chat} for a Veil node. */
+    private void apis(UpstreamConfig upstream, String path) {
+        String p = Problems.field(path, "apis");
+        String known = String.join(", ", UpstreamConfig.KNOWN_APIS);
+        if (upstream.apis().isEmpty()) {
+            problems.add(p, "must name at least one API the upstream speaks: " + known);
+        }
+        for (String api : upstream.apis()) {
+            if (api == null || !UpstreamConfig.KNOWN_APIS.contains(api)) {
+                problems.add(p, "unknown API; the known ones are " + known);
+            } else if (upstream.node() && !api.equals(UpstreamConfig.API_CHAT)) {
+                problems.add(p, "a Veil node serves only the chat API (chat completions, completions, embeddings)");
+            }
         }
     }
 

@@ -34,8 +34,7 @@ public final class ModelCatalog {
             upstreams.put(u.name(), new Upstream(u.name(), URI.create(u.baseUrl()), token,
                     u.headers() == null ? Map.of() : Map.copyOf(u.headers()), u.connectTimeoutMs(), u.idleTimeoutMs(),
                     u.maxConnections(), u.node(), u.poolWaitTimeoutMs(), u.maxWaitQueue(), u.maxResponseBytes(),
-                    u.maxErrorBytes(), (int) u.maxEventBytes(),
-                    UpstreamConfig.API_ANTHROPIC.equals(u.api())));
+                    u.maxErrorBytes(), (int) u.maxEventBytes(), java.util.Set.copyOf(u.apis())));
         }
         long created = Instant.now().getEpochSecond();
         Map<String, Model> models = new LinkedHashMap<>();

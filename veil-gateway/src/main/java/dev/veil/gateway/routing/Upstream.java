@@ -21,13 +21,17 @@ import java.util.Optional;
  * @param maxResponseBytes the largest whole answer read
  * @param maxErrorBytes  how much of an error answer is read
  * @param maxEventBytes  the largest single server-sent event
- * @param anthropic      whether it speaks the Anthropic Messages API (credential as {@code x-api-key}) rather than
- *                       the OpenAI API
+ * @param apis           the API families it speaks natively ({@code chat}, {@code messages})
  */
 public record Upstream(String name, URI baseUrl, Optional<String> bearerToken, Map<String, String> staticHeaders,
                        long connectTimeoutMs, long idleTimeoutMs, int maxConnections, boolean node,
                        long poolWaitTimeoutMs, int maxWaitQueue, long maxResponseBytes, long maxErrorBytes,
-                       int maxEventBytes, boolean anthropic) {
+                       int maxEventBytes, java.util.Set<String> apis) {
+
+    /** Whether it speaks {@code api} natively. */
+    public boolean speaks(String api) {
+        return apis.contains(api);
+    }
 
     /** Whether the connection uses TLS. */
     public boolean ssl() {

@@ -50,6 +50,22 @@ class ConfigValidationTest {
     }
 
     @Test
+    void upstreamApisAreKnownFamiliesAndNodesSpeakOnlyChat() {
+        assertThat(problems("""
+                upstreams:
+                  - {name: a, base_url: "http://h/v1", apis: [messages]}
+                  - {name: b, base_url: "http://h/v1", apis: [chat, messages]}
+                  - {name: c, base_url: "http://h/v1", apis: [anthropic]}
+                  - {name: d, base_url: "http://h/v1", apis: []}
+                models:
+                  - id: m
+                    routes: [{upstream: a}, {upstream: b}, {upstream: c}, {upstream: d}]
+                """)).containsExactly(
+                "upstreams[2].apis: unknown API; the known ones are chat, messages",
+                "upstreams[3].apis: must name at least one API the upstream speaks: chat, messages");
+    }
+
+    @Test
     void forwardFieldsAndStoreAreChecked() {
         assertThat(problems("""
                 upstreams: [{name: a, base_url: "http://h/v1"}]
@@ -91,7 +107,7 @@ class ConfigValidationTest {
                         + "pool_size, retention_days, request_log",
                 "upstreams[0].timeout: unknown field; known fields are name, base_url, api_key_env, headers, "
                         + "connect_timeout_ms, idle_timeout_ms, max_connections, node, pool_wait_timeout_ms, max_wait_queue, "
-                        + "max_response_bytes, max_error_bytes, max_event_bytes, api",
+                        + "max_response_bytes, max_error_bytes, max_event_bytes, apis",
                 "models[0].routes[0].wieght: unknown field; known fields are name, upstream, model, weight, price, "
                         + "policy, supported_parameters, forward_fields, store, tokenizer",
                 "models[0].routes[0].policy.training: unknown field; known fields are trains, retention_days, zdr, "
