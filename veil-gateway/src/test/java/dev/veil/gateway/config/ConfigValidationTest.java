@@ -201,7 +201,7 @@ class ConfigValidationTest {
         assertThat(problems.get(0)).startsWith("server.forward_headers[1]: 'authorization' is never forwarded to "
                 + "upstreams; these headers are never forwarded: authorization, cookie, proxy-authorization, "
                 + "x-forwarded-for, x-real-ip, forwarded, openai-organization, openai-project, host, content-length, "
-                + "transfer-encoding, connection");
+                + "transfer-encoding, connection, x-api-key, anthropic-version");
         assertThat(problems.get(1)).startsWith("server.forward_headers[2]: 'x-forwarded-for' is never forwarded");
         assertThat(problems.get(2)).isEqualTo("server.forward_headers[3]: not a valid header name");
     }
