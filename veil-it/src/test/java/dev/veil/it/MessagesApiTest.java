@@ -86,6 +86,11 @@ class MessagesApiTest {
                     apis: [messages]
                     api_key_env: ANTHROPIC_UPSTREAM_KEY
                     idle_timeout_ms: 3000
+                  - name: both
+                    base_url: %s
+                    apis: [chat, messages]
+                    api_key_env: ANTHROPIC_UPSTREAM_KEY
+                    idle_timeout_ms: 3000
                 models:
                   - id: claude-native
                     routes:
@@ -94,6 +99,11 @@ class MessagesApiTest {
                         model: upstream-claude
                         price: { input_per_million: 3.0, output_per_million: 15.0 }
                         policy: { trains: false, retention_days: 0, zdr: true, jurisdiction: EU }
+                  - id: both-apis
+                    routes:
+                      - name: both
+                        upstream: both
+                        model: upstream-both
                   - id: chat-translated
                     routes:
                       - name: openai-eu
@@ -101,7 +111,7 @@ class MessagesApiTest {
                         model: upstream-chat
                         tokenizer: o200k_base
                         policy: { trains: false, retention_days: 0, zdr: true, jurisdiction: EU }
-                """.formatted(dataDir, openAiUrl, anthropicUrl);
+                """.formatted(dataDir, openAiUrl, anthropicUrl, anthropicUrl);
     }
 
     @BeforeAll
@@ -335,6 +345,22 @@ class MessagesApiTest {
                 .header("authorization", "Bearer " + key)).body()).path("totals");
         assertThat(totals.path("requests").asLong()).isEqualTo(1);
         assertThat(totals.path("prompt_tokens").asLong()).as("billed from message_start").isEqualTo(FakeAnthropicUpstream.INPUT_TOKENS);
+    }
+
+    @Test
+    void anUpstreamSpeakingBothApisGetsEachRequestInItsOwnApiWithItsOwnCredentialHeader() {
+        assertThat(text(client.messages().create(params("both-apis", "native").build()))).isEqualTo("echo: native");
+        FakeUpstream.Recorded messages = anthropic.lastRequest();
+        assertThat(messages.path()).isEqualTo("/v1/messages");
+        assertThat(messages.headers().get("x-api-key")).containsExactly(ANTHROPIC_SECRET);
+        assertThat(messages.headers()).doesNotContainKey("authorization");
+        // The fake serves only /v1/messages (404 there); what matters is what the gateway sent.
+        post("/v1/chat/completions", "{\"model\":\"both-apis\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}",
+                false);
+        FakeUpstream.Recorded chat = anthropic.lastRequest();
+        assertThat(chat.path()).isEqualTo("/v1/chat/completions");
+        assertThat(chat.headers().get("authorization")).containsExactly("Bearer " + ANTHROPIC_SECRET);
+        assertThat(chat.headers()).doesNotContainKey("x-api-key").doesNotContainKey("anthropic-version");
     }
 
     // --- translated (OpenAI-compatible upstream) ---
