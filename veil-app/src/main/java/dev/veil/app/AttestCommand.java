@@ -3,7 +3,14 @@ package dev.veil.app;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.veil.protocol.attestation.AttestationException;
+import dev.veil.protocol.attestation.AttestationPolicy;
+import dev.veil.protocol.attestation.AttestationVerifier;
 import dev.veil.protocol.attestation.Check;
+import dev.veil.protocol.attestation.Evidence;
+import dev.veil.protocol.attestation.GpuBinding;
+import dev.veil.protocol.attestation.GpuReport;
+import dev.veil.protocol.attestation.HardwareVerifiers;
 import dev.veil.protocol.attestation.Verdict;
 import dev.veil.protocol.attestation.nvidia.GpuArchitecture;
 import dev.veil.protocol.attestation.nvidia.GpuCollateral;
@@ -24,7 +31,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
+import java.time.Clock;
 import java.time.Instant;
+import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -61,13 +70,18 @@ final class AttestCommand implements Runnable {
 
         private static final Set<String> POLICY_FIELDS = Set.of("allow_debug", "allowed_measurements", "report_data",
                 "max_vmpl", "rtmr", "accepted_tcb_statuses", "collateral_optional", "allowed_gpu_architectures",
-                "require_rims", "accept_unchecked_revocation");
+                "require_rims", "accept_unchecked_revocation", "min_gpus");
 
         @Parameters(index = "0", paramLabel = "<file>", description = "The report or quote (binary, or hex text).")
         Path file;
 
-        @Option(names = "--format", description = "sev-snp, tdx or nvidia-gpu (default: recognised from the file).")
+        @Option(names = "--format", description = "sev-snp, tdx, nvidia-gpu, or node: a Veil node's whole evidence (CPU"
+                + " report and every GPU report, as its /v1/attestation serves it) (default: recognised from the file).")
         String format;
+
+        @Option(names = "--allow-simulated", description = "node: accept simulated CPU or GPU evidence (development only:"
+                + " it proves nothing).")
+        boolean allowSimulated;
 
         @Option(names = "--certs", paramLabel = "<file>",
                 description = "SEV-SNP: the VCEK (or VLEK) and optionally ASK/ARK, PEM or DER; repeatable. AMD roots are pinned."
@@ -115,6 +129,9 @@ final class AttestCommand implements Runnable {
                 return 2;
             }
             String kind = format != null ? format : detect(evidence);
+            if (NODE.equals(kind)) {
+                return verifyNode(evidence, policy, when, out, err);
+            }
             if (GpuVerifier.FORMAT.equals(kind) && GpuEvidenceList.looksLikeJson(evidence)) {
                 return verifyGpuList(evidence, policy, when, out, err);
             }
@@ -139,6 +156,100 @@ final class AttestCommand implements Runnable {
             }
             print(out, kind, when, verdict);
             return verdict.passed() ? 0 : 1;
+        }
+
+        static final String NODE = "node";
+
+        /**
+         * A Veil node's whole evidence: the CPU report's checks, each GPU's checks (for the GPU nonce derived from
+         * {@code --nonce}), then the node identity as the gateway, SDK and proxy verify it (keys and GPU set bound in
+         * the CPU report, the nonce, the policy). Passes only when that last verdict passes.
+         */
+        private int verifyNode(byte[] json, JsonNode policy, Instant when, PrintStream out, PrintStream err) {
+            Evidence evidence;
+            AttestationVerifier verifier;
+            AttestationPolicy nodePolicy;
+            byte[] expected;
+            GpuCollateral gpu;
+            GpuPolicy gpuPolicy;
+            try {
+                evidence = Evidence.parse(json);
+                expected = gpuNonce();
+                if (expected == null) {
+                    throw new UsageException("a node's evidence is verified for a nonce: pass the one it was asked for"
+                            + " with --nonce <64 hex>");
+                }
+                gpu = gpuCollateral == null ? GpuCollateral.none() : GpuCollateral.load(gpuCollateral);
+                gpuPolicy = gpuPolicy(policy);
+                Clock at = Clock.fixed(when, ZoneOffset.UTC);
+                verifier = new AttestationVerifier(HardwareVerifiers.create(snpPolicy(policy),
+                        collateral == null ? null : TdxCollateral.load(collateral), tdxPolicy(policy), at),
+                        HardwareVerifiers.nvidiaGpus(gpu, gpuPolicy, at));
+                nodePolicy = new AttestationPolicy(Set.of(), strings(policy.path("allowed_measurements")),
+                        allowSimulated, policy.path("min_gpus").asInt(0));
+            } catch (AttestationException e) {
+                err.println("veil: not a Veil node's evidence: " + e.getMessage());
+                return 2;
+            } catch (UsageException e) {
+                err.println("veil: " + e.getMessage());
+                return 2;
+            } catch (Exception e) {
+                err.println("veil: " + e.getMessage());
+                return 2;
+            }
+            out.println("Node " + evidence.nodeKeyId() + ": " + evidence.format() + " CPU evidence"
+                    + (evidence.simulated() ? " (SIMULATED)" : "") + ", " + evidence.gpus().size() + " GPU report(s)");
+            Verdict cpu;
+            try {
+                cpu = cpuVerdict(evidence, policy, when);
+            } catch (RuntimeException e) {
+                out.println("CPU: the report's checks could not be listed (" + e.getMessage() + ")");
+                cpu = null;
+            }
+            if (cpu != null) {
+                out.println("CPU:");
+                print(out, evidence.format(), when, cpu);
+            }
+            byte[] gpuNonce = GpuBinding.gpuNonce(expected);
+            for (int i = 0; i < evidence.gpus().size(); i++) {
+                GpuReport report = evidence.gpus().get(i);
+                out.println("GPU " + (i + 1) + " of " + evidence.gpus().size() + ": " + report.format()
+                        + (report.simulated() ? " (SIMULATED: no GPU behind it)" : ""));
+                if (GpuVerifier.FORMAT.equals(report.format())) {
+                    print(out, GpuVerifier.FORMAT, when, new GpuVerifier().verify(new GpuEvidence(report.report(),
+                            report.certificates(), report.architecture()), gpuNonce, gpu, gpuPolicy, when));
+                }
+            }
+            out.println("Node identity (CPU and every GPU under nonce " + HexFormat.of().formatHex(expected) + "):");
+            try {
+                AttestationVerifier.VerifiedNode node = verifier.verify(evidence, expected, nodePolicy);
+                out.println("  [ ok ] keys and GPU set bound in the CPU report data, nonce, every GPU verified ("
+                        + node.gpus().size() + ")" + (node.simulated() ? "; SIMULATED evidence, proves nothing" : ""));
+                out.println("VERDICT: PASSED (the node's whole identity verified)");
+                return 0;
+            } catch (AttestationException e) {
+                out.println("  [FAIL] " + e.code() + ": " + e.getMessage());
+                out.println("VERDICT: REFUSED (" + e.code() + ")");
+                return 1;
+            }
+        }
+
+        /** The CPU report's own checks, for listing; null for simulated evidence (nothing hardware to list). */
+        private Verdict cpuVerdict(Evidence evidence, JsonNode policy, Instant when) {
+            return switch (evidence.format()) {
+                case "sev-snp" -> new SnpVerifier().verify(evidence.raw(),
+                        dev.veil.protocol.attestation.snp.SnpCertificateTable.parse(evidence.certificates()),
+                        snpPolicy(policy), when);
+                case "tdx" -> {
+                    try {
+                        yield new TdxVerifier().verify(evidence.raw(), collateral == null ? null
+                                : TdxCollateral.load(collateral), tdxPolicy(policy), when);
+                    } catch (Exception e) {
+                        throw new IllegalArgumentException("TDX collateral: " + e.getMessage());
+                    }
+                }
+                default -> null; // simulated: nothing hardware to list; the node verdict below says whether it passes
+            };
         }
 
         /** NVIDIA's serialised evidence JSON: one verdict per GPU; passes only when every GPU passed. */
@@ -186,6 +297,10 @@ final class AttestCommand implements Runnable {
         }
 
         static String detect(byte[] evidence) {
+            if (GpuEvidenceList.looksLikeJson(evidence)
+                    && new String(evidence, StandardCharsets.UTF_8).contains("\"node_key_id\"")) {
+                return NODE; // a Veil node's evidence (NVIDIA's GPU evidence JSON has no node key)
+            }
             if (evidence.length == 0x4A0) {
                 int version = evidence[0] & 0xff;
                 if (version >= 2 && version <= 5) {

@@ -66,11 +66,16 @@ final class DemoCommand implements Callable<Integer> {
         try {
             // The node declares what the gateway's route for it declares, so a request's policy gets the same verdict
             // through veil proxy (checked by the node) as in plaintext (checked by the gateway).
-            node = VeilNode.start(NodeSettings.of(engine.baseUrl(), Map.of(DemoConfig.E2EE_MODEL, "demo-chat"))
+            // Simulated CPU and GPU evidence, labelled as such everywhere: the shape of a confidential-GPU node's
+            // identity without the hardware.
+            NodeSettings nodeSettings = NodeSettings.of(engine.baseUrl(), Map.of(DemoConfig.E2EE_MODEL, "demo-chat"))
                     .withPort(nodePort).withSoftwareIdentity("veil-demo-node/0.1.0")
                     .withDeclaration(new dev.veil.protocol.attestation.NodeDeclaration(DemoConfig.NODE_ROUTE, false, 0,
                             true, "local", null))
-                    .withGatewayToken(nodeToken));
+                    .withGatewayToken(nodeToken);
+            node = VeilNode.start(nodeSettings, new dev.veil.node.SimulatedEvidenceSource(nodeSettings.softwareIdentity()),
+                    new dev.veil.node.SimulatedGpuEvidenceSource(DemoConfig.NODE_GPUS, "hopper",
+                            "veil-demo simulated H100: driver 550.90.07, VBIOS 96.00.9F.00.04"));
         } catch (RuntimeException e) {
             engine.close();
             System.err.println("veil: the demo's node could not start on 127.0.0.1:" + nodePort + " ("

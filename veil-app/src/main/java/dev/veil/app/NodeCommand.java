@@ -73,6 +73,32 @@ final class NodeCommand implements Callable<Integer> {
     @Option(names = "--policy-url", paramLabel = "<url>", description = "Where the operator publishes its data policy.")
     String policyUrl;
 
+    @Option(names = "--join", paramLabel = "<gateway URL>",
+            description = "Join this gateway by attestation (docs/network.md): it checks the join token, attests this node"
+                    + " with its own nonce and only then routes the node's models to it. Needs --join-token-env.")
+    java.net.URI join;
+
+    @Option(names = "--join-token-env", paramLabel = "<NAME>",
+            description = "Name of the environment variable holding the join token the gateway's operator issued.")
+    String joinTokenEnv;
+
+    @Option(names = "--join-token", paramLabel = "<token>", hidden = true,
+            description = "The join token itself (visible to other users in the process list: prefer --join-token-env).")
+    String joinToken;
+
+    @Option(names = "--advertise-url", paramLabel = "<url>",
+            description = "Where the gateway reaches this node, e.g. https://node.example:9000 (default: http://<host>:<port>).")
+    String advertiseUrl;
+
+    @Option(names = "--gpus", defaultValue = "0", paramLabel = "<n>",
+            description = "Confidential GPUs this node attests (their evidence is bound to the CPU report; default 0).")
+    int gpus;
+
+    @Option(names = "--gpu-evidence-command", paramLabel = "<command>", split = " ",
+            description = "Command that prints the GPUs' evidence for a nonce ({\"gpus\":[...]}, see docs/attestation.md);"
+                    + " run as '<command> <nonce hex>'. Without it, --gpus N gives SIMULATED GPU evidence.")
+    java.util.List<String> gpuEvidenceCommand;
+
     @picocli.CommandLine.Option(names = "--tsm-root", hidden = true,
             description = "Where configfs-tsm is mounted (default /sys/kernel/config/tsm/report).")
     String tsmRoot;
@@ -99,7 +125,9 @@ final class NodeCommand implements Callable<Integer> {
             // node says plainly that its evidence is simulated.
             var hardware = dev.veil.node.ConfigfsTsmEvidenceSource.detect(
                     java.nio.file.Path.of(tsmRoot == null ? dev.veil.node.ConfigfsTsmEvidenceSource.DEFAULT_ROOT.toString() : tsmRoot));
-            node = hardware.isPresent() ? VeilNode.start(settings, hardware.get()) : VeilNode.start(settings);
+            dev.veil.node.EvidenceSource cpu = hardware.isPresent() ? hardware.get()
+                    : new dev.veil.node.SimulatedEvidenceSource(settings.softwareIdentity());
+            node = VeilNode.start(settings, cpu, gpuSource());
         } catch (IllegalArgumentException e) {
             System.err.println("veil: " + e.getMessage());
             return 2;
@@ -108,9 +136,41 @@ final class NodeCommand implements Callable<Integer> {
                     + e.getClass().getSimpleName() + "). Is the port in use? Try --port <n>.");
             return 1;
         }
+        if (join != null) {
+            String token = joinToken != null ? joinToken : joinTokenEnv == null ? null : System.getenv(joinTokenEnv);
+            if (token == null || token.isBlank()) {
+                System.err.println("veil: --join needs the join token: --join-token-env <NAME> naming a set variable.");
+                node.close();
+                return 2;
+            }
+            try {
+                String id = node.join(join, token.trim(), advertiseUrl != null ? advertiseUrl : node.baseUrl(),
+                        name != null ? name : "node-" + node.port());
+                System.out.println("Joined " + join + " as " + id + "; the gateway routes to this node once its"
+                        + " attestation verifies.");
+            } catch (IllegalStateException e) {
+                System.err.println("veil: " + e.getMessage());
+                node.close();
+                return 1;
+            }
+        }
         printWelcome(System.out, node, settings);
         ServeCommand.runUntilStopped(node);
         return 0;
+    }
+
+    /** The node's GPUs: none, a collector command for hardware, or simulated ones (labelled so everywhere). */
+    private dev.veil.node.GpuEvidenceSource gpuSource() {
+        if (gpuEvidenceCommand != null && !gpuEvidenceCommand.isEmpty()) {
+            if (gpus < 1) {
+                throw new IllegalArgumentException("--gpu-evidence-command needs --gpus <n>: how many GPUs it must report");
+            }
+            return new dev.veil.node.CommandGpuEvidenceSource(gpuEvidenceCommand, gpus);
+        }
+        if (gpus == 0) {
+            return dev.veil.node.GpuEvidenceSource.NONE;
+        }
+        return new dev.veil.node.SimulatedGpuEvidenceSource(gpus, "hopper", "simulated GPU of " + identity);
     }
 
     private static String blankToNull(String value) {

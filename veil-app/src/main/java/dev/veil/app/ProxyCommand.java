@@ -44,6 +44,11 @@ final class ProxyCommand implements Callable<Integer> {
             description = "Intel collateral (tcb_info.json, qe_identity.json, CRLs; see docs/attestation.md) to accept TDX nodes.")
     java.nio.file.Path tdxCollateral;
 
+    @Option(names = "--gpu-collateral", paramLabel = "<dir>",
+            description = "NVIDIA driver and VBIOS RIMs and OCSP responses (see docs/attestation.md) to accept nodes with"
+                    + " confidential GPUs; without it their GPU evidence is refused.")
+    java.nio.file.Path gpuCollateral;
+
     @Option(names = "--transparency-log-key", paramLabel = "<base64>",
             description = "Require every node to be published in the gateway's transparency log under tree heads signed "
                     + "by this key (log_key of GET /v1/transparency/head; see docs/transparency.md).")
@@ -90,10 +95,11 @@ final class ProxyCommand implements Callable<Integer> {
         }
         dev.veil.protocol.attestation.AttestationVerifier verifier;
         try {
-            verifier = new dev.veil.protocol.attestation.AttestationVerifier(dev.veil.protocol.attestation.HardwareVerifiers
-                    .defaults(tdxCollateral == null ? null : dev.veil.protocol.attestation.tdx.TdxCollateral.load(tdxCollateral)));
+            verifier = dev.veil.protocol.attestation.HardwareVerifiers.verifier(
+                    tdxCollateral == null ? null : dev.veil.protocol.attestation.tdx.TdxCollateral.load(tdxCollateral),
+                    gpuCollateral == null ? null : dev.veil.protocol.attestation.nvidia.GpuCollateral.load(gpuCollateral));
         } catch (Exception e) {
-            err.println("veil: --tdx-collateral: " + e.getMessage());
+            err.println("veil: --tdx-collateral / --gpu-collateral: " + e.getMessage());
             return 2;
         }
         E2eeProxy proxy;

@@ -102,7 +102,7 @@ public final class VeilClient implements AutoCloseable {
                 .followRedirects(HttpClient.Redirect.NEVER)
                 .build();
         this.verifier = b.verifier != null ? b.verifier
-                : new AttestationVerifier(dev.veil.protocol.attestation.HardwareVerifiers.defaults(null));
+                : dev.veil.protocol.attestation.HardwareVerifiers.verifier(null, null);
     }
 
     /** A new builder. {@link Builder#baseUrl} is required. */

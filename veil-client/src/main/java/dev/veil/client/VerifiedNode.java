@@ -4,7 +4,9 @@ import dev.veil.protocol.attestation.AttestationVerifier;
 import dev.veil.protocol.attestation.NodeDeclaration;
 import dev.veil.protocol.attestation.SimulatedEvidence;
 import dev.veil.protocol.e2ee.KeyConfig;
+import dev.veil.protocol.attestation.VerifiedGpu;
 import java.time.Instant;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -21,19 +23,28 @@ import java.util.Objects;
  * @param attestedAt  when the evidence verified
  * @param declaration what the node declares about itself (name, data policy), signed by its attested key;
  *                    {@code null} when it declared nothing (then a request policy is checked only by the node)
+ * @param gpus        the node's GPUs, each verified with the same nonce and bound to the CPU report (empty for a node
+ *                    without GPU evidence)
  */
 public record VerifiedNode(String model, String format, String nodeKeyId, KeyConfig keyConfig, byte[] signingKey,
-                           String measurement, Instant attestedAt, NodeDeclaration declaration) {
+                           String measurement, Instant attestedAt, NodeDeclaration declaration, List<VerifiedGpu> gpus) {
 
     public VerifiedNode {
         Objects.requireNonNull(model, "model");
         Objects.requireNonNull(keyConfig, "keyConfig");
         signingKey = signingKey.clone();
+        gpus = gpus == null ? List.of() : List.copyOf(gpus);
+    }
+
+    /** A node without GPU evidence. */
+    public VerifiedNode(String model, String format, String nodeKeyId, KeyConfig keyConfig, byte[] signingKey,
+                        String measurement, Instant attestedAt, NodeDeclaration declaration) {
+        this(model, format, nodeKeyId, keyConfig, signingKey, measurement, attestedAt, declaration, List.of());
     }
 
     static VerifiedNode of(String model, AttestationVerifier.VerifiedNode verified, Instant now) {
         return new VerifiedNode(model, verified.format(), verified.nodeKeyId(), verified.keyConfig(),
-                verified.signingKey(), verified.measurement(), now, verified.declaration());
+                verified.signingKey(), verified.measurement(), now, verified.declaration(), verified.gpus());
     }
 
     /** The raw Ed25519 public key (a copy). */
@@ -42,9 +53,9 @@ public record VerifiedNode(String model, String format, String nodeKeyId, KeyCon
         return signingKey.clone();
     }
 
-    /** Whether the evidence is {@code simulated}: development only, no hardware TEE, proves nothing. */
+    /** Whether the CPU or any GPU evidence is simulated: development only, no hardware, proves nothing. */
     public boolean simulated() {
-        return SimulatedEvidence.FORMAT.equals(format);
+        return SimulatedEvidence.FORMAT.equals(format) || gpus.stream().anyMatch(VerifiedGpu::simulated);
     }
 
     @Override
@@ -52,7 +63,7 @@ public record VerifiedNode(String model, String format, String nodeKeyId, KeyCon
         return o instanceof VerifiedNode other && model.equals(other.model) && keyConfig.equals(other.keyConfig)
                 && java.util.Arrays.equals(signingKey, other.signingKey) && Objects.equals(format, other.format)
                 && Objects.equals(measurement, other.measurement) && Objects.equals(attestedAt, other.attestedAt)
-                && Objects.equals(declaration, other.declaration);
+                && Objects.equals(declaration, other.declaration) && gpus.equals(other.gpus);
     }
 
     @Override

@@ -18,6 +18,9 @@ import dev.veil.gateway.http.TransparencyApi;
 import dev.veil.gateway.json.JsonWriter;
 import dev.veil.gateway.metering.RequestIds;
 import dev.veil.gateway.metering.RequestMeter;
+import dev.veil.gateway.http.NodeNetworkApi;
+import dev.veil.gateway.nodes.NodeCredentials;
+import dev.veil.gateway.nodes.NodeNetwork;
 import dev.veil.gateway.transparency.LogEntries;
 import dev.veil.gateway.transparency.LogKeyFile;
 import dev.veil.gateway.transparency.TransparencyLog;
@@ -39,6 +42,9 @@ import dev.veil.gateway.nodes.NodeRegistry;
 import dev.veil.gateway.config.AttestationConfig;
 import dev.veil.protocol.attestation.AttestationPolicy;
 import dev.veil.protocol.attestation.AttestationVerifier;
+import dev.veil.protocol.attestation.nvidia.GpuArchitecture;
+import dev.veil.protocol.attestation.nvidia.GpuCollateral;
+import dev.veil.protocol.attestation.nvidia.GpuPolicy;
 import dev.veil.protocol.attestation.HardwareVerifiers;
 import dev.veil.protocol.attestation.tdx.TdxCollateral;
 import java.util.Set;
@@ -174,8 +180,10 @@ public final class Gateway implements AutoCloseable {
             NodeRegistry nodes = new NodeRegistry(vertx, clients,
                     catalog.upstreams().values().stream().filter(Upstream::node).toList(),
                     new AttestationPolicy(Set.copyOf(attestation.allowedFormats()), Set.copyOf(attestation.allowedMeasurements()),
-                            attestation.allowSimulated()),
-                    new AttestationVerifier(HardwareVerifiers.defaults(tdxCollateral(attestation))),
+                            attestation.allowSimulated(), attestation.minGpus()),
+                    new AttestationVerifier(HardwareVerifiers.defaults(tdxCollateral(attestation)),
+                            HardwareVerifiers.nvidiaGpus(gpuCollateral(attestation), gpuPolicy(attestation),
+                                    Clock.systemUTC())),
                     attestation.reattestIntervalMs(),
                     (name, node) -> jdbc.executeBlocking(() -> transparency.append(LogEntries.node(name, node)), false)
                             .mapEmpty());
@@ -210,10 +218,14 @@ public final class Gateway implements AutoCloseable {
             String adminTokenEnv = config.server().adminTokenEnv();
             AdminApi admin = new AdminApi(Optional.ofNullable(env.get(adminTokenEnv)), adminTokenEnv, store.apiKeys(), jdbc,
                     authenticator, json);
+            // Nodes that join by attestation (docs/network.md): registrations in the store, followed by every instance.
+            NodeNetwork network = new NodeNetwork(vertx, jdbc, store.nodeNetwork(), nodes, catalog, clients,
+                    nodeCredentials(Path.of(config.store().dataDir())), Clock.systemUTC());
             ApiServer api = new ApiServer(new ApiServer.Parts(catalog, authenticator, inspector, planner, refusal, limits,
                     relay, meter, new ModelListWriter(jsonWriter), new UsageReport(jsonWriter), store.ledger(), admin,
                     metrics, jdbc, config.server().maxBodyBytes(), bodies, nodes, batchApi, readiness,
                     new TransparencyApi(transparency, jsonWriter),
+                    new NodeNetworkApi(network, nodes, admin, jsonWriter),
                     new MessagesApi(new MessagesApi.Parts(catalog, authenticator, inspector, planner, limits,
                             new MessagesRelay(new MessagesRelay.Parts(clients, json, meter, rewriter, health, routing,
                                     new PrivacyReceipt(jsonWriter, minimisation), config.server().forwardHeaders(),
@@ -223,6 +235,7 @@ public final class Gateway implements AutoCloseable {
                 // Admit nodes before taking traffic, so the first requests find them; a node that is down is retried
                 // on the schedule.
                 nodes.start().await(20, TimeUnit.SECONDS);
+                network.start().await(20, TimeUnit.SECONDS);
             } catch (Exception e) {
                 LOG.warn("first node attestation round did not finish in time: {}", e.getClass().getSimpleName());
             }
@@ -401,6 +414,38 @@ public final class Gateway implements AutoCloseable {
             throw new IllegalStateException("attestation.tdx_collateral_dir: the Intel collateral could not be read ("
                     + e.getMessage() + "); see docs/attestation.md for the files it needs", e);
         }
+    }
+
+    private static NodeCredentials nodeCredentials(Path dataDir) {
+        try {
+            return NodeCredentials.load(dataDir);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("the node credential key could not be read or made in " + dataDir + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    private static GpuCollateral gpuCollateral(AttestationConfig attestation) {
+        if (attestation.gpuCollateralDir() == null) {
+            return GpuCollateral.none();
+        }
+        try {
+            return GpuCollateral.load(Path.of(attestation.gpuCollateralDir()));
+        } catch (Exception e) {
+            throw new IllegalStateException("attestation.gpu_collateral_dir: the NVIDIA collateral could not be read ("
+                    + e.getMessage() + "); see docs/attestation.md for the files it needs", e);
+        }
+    }
+
+    /** NVIDIA's default GPU policy (RIMs and OCSP required) narrowed to the configured architectures. */
+    private static GpuPolicy gpuPolicy(AttestationConfig attestation) {
+        if (attestation.allowedGpuArchitectures().isEmpty()) {
+            return GpuPolicy.DEFAULT;
+        }
+        java.util.EnumSet<GpuArchitecture> allowed = java.util.EnumSet.noneOf(GpuArchitecture.class);
+        attestation.allowedGpuArchitectures().forEach(a -> allowed.add(GpuArchitecture.parse(a)));
+        return new GpuPolicy(allowed, GpuPolicy.DEFAULT.requireRims(), GpuPolicy.DEFAULT.acceptUncheckedRevocation(),
+                GpuPolicy.DEFAULT.ocspMaxAge());
     }
 
     private static int freePort(String host) {

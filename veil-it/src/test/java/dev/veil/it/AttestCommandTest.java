@@ -123,4 +123,68 @@ class AttestCommandTest {
         assertThat(r.stderr()).contains("allow_debugg");
         assertThat(verify(work.resolve("missing.bin").toString()).exit()).isEqualTo(2);
     }
+
+    /** A node's evidence as its /v1/attestation serves it: a simulated CPU report binding {@code gpus}. */
+    private static byte[] nodeEvidence(byte[] nonce, java.util.List<dev.veil.protocol.attestation.GpuReport> gpus,
+                                       dev.veil.protocol.e2ee.SigningKey key) {
+        var node = dev.veil.protocol.e2ee.NodeKeyPair.generate(1);
+        return dev.veil.protocol.attestation.SimulatedEvidence.attest(node.keyConfig(), key, nonce,
+                dev.veil.protocol.attestation.SimulatedEvidence.measure("node"),
+                dev.veil.protocol.attestation.GpuBinding.digest(gpus)).withGpus(gpus).toJson();
+    }
+
+    @Test
+    void aNodesWholeEvidenceIsVerifiedAsOneIdentity() throws Exception {
+        byte[] nonce = new byte[32];
+        new java.security.SecureRandom().nextBytes(nonce);
+        String nonceHex = java.util.HexFormat.of().formatHex(nonce);
+        var key = dev.veil.protocol.e2ee.SigningKey.generate();
+        var gpu = dev.veil.protocol.attestation.SimulatedGpuEvidence.attest(key,
+                dev.veil.protocol.attestation.GpuBinding.gpuNonce(nonce), "hopper", "gpu");
+        Path file = Files.write(work.resolve("node.json"), nodeEvidence(nonce, java.util.List.of(gpu, gpu), key));
+
+        CompatProcess.Result ok = verify(file.toString(), "--nonce", nonceHex, "--allow-simulated");
+        assertThat(ok.exit()).as(ok.stdout() + ok.stderr()).isZero();
+        assertThat(ok.stdout()).contains("simulated CPU evidence (SIMULATED), 2 GPU report(s)")
+                .contains("GPU 2 of 2: simulated-gpu (SIMULATED").contains("VERDICT: PASSED");
+
+        CompatProcess.Result simulated = verify(file.toString(), "--nonce", nonceHex);
+        assertThat(simulated.exit()).isEqualTo(1);
+        assertThat(simulated.stdout()).contains("attestation_simulated_not_allowed").contains("VERDICT: REFUSED");
+
+        CompatProcess.Result replay = verify(file.toString(), "--nonce", "00".repeat(32), "--allow-simulated");
+        assertThat(replay.exit()).isEqualTo(1);
+        assertThat(replay.stdout()).contains("attestation_nonce_mismatch");
+
+        Path policy = Files.writeString(work.resolve("three.yaml"), "min_gpus: 3\n");
+        CompatProcess.Result tooFew = verify(file.toString(), "--nonce", nonceHex, "--allow-simulated", "--policy",
+                policy.toString());
+        assertThat(tooFew.exit()).isEqualTo(1);
+        assertThat(tooFew.stdout()).contains("requires 3 verified GPUs");
+
+        CompatProcess.Result noNonce = verify(file.toString(), "--allow-simulated");
+        assertThat(noNonce.exit()).isEqualTo(2);
+        assertThat(noNonce.stderr()).contains("--nonce");
+    }
+
+    @Test
+    void aGenuineGpuReportAttachedToAnotherNodesEvidenceIsRefusedAtItsNonce() throws Exception {
+        // The public Hopper report answers its own nonce, never the one derived from this verification's: a host
+        // cannot lend a genuine GPU's report to a node.
+        byte[] nonce = new byte[32];
+        new java.security.SecureRandom().nextBytes(nonce);
+        var gpu = new dev.veil.protocol.attestation.GpuReport("nvidia-gpu", "hopper",
+                dev.veil.protocol.attestation.nvidia.GpuEvidence.decodeReport(
+                        Files.readAllBytes(SAMPLES.resolve(GPU + "hopperAttestationReport.txt"))),
+                Files.readAllBytes(SAMPLES.resolve(GPU + "hopperCertChain.txt")));
+        Path file = Files.write(work.resolve("lent.json"),
+                nodeEvidence(nonce, java.util.List.of(gpu), dev.veil.protocol.e2ee.SigningKey.generate()));
+        Path policy = Files.writeString(work.resolve("gpu.yaml"),
+                "require_rims: false\naccept_unchecked_revocation: true\n");
+        CompatProcess.Result r = verify(file.toString(), "--nonce", java.util.HexFormat.of().formatHex(nonce),
+                "--allow-simulated", "--policy", policy.toString(), "--at", "2025-06-01T00:00:00Z");
+        assertThat(r.exit()).as(r.stdout() + r.stderr()).isEqualTo(1);
+        assertThat(r.stdout()).contains("GPU 1 of 1: nvidia-gpu").contains("[ ok ] GPU report signature")
+                .contains("[FAIL] nonce").contains("attestation_gpu_not_verified").contains("VERDICT: REFUSED");
+    }
 }

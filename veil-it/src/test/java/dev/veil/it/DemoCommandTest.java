@@ -112,6 +112,38 @@ class DemoCommandTest {
     }
 
     @Test
+    void theE2eeModelShowsSimulatedCpuAndGpuEvidenceThatOnlyAnExplicitOptInAccepts() throws Exception {
+        byte[] nonce = new byte[32];
+        new java.security.SecureRandom().nextBytes(nonce);
+        HttpResponse<String> answer = send(HttpRequest.newBuilder(URI.create(origin + "/v1/attestation?model=veil-demo-e2ee"
+                + "&nonce=" + java.util.HexFormat.of().formatHex(nonce))).header("authorization", "Bearer " + key).GET());
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+        JsonNode node = JSON.readTree(answer.body()).path("nodes").get(0);
+        assertThat(node.path("simulated").asBoolean()).isTrue();
+        assertThat(node.path("gpus")).hasSize(1);
+        assertThat(node.path("gpus").get(0).path("format").asText()).isEqualTo("simulated-gpu");
+        assertThat(node.path("gpus").get(0).path("simulated").asBoolean()).isTrue();
+        var evidence = dev.veil.protocol.attestation.Evidence.parse(JSON.writeValueAsBytes(node));
+        var verifier = dev.veil.protocol.attestation.HardwareVerifiers.verifier(null, null);
+        assertThat(verifier.verify(evidence, nonce, new dev.veil.protocol.attestation.AttestationPolicy(
+                java.util.Set.of(), java.util.Set.of(), true, 1)).gpus()).hasSize(1);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> verifier.verify(evidence, nonce,
+                dev.veil.protocol.attestation.AttestationPolicy.HARDWARE_ONLY))
+                .isInstanceOf(dev.veil.protocol.attestation.AttestationException.SimulatedNotAllowed.class);
+        // The proxy without --allow-simulated refuses the node, so the request never leaves the machine.
+        try (dev.veil.client.proxy.E2eeProxy proxy = dev.veil.client.proxy.E2eeProxy.start(
+                new dev.veil.client.proxy.ProxySettings(origin, key, "127.0.0.1", 0,
+                        dev.veil.protocol.attestation.AttestationPolicy.HARDWARE_ONLY))) {
+            HttpResponse<String> refused = send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + proxy.port()
+                            + "/v1/chat/completions")).header("content-type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"veil-demo-e2ee\",\"messages\":[{\"role\":"
+                            + "\"user\",\"content\":\"hi\"}]}")));
+            assertThat(refused.statusCode()).as(refused.body()).isGreaterThanOrEqualTo(400);
+            assertThat(refused.body()).contains("simulated");
+        }
+    }
+
+    @Test
     void theE2eeModelGetsTheSamePolicyVerdictThroughTheProxyAsInPlaintext() throws Exception {
         // The finding: "privacy":{"jurisdictions":["EU"]} got 200 through veil proxy and 403 in plaintext.
         String ask = "{\"model\":\"veil-demo-e2ee\",\"max_tokens\":2,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]";

@@ -82,8 +82,8 @@ public final class ConfigfsTsmEvidenceSource implements EvidenceSource {
     }
 
     @Override
-    public Evidence attest(KeyConfig keyConfig, SigningKey signingKey, byte[] nonce) {
-        byte[] reportData = ReportData.compute(keyConfig.encoded(), signingKey.publicKey(), nonce);
+    public Evidence attest(KeyConfig keyConfig, SigningKey signingKey, byte[] nonce, byte[] gpuSetDigest) {
+        byte[] reportData = ReportData.compute(keyConfig.encoded(), signingKey.publicKey(), nonce, gpuSetDigest);
         IOException last = null;
         for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
             Path entry = root.resolve("veil-" + Long.toHexString(RANDOM.nextLong()));

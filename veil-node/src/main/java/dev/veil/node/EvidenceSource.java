@@ -11,12 +11,20 @@ import dev.veil.protocol.e2ee.SigningKey;
  */
 public interface EvidenceSource {
 
+    /** Evidence for {@code nonce} of a node without GPUs. */
+    default Evidence attest(KeyConfig keyConfig, SigningKey signingKey, byte[] nonce) {
+        return attest(keyConfig, signingKey, nonce, null);
+    }
+
     /**
-     * Evidence for {@code nonce} whose report data binds {@code keyConfig} and {@code signingKey}'s public key.
+     * Evidence for {@code nonce} whose report data binds {@code keyConfig}, {@code signingKey}'s public key and the
+     * node's GPU reports ({@link dev.veil.protocol.attestation.ReportData#compute(byte[], byte[], byte[], byte[])}).
      *
-     * @param nonce the verifier's 32-byte nonce
+     * @param nonce        the verifier's 32-byte nonce
+     * @param gpuSetDigest {@link dev.veil.protocol.attestation.GpuBinding#digest} of the GPU reports the node will
+     *                     serve with this evidence, or null for none
      */
-    Evidence attest(KeyConfig keyConfig, SigningKey signingKey, byte[] nonce);
+    Evidence attest(KeyConfig keyConfig, SigningKey signingKey, byte[] nonce, byte[] gpuSetDigest);
 
     /** The evidence format, e.g. {@code simulated}, {@code sev-snp}, {@code tdx}. */
     String format();

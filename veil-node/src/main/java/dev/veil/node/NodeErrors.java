@@ -31,6 +31,12 @@ final class NodeErrors {
                 + "encrypted request.", OpenAiError.UPSTREAM, null, "e2ee_engine_unavailable");
     }
 
+    static OpenAiError evidenceUnavailable() {
+        return new OpenAiError(503, "This node could not make attestation evidence (its TEE or a GPU gave no report); "
+                + "retry later, and if it persists the node's operator should check its attestation set-up.",
+                OpenAiError.UPSTREAM, null, "attestation_unavailable");
+    }
+
     static OpenAiError modelNotFound() {
         return new OpenAiError(404, "This node does not serve the model named in Veil-Model.", OpenAiError.INVALID_REQUEST,
                 "model", "model_not_found");

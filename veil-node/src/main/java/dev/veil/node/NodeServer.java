@@ -5,6 +5,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.veil.http.BoundedBody;
 import dev.veil.protocol.OpenAiError;
+import dev.veil.protocol.attestation.Evidence;
+import dev.veil.protocol.attestation.GpuBinding;
+import dev.veil.protocol.attestation.GpuReport;
 import dev.veil.protocol.attestation.NodeDeclaration;
 import dev.veil.protocol.e2ee.E2ee;
 import dev.veil.protocol.e2ee.E2eeException;
@@ -15,6 +18,7 @@ import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Pattern;
@@ -34,11 +38,12 @@ final class NodeServer implements Handler<HttpServerRequest> {
     private static final Pattern NONCE = Pattern.compile("[0-9a-fA-F]{64}");
 
     private final Vertx vertx;
-    private final byte[] gatewayToken;
+    private final GatewayCredentials gateways;
     private final KeyRing keys;
     private final Runnable rotated;
     private final SigningKey signingKey;
     private final EvidenceSource evidence;
+    private final GpuEvidenceSource gpus;
     private final Map<String, String> models;
     private final EngineRelay relay;
     private final ObjectMapper json;
@@ -51,14 +56,15 @@ final class NodeServer implements Handler<HttpServerRequest> {
      * @param declaration the node's declaration signed by {@code signingKey}, served with every attestation answer
      */
     NodeServer(Vertx vertx, KeyRing keys, Runnable rotated, SigningKey signingKey, EvidenceSource evidence,
-               Map<String, String> models, EngineRelay relay, ObjectMapper json, long maxBodyBytes,
-               NodeDeclaration.Signed declaration, String gatewayToken) {
+               GpuEvidenceSource gpus, Map<String, String> models, EngineRelay relay, ObjectMapper json, long maxBodyBytes,
+               NodeDeclaration.Signed declaration, GatewayCredentials gateways) {
         this.vertx = vertx;
-        this.gatewayToken = gatewayToken == null ? null : gatewayToken.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        this.gateways = gateways;
         this.keys = keys;
         this.rotated = rotated;
         this.signingKey = signingKey;
         this.evidence = evidence;
+        this.gpus = gpus;
         this.models = Map.copyOf(models);
         this.relay = relay;
         this.json = json;
@@ -71,7 +77,8 @@ final class NodeServer implements Handler<HttpServerRequest> {
         NodeExchange exchange = new NodeExchange(request);
         request.response().putHeader("x-request-id", exchange.requestId());
         try {
-            if (gatewayToken != null && !"/health".equals(exchange.path()) && !fromGateway(request)) {
+            if (gateways.required() && !"/health".equals(exchange.path())
+                    && !gateways.accepts(request.getHeader("authorization"))) {
                 // No work for a caller without the gateway's credential: no evidence, no decryption, no engine call;
                 // the connection is closed after the answer, so an unread body is never read.
                 if (request.version() != io.vertx.core.http.HttpVersion.HTTP_2) {
@@ -237,13 +244,26 @@ final class NodeServer implements Handler<HttpServerRequest> {
         byte[] nonce = E2ee.unhex(nonceHex);
         NodeKey key = keys.current();
         // On a worker: a hardware source talks to firmware through configfs, which blocks.
-        vertx.executeBlocking(() -> evidence.attest(key.keyConfig(), signingKey, nonce), false).onComplete(made -> {
+        vertx.executeBlocking(() -> attest(key, nonce), false).onComplete(made -> {
             if (made.failed()) {
-                fail(exchange, made.cause());
+                // No request content reaches attestation, so the reason is logged whole for the operator; the caller
+                // gets a generic 503.
+                LOG.warn("request_id={} no attestation evidence: {}: {}", exchange.requestId(),
+                        made.cause().getClass().getName(), made.cause().getMessage());
+                Replies.error(exchange, NodeErrors.evidenceUnavailable());
             } else {
                 Replies.json(exchange, 200, made.result().withDeclaration(declaration).toJson());
             }
         });
+    }
+
+    /**
+     * The GPUs' reports for this nonce first, then the CPU report binding their digest (docs/e2ee.md §3.2), so one
+     * verifier nonce covers the whole set.
+     */
+    private Evidence attest(NodeKey key, byte[] nonce) {
+        List<GpuReport> gpuReports = gpus.collect(GpuBinding.gpuNonce(nonce), signingKey);
+        return evidence.attest(key.keyConfig(), signingKey, nonce, GpuBinding.digest(gpuReports)).withGpus(gpuReports);
     }
 
     private void health(NodeExchange exchange) {
@@ -255,16 +275,6 @@ final class NodeServer implements Handler<HttpServerRequest> {
         } catch (JsonProcessingException e) {
             fail(exchange, e);
         }
-    }
-
-    /** Whether the request carries the gateway's token; compared in constant time. */
-    private boolean fromGateway(HttpServerRequest request) {
-        String header = request.getHeader("authorization");
-        if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
-            return false;
-        }
-        return java.security.MessageDigest.isEqual(gatewayToken,
-                header.substring(7).trim().getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 
     private void methodNotAllowed(NodeExchange exchange, String allowed) {

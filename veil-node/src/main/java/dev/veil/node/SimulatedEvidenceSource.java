@@ -19,8 +19,8 @@ public final class SimulatedEvidenceSource implements EvidenceSource {
     }
 
     @Override
-    public Evidence attest(KeyConfig keyConfig, SigningKey signingKey, byte[] nonce) {
-        return SimulatedEvidence.attest(keyConfig, signingKey, nonce, measurement);
+    public Evidence attest(KeyConfig keyConfig, SigningKey signingKey, byte[] nonce, byte[] gpuSetDigest) {
+        return SimulatedEvidence.attest(keyConfig, signingKey, nonce, measurement, gpuSetDigest);
     }
 
     @Override

@@ -20,6 +20,7 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.net.URI;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -49,7 +50,15 @@ public final class VeilNode implements AutoCloseable {
     private final String host;
     private final int port;
 
-    private VeilNode(Vertx vertx, KeyRing keys, EvidenceSource evidence, Duration grace, String host, int port) {
+    private final GatewayCredentials gateways;
+    private final NodeSettings settings;
+    private final GatewayJoin joins = new GatewayJoin();
+    private final java.util.List<GatewayJoin.Registration> registrations = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    private VeilNode(Vertx vertx, KeyRing keys, EvidenceSource evidence, Duration grace, String host, int port,
+                     GatewayCredentials gateways, NodeSettings settings) {
+        this.gateways = gateways;
+        this.settings = settings;
         this.vertx = vertx;
         this.keys = keys;
         this.evidence = evidence;
@@ -81,6 +90,14 @@ public final class VeilNode implements AutoCloseable {
      * @throws IllegalStateException    when the server cannot listen
      */
     public static VeilNode start(NodeSettings settings, EvidenceSource evidence) {
+        return start(settings, evidence, GpuEvidenceSource.NONE);
+    }
+
+    /**
+     * Starts a node whose evidence carries its CPU report from {@code evidence} and one report per GPU from
+     * {@code gpus}, bound together (docs/e2ee.md §3.2), and returns once it listens.
+     */
+    public static VeilNode start(NodeSettings settings, EvidenceSource evidence, GpuEvidenceSource gpus) {
         EngineAddress engine = EngineAddress.parse(settings.engineBaseUrl(), settings.allowRemoteEngine());
         if (settings.allowRemoteEngine() && !EngineAddress.isLoopback(engine.host())) {
             LOG.warn("the engine at {} is not on this host: decrypted requests leave the node in {}", engine.host(),
@@ -108,12 +125,13 @@ public final class VeilNode implements AutoCloseable {
             // an event loop at the first such answer (none for models that are not OpenAI's).
             settings.models().values().stream().map(Tokenizer::forModel).distinct().forEach(Tokenizer::preload);
             // What the node declares is signed into every attestation answer and checked against each request's policy.
+            GatewayCredentials gateways = new GatewayCredentials(settings.gatewayToken());
             EngineRelay relay = new EngineRelay(client, engine, signingKey, json, Clock.systemUTC(),
                     settings.declaration().target(evidence.format()));
             Duration grace = settings.rotationGrace();
             Runnable scheduleSweep = () -> scheduleSweep(vertx, keys, grace);
-            NodeServer handler = new NodeServer(vertx, keys, scheduleSweep, signingKey, evidence, settings.models(), relay,
-                    json, settings.maxBodyBytes(), settings.declaration().sign(signingKey), settings.gatewayToken());
+            NodeServer handler = new NodeServer(vertx, keys, scheduleSweep, signingKey, evidence, gpus, settings.models(), relay,
+                    json, settings.maxBodyBytes(), settings.declaration().sign(signingKey), gateways);
 
             String host = settings.host();
             int port = settings.port() == 0 ? freePort(host) : settings.port();
@@ -135,11 +153,11 @@ public final class VeilNode implements AutoCloseable {
             vertx.deployVerticle(() -> new ServerVerticle(handler, options), new DeploymentOptions().setInstances(instances))
                     .await(30, TimeUnit.SECONDS);
 
-            VeilNode node = new VeilNode(vertx, keys, evidence, grace, host, port);
+            VeilNode node = new VeilNode(vertx, keys, evidence, grace, host, port, gateways, settings);
             vertx.setPeriodic(settings.rotation().toMillis(), id -> node.rotateNow());
-            LOG.info("Veil node listening on http://{}:{} with {} model(s); node key {}; attestation format {}{}", host,
-                    port, settings.models().size(), keys.current().nodeKeyId(), evidence.format(),
-                    "simulated".equals(evidence.format()) ? " (SIMULATED: no hardware TEE)" : "");
+            LOG.info("Veil node listening on http://{}:{} with {} model(s); node key {}; attestation format {}{}; {}",
+                    host, port, settings.models().size(), keys.current().nodeKeyId(), evidence.format(),
+                    "simulated".equals(evidence.format()) ? " (SIMULATED: no hardware TEE)" : "", gpus.describe());
             return node;
         } catch (RuntimeException e) {
             vertx.close();
@@ -162,6 +180,26 @@ public final class VeilNode implements AutoCloseable {
         return "http://" + h + ":" + port;
     }
 
+    /**
+     * Joins a gateway with the operator's join token (docs/network.md): from this call on the node answers only callers
+     * with a gateway credential; the gateway then attests it with its own nonce and routes its models to it once the
+     * evidence verifies. Blocking.
+     *
+     * @param advertisedUrl where the gateway reaches this node (its origin, e.g. {@code https://node.example:9000})
+     * @param name          the node's name in the gateway's node list
+     * @return the registration id
+     * @throws IllegalStateException when the gateway refuses or cannot be reached, naming why
+     */
+    public String join(URI gateway, String joinToken, String advertisedUrl, String name) {
+        gateways.require();
+        GatewayJoin.Registration registration = joins.join(gateway, joinToken, advertisedUrl, name,
+                settings.models().keySet());
+        gateways.accept(registration.credential());
+        registrations.add(registration);
+        LOG.info("joined {} as {}; the gateway attests this node before it routes to it", gateway, registration.id());
+        return registration.id();
+    }
+
     /** The node key id of the current HPKE key, the one attested. */
     public String currentNodeKeyId() {
         return keys.current().nodeKeyId();
@@ -182,6 +220,14 @@ public final class VeilNode implements AutoCloseable {
 
     @Override
     public void close() {
+        // Graceful shutdown deregisters, so gateways drain the node now rather than at their next attestation.
+        for (GatewayJoin.Registration registration : registrations) {
+            if (!joins.leave(registration)) {
+                LOG.warn("could not tell {} that this node leaves; it drops the node when attestation fails",
+                        registration.gateway());
+            }
+        }
+        registrations.clear();
         try {
             vertx.close().await(10, TimeUnit.SECONDS);
         } catch (Exception e) {

@@ -44,4 +44,31 @@ public final class PrivateFile {
         Files.writeString(tmp, text, StandardCharsets.UTF_8);
         Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
+
+    /**
+     * A 32-byte secret seed kept in hex in {@code file}, made and written there (owner-only) first when the file does
+     * not exist. Several gateway instances that must agree on the seed share the file.
+     *
+     * @param what what the seed is, for the error that names a damaged file
+     */
+    public static byte[] seed(Path file, String what) throws IOException {
+        if (Files.exists(file)) {
+            String text = Files.readString(file, StandardCharsets.US_ASCII).trim();
+            byte[] seed = null;
+            try {
+                seed = java.util.HexFormat.of().parseHex(text);
+            } catch (IllegalArgumentException e) {
+                // reported below
+            }
+            if (seed == null || seed.length != 32) {
+                throw new IOException(file + " is not a " + what + " (64 hex characters); restore it or remove it to"
+                        + " start a new one");
+            }
+            return seed;
+        }
+        byte[] seed = new byte[32];
+        new java.security.SecureRandom().nextBytes(seed);
+        createNew(file, java.util.HexFormat.of().formatHex(seed) + "\n");
+        return seed;
+    }
 }

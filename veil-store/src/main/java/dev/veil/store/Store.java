@@ -38,6 +38,7 @@ public final class Store implements AutoCloseable {
     private final BatchFileRepository batchFiles;
     private final BatchRepository batches;
     private final TransparencyLogRepository transparencyLog;
+    private final NodeNetworkRepository nodeNetwork;
 
     private Store(HikariDataSource dataSource, String vendor) {
         this.dataSource = dataSource;
@@ -48,6 +49,7 @@ public final class Store implements AutoCloseable {
         this.batchFiles = new BatchFileRepository(dataSource);
         this.batches = new BatchRepository(dataSource, requests, ledger);
         this.transparencyLog = new TransparencyLogRepository(dataSource);
+        this.nodeNetwork = new NodeNetworkRepository(dataSource);
     }
 
     /**
@@ -183,6 +185,11 @@ public final class Store implements AutoCloseable {
     /** The transparency log's leaves. */
     public TransparencyLogRepository transparencyLog() {
         return transparencyLog;
+    }
+
+    /** Join tokens and the nodes that joined with them. */
+    public NodeNetworkRepository nodeNetwork() {
+        return nodeNetwork;
     }
 
     /** Closes the pool. Close any {@link MeteringWriter} first so it can flush. */

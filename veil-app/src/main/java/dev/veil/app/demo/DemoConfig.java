@@ -23,6 +23,8 @@ public final class DemoConfig {
     public static final String EMBEDDING_MODEL = "veil-demo-embed";
     public static final String E2EE_MODEL = "veil-demo-e2ee";
     public static final String NODE_ROUTE = "demo-node-simulated";
+    /** The demo node's simulated GPUs; the demo gateway requires that many to admit it. */
+    public static final int NODE_GPUS = 1;
     static final String NODE_UPSTREAM = "demo-node";
     /** The variable the demo gateway reads its node's token from (the demo makes a random one per run). */
     public static final String NODE_TOKEN_ENV = "VEIL_DEMO_NODE_TOKEN";
@@ -78,7 +80,8 @@ public final class DemoConfig {
                 new StoreConfig(dataDir, null, null, null, StoreConfig.DEFAULT_POOL_SIZE, StoreConfig.DEFAULT_RETENTION_DAYS,
                         StoreConfig.DEFAULT_REQUEST_LOG),
                 upstreams, models, null,
-                new AttestationConfig(List.of("simulated"), List.of(), true, AttestationConfig.DEFAULT_REATTEST_INTERVAL_MS),
+                new AttestationConfig(List.of("simulated"), List.of(), true, AttestationConfig.DEFAULT_REATTEST_INTERVAL_MS)
+                        .withMinGpus(NODE_GPUS),
                 BatchConfig.defaults().withMasterKeyFile(masterKeyFile));
     }
 }

@@ -148,7 +148,10 @@ final class Schema {
             f("allowed_measurements", Type.list(Type.STRING), F.arrayNode()),
             f("allow_simulated", Type.BOOLEAN, F.booleanNode(false)),
             f("reattest_interval_ms", Type.LONG, F.numberNode(AttestationConfig.DEFAULT_REATTEST_INTERVAL_MS)),
-            f("tdx_collateral_dir", Type.STRING));
+            f("tdx_collateral_dir", Type.STRING),
+            f("gpu_collateral_dir", Type.STRING),
+            f("allowed_gpu_architectures", Type.list(Type.STRING), F.arrayNode()),
+            f("min_gpus", Type.INT, F.numberNode(0)));
 
     static final Obj STORE = obj("store", "username_env: NAME / password_env: NAME", Set.of("username", "user"),
             f("data_dir", Type.STRING, F.textNode(StoreConfig.DEFAULT_DATA_DIR)),

@@ -151,6 +151,18 @@ final class Validator {
         if (attestation.reattestIntervalMs() < 1_000) {
             problems.add(Problems.field(path, "reattest_interval_ms"), "must be at least 1000");
         }
+        List<String> architectures = attestation.allowedGpuArchitectures();
+        for (int i = 0; i < architectures.size(); i++) {
+            try {
+                dev.veil.protocol.attestation.nvidia.GpuArchitecture.parse(architectures.get(i));
+            } catch (IllegalArgumentException e) {
+                problems.add(Problems.index(Problems.field(path, "allowed_gpu_architectures"), i), e.getMessage());
+            }
+        }
+        int maxGpus = dev.veil.protocol.attestation.GpuReport.MAX_PER_NODE;
+        if (attestation.minGpus() < 0 || attestation.minGpus() > maxGpus) {
+            problems.add(Problems.field(path, "min_gpus"), "must be between 0 and " + maxGpus);
+        }
     }
 
     private void routing(RoutingConfig routing, String path) {

@@ -57,7 +57,10 @@ public final class ApiServer implements Handler<HttpServerRequest> {
             "POST|GET /v1/files", "GET|DELETE /v1/files/{file_id}", "GET /v1/files/{file_id}/content",
             "POST|GET /v1/batches", "GET /v1/batches/{batch_id}", "POST /v1/batches/{batch_id}/cancel",
             "GET /v1/receipts/key", "GET /v1/transparency/{head|entries|proof/inclusion|proof/consistency}",
-            "/admin/keys (admin token)", "GET /health", "GET /health/live", "GET /health/ready", "GET /metrics");
+            "/admin/keys (admin token)", "POST /v1/nodes/join (join token)",
+            "DELETE /v1/nodes/{registration_id} (node credential)",
+            "GET /v1/admin/nodes, POST /v1/admin/nodes/{id}/ban, /v1/admin/join-tokens (admin token)", "GET /health",
+            "GET /health/live", "GET /health/ready", "GET /metrics");
 
     private final ModelCatalog catalog;
     private final KeyAuthenticator authenticator;
@@ -80,6 +83,7 @@ public final class ApiServer implements Handler<HttpServerRequest> {
     private final E2eeRequests e2ee;
     private final BatchApi batchApi;
     private final Readiness readiness;
+    private final NodeNetworkApi nodeNetwork;
     private final dev.veil.gateway.anthropic.MessagesApi messages;
 
     /** Everything the server needs, wired by {@code Gateway}. */
@@ -88,6 +92,7 @@ public final class ApiServer implements Handler<HttpServerRequest> {
                         ModelListWriter modelList, UsageReport usageReport, UsageLedgerRepository ledger, AdminApi admin,
                         GatewayMetrics metrics, WorkerExecutor jdbc, long maxBodyBytes, MemoryBudget bodies,
                         NodeRegistry nodes, BatchApi batchApi, Readiness readiness, TransparencyApi transparency,
+                        NodeNetworkApi nodeNetwork,
                         dev.veil.gateway.anthropic.MessagesApi messages) {
     }
 
@@ -113,6 +118,7 @@ public final class ApiServer implements Handler<HttpServerRequest> {
         this.e2ee = new E2eeRequests(parts.nodes(), parts.transparency().log());
         this.batchApi = parts.batchApi();
         this.readiness = parts.readiness();
+        this.nodeNetwork = parts.nodeNetwork();
         this.messages = parts.messages();
     }
 
@@ -176,6 +182,8 @@ public final class ApiServer implements Handler<HttpServerRequest> {
                     admin(exchange, path);
                 } else if (path.startsWith(TransparencyApi.PREFIX)) {
                     withKey(exchange, "transparency", HttpMethod.GET, key -> transparency(exchange, path));
+                } else if (NodeNetworkApi.serves(path)) {
+                    nodeNetwork(exchange, path);
                 } else if (path.startsWith(dev.veil.gateway.anthropic.MessagesApi.PATH + "/")) {
                     messages.notServed(exchange);
                 } else if (BatchApi.serves(path)) {
@@ -405,6 +413,15 @@ public final class ApiServer implements Handler<HttpServerRequest> {
             return;
         }
         reply.onSuccess(r -> {
+            meter.complete(exchange, r.status());
+            Responses.json(exchange.response(), r.status(), r.body());
+        }).onFailure(failure -> failWith(exchange, failure));
+    }
+
+    /** Joins and leaves of nodes, and the operator's node and join-token calls ({@link NodeNetworkApi}). */
+    private void nodeNetwork(Exchange exchange, String path) {
+        exchange.endpoint(path.startsWith(NodeNetworkApi.NODES) ? "nodes" : "admin");
+        nodeNetwork.handle(exchange.request(), path).onSuccess(r -> {
             meter.complete(exchange, r.status());
             Responses.json(exchange.response(), r.status(), r.body());
         }).onFailure(failure -> failWith(exchange, failure));

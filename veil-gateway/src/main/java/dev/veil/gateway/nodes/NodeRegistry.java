@@ -44,6 +44,7 @@ public final class NodeRegistry implements NodeAdmission, AutoCloseable {
     private final AdmissionLog admissionLog;
     private final ConcurrentHashMap<String, VerifiedNode> admitted = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Long> rounds = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, NodeStatus> status = new ConcurrentHashMap<>();
     private long timer = -1;
 
     public NodeRegistry(Vertx vertx, UpstreamClients clients, Collection<Upstream> nodes, AttestationPolicy policy,
@@ -81,6 +82,43 @@ public final class NodeRegistry implements NodeAdmission, AutoCloseable {
         if (node != null) {
             attest(node);
         }
+    }
+
+    /**
+     * What is known of a node's attestation: when it last verified, the last failure's reason (null after a success)
+     * and how many attestations in a row failed.
+     */
+    public record NodeStatus(java.time.Instant lastVerifiedAt, String lastFailure, int failuresInARow) {
+        static final NodeStatus NEW = new NodeStatus(null, null, 0);
+    }
+
+    /** Adds a node (one that joined) and attests it now; the future says whether it was admitted. */
+    public Future<Boolean> add(Upstream node) {
+        nodes.put(node.name(), node);
+        return attest(node);
+    }
+
+    /** Removes a node (it left, was lost or banned): it is no longer attested nor admitted. */
+    public void remove(String upstreamName) {
+        nodes.remove(upstreamName);
+        admitted.remove(upstreamName);
+        rounds.remove(upstreamName);
+        status.remove(upstreamName);
+    }
+
+    /** The node with this upstream name, if the registry has it. */
+    public Optional<Upstream> node(String upstreamName) {
+        return Optional.ofNullable(nodes.get(upstreamName));
+    }
+
+    /** Every node the registry attests, by upstream name. */
+    public Collection<Upstream> nodes() {
+        return List.copyOf(nodes.values());
+    }
+
+    /** The node's attestation status ({@link NodeStatus#NEW} before its first attestation ends). */
+    public NodeStatus status(String upstreamName) {
+        return status.getOrDefault(upstreamName, NodeStatus.NEW);
     }
 
     /** The verified keys of an admitted node. */
@@ -169,6 +207,10 @@ public final class NodeRegistry implements NodeAdmission, AutoCloseable {
                 if (!latest(node, round)) {
                     return false;
                 }
+                if (!nodes.containsKey(node.name())) {
+                    return false; // removed while it was being attested
+                }
+                status.put(node.name(), new NodeStatus(java.time.Instant.now(), null, 0));
                 VerifiedNode before = admitted.put(node.name(), verifiedNode);
                 if (before == null || !before.nodeKeyId().equals(verifiedNode.nodeKeyId())) {
                     LOG.info("node {} admitted: format={}{} node_key_id={} measurement={}", node.name(), verifiedNode.format(),
@@ -200,6 +242,13 @@ public final class NodeRegistry implements NodeAdmission, AutoCloseable {
     }
 
     private void drop(Upstream node, String reason) {
+        if (!nodes.containsKey(node.name())) {
+            return; // removed while it was being attested
+        }
+        status.compute(node.name(), (name, before) -> {
+            NodeStatus b = before == null ? NodeStatus.NEW : before;
+            return new NodeStatus(b.lastVerifiedAt(), reason, b.failuresInARow() + 1);
+        });
         if (admitted.remove(node.name()) != null) {
             LOG.warn("node {} dropped: {}", node.name(), reason);
         } else {

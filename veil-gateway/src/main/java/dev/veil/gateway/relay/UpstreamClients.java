@@ -5,7 +5,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.PoolOptions;
-import java.util.HashMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.Map;
 
 /**
@@ -14,24 +14,42 @@ import java.util.Map;
  */
 public final class UpstreamClients implements AutoCloseable {
 
-    private final Map<String, HttpClient> clients = new HashMap<>();
+    private final Map<String, HttpClient> clients = new ConcurrentHashMap<>();
+    private final Vertx vertx;
 
     public UpstreamClients(Vertx vertx, Iterable<Upstream> upstreams) {
+        this.vertx = vertx;
         for (Upstream upstream : upstreams) {
-            HttpClientOptions options = new HttpClientOptions()
-                    .setTcpNoDelay(true)
-                    .setKeepAlive(true)
-                    // Idle pooled connections each hold buffers; after a burst of streams they must not pin the heap
-                    // for the default 60 s.
-                    .setKeepAliveTimeout(15)
-                    .setSsl(upstream.ssl())
-                    // The TCP (and TLS) connect: its failure is the upstream's (ConnectException).
-                    .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, upstream.connectTimeoutMs()))
-                    .setDecompressionSupported(false);
-            // A bounded queue: past it a request is refused at once (upstream_busy) rather than piling up in memory.
-            PoolOptions pool = new PoolOptions().setHttp1MaxSize(upstream.maxConnections())
-                    .setMaxWaitQueueSize(upstream.maxWaitQueue());
-            clients.put(upstream.name(), vertx.createHttpClient(options, pool));
+            add(upstream);
+        }
+    }
+
+    /** Adds the client of an upstream that appeared after start (a node that joined). */
+    public void add(Upstream upstream) {
+        HttpClientOptions options = new HttpClientOptions()
+                .setTcpNoDelay(true)
+                .setKeepAlive(true)
+                // Idle pooled connections each hold buffers; after a burst of streams they must not pin the heap
+                // for the default 60 s.
+                .setKeepAliveTimeout(15)
+                .setSsl(upstream.ssl())
+                // The TCP (and TLS) connect: its failure is the upstream's (ConnectException).
+                .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, upstream.connectTimeoutMs()))
+                .setDecompressionSupported(false);
+        // A bounded queue: past it a request is refused at once (upstream_busy) rather than piling up in memory.
+        PoolOptions pool = new PoolOptions().setHttp1MaxSize(upstream.maxConnections())
+                .setMaxWaitQueueSize(upstream.maxWaitQueue());
+        HttpClient previous = clients.put(upstream.name(), vertx.createHttpClient(options, pool));
+        if (previous != null) {
+            previous.close();
+        }
+    }
+
+    /** Closes and forgets an upstream's client (a node that left). */
+    public void remove(String upstreamName) {
+        HttpClient client = clients.remove(upstreamName);
+        if (client != null) {
+            client.close();
         }
     }
 

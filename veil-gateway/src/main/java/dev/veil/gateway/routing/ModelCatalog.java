@@ -15,15 +15,66 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
-/** The public models and their routes, built once from a validated configuration. */
+/**
+ * The public models and their routes: built from a validated configuration, plus the routes of nodes that joined
+ * (docs/network.md), which come and go. Readers see an immutable snapshot; the rare changes replace it.
+ */
 public final class ModelCatalog {
 
-    private final Map<String, Upstream> upstreams;
-    private final Map<String, Model> models;
+    private volatile Map<String, Upstream> upstreams;
+    private volatile Map<String, Model> models;
+    /** The configured models, to restore a model whose last joined route went. */
+    private final Map<String, Model> configured;
 
     private ModelCatalog(Map<String, Upstream> upstreams, Map<String, Model> models) {
         this.upstreams = upstreams;
         this.models = models;
+        this.configured = models;
+    }
+
+    /**
+     * Adds a joined node's upstream and its routes (one per model it serves): to the configured model of that id, or
+     * as a model of its own.
+     */
+    public synchronized void addJoined(Upstream upstream, List<Route> routes) {
+        removeJoined(upstream.name());
+        Map<String, Upstream> nextUpstreams = new LinkedHashMap<>(upstreams);
+        nextUpstreams.put(upstream.name(), upstream);
+        Map<String, Model> next = new LinkedHashMap<>(models);
+        for (Route route : routes) {
+            Model before = next.get(route.modelId());
+            List<Route> merged = new ArrayList<>(before == null ? List.of() : before.routes());
+            merged.add(route);
+            next.put(route.modelId(), before == null
+                    ? new Model(route.modelId(), "veil-node", "served by joined Veil nodes", Instant.now().getEpochSecond(), merged)
+                    : new Model(before.id(), before.ownedBy(), before.description(), before.created(), merged));
+        }
+        upstreams = Map.copyOf(nextUpstreams);
+        models = java.util.Collections.unmodifiableMap(next);
+    }
+
+    /** Removes a joined node's upstream and routes; a model left without routes goes (configured ones keep theirs). */
+    public synchronized void removeJoined(String upstreamName) {
+        if (!upstreams.containsKey(upstreamName) || configuredUpstream(upstreamName)) {
+            return;
+        }
+        Map<String, Upstream> nextUpstreams = new LinkedHashMap<>(upstreams);
+        nextUpstreams.remove(upstreamName);
+        Map<String, Model> next = new LinkedHashMap<>();
+        for (Model m : models.values()) {
+            List<Route> kept = m.routes().stream().filter(r -> !r.upstream().name().equals(upstreamName)).toList();
+            if (!kept.isEmpty()) {
+                next.put(m.id(), kept.size() == m.routes().size() ? m
+                        : new Model(m.id(), m.ownedBy(), m.description(), m.created(), kept));
+            }
+        }
+        upstreams = Map.copyOf(nextUpstreams);
+        models = java.util.Collections.unmodifiableMap(next);
+    }
+
+    private boolean configuredUpstream(String name) {
+        return configured.values().stream().flatMap(m -> m.routes().stream())
+                .anyMatch(r -> r.upstream().name().equals(name));
     }
 
     /** Builds the catalog; credentials are read from {@code env} by the variable names the configuration gives. */

@@ -28,6 +28,16 @@ public record Upstream(String name, URI baseUrl, Optional<String> bearerToken, M
                        long poolWaitTimeoutMs, int maxWaitQueue, long maxResponseBytes, long maxErrorBytes,
                        int maxEventBytes, java.util.Set<String> apis) {
 
+    /** An upstream speaking only the chat API family. */
+    public Upstream(String name, URI baseUrl, Optional<String> bearerToken, Map<String, String> staticHeaders,
+                    long connectTimeoutMs, long idleTimeoutMs, int maxConnections, boolean node,
+                    long poolWaitTimeoutMs, int maxWaitQueue, long maxResponseBytes, long maxErrorBytes,
+                    int maxEventBytes) {
+        this(name, baseUrl, bearerToken, staticHeaders, connectTimeoutMs, idleTimeoutMs, maxConnections, node,
+                poolWaitTimeoutMs, maxWaitQueue, maxResponseBytes, maxErrorBytes, maxEventBytes,
+                java.util.Set.of(dev.veil.gateway.config.UpstreamConfig.API_CHAT));
+    }
+
     /** Whether it speaks {@code api} natively. */
     public boolean speaks(String api) {
         return apis.contains(api);

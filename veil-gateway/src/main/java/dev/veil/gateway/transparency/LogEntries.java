@@ -3,6 +3,7 @@ package dev.veil.gateway.transparency;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.veil.protocol.attestation.AttestationVerifier.VerifiedNode;
+import dev.veil.protocol.attestation.VerifiedGpu;
 import dev.veil.protocol.attestation.NodeDeclaration;
 import java.io.IOException;
 import java.io.StringWriter;
@@ -33,7 +34,8 @@ public final class LogEntries {
     /**
      * A node identity the gateway admitted: the node's name in the gateway's configuration, its attestation format,
      * whether that format is simulated, its measurement, the id of its e2ee key configuration, its signing key and
-     * its signed declaration (name, training, retention, jurisdiction, policy URL).
+     * its signed declaration (name, training, retention, jurisdiction, policy URL); and, for a node with GPUs, each
+     * GPU's format, architecture, measurement digest and whether it is simulated.
      */
     public static String node(String name, VerifiedNode node) {
         return write(g -> {
@@ -44,6 +46,19 @@ public final class LogEntries {
             g.writeStringField("measurement", node.measurement());
             g.writeStringField("node_key_id", node.nodeKeyId());
             g.writeStringField("signing_key", HEX.formatHex(node.signingKey()));
+            if (!node.gpus().isEmpty()) {
+                // Each GPU as verified with the node's CPU report: a changed GPU set is a new identity.
+                g.writeArrayFieldStart("gpus");
+                for (VerifiedGpu gpu : node.gpus()) {
+                    g.writeStartObject();
+                    g.writeStringField("format", gpu.format());
+                    g.writeStringField("architecture", gpu.architecture());
+                    g.writeStringField("measurement", gpu.measurement());
+                    g.writeBooleanField("simulated", gpu.simulated());
+                    g.writeEndObject();
+                }
+                g.writeEndArray();
+            }
             NodeDeclaration d = node.declaration();
             if (d == null) {
                 g.writeNullField("declaration");

@@ -3,11 +3,7 @@ package dev.veil.gateway.transparency;
 import dev.veil.protocol.PrivateFile;
 import dev.veil.protocol.e2ee.SigningKey;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
-import java.util.HexFormat;
 
 /**
  * The transparency log's Ed25519 signing key, kept as its 32-byte seed in hex in a file readable by its owner only.
@@ -25,24 +21,6 @@ public final class LogKeyFile {
 
     /** The key in {@code file}, made and written there first if the file does not exist. */
     public static SigningKey loadOrCreate(Path file) throws IOException {
-        if (Files.exists(file)) {
-            String text = Files.readString(file, StandardCharsets.US_ASCII).trim();
-            byte[] seed;
-            try {
-                seed = HexFormat.of().parseHex(text);
-            } catch (IllegalArgumentException e) {
-                throw new IOException(file + " is not a transparency log key (64 hex characters); restore it or "
-                        + "remove it to start a new key");
-            }
-            if (seed.length != 32) {
-                throw new IOException(file + " is not a transparency log key (64 hex characters); restore it or "
-                        + "remove it to start a new key");
-            }
-            return SigningKey.fromSeed(seed);
-        }
-        byte[] seed = new byte[32];
-        new SecureRandom().nextBytes(seed);
-        PrivateFile.createNew(file, HexFormat.of().formatHex(seed) + "\n");
-        return SigningKey.fromSeed(seed);
+        return SigningKey.fromSeed(PrivateFile.seed(file, "transparency log key"));
     }
 }

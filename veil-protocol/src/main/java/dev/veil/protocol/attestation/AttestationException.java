@@ -96,4 +96,16 @@ public abstract class AttestationException extends Exception {
             return "attestation_unknown_measurement";
         }
     }
+
+    /** One of the node's GPU reports did not verify (or the node has fewer verified GPUs than the policy requires). */
+    public static final class GpuNotVerified extends AttestationException {
+        public GpuNotVerified(String check, String reason) {
+            super("a GPU of the node did not verify: " + check + ": " + reason);
+        }
+
+        @Override
+        public String code() {
+            return "attestation_gpu_not_verified";
+        }
+    }
 }

@@ -9,15 +9,35 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Base64;
+import java.util.List;
 
 /**
  * A node's attestation evidence as served at {@code /v1/attestation} (docs/e2ee.md §3): the format's raw report, the
- * keys it binds, and the nonce it was made for; and the node's {@link NodeDeclaration}, signed by the bound signing key
- * ({@code null} from a node that declares nothing).
+ * keys it binds, and the nonce it was made for; the node's {@link NodeDeclaration}, signed by the bound signing key
+ * ({@code null} from a node that declares nothing); and one {@link GpuReport} per GPU, bound to the CPU report by
+ * {@link GpuBinding} (empty for a node without GPUs).
  */
 public record Evidence(String format, String nodeKeyId, byte[] keyConfig, byte[] signingKey, byte[] nonce,
                        byte[] reportData, byte[] raw, String measurement, byte[] certificates,
-                       NodeDeclaration.Signed declaration) {
+                       NodeDeclaration.Signed declaration, List<GpuReport> gpus) {
+
+    public Evidence {
+        gpus = gpus == null ? List.of() : List.copyOf(gpus);
+    }
+
+    /** Evidence without GPU reports. */
+    public Evidence(String format, String nodeKeyId, byte[] keyConfig, byte[] signingKey, byte[] nonce,
+                    byte[] reportData, byte[] raw, String measurement, byte[] certificates,
+                    NodeDeclaration.Signed declaration) {
+        this(format, nodeKeyId, keyConfig, signingKey, nonce, reportData, raw, measurement, certificates, declaration,
+                List.of());
+    }
+
+    /** This evidence carrying {@code reports}, one per GPU (their digest must already be in the report data). */
+    public Evidence withGpus(List<GpuReport> reports) {
+        return new Evidence(format, nodeKeyId, keyConfig, signingKey, nonce, reportData, raw, measurement, certificates,
+                declaration, reports);
+    }
 
     /** Evidence without a declaration. */
     public Evidence(String format, String nodeKeyId, byte[] keyConfig, byte[] signingKey, byte[] nonce,
@@ -28,7 +48,7 @@ public record Evidence(String format, String nodeKeyId, byte[] keyConfig, byte[]
     /** This evidence carrying the node's signed declaration. */
     public Evidence withDeclaration(NodeDeclaration.Signed signed) {
         return new Evidence(format, nodeKeyId, keyConfig, signingKey, nonce, reportData, raw, measurement, certificates,
-                signed);
+                signed, gpus);
     }
 
     /** Evidence without accompanying certificates (simulated, or TDX whose quote carries its chain). */
@@ -65,6 +85,13 @@ public record Evidence(String format, String nodeKeyId, byte[] keyConfig, byte[]
             g.writeFieldName("declaration");
             NodeDeclaration.write(g, declaration);
         }
+        if (!gpus.isEmpty()) {
+            g.writeArrayFieldStart("gpus");
+            for (GpuReport gpu : gpus) {
+                gpu.write(g);
+            }
+            g.writeEndArray();
+        }
         g.writeEndObject();
     }
 
@@ -90,6 +117,7 @@ public record Evidence(String format, String nodeKeyId, byte[] keyConfig, byte[]
         String measurement = null;
         String certificates = null;
         NodeDeclaration.Signed declaration = null;
+        List<GpuReport> gpus = List.of();
         if (p.currentToken() != JsonToken.START_OBJECT && p.nextToken() != JsonToken.START_OBJECT) {
             throw new AttestationException.InvalidEvidence("evidence is not a JSON object");
         }
@@ -108,6 +136,7 @@ public record Evidence(String format, String nodeKeyId, byte[] keyConfig, byte[]
                 case "measurement" -> measurement = text;
                 case "certificates" -> certificates = text;
                 case "declaration" -> declaration = NodeDeclaration.read(p);
+                case "gpus" -> gpus = GpuReport.readAll(p);
                 default -> p.skipChildren();
             }
         }
@@ -118,7 +147,7 @@ public record Evidence(String format, String nodeKeyId, byte[] keyConfig, byte[]
         try {
             return new Evidence(format, nodeKeyId, B64D.decode(keyConfig), B64D.decode(signingKey), E2ee.unhex(nonce),
                     E2ee.unhex(reportData), B64D.decode(raw), measurement,
-                    certificates == null ? null : B64D.decode(certificates), declaration);
+                    certificates == null ? null : B64D.decode(certificates), declaration, gpus);
         } catch (IllegalArgumentException e) {
             throw new AttestationException.InvalidEvidence("evidence has a badly encoded field");
         }

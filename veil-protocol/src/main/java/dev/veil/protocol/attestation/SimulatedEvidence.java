@@ -33,7 +33,16 @@ public final class SimulatedEvidence {
 
     /** Makes evidence for {@code nonce} binding {@code keyConfig} and {@code signingKey}. */
     public static Evidence attest(KeyConfig keyConfig, SigningKey signingKey, byte[] nonce, byte[] measurement) {
-        byte[] reportData = ReportData.compute(keyConfig.encoded(), signingKey.publicKey(), nonce);
+        return attest(keyConfig, signingKey, nonce, measurement, null);
+    }
+
+    /**
+     * Makes evidence for {@code nonce} binding {@code keyConfig}, {@code signingKey} and the GPU reports whose
+     * {@link GpuBinding#digest} is {@code gpuSetDigest} (null for none).
+     */
+    public static Evidence attest(KeyConfig keyConfig, SigningKey signingKey, byte[] nonce, byte[] measurement,
+                                  byte[] gpuSetDigest) {
+        byte[] reportData = ReportData.compute(keyConfig.encoded(), signingKey.publicKey(), nonce, gpuSetDigest);
         byte[] body = new byte[8 + 48 + 64];
         System.arraycopy(MAGIC, 0, body, 0, 8);
         System.arraycopy(measurement, 0, body, 8, 48);

@@ -1,0 +1,100 @@
+package dev.veil.node;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Collection;
+
+/**
+ * A node's side of joining a gateway (docs/network.md): {@code POST /v1/nodes/join} with the operator's join token;
+ * the answer's credential is what the gateway will send on every call, and the node accepts nothing else from then
+ * on. Leaving is {@code DELETE /v1/nodes/{registration id}} with that credential. Blocking (java.net.http), for the
+ * node's start and shutdown, never on an event loop.
+ */
+final class GatewayJoin {
+
+    /** A registration the gateway made: its id and the credential it sends. */
+    record Registration(URI gateway, String id, String credential) {
+        @Override
+        public String toString() {
+            return "Registration[" + gateway + " " + id + "]"; // never the credential
+        }
+    }
+
+    private static final Duration TIMEOUT = Duration.ofSeconds(15);
+    private static final int MAX_ANSWER = 16 * 1024;
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(TIMEOUT)
+            .followRedirects(HttpClient.Redirect.NEVER).build();
+
+    /**
+     * Joins {@code gateway} as {@code name}, reachable at {@code advertisedUrl}, serving {@code models}.
+     *
+     * @throws IllegalStateException naming what the gateway said (its error message) or what failed
+     */
+    Registration join(URI gateway, String joinToken, String advertisedUrl, String name, Collection<String> models) {
+        ObjectNode body = JSON.createObjectNode();
+        body.put("url", advertisedUrl);
+        body.put("name", name);
+        models.stream().sorted().forEach(body.putArray("models")::add);
+        HttpResponse<byte[]> answer;
+        try {
+            answer = http.send(HttpRequest.newBuilder(gateway.resolve("/v1/nodes/join")).timeout(TIMEOUT)
+                    .header("authorization", "Bearer " + joinToken).header("content-type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body))).build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+        } catch (IOException e) {
+            throw new IllegalStateException("the gateway at " + gateway + " could not be reached to join ("
+                    + e.getClass().getSimpleName() + ")");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while joining " + gateway);
+        }
+        JsonNode json = parse(answer.body());
+        if (answer.statusCode() != 201) {
+            String message = json.path("error").path("message").asText("");
+            throw new IllegalStateException("the gateway refused the join (" + answer.statusCode() + ")"
+                    + (message.isEmpty() ? "" : ": " + message));
+        }
+        String id = json.path("registration_id").asText("");
+        String credential = json.path("credential").asText("");
+        if (id.isEmpty() || credential.isEmpty()) {
+            throw new IllegalStateException("the gateway's join answer has no registration id or credential");
+        }
+        return new Registration(gateway, id, credential);
+    }
+
+    /** Deregisters; false when the gateway could not be told (it then finds the node gone at its next attestation). */
+    boolean leave(Registration registration) {
+        try {
+            HttpResponse<Void> answer = http.send(HttpRequest.newBuilder(
+                            registration.gateway().resolve("/v1/nodes/" + registration.id())).timeout(TIMEOUT)
+                    .header("authorization", "Bearer " + registration.credential()).DELETE().build(),
+                    HttpResponse.BodyHandlers.discarding());
+            return answer.statusCode() == 200;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    private static JsonNode parse(byte[] body) {
+        if (body == null || body.length == 0 || body.length > MAX_ANSWER) {
+            return JSON.createObjectNode();
+        }
+        try {
+            JsonNode node = JSON.readTree(body);
+            return node == null ? JSON.createObjectNode() : node;
+        } catch (IOException e) {
+            return JSON.createObjectNode();
+        }
+    }
+}
