@@ -97,6 +97,7 @@ public final class ApiServer implements Handler<HttpServerRequest> {
     private final NodeNetworkApi nodeNetwork;
     private final AuditApi audit;
     private final PrivacyApi privacy;
+    private final dev.veil.gateway.anthropic.MessagesApi messages;
 
     /** Everything the server needs, wired by {@code Gateway}. */
     public record Parts(ModelCatalog catalog, KeyAuthenticator authenticator, RequestInspector inspector,
@@ -104,7 +105,8 @@ public final class ApiServer implements Handler<HttpServerRequest> {
                         ModelListWriter modelList, UsageReport usageReport, UsageLedgerRepository ledger, AdminApi admin,
                         GatewayMetrics metrics, WorkerExecutor jdbc, long maxBodyBytes, MemoryBudget bodies,
                         NodeRegistry nodes, BatchApi batchApi, Readiness readiness, TransparencyApi transparency,
-                        NodeNetworkApi nodeNetwork, AuditApi audit, PrivacyApi privacy) {
+                        NodeNetworkApi nodeNetwork, AuditApi audit, PrivacyApi privacy,
+                        dev.veil.gateway.anthropic.MessagesApi messages) {
     }
 
     public ApiServer(Parts parts) {
@@ -132,6 +134,7 @@ public final class ApiServer implements Handler<HttpServerRequest> {
         this.nodeNetwork = parts.nodeNetwork();
         this.audit = parts.audit();
         this.privacy = parts.privacy();
+        this.messages = parts.messages();
     }
 
     @Override
@@ -150,6 +153,11 @@ public final class ApiServer implements Handler<HttpServerRequest> {
         String path = request.path();
         HttpMethod method = request.method();
         Endpoint endpoint = Endpoint.byPath(path);
+        if (endpoint == Endpoint.MESSAGES) {
+            // Anthropic's API: its own authentication headers, version check and error shape.
+            messages.handle(exchange);
+            return;
+        }
         if (endpoint != null) {
             inference(exchange, endpoint);
             return;
@@ -209,6 +217,8 @@ public final class ApiServer implements Handler<HttpServerRequest> {
                     storedResponse(exchange);
                 } else if (NodeNetworkApi.serves(path)) {
                     nodeNetwork(exchange, path);
+                } else if (path.startsWith(Endpoint.MESSAGES.path() + "/")) {
+                    messages.notServed(exchange);
                 } else if (BatchApi.serves(path)) {
                     batchApi.handle(exchange);
                 } else {

@@ -50,6 +50,22 @@ class ConfigValidationTest {
     }
 
     @Test
+    void upstreamApisAreKnownFamiliesAndNodesSpeakOnlyChat() {
+        assertThat(problems("""
+                upstreams:
+                  - {name: a, base_url: "http://h/v1", apis: [messages]}
+                  - {name: b, base_url: "http://h/v1", apis: [chat, messages]}
+                  - {name: c, base_url: "http://h/v1", apis: [anthropic]}
+                  - {name: d, base_url: "http://h/v1", apis: []}
+                models:
+                  - id: m
+                    routes: [{upstream: a}, {upstream: b}, {upstream: c}, {upstream: d}]
+                """)).containsExactly(
+                "upstreams[2].apis: unknown API; the known ones are chat, messages",
+                "upstreams[3].apis: must name at least one API the upstream speaks: chat, messages");
+    }
+
+    @Test
     void forwardFieldsAndStoreAreChecked() {
         assertThat(problems("""
                 upstreams: [{name: a, base_url: "http://h/v1"}]
@@ -188,7 +204,7 @@ class ConfigValidationTest {
         assertThat(problems.get(0)).startsWith("server.forward_headers[1]: 'authorization' is never forwarded to "
                 + "upstreams; these headers are never forwarded: authorization, cookie, proxy-authorization, "
                 + "x-forwarded-for, x-real-ip, forwarded, openai-organization, openai-project, host, content-length, "
-                + "transfer-encoding, connection");
+                + "transfer-encoding, connection, x-api-key, anthropic-version");
         assertThat(problems.get(1)).startsWith("server.forward_headers[2]: 'x-forwarded-for' is never forwarded");
         assertThat(problems.get(2)).isEqualTo("server.forward_headers[3]: not a valid header name");
     }
