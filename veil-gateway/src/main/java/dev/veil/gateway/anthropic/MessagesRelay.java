@@ -367,11 +367,16 @@ public final class MessagesRelay {
         return usage.isObject() ? usageOf(usage, -1, -1) : null;
     }
 
+    /** The names of the Messages API's token counts, from its endpoint description. */
+    private static final Endpoint.UsageFields COUNTS = Endpoint.MESSAGES.usage();
+
     /** Usage from an Anthropic {@code usage} object, falling back to the counts known so far; {@code null} when none. */
     static Usage usageOf(JsonNode usage, long knownInput, long knownOutput) throws UsageReader.Malformed {
-        long input = usage.has("input_tokens") ? count(usage.get("input_tokens")) + count(usage.path("cache_creation_input_tokens"))
-                + count(usage.path("cache_read_input_tokens")) : knownInput;
-        long output = usage.has("output_tokens") ? count(usage.get("output_tokens")) : knownOutput;
+        // Anthropic reports cached input apart from input_tokens; all of it was read by the model.
+        long input = usage.has(COUNTS.input()) ? count(usage.get(COUNTS.input()))
+                + count(usage.path("cache_creation_input_tokens")) + count(usage.path("cache_read_input_tokens"))
+                : knownInput;
+        long output = usage.has(COUNTS.output()) ? count(usage.get(COUNTS.output())) : knownOutput;
         if (input < 0 && output < 0) {
             return null;
         }

@@ -61,8 +61,8 @@ class ConfigValidationTest {
                   - id: m
                     routes: [{upstream: a}, {upstream: b}, {upstream: c}, {upstream: d}]
                 """)).containsExactly(
-                "upstreams[2].apis: unknown API; the known ones are chat, messages",
-                "upstreams[3].apis: must name at least one API the upstream speaks: chat, messages");
+                "upstreams[2].apis: unknown API; the known ones are chat, messages, responses",
+                "upstreams[3].apis: must name at least one API the upstream speaks: chat, messages, responses");
     }
 
     @Test
@@ -188,8 +188,8 @@ class ConfigValidationTest {
         "max_response_bytes: 10     | upstreams[0].max_response_bytes: must be between 1024 and 1073741824 bytes",
         "max_error_bytes: 2000000   | upstreams[0].max_error_bytes: must be between 1024 and 1048576 bytes",
         "max_event_bytes: 0         | upstreams[0].max_event_bytes: must be between 1024 and 67108864 bytes",
-        "apis: []                   | upstreams[0].apis: must name at least one API the upstream speaks: chat, responses",
-        "apis: [chat, soap]         | upstreams[0].apis: unknown API; the known ones are chat, responses",
+        "apis: []                   | upstreams[0].apis: must name at least one API the upstream speaks: chat, messages, responses",
+        "apis: [chat, soap]         | upstreams[0].apis: unknown API; the known ones are chat, messages, responses",
     })
     void upstreamCapsAndPoolWaitAreChecked(String field, String problem) {
         assertThat(problems("upstreams: [{name: a, base_url: \"http://h/v1\", " + field + "}]\n"
