@@ -13,6 +13,8 @@ import dev.veil.gateway.batch.runner.BatchRunner;
 import dev.veil.gateway.config.StoreConfig;
 import dev.veil.gateway.config.VeilConfig;
 import dev.veil.gateway.config.ServerConfig;
+import dev.veil.gateway.anthropic.MessagesApi;
+import dev.veil.gateway.anthropic.MessagesRelay;
 import dev.veil.gateway.http.ApiServer;
 import dev.veil.gateway.http.PrivacyApi;
 import dev.veil.gateway.http.Replies;
@@ -265,7 +267,12 @@ public final class Gateway implements AutoCloseable {
                     metrics, jdbc, config.server().maxBodyBytes(), bodies, nodes, batchApi, readiness,
                     new TransparencyApi(transparency, jsonWriter),
                     new NodeNetworkApi(network, nodes, access, jsonWriter), new AuditApi(store.auditLog(), jdbc, jsonWriter),
-                    new PrivacyApi(jsonWriter, config.store()), access, dashboard));
+                    new PrivacyApi(jsonWriter, config.store()), access, dashboard,
+                    new MessagesApi(new MessagesApi.Parts(catalog, authenticator, inspector, planner, limits,
+                            new MessagesRelay(new MessagesRelay.Parts(clients, json, meter, rewriter, health, routing,
+                                    new PrivacyReceipt(jsonWriter, minimisation), config.server().forwardHeaders(),
+                                    config.server().sendTimeoutMs(), bodies)),
+                            meter, config.server().maxBodyBytes(), bodies))));
             try {
                 // Admit nodes before taking traffic, so the first requests find them; a node that is down is retried
                 // on the schedule.

@@ -12,8 +12,9 @@ import org.junit.jupiter.api.Test;
 /**
  * The module and package rules docs/architecture.md states, checked on the compiled main classes of every module:
  * dependencies point one way (app → gateway/node/client → http/store/protocol/tokens), the three servers do not
- * reach into each other, the shared modules hold no server code, and inside the gateway the request-reading and
- * routing packages do not reach back into the HTTP server or the relay.
+ * reach into each other, the shared modules hold no server code, inside the gateway the request-reading and
+ * routing packages do not reach back into the HTTP server or the relay, and an endpoint's own package
+ * ({@code anthropic}) is reached only from the server's dispatch and wiring.
  */
 class ArchitectureTest {
 
@@ -90,5 +91,21 @@ class ArchitectureTest {
                 .should().dependOnClassesThat().resideInAnyPackage("dev.veil.gateway.routing..",
                         "dev.veil.gateway.policy..", "dev.veil.gateway.openai..", "dev.veil.gateway.metering..")
                 .because("configuration records are plain data read by the rest"));
+    }
+
+    @Test
+    void anEndpointsOwnPackageIsALeafWiredOnlyByTheServer() {
+        // Anthropic's Messages API: reached only through ApiServer's dispatch and Gateway's wiring; it uses the shared
+        // parts (inspection, planning, relay pieces, metering), never the other way round, and is neither batched nor
+        // administered.
+        check(noClasses().that().resideInAPackage("dev.veil.gateway..")
+                .and().resideOutsideOfPackages("dev.veil.gateway.anthropic..", "dev.veil.gateway.http..")
+                .and().doNotHaveFullyQualifiedName("dev.veil.gateway.Gateway")
+                .should().dependOnClassesThat().resideInAPackage("dev.veil.gateway.anthropic..")
+                .because("the shared request path reads the endpoint description, not the endpoint's own code"));
+        check(noClasses().that().resideInAPackage("dev.veil.gateway.anthropic..")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.veil.gateway.batch..",
+                        "dev.veil.gateway.admin..")
+                .because("the Messages API is neither batched nor an administration API"));
     }
 }

@@ -33,6 +33,7 @@ class PrivacyCanaryTest {
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final List<String> clientSaw = new ArrayList<>();
     private RedisServer redis;
+    private FakeAnthropicUpstream anthropic;
     private List<String> redisKeys = List.of();
 
     @TempDir
@@ -48,9 +49,12 @@ class PrivacyCanaryTest {
         String metrics;
         String auditExport;
         // Limits are counted in a real Redis, as with several instances: it must hold no content either.
-        try (FakeUpstream upstream = FakeUpstream.start(); RedisServer redis = RedisServer.start(work.resolve("redis"))) {
+        try (FakeUpstream upstream = FakeUpstream.start(); RedisServer redis = RedisServer.start(work.resolve("redis"));
+             FakeAnthropicUpstream anthropic = FakeAnthropicUpstream.start(MessagesApiTest.ANTHROPIC_SECRET)) {
             this.redis = redis;
-            String yaml = withProviderAttestation(GatewayFixture.yaml(upstream.baseUrl(), dataDir, 1_500, "    apis: [chat, responses]\n")
+            this.anthropic = anthropic;
+            String yaml = withProviderAttestation(withAnthropicUpstream(GatewayFixture.yaml(upstream.baseUrl(), dataDir,
+                    1_500, "    apis: [chat, responses]\n"), anthropic)
                     .replace("port: 0", "port: " + port)
                     .replace("  - name: nowhere\n", "  - name: fake-chat-only\n    base_url: " + upstream.baseUrl()
                             + "\n  - name: nowhere\n")
@@ -59,7 +63,7 @@ class PrivacyCanaryTest {
                     + "redis:\n  url: " + redis.url() + "\n";
             Path config = Files.writeString(work.resolve("veil.yaml"), yaml);
             Map<String, String> env = Map.of("VEIL_LOG_LEVEL", "TRACE", "FAKE_UPSTREAM_KEY", GatewayFixture.UPSTREAM_SECRET,
-                    "VEIL_ADMIN_TOKEN", GatewayFixture.ADMIN_TOKEN);
+                    "VEIL_ADMIN_TOKEN", GatewayFixture.ADMIN_TOKEN, "ANTHROPIC_UPSTREAM_KEY", MessagesApiTest.ANTHROPIC_SECRET);
             try (GatewayProcess gateway = GatewayProcess.start(List.of("-Djava.io.tmpdir=" + tmpDir),
                     List.of("serve", "--config", config.toString()), env, log)) {
                 gateway.awaitHealthy(port, Duration.ofSeconds(60));
@@ -74,8 +78,9 @@ class PrivacyCanaryTest {
             assertThat(redis.command("SAVE")).isEqualTo("+OK");
             assertThat(new CanaryScanner(canary).filesContaining(redis.dir())).as("Redis files holding the canary").isEmpty();
             assertThat(redis.dir().resolve("dump.rdb")).as("Redis wrote its data out").exists();
-            // Positive control: the canary reached the upstream and came back to clients.
+            // Positive control: the canary reached the upstreams and came back to clients.
             assertThat(upstream.requests()).anySatisfy(r -> assertThat(r.body()).contains(canary));
+            assertThat(anthropic.requests()).anySatisfy(r -> assertThat(r.body()).contains(canary));
             assertThat(clientSaw).anySatisfy(body -> assertThat(body).contains(canary));
         }
 
@@ -231,6 +236,7 @@ class PrivacyCanaryTest {
         upstream.mode(FakeUpstream.Mode.OK).gapMillis(50).extraChunks(40);
         abortMidStream(origin, key, chat + ",\"stream\":true}");
         upstream.mode(FakeUpstream.Mode.OK).gapMillis(5).extraChunks(0);
+        exerciseMessages(origin, key, upstream);
         expect(post(origin, key, "/v1/chat/completions", "{\"model\":\"test-unreachable\",\"messages\":[{\"role\":\"user\",\"content\":\"" + canary + "\"}]}"), 502);
         exerciseResponses(origin, key, upstream);
         dashboard(origin, key);
@@ -343,6 +349,84 @@ class PrivacyCanaryTest {
         assertThat(export.body()).as("positive control: the admin actions are in the audit log")
                 .contains("\"key.created\"", "\"key.policy_changed\"", "\"key.revoked\"", "\"config.loaded\"");
         return export.body();
+    }
+
+    /** The fixture's YAML plus an Anthropic-compatible upstream serving the model {@code claude-canary}. */
+    private static String withAnthropicUpstream(String yaml, FakeAnthropicUpstream anthropic) {
+        return yaml.replace("models:\n", """
+                  - name: anthropic
+                    base_url: %s
+                    apis: [messages]
+                    api_key_env: ANTHROPIC_UPSTREAM_KEY
+                    idle_timeout_ms: 1500
+                models:
+                  - id: claude-canary
+                    routes:
+                      - name: anthropic-zdr
+                        upstream: anthropic
+                        model: upstream-claude
+                        policy: { trains: false, retention_days: 0, zdr: true }
+                """.formatted(anthropic.baseUrl()));
+    }
+
+    /**
+     * {@code /v1/messages} through a native Anthropic upstream and translated to the OpenAI one: whole and streamed,
+     * identity in {@code metadata.user_id}, refusals, bad input and broken upstreams, all around the canary.
+     */
+    private void exerciseMessages(String origin, String key, FakeUpstream upstream) {
+        String body = "\"max_tokens\":16,\"system\":\"" + canary + "\",\"metadata\":{\"user_id\":\"" + canary
+                + "\"},\"messages\":[{\"role\":\"user\",\"content\":\"" + canary + "\"}]";
+        for (String model : List.of("claude-canary", "test-chat")) {
+            String messages = "{\"model\":\"" + model + "\"," + body;
+            expect(messages(origin, key, messages + "}"), 200);
+            expect(messages(origin, key, messages + ",\"stream\":true}"), 200);
+            expect(messages(origin, key, messages + ",\"privacy\":{\"routes_allow\":[\"" + canary + "\"]}}"), 403);
+            expect(messages(origin, key, messages + ",\"" + canary + "\":1}"), 400);
+            expect(messages(origin, key, messages + ",\"tools\":[{\"name\":\"" + canary + "\",\"type\":\"" + canary
+                    + "\",\"input_schema\":{}}]}"), model.equals("test-chat") ? 400 : 200);
+        }
+        // Positive control, checked here because exerciseResponses later resets the fake's record.
+        assertThat(upstream.requests()).as("translated Messages requests").anySatisfy(r -> assertThat(r.body())
+                .contains(canary).contains("\"max_tokens\":16"));
+        expect(messages(origin, key, "{\"model\":\"" + canary + "\"," + body + "}"), 404);
+        expect(messages(origin, key, "{\"model\":\"claude-canary\",\"messages\":[{\"content\":\"" + canary), 400);
+        expect(messages(origin, canary, "{\"model\":\"claude-canary\"," + body + "}"), 401);
+        expect(send(HttpRequest.newBuilder(URI.create(origin + "/v1/messages")).header("x-api-key", key)
+                .header("anthropic-version", canary).POST(HttpRequest.BodyPublishers.ofString(
+                        "{\"model\":\"claude-canary\"," + body + "}"))), 400);
+        // Upstream errors and broken streams carrying the canary, native and translated.
+        anthropic.error(400, "{\"type\":\"error\",\"error\":{\"type\":\"invalid_request_error\",\"message\":\"bad "
+                + canary + "\"}}");
+        expect(messages(origin, key, "{\"model\":\"claude-canary\"," + body + "}"), 400);
+        anthropic.error(500, "{\"type\":\"error\",\"error\":{\"type\":\"api_error\",\"message\":\"" + canary + "\"}}");
+        expect(messages(origin, key, "{\"model\":\"claude-canary\"," + body + "}"), 502);
+        for (FakeAnthropicUpstream.Mode mode : List.of(FakeAnthropicUpstream.Mode.OVERLOADED,
+                FakeAnthropicUpstream.Mode.CUT_BEFORE_STOP, FakeAnthropicUpstream.Mode.ERROR_EVENT,
+                FakeAnthropicUpstream.Mode.UNKNOWN_EVENT, FakeAnthropicUpstream.Mode.NO_USAGE)) {
+            anthropic.mode(mode);
+            expect(messages(origin, key, "{\"model\":\"claude-canary\",\"stream\":true," + body + "}"),
+                    mode == FakeAnthropicUpstream.Mode.OVERLOADED ? 529 : 200);
+            anthropic.mode(mode);
+            expect(messages(origin, key, "{\"model\":\"claude-canary\"," + body + "}"),
+                    mode == FakeAnthropicUpstream.Mode.OVERLOADED ? 529 : 200);
+        }
+        anthropic.mode(FakeAnthropicUpstream.Mode.OK);
+        upstream.error(500, "{\"error\":{\"message\":\"boom " + canary + "\"}}");
+        expect(messages(origin, key, "{\"model\":\"test-chat\"," + body + "}"), 502);
+        for (FakeUpstream.Mode mode : List.of(FakeUpstream.Mode.END_WITHOUT_DONE, FakeUpstream.Mode.RESET_MID_STREAM,
+                FakeUpstream.Mode.NO_USAGE)) {
+            upstream.mode(mode);
+            expect(messages(origin, key, "{\"model\":\"test-chat\",\"stream\":true," + body + "}"), 200);
+        }
+        upstream.mode(FakeUpstream.Mode.NO_USAGE);
+        expect(messages(origin, key, "{\"model\":\"test-chat\"," + body + "}"), 200);
+        upstream.mode(FakeUpstream.Mode.OK);
+    }
+
+    private HttpResponse<String> messages(String origin, String key, String json) {
+        return send(HttpRequest.newBuilder(URI.create(origin + "/v1/messages")).header("x-api-key", key)
+                .header("anthropic-version", "2023-06-01").header("content-type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json)));
     }
 
     private String createKey(String origin) {

@@ -70,7 +70,9 @@ public record ServerConfig(String host, int port, long maxBodyBytes, String admi
      */
     public static final List<String> NEVER_FORWARDED = List.of(
             "authorization", "cookie", "proxy-authorization", "x-forwarded-for", "x-real-ip", "forwarded",
-            "openai-organization", "openai-project", "host", "content-length", "transfer-encoding", "connection");
+            "openai-organization", "openai-project", "host", "content-length", "transfer-encoding", "connection",
+            // The client's Veil key on /v1/messages, and the version Veil itself sends to Messages upstreams.
+            "x-api-key", "anthropic-version");
 
     /** Applies defaults to the fields left {@code null}; lower-cases, trims and de-duplicates the header names. */
     public ServerConfig {

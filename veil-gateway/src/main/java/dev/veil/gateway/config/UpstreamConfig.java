@@ -32,7 +32,9 @@ import java.util.Optional;
  *                         {@value #DEFAULT_MAX_ERROR_BYTES}
  * @param maxEventBytes    the largest single server-sent event of a stream; default {@value #DEFAULT_MAX_EVENT_BYTES}
  * @param apis             the API families the upstream speaks natively ({@code chat}: chat completions, completions
- *                         and embeddings; {@code responses}: OpenAI's Responses API); default {@code [chat]}
+ *                         and embeddings; {@code responses}: OpenAI's Responses API; {@code messages}: Anthropic's
+ *                         Messages API at {@code base_url + /messages}, called with the credential as
+ *                         {@code x-api-key}); default {@code [chat]}
  * @param attestation      how the provider's TEE claim is verified (its published attestation report), or null when
  *                         the routes' {@code tee} is the operator's word only
  */

@@ -100,6 +100,7 @@ public final class ApiServer implements Handler<HttpServerRequest> {
     private final PrivacyApi privacy;
     private final dev.veil.gateway.dashboard.DashboardAccess access;
     private final dev.veil.gateway.dashboard.DashboardApi dashboard;
+    private final dev.veil.gateway.anthropic.MessagesApi messages;
 
     /** Everything the server needs, wired by {@code Gateway}. */
     public record Parts(ModelCatalog catalog, KeyAuthenticator authenticator, RequestInspector inspector,
@@ -108,7 +109,8 @@ public final class ApiServer implements Handler<HttpServerRequest> {
                         GatewayMetrics metrics, WorkerExecutor jdbc, long maxBodyBytes, MemoryBudget bodies,
                         NodeRegistry nodes, BatchApi batchApi, Readiness readiness, TransparencyApi transparency,
                         NodeNetworkApi nodeNetwork, AuditApi audit, PrivacyApi privacy,
-                        dev.veil.gateway.dashboard.DashboardAccess access, dev.veil.gateway.dashboard.DashboardApi dashboard) {
+                        dev.veil.gateway.dashboard.DashboardAccess access, dev.veil.gateway.dashboard.DashboardApi dashboard,
+                        dev.veil.gateway.anthropic.MessagesApi messages) {
     }
 
     public ApiServer(Parts parts) {
@@ -138,6 +140,7 @@ public final class ApiServer implements Handler<HttpServerRequest> {
         this.privacy = parts.privacy();
         this.access = parts.access();
         this.dashboard = parts.dashboard();
+        this.messages = parts.messages();
     }
 
     @Override
@@ -156,6 +159,11 @@ public final class ApiServer implements Handler<HttpServerRequest> {
         String path = request.path();
         HttpMethod method = request.method();
         Endpoint endpoint = Endpoint.byPath(path);
+        if (endpoint == Endpoint.MESSAGES) {
+            // Anthropic's API: its own authentication headers, version check and error shape.
+            messages.handle(exchange);
+            return;
+        }
         if (endpoint != null) {
             inference(exchange, endpoint);
             return;
@@ -221,6 +229,8 @@ public final class ApiServer implements Handler<HttpServerRequest> {
                     storedResponse(exchange);
                 } else if (NodeNetworkApi.serves(path)) {
                     nodeNetwork(exchange, path);
+                } else if (path.startsWith(Endpoint.MESSAGES.path() + "/")) {
+                    messages.notServed(exchange);
                 } else if (BatchApi.serves(path)) {
                     batchApi.handle(exchange);
                 } else {

@@ -83,6 +83,8 @@ public final class RequestInspector {
         boolean sawContent = false;
         boolean storeRequested = false;
         java.util.Set<String> documented = endpoint.documented();
+        java.util.Set<String> countsSeen = endpoint.requiredCounts().isEmpty() ? java.util.Set.of()
+                : new java.util.HashSet<>();
         RequestPolicyReader policy = new RequestPolicyReader();
         List<String> parameters = new ArrayList<>();
         try (JsonParser p = json.createParser(body)) {
@@ -114,15 +116,26 @@ public final class RequestInspector {
                             throw wrongType("stream", "a boolean");
                         }
                     }
-                    case "stream_options" -> clientWantsUsage = inspectStreamOptions(p, value);
+                    case "stream_options" -> {
+                        if (!documented.contains(field)) {
+                            // Messages: not a field of that API (its streams always carry usage).
+                            throw unknownField(endpoint, field);
+                        }
+                        clientWantsUsage = inspectStreamOptions(p, value);
+                    }
                     case "privacy", "provider", "models", "data_policy", "providers" ->
                             policy.read(field, routingFields.readTree(p));
                     default -> {
                         if (RequestFields.disposition(endpoint, field, anyRoute) == RequestFields.Disposition.UNKNOWN) {
-                            throw InvalidRequestException.invalid(
-                                    RequestFields.unknownFieldMessage(field, endpoint.path()),
-                                    RequestFields.shown(field),
-                                    "unknown_parameter");
+                            throw unknownField(endpoint, field);
+                        }
+                        if (endpoint.requiredCounts().contains(field)) {
+                            if (value != JsonToken.VALUE_NUMBER_INT || p.getValueAsLong() < 1) {
+                                throw value == JsonToken.VALUE_NUMBER_INT ? InvalidRequestException.invalid(
+                                        "\"" + field + "\" must be at least 1.", field, "invalid_value")
+                                        : wrongType(field, "an integer");
+                            }
+                            countsSeen.add(field);
                         }
                         if (field.equals(RequestFields.STORE) && documented.contains(field)) {
                             if (value != JsonToken.VALUE_TRUE && value != JsonToken.VALUE_FALSE && value != JsonToken.VALUE_NULL) {
@@ -168,6 +181,13 @@ public final class RequestInspector {
         if (!sawContent) {
             throw InvalidRequestException.invalid("Missing required parameter: \"" + endpoint.contentField() + "\".",
                     endpoint.contentField(), "missing_required_parameter");
+        }
+        for (String required : endpoint.requiredCounts()) {
+            if (!countsSeen.contains(required)) {
+                throw InvalidRequestException.invalid("Missing required parameter: \"" + required + "\" (" + endpoint.path()
+                        + " requires it" + (endpoint == Endpoint.MESSAGES ? "; an OpenAI chat body belongs on "
+                        + Endpoint.CHAT_COMPLETIONS.path() : "") + ").", required, "missing_required_parameter");
+            }
         }
         if (stream && !endpoint.streamable()) {
             throw InvalidRequestException.invalid("This endpoint does not stream; leave out \"stream\".", "stream", "invalid_value");
@@ -220,6 +240,21 @@ public final class RequestInspector {
                 + "\"store\": false to every provider, so \"" + field + "\" cannot refer to anything. Send the whole "
                 + "conversation in \"input\" instead (include the earlier output items), and run requests in the "
                 + "foreground.", field, "stateless_gateway");
+    }
+
+    /** Fields only Anthropic's Messages API has: their presence on the chat endpoint means the wrong endpoint. */
+    private static final Set<String> MESSAGES_ONLY = Set.of("system", "stop_sequences", "top_k", "thinking",
+            "container", "mcp_servers", "context_management");
+
+    private static InvalidRequestException unknownField(Endpoint endpoint, String field) {
+        String message = RequestFields.unknownFieldMessage(field, endpoint.path());
+        if (endpoint == Endpoint.CHAT_COMPLETIONS && MESSAGES_ONLY.contains(field)) {
+            message += " (\"" + field + "\" is a field of Anthropic's Messages API: send Messages requests to " + Endpoint.MESSAGES.path() + ".)";
+        } else if (endpoint == Endpoint.MESSAGES && RequestFields.CHAT_COMPLETIONS.contains(field)) {
+            message += " (\"" + field + "\" is a field of OpenAI's Chat Completions API: send chat requests to "
+                    + Endpoint.CHAT_COMPLETIONS.path() + ".)";
+        }
+        return InvalidRequestException.invalid(message, RequestFields.shown(field), "unknown_parameter");
     }
 
     private static InvalidRequestException wrongType(String param, String expected) {

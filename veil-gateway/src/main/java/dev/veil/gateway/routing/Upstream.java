@@ -21,7 +21,8 @@ import java.util.Optional;
  * @param maxResponseBytes the largest whole answer read
  * @param maxErrorBytes  how much of an error answer is read
  * @param maxEventBytes  the largest single server-sent event
- * @param apis           the API families it speaks natively ({@link dev.veil.protocol.api.Endpoint#api()})
+ * @param apis           the API families it speaks natively ({@link dev.veil.protocol.api.Endpoint#api()}: {@code chat},
+ *                       {@code responses}, {@code messages})
  */
 public record Upstream(String name, URI baseUrl, Optional<String> bearerToken, Map<String, String> staticHeaders,
                        long connectTimeoutMs, long idleTimeoutMs, int maxConnections, boolean node,

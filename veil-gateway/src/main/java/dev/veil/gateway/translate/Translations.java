@@ -3,8 +3,9 @@ package dev.veil.gateway.translate;
 import dev.veil.protocol.api.Endpoint;
 
 /**
- * Which endpoints Veil can serve through another API family, for upstreams that do not speak theirs natively. Today
- * one: the Responses API through chat completions ({@link ResponsesToChat}, {@link ChatToResponsesStream}).
+ * Which endpoints Veil can serve through another API family, for upstreams that do not speak theirs natively: the
+ * Responses API through chat completions ({@link ResponsesToChat}, {@link ChatToResponsesStream}), and Anthropic's
+ * Messages API through chat completions (the gateway's {@code anthropic} package).
  */
 public final class Translations {
 
@@ -13,6 +14,6 @@ public final class Translations {
 
     /** The API family {@code endpoint} can be translated to, or {@code null} when it is served natively only. */
     public static String via(Endpoint endpoint) {
-        return endpoint == Endpoint.RESPONSES ? Endpoint.API_CHAT : null;
+        return endpoint == Endpoint.RESPONSES || endpoint == Endpoint.MESSAGES ? Endpoint.API_CHAT : null;
     }
 }

@@ -50,6 +50,22 @@ class ConfigValidationTest {
     }
 
     @Test
+    void upstreamApisAreKnownFamiliesAndNodesSpeakOnlyChat() {
+        assertThat(problems("""
+                upstreams:
+                  - {name: a, base_url: "http://h/v1", apis: [messages]}
+                  - {name: b, base_url: "http://h/v1", apis: [chat, messages]}
+                  - {name: c, base_url: "http://h/v1", apis: [anthropic]}
+                  - {name: d, base_url: "http://h/v1", apis: []}
+                models:
+                  - id: m
+                    routes: [{upstream: a}, {upstream: b}, {upstream: c}, {upstream: d}]
+                """)).containsExactly(
+                "upstreams[2].apis: unknown API; the known ones are chat, messages, responses",
+                "upstreams[3].apis: must name at least one API the upstream speaks: chat, messages, responses");
+    }
+
+    @Test
     void forwardFieldsAndStoreAreChecked() {
         assertThat(problems("""
                 upstreams: [{name: a, base_url: "http://h/v1"}]
@@ -172,8 +188,8 @@ class ConfigValidationTest {
         "max_response_bytes: 10     | upstreams[0].max_response_bytes: must be between 1024 and 1073741824 bytes",
         "max_error_bytes: 2000000   | upstreams[0].max_error_bytes: must be between 1024 and 1048576 bytes",
         "max_event_bytes: 0         | upstreams[0].max_event_bytes: must be between 1024 and 67108864 bytes",
-        "apis: []                   | upstreams[0].apis: must name at least one API the upstream speaks: chat, responses",
-        "apis: [chat, soap]         | upstreams[0].apis: unknown API; the known ones are chat, responses",
+        "apis: []                   | upstreams[0].apis: must name at least one API the upstream speaks: chat, messages, responses",
+        "apis: [chat, soap]         | upstreams[0].apis: unknown API; the known ones are chat, messages, responses",
     })
     void upstreamCapsAndPoolWaitAreChecked(String field, String problem) {
         assertThat(problems("upstreams: [{name: a, base_url: \"http://h/v1\", " + field + "}]\n"
@@ -188,7 +204,7 @@ class ConfigValidationTest {
         assertThat(problems.get(0)).startsWith("server.forward_headers[1]: 'authorization' is never forwarded to "
                 + "upstreams; these headers are never forwarded: authorization, cookie, proxy-authorization, "
                 + "x-forwarded-for, x-real-ip, forwarded, openai-organization, openai-project, host, content-length, "
-                + "transfer-encoding, connection");
+                + "transfer-encoding, connection, x-api-key, anthropic-version");
         assertThat(problems.get(1)).startsWith("server.forward_headers[2]: 'x-forwarded-for' is never forwarded");
         assertThat(problems.get(2)).isEqualTo("server.forward_headers[3]: not a valid header name");
     }

@@ -44,9 +44,17 @@ class SecretsTest {
     @Test
     void nonSecretHeadersAreFine() {
         VeilConfig config = ConfigLoader.parse("upstreams: [{name: a, base_url: 'https://h/v1', headers: "
-                + "{X-Title: Veil, anthropic-version: 2023-06-01, x-priority: 3}}]", Map.of());
-        assertThat(config.upstreams().get(0).headers()).containsEntry("anthropic-version", "2023-06-01")
+                + "{X-Title: Veil, x-api-revision: 2023-06-01, x-priority: 3}}]", Map.of());
+        assertThat(config.upstreams().get(0).headers()).containsEntry("x-api-revision", "2023-06-01")
                 .containsEntry("x-priority", "3");
+    }
+
+    @Test
+    void headersVeilSetsItselfAreRefused() {
+        // anthropic-version is sent by Veil to Messages upstreams (the client's accepted value), never configured.
+        assertThat(problems("upstreams: [{name: a, base_url: 'https://h/v1', headers: {anthropic-version: "
+                + "2023-06-01}}]")).containsExactly("upstreams[0].headers.anthropic-version: Veil sets this header "
+                + "itself; it cannot be configured");
     }
 
     @Test

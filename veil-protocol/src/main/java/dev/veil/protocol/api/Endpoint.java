@@ -21,6 +21,8 @@ import java.util.Set;
  *                        route's operator allows them by name
  * @param statelessFields fields that only make sense with state kept at the provider; a request that sets one is
  *                        refused with 400 (Veil keeps no conversation state)
+ * @param requiredCounts  required fields besides {@code model} and the content that must be integers of at least 1,
+ *                        e.g. the Messages API's {@code max_tokens}
  * @param streaming       how its streams end and where their usage is; {@code null} when it does not stream
  * @param usage           the names of the token counts in its usage object
  * @param batch           whether the Batch API accepts it as a batch's {@code endpoint}
@@ -29,12 +31,14 @@ import java.util.Set;
  */
 public record Endpoint(String label, String path, String upstreamPath, String api, Content content,
                        Set<String> documented, Set<String> identityFields, Set<String> statelessFields,
-                       Streaming streaming, UsageFields usage, boolean batch, boolean e2ee, ErrorShape errors) {
+                       Set<String> requiredCounts, Streaming streaming, UsageFields usage, boolean batch, boolean e2ee, ErrorShape errors) {
 
     /** The classic OpenAI API family: chat completions, completions, embeddings. Every upstream speaks it by default. */
     public static final String API_CHAT = "chat";
     /** OpenAI's Responses API. */
     public static final String API_RESPONSES = "responses";
+    /** Anthropic's Messages API; an upstream that speaks it gets the credential as {@code x-api-key}. */
+    public static final String API_MESSAGES = "messages";
 
     /** How an endpoint's streams end and where their usage is. */
     public record Streaming(String doneSentinel, Set<String> terminalEvents, Placement usagePlacement,
@@ -45,7 +49,12 @@ public record Endpoint(String label, String path, String upstreamPath, String ap
             /** The top-level {@code usage} of a chunk (chat's final chunk has empty {@code choices}). */
             CHUNK,
             /** The {@code usage} of the {@code response} object of the terminal event. */
-            TERMINAL_EVENT_RESPONSE
+            TERMINAL_EVENT_RESPONSE,
+            /**
+             * Anthropic's Messages stream: the input count in {@code message_start}'s {@code message.usage}, the
+             * output count (cumulative) in {@code message_delta}'s top-level {@code usage}.
+             */
+            MESSAGE_START_AND_DELTA
         }
 
         /**
@@ -61,6 +70,13 @@ public record Endpoint(String label, String path, String upstreamPath, String ap
         public static Streaming typedEvents(Set<String> terminalEvents) {
             return new Streaming(null, Set.copyOf(terminalEvents), Placement.TERMINAL_EVENT_RESPONSE, false);
         }
+
+        /**
+         * Anthropic's Messages stream: typed events that end with {@code message_stop} (or an {@code error} event),
+         * the usage in {@code message_start} and {@code message_delta}; nothing needs asking for.
+         */
+        public static final Streaming MESSAGES = new Streaming(null, Set.of("message_stop", "error"),
+                Placement.MESSAGE_START_AND_DELTA, false);
 
         /** Whether the stream ends with a sentinel data line rather than a typed terminal event. */
         public boolean endsWithSentinel() {
@@ -97,20 +113,27 @@ public record Endpoint(String label, String path, String upstreamPath, String ap
          * OpenAI's shape for HTTP errors; a stream error is the Responses API's typed event
          * ({@code event: error}, {@code {"type":"error","code":...,"message":...,"param":...,"sequence_number":n}}).
          */
-        OPENAI_RESPONSES
+        OPENAI_RESPONSES,
+        /**
+         * Anthropic's {@code {"type":"error","error":{"type":...,"message":...}}} for HTTP errors (with Anthropic's
+         * error types, e.g. {@code permission_error}, {@code overloaded_error}); a stream error is an
+         * {@code event: error} with that object.
+         */
+        ANTHROPIC
     }
 
     public static final Endpoint CHAT_COMPLETIONS = new Endpoint("chat.completions", "/v1/chat/completions",
             "/chat/completions", API_CHAT, Content.array("messages", "an array of message objects"),
-            RequestFields.CHAT_COMPLETIONS, RequestFields.REMOVED_BY_DEFAULT, Set.of(), Streaming.DONE_SENTINEL,
+            RequestFields.CHAT_COMPLETIONS, RequestFields.REMOVED_BY_DEFAULT, Set.of(), Set.of(), Streaming.DONE_SENTINEL,
             UsageFields.PROMPT_COMPLETION, true, true, ErrorShape.OPENAI);
 
     public static final Endpoint COMPLETIONS = new Endpoint("completions", "/v1/completions", "/completions", API_CHAT,
             Content.stringOrArray("prompt"), RequestFields.COMPLETIONS, RequestFields.REMOVED_BY_DEFAULT, Set.of(),
-            Streaming.DONE_SENTINEL, UsageFields.PROMPT_COMPLETION, true, true, ErrorShape.OPENAI);
+            Set.of(), Streaming.DONE_SENTINEL, UsageFields.PROMPT_COMPLETION, true, true, ErrorShape.OPENAI);
 
     public static final Endpoint EMBEDDINGS = new Endpoint("embeddings", "/v1/embeddings", "/embeddings", API_CHAT,
-            Content.stringOrArray("input"), RequestFields.EMBEDDINGS, RequestFields.REMOVED_BY_DEFAULT, Set.of(), null,
+            Content.stringOrArray("input"), RequestFields.EMBEDDINGS, RequestFields.REMOVED_BY_DEFAULT, Set.of(), Set.of(),
+            null,
             UsageFields.PROMPT_COMPLETION, true, true, ErrorShape.OPENAI);
 
     /**
@@ -120,12 +143,23 @@ public record Endpoint(String label, String path, String upstreamPath, String ap
      */
     public static final Endpoint RESPONSES = new Endpoint("responses", "/v1/responses", "/responses", API_RESPONSES,
             Content.stringOrArray("input"), RequestFields.RESPONSES, RequestFields.REMOVED_BY_DEFAULT,
-            RequestFields.RESPONSES_STATEFUL,
+            RequestFields.RESPONSES_STATEFUL, Set.of(),
             Streaming.typedEvents(Set.of("response.completed", "response.incomplete", "response.failed", "error")),
             UsageFields.INPUT_OUTPUT, true, false, ErrorShape.OPENAI_RESPONSES);
 
+    /**
+     * Anthropic's Messages API ({@code POST /v1/messages}), served by the gateway's {@code anthropic} package: natively
+     * to upstreams whose {@code apis} include {@code messages}, translated to chat completions for the others.
+     * {@code max_tokens} is required; {@code metadata} ({@code metadata.user_id}) is its identity field. Neither batch
+     * nor e2ee (Veil nodes speak chat completions only).
+     */
+    public static final Endpoint MESSAGES = new Endpoint("messages", "/v1/messages", "/messages", API_MESSAGES,
+            Content.array("messages", "an array of message objects"), RequestFields.MESSAGES,
+            RequestFields.REMOVED_BY_DEFAULT, Set.of(), Set.of("max_tokens"), Streaming.MESSAGES, UsageFields.INPUT_OUTPUT, false, false,
+            ErrorShape.ANTHROPIC);
+
     /** Every endpoint Veil serves. */
-    public static final List<Endpoint> ALL = List.of(CHAT_COMPLETIONS, COMPLETIONS, EMBEDDINGS, RESPONSES);
+    public static final List<Endpoint> ALL = List.of(CHAT_COMPLETIONS, COMPLETIONS, EMBEDDINGS, RESPONSES, MESSAGES);
 
     /** Whether {@code stream: true} is accepted. */
     public boolean streamable() {

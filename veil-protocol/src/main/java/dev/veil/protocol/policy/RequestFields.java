@@ -67,6 +67,14 @@ public final class RequestFields {
      */
     public static final Set<String> RESPONSES_STATEFUL = ordered("previous_response_id", "conversation", "background");
 
+    /**
+     * Anthropic's documented top-level request fields of {@code POST /v1/messages} ("Create a Message"). Its identity
+     * field is {@code metadata} ({@code metadata.user_id}), removed by default like OpenAI's.
+     */
+    public static final Set<String> MESSAGES = ordered("model", "messages", "max_tokens", "container",
+            "context_management", "mcp_servers", "metadata", "service_tier", "stop_sequences", "stream", "system",
+            "temperature", "thinking", "tool_choice", "tools", "top_k", "top_p");
+
     private RequestFields() {
     }
 
