@@ -158,10 +158,7 @@ final class AttestCommand implements Runnable {
                     default -> throw new UsageException("cannot tell the evidence format; pass --format sev-snp, tdx,"
                             + " nvidia-gpu, node or dstack");
                 };
-            } catch (UsageException e) {
-                err.println("veil: " + e.getMessage());
-                return 2;
-            } catch (Exception e) {
+            } catch (Exception e) { // a usage problem (UsageException) or unreadable collateral, both said plainly
                 err.println("veil: " + e.getMessage());
                 return 2;
             }
@@ -201,10 +198,7 @@ final class AttestCommand implements Runnable {
             } catch (AttestationException e) {
                 err.println("veil: not a Veil node's evidence: " + e.getMessage());
                 return 2;
-            } catch (UsageException e) {
-                err.println("veil: " + e.getMessage());
-                return 2;
-            } catch (Exception e) {
+            } catch (Exception e) { // a usage problem (UsageException) or unreadable collateral, both said plainly
                 err.println("veil: " + e.getMessage());
                 return 2;
             }
@@ -269,10 +263,7 @@ final class AttestCommand implements Runnable {
             } catch (DstackFormatException e) {
                 err.println("veil: not a dstack-shape attestation report: " + e.getMessage());
                 return 2;
-            } catch (UsageException e) {
-                err.println("veil: " + e.getMessage());
-                return 2;
-            } catch (Exception e) {
+            } catch (Exception e) { // a usage problem (UsageException) or unreadable collateral, both said plainly
                 err.println("veil: " + e.getMessage());
                 return 2;
             }
@@ -320,10 +311,7 @@ final class AttestCommand implements Runnable {
                 gpu = gpuCollateral == null ? GpuCollateral.none() : GpuCollateral.load(gpuCollateral);
                 gpuPolicy = gpuPolicy(policy);
                 expected = gpuNonce();
-            } catch (UsageException e) {
-                err.println("veil: " + e.getMessage());
-                return 2;
-            } catch (Exception e) {
+            } catch (Exception e) { // a usage problem (UsageException) or unreadable collateral, both said plainly
                 err.println("veil: " + e.getMessage());
                 return 2;
             }
