@@ -43,12 +43,14 @@ final class GatewayJoin {
         body.put("url", advertisedUrl);
         body.put("name", name);
         models.stream().sorted().forEach(body.putArray("models")::add);
-        HttpResponse<byte[]> answer;
+        HttpResponse<java.io.InputStream> answer;
+        byte[] answerBody;
         try {
             answer = http.send(HttpRequest.newBuilder(gateway.resolve("/v1/nodes/join")).timeout(TIMEOUT)
                     .header("authorization", "Bearer " + joinToken).header("content-type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body))).build(),
-                    HttpResponse.BodyHandlers.ofByteArray());
+                    HttpResponse.BodyHandlers.ofInputStream());
+            answerBody = readBounded(answer.body());
         } catch (IOException e) {
             throw new IllegalStateException("the gateway at " + gateway + " could not be reached to join ("
                     + e.getClass().getSimpleName() + ")");
@@ -56,7 +58,7 @@ final class GatewayJoin {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while joining " + gateway);
         }
-        JsonNode json = parse(answer.body());
+        JsonNode json = parse(answerBody);
         if (answer.statusCode() != 201) {
             String message = json.path("error").path("message").asText("");
             throw new IllegalStateException("the gateway refused the join (" + answer.statusCode() + ")"
@@ -73,16 +75,37 @@ final class GatewayJoin {
     /** Deregisters; false when the gateway could not be told (it then finds the node gone at its next attestation). */
     boolean leave(Registration registration) {
         try {
-            HttpResponse<Void> answer = http.send(HttpRequest.newBuilder(
+            HttpResponse<java.io.InputStream> answer = http.send(HttpRequest.newBuilder(
                             registration.gateway().resolve("/v1/nodes/" + registration.id())).timeout(TIMEOUT)
                     .header("authorization", "Bearer " + registration.credential()).DELETE().build(),
-                    HttpResponse.BodyHandlers.discarding());
+                    HttpResponse.BodyHandlers.ofInputStream());
+            readBounded(answer.body());
             return answer.statusCode() == 200;
         } catch (IOException e) {
             return false;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return false;
+        }
+    }
+
+    /**
+     * The answer's body, at most {@value #MAX_ANSWER} bytes (one more is read to tell an oversized answer, which then
+     * parses as nothing), within {@link #TIMEOUT}: the request timeout covers only the answer's head, and a gateway
+     * (or whatever answers at its address) must not hold the node's start or shutdown with an endless or silent body.
+     */
+    private static byte[] readBounded(java.io.InputStream in) throws IOException, InterruptedException {
+        java.util.concurrent.FutureTask<byte[]> reading = new java.util.concurrent.FutureTask<>(
+                () -> in.readNBytes(MAX_ANSWER + 1));
+        Thread.ofVirtual().name("veil-join-answer").start(reading);
+        try {
+            return reading.get(TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new java.net.http.HttpTimeoutException("the gateway's answer did not arrive within " + TIMEOUT);
+        } finally {
+            in.close(); // ends the reading thread when it is still waiting
         }
     }
 

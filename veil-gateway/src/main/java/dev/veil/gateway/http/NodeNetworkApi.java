@@ -133,8 +133,8 @@ public final class NodeNetworkApi {
         }
         String url = root.path("url").isTextual() ? root.path("url").asText() : null;
         String name = root.path("name").isTextual() ? root.path("name").asText() : null;
-        return network.join(bearer(request), new NodeNetwork.JoinRequest(url, name, List.copyOf(new HashSet<>(models))
-                        .stream().sorted().toList()))
+        return network.join(bearer(request), new NodeNetwork.JoinRequest(url, name,
+                        models.stream().distinct().sorted().toList()))
                 .map(joined -> new AdminApi.Reply(201, json.write(g -> {
                     g.writeStartObject();
                     g.writeStringField("registration_id", joined.registration().id());
