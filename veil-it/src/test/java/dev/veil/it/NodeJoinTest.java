@@ -6,17 +6,24 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.veil.gateway.Gateway;
 import dev.veil.gateway.config.ConfigLoader;
+import dev.veil.node.EvidenceSource;
 import dev.veil.node.NodeSettings;
+import dev.veil.node.SimulatedEvidenceSource;
 import dev.veil.node.VeilNode;
+import dev.veil.protocol.attestation.Evidence;
+import dev.veil.protocol.e2ee.KeyConfig;
+import dev.veil.protocol.e2ee.SigningKey;
 import dev.veil.store.ApiKeyIssuer;
 import dev.veil.store.IssuedKey;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
@@ -46,21 +53,8 @@ class NodeJoinTest {
     @BeforeEach
     void start() throws Exception {
         engine = FakeUpstream.start();
-        String yaml = """
-                server: {port: 0}
-                store: {data_dir: %s}
-                attestation: {allowed_formats: [simulated], allow_simulated: true, reattest_interval_ms: 1000}
-                upstreams:
-                  - {name: plain, base_url: "%s"}
-                models:
-                  - id: plain-model
-                    routes:
-                      - {name: plain, upstream: plain, model: m}
-                """.formatted(dataDir, engine.baseUrl());
-        gateway = Gateway.start(ConfigLoader.parse(yaml, Map.of()), Map.of("VEIL_ADMIN_TOKEN", ADMIN));
-        IssuedKey issued = ApiKeyIssuer.issue("join-it", Instant.now());
-        gateway.store().apiKeys().insert(issued.record());
-        key = issued.secret();
+        gateway = startGateway("");
+        key = newKey();
     }
 
     @AfterEach
@@ -193,6 +187,111 @@ class NodeJoinTest {
         assertThat(wrong.stderr()).contains("401");
     }
 
+    @Test
+    void aNodeRefusedByTheAdmissionPolicyIsNeverRoutedAndEndsLost() throws Exception {
+        // This gateway requires a verified GPU; the node has none, so its evidence fails the policy on every attempt.
+        gateway.close();
+        gateway = startGateway("min_gpus: 1, ");
+        key = newKey();
+        String token = issueToken("[\"jm\"]");
+        try (VeilNode node = VeilNode.start(NodeSettings.of(engine.baseUrl(), Map.of("jm", "m")))) {
+            String id = node.join(URI.create(origin()), token, node.baseUrl(), "no-gpu");
+            JsonNode lost = await(() -> get("/v1/admin/nodes", ADMIN),
+                    n -> "lost".equals(n.path("data").get(0).path("registration_state").asText()));
+            JsonNode entry = lost.path("data").get(0);
+            assertThat(entry.path("id").asText()).isEqualTo(id);
+            assertThat(entry.path("registration_state").asText()).isEqualTo("lost");
+            assertThat(entry.toString()).as("the list says why").contains("attestation failed");
+            assertThat(get("/v1/models", key).toString()).doesNotContain("\"jm\"");
+            assertThat(post("/v1/chat/completions", key, CHAT).statusCode()).isEqualTo(404);
+        }
+    }
+
+    @Test
+    void aNodeThatFailsReattestationIsDrainedAndDropped() throws Exception {
+        String token = issueToken("[\"jm\"]");
+        SwitchableEvidence evidence = new SwitchableEvidence();
+        try (VeilNode node = VeilNode.start(NodeSettings.of(engine.baseUrl(), Map.of("jm", "m")), evidence)) {
+            String id = node.join(URI.create(origin()), token, node.baseUrl(), "turns-bad");
+            await(() -> get("/v1/models", key), m -> m.toString().contains("\"jm\""));
+            assertThat(post("/v1/chat/completions", key, CHAT).statusCode()).isEqualTo(200);
+            // From now on the node answers every challenge with evidence for another nonce.
+            evidence.answerForAnotherNonce = true;
+            JsonNode drained = await(() -> get("/v1/models", key), m -> !m.toString().contains("\"jm\""));
+            assertThat(drained.toString()).as("routes drained at the first failed re-attestation").doesNotContain("\"jm\"");
+            assertThat(post("/v1/chat/completions", key, CHAT).statusCode()).isEqualTo(404);
+            JsonNode lost = await(() -> get("/v1/admin/nodes", ADMIN),
+                    n -> "lost".equals(n.path("data").get(0).path("registration_state").asText()));
+            assertThat(lost.path("data").get(0).path("id").asText()).isEqualTo(id);
+            assertThat(lost.path("data").get(0).path("registration_state").asText()).isEqualTo("lost");
+            // Good evidence again does not bring a lost registration back: the node must join anew.
+            evidence.answerForAnotherNonce = false;
+            Thread.sleep(2_500);
+            assertThat(get("/v1/models", key).toString()).doesNotContain("\"jm\"");
+        }
+    }
+
+    @Test
+    void aNodeKilledWithoutLeavingIsDroppedAndEndsLost() throws Exception {
+        String token = issueToken("[\"jm\"]");
+        int port = GatewayProcess.freePort();
+        Path output = dataDir.resolve("node.log");
+        try (GatewayProcess node = GatewayProcess.start(List.of(), List.of("node", "--engine", engine.baseUrl(),
+                "--model", "jm=m", "--port", Integer.toString(port), "--join", origin(), "--join-token-env", "JOIN_TOKEN",
+                "--name", "killed"), Map.of("JOIN_TOKEN", token), output)) {
+            JsonNode models = await(() -> get("/v1/models", key), m -> m.toString().contains("\"jm\""));
+            assertThat(models.toString()).as(Files.readString(output)).contains("\"jm\"");
+            assertThat(post("/v1/chat/completions", key, CHAT).statusCode()).isEqualTo(200);
+            node.kill();
+            JsonNode lost = await(() -> get("/v1/admin/nodes", ADMIN),
+                    n -> "lost".equals(n.path("data").get(0).path("registration_state").asText()));
+            assertThat(lost.path("data").get(0).path("registration_state").asText()).isEqualTo("lost");
+            assertThat(get("/v1/models", key).toString()).doesNotContain("\"jm\"");
+            assertThat(post("/v1/chat/completions", key, CHAT).statusCode()).isEqualTo(404);
+        }
+    }
+
+    /** Simulated evidence that, when told to, answers a challenge with evidence made for another nonce. */
+    private static final class SwitchableEvidence implements EvidenceSource {
+        private final SimulatedEvidenceSource simulated = new SimulatedEvidenceSource(NodeSettings.DEFAULT_IDENTITY);
+        volatile boolean answerForAnotherNonce;
+
+        @Override
+        public Evidence attest(KeyConfig keyConfig, SigningKey signingKey, byte[] nonce, byte[] gpuSetDigest) {
+            byte[] used = nonce.clone();
+            if (answerForAnotherNonce) {
+                used[0] ^= 1;
+            }
+            return simulated.attest(keyConfig, signingKey, used, gpuSetDigest);
+        }
+
+        @Override
+        public String format() {
+            return simulated.format();
+        }
+    }
+
+    private Gateway startGateway(String attestationExtra) {
+        String yaml = """
+                server: {port: 0}
+                store: {data_dir: %s}
+                attestation: {%sallowed_formats: [simulated], allow_simulated: true, reattest_interval_ms: 1000}
+                upstreams:
+                  - {name: plain, base_url: "%s"}
+                models:
+                  - id: plain-model
+                    routes:
+                      - {name: plain, upstream: plain, model: m}
+                """.formatted(dataDir, attestationExtra, engine.baseUrl());
+        return Gateway.start(ConfigLoader.parse(yaml, Map.of()), Map.of("VEIL_ADMIN_TOKEN", ADMIN));
+    }
+
+    private String newKey() {
+        IssuedKey issued = ApiKeyIssuer.issue("join-it", Instant.now());
+        gateway.store().apiKeys().insert(issued.record());
+        return issued.secret();
+    }
+
     private String origin() {
         return "http://127.0.0.1:" + gateway.port();
     }
@@ -210,7 +309,7 @@ class NodeJoinTest {
     }
 
     private static JsonNode await(Call call, Predicate<JsonNode> done) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         JsonNode last = call.get();
         while (!done.test(last) && System.nanoTime() < deadline) {
             Thread.sleep(200);

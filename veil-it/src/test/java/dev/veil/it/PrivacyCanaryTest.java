@@ -60,7 +60,9 @@ class PrivacyCanaryTest {
                             + "\n  - name: nowhere\n")
                     .replace("models:\n", "models:\n  - id: test-translated\n    routes:\n      - name: translated\n"
                             + "        upstream: fake-chat-only\n        model: upstream-chat\n"), upstream)
-                    + "redis:\n  url: " + redis.url() + "\n";
+                    + "redis:\n  url: " + redis.url() + "\n"
+                    // Nodes join this gateway with simulated evidence (the join path below).
+                    + "attestation: {allowed_formats: [simulated], allow_simulated: true, reattest_interval_ms: 2000}\n";
             Path config = Files.writeString(work.resolve("veil.yaml"), yaml);
             Map<String, String> env = Map.of("VEIL_LOG_LEVEL", "TRACE", "FAKE_UPSTREAM_KEY", GatewayFixture.UPSTREAM_SECRET,
                     "VEIL_ADMIN_TOKEN", GatewayFixture.ADMIN_TOKEN, "ANTHROPIC_UPSTREAM_KEY", MessagesApiTest.ANTHROPIC_SECRET);
@@ -239,7 +241,47 @@ class PrivacyCanaryTest {
         exerciseMessages(origin, key, upstream);
         expect(post(origin, key, "/v1/chat/completions", "{\"model\":\"test-unreachable\",\"messages\":[{\"role\":\"user\",\"content\":\"" + canary + "\"}]}"), 502);
         exerciseResponses(origin, key, upstream);
+        exerciseNodeJoin(origin, key, upstream);
         dashboard(origin, key);
+    }
+
+    /**
+     * The node network's join path (docs/network.md): join requests and tokens carrying the canary are refused without
+     * quoting it, and a node that joined serves a request carrying the canary, then leaves.
+     */
+    private void exerciseNodeJoin(String origin, String key, FakeUpstream upstream) throws Exception {
+        HttpResponse<String> issued = send(HttpRequest.newBuilder(URI.create(origin + "/v1/admin/join-tokens"))
+                .header("authorization", "Bearer " + GatewayFixture.ADMIN_TOKEN).header("content-type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"label\":\"canary-node\",\"models\":[\"joined-chat\"]}")));
+        expect(issued, 201);
+        String token = new com.fasterxml.jackson.databind.ObjectMapper().readTree(issued.body()).path("token").asText();
+        String good = "{\"url\":\"http://127.0.0.1:9\",\"name\":\"n\",\"models\":[\"joined-chat\"]}";
+        expect(post(origin, canary, "/v1/nodes/join", good), 401);
+        expect(post(origin, token, "/v1/nodes/join", "{\"url\":\"" + canary), 400);
+        expect(post(origin, token, "/v1/nodes/join", good.replace("127.0.0.1:9", "127.0.0.1:9/" + canary)), 400);
+        expect(post(origin, token, "/v1/nodes/join", good.replace("\"n\"", "\"<" + canary + ">\"")), 400);
+        expect(post(origin, token, "/v1/nodes/join", good.replace("joined-chat", canary)), 403);
+        expect(post(origin, token, "/v1/nodes/join", good.replace("\"name\"", "\"" + canary + "\"")), 400);
+        expect(send(HttpRequest.newBuilder(URI.create(origin + "/v1/nodes/nr_" + canary))
+                .header("authorization", "Bearer " + canary).DELETE()), 401);
+        expect(send(HttpRequest.newBuilder(URI.create(origin + "/v1/admin/nodes/" + canary + "/ban"))
+                .header("authorization", "Bearer " + GatewayFixture.ADMIN_TOKEN)
+                .POST(HttpRequest.BodyPublishers.noBody())), 404);
+        // The refusals above registered nothing, so the token still admits one node.
+        String chat = "{\"model\":\"joined-chat\",\"messages\":[{\"role\":\"user\",\"content\":\"" + canary + "\"}]";
+        try (dev.veil.node.VeilNode node = dev.veil.node.VeilNode.start(dev.veil.node.NodeSettings.of(upstream.baseUrl(),
+                Map.of("joined-chat", "upstream-chat")))) {
+            node.join(URI.create(origin), token, node.baseUrl(), "canary-node");
+            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            HttpResponse<String> served = post(origin, key, "/v1/chat/completions", chat + "}");
+            while (served.statusCode() != 200 && System.nanoTime() < deadline) {
+                Thread.sleep(200);
+                served = post(origin, key, "/v1/chat/completions", chat + "}");
+            }
+            expect(served, 200);
+            assertThat(served.headers().firstValue("x-veil-privacy-mode")).contains("tee");
+            expect(post(origin, key, "/v1/chat/completions", chat + ",\"stream\":true}"), 200);
+        }
     }
 
     /** {@code POST /v1/responses} and its refusals: every path of the Responses API carries the canary. */
