@@ -271,18 +271,51 @@ class NodeJoinTest {
         }
     }
 
+    @Test
+    void aJoinedNodeThatRotatesItsKeyIsAttestedAgainAtOnce() throws Exception {
+        // Scheduled re-attestation is ten minutes away: only the rotation can make the gateway attest again.
+        gateway.close();
+        gateway = startGateway("", 600_000);
+        key = newKey();
+        String token = issueToken("[\"jm\"]");
+        NodeSettings settings = new NodeSettings(null, 0, engine.baseUrl(), Map.of("jm", "m"), null, Duration.ofHours(24),
+                Duration.ofSeconds(1), 0, 0, false);
+        try (VeilNode node = VeilNode.start(settings)) {
+            node.join(URI.create(origin()), token, node.baseUrl(), "rotates");
+            await(() -> get("/v1/models", key), m -> m.toString().contains("\"jm\""));
+            String before = node.currentNodeKeyId();
+            assertThat(get("/v1/admin/nodes", ADMIN).toString()).contains(before);
+            node.rotateNow();
+            Thread.sleep(1_500); // the old key's grace is over: the node refuses it
+            String after = node.currentNodeKeyId();
+            assertThat(after).isNotEqualTo(before);
+            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            HttpResponse<String> served = post("/v1/chat/completions", key, CHAT);
+            while (served.statusCode() != 200 && System.nanoTime() < deadline) {
+                Thread.sleep(200);
+                served = post("/v1/chat/completions", key, CHAT);
+            }
+            assertThat(served.statusCode()).as(served.body()).isEqualTo(200);
+            assertThat(get("/v1/admin/nodes", ADMIN).toString()).contains(after).doesNotContain(before);
+        }
+    }
+
     private Gateway startGateway(String attestationExtra) {
+        return startGateway(attestationExtra, 1_000);
+    }
+
+    private Gateway startGateway(String attestationExtra, long reattestMs) {
         String yaml = """
                 server: {port: 0}
                 store: {data_dir: %s}
-                attestation: {%sallowed_formats: [simulated], allow_simulated: true, reattest_interval_ms: 1000}
+                attestation: {%sallowed_formats: [simulated], allow_simulated: true, reattest_interval_ms: %d}
                 upstreams:
                   - {name: plain, base_url: "%s"}
                 models:
                   - id: plain-model
                     routes:
                       - {name: plain, upstream: plain, model: m}
-                """.formatted(dataDir, attestationExtra, engine.baseUrl());
+                """.formatted(dataDir, attestationExtra, reattestMs, engine.baseUrl());
         return Gateway.start(ConfigLoader.parse(yaml, Map.of()), Map.of("VEIL_ADMIN_TOKEN", ADMIN));
     }
 
