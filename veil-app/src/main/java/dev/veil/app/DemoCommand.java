@@ -114,6 +114,7 @@ final class DemoCommand implements Callable<Integer> {
                 + " (mode 600): files and batch results are encrypted at rest with keys wrapped by it"
                 : null;
         printWelcome(System.out, gateway, secret, batchNote);
+        printJoin(System.out, gateway, engine.baseUrl());
         printDashboard(System.out, gateway, adminToken.equals(System.getenv(config.server().adminTokenEnv()))
                 ? "the admin token in $" + config.server().adminTokenEnv() : adminToken);
         System.out.println("Press Ctrl+C to stop.");
@@ -156,6 +157,25 @@ final class DemoCommand implements Callable<Integer> {
         String token = "veil_admin_" + java.util.HexFormat.of().formatHex(bytes);
         env.put(adminTokenEnv, token);
         return token;
+    }
+
+    /**
+     * How a second node joins this gateway by attestation (docs/network.md): the demo's policy allows simulated
+     * evidence, so a {@code veil node} on this machine, serving the demo engine, is admitted and routed to.
+     */
+    static void printJoin(PrintStream out, Gateway gateway, String engineBaseUrl) {
+        String base = "http://" + gateway.host() + ":" + gateway.port();
+        out.println("A second node joins by attestation (simulated evidence, which only a demo policy allows):");
+        out.println("  export VEIL_ADMIN_TOKEN=<the dashboard's admin token, printed below>");
+        out.println("  ./veil nodes tokens create --model " + DemoConfig.JOINED_MODEL + " --gateway " + base
+                + "    (prints the join token once)");
+        out.println("  export VEIL_JOIN_TOKEN=<its \"token\">");
+        out.println("  ./veil node --engine " + engineBaseUrl + " --model " + DemoConfig.JOINED_MODEL + "=demo-chat --port 9101 \\");
+        out.println("    --join " + base + " --join-token-env VEIL_JOIN_TOKEN --name second-node");
+        out.println("  then: model " + DemoConfig.JOINED_MODEL + " is served by it (x-veil-route names its registration),"
+                + " ./veil nodes list --gateway " + base + " lists its identity,");
+        out.println("  and " + base + "/v1/transparency/entries (with your API key) holds it in the log");
+        out.println();
     }
 
     /** Where the dashboard is and how to log in to it. */

@@ -154,7 +154,7 @@ final class NodeCommand implements Callable<Integer> {
                 return 1;
             }
         }
-        printWelcome(System.out, node, settings);
+        printWelcome(System.out, node, settings, join != null);
         ServeCommand.runUntilStopped(node);
         return 0;
     }
@@ -177,7 +177,7 @@ final class NodeCommand implements Callable<Integer> {
         return value == null || value.isBlank() ? null : value.trim();
     }
 
-    static void printWelcome(PrintStream out, VeilNode node, NodeSettings settings) {
+    static void printWelcome(PrintStream out, VeilNode node, NodeSettings settings, boolean joined) {
         out.println("Veil node on " + node.baseUrl());
         out.println("  node key id: " + node.currentNodeKeyId() + "  (rotates every " + format(settings.rotation()) + ")");
         if ("simulated".equals(node.attestationFormat())) {
@@ -192,7 +192,8 @@ final class NodeCommand implements Callable<Integer> {
         out.println("  engine: " + settings.engineBaseUrl());
         settings.models().forEach((publicId, engineModel) -> out.println("  model " + publicId + " -> " + engineModel));
         out.println("  attestation URL: " + node.baseUrl() + "/v1/attestation?nonce=<64 hex>");
-        out.println(settings.gatewayToken() != null ? "  callers: only with the gateway's token (--gateway-token-env)"
+        out.println(joined ? "  callers: only the gateway it joined, with the credential bound to its registration"
+                : settings.gatewayToken() != null ? "  callers: only with the gateway's token (--gateway-token-env)"
                 : "  callers: ANYONE who can reach this port (set --gateway-token-env to serve only your gateway)");
     }
 

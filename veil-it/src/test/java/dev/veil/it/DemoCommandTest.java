@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
@@ -124,6 +125,52 @@ class DemoCommandTest {
         String cookie = operator.headers().firstValue("set-cookie").orElseThrow().split(";", 2)[0];
         assertThat(send(HttpRequest.newBuilder(URI.create(origin + "/v1/admin/nodes")).header("cookie", cookie).GET())
                 .body()).isEqualTo(nodes.body());
+    }
+
+    @Test
+    void aSecondNodeJoinsTheDemoByThePrintedRecipe() throws Exception {
+        List<String> lines = demo.stdoutLines();
+        String login = lines.stream().filter(l -> l.contains("operator login")).findFirst().orElseThrow();
+        Map<String, String> admin = Map.of("VEIL_ADMIN_TOKEN", login.substring(login.lastIndexOf(' ') + 1));
+        String nodeLine = lines.stream().filter(l -> l.contains("./veil node --engine")).findFirst()
+                .orElseThrow(() -> new AssertionError("no join recipe in:\n" + demo.stdout()));
+        String engine = nodeLine.split("--engine ", 2)[1].split(" ", 2)[0];
+        assertThat(String.join("\n", lines)).contains("./veil nodes tokens create --model veil-demo-joined --gateway " + origin);
+        CompatProcess.Result created = CompatProcess.run(dataDir, Duration.ofSeconds(60), admin, "nodes", "tokens", "create",
+                "--model", "veil-demo-joined", "--gateway", origin);
+        assertThat(created.exit()).as(created.stderr()).isZero();
+        String token = JSON.readTree(created.stdout()).path("token").asText();
+        int port = CompatProcess.freePort();
+        try (GatewayProcess node = GatewayProcess.start(List.of(), List.of("node", "--engine", engine, "--model",
+                "veil-demo-joined=demo-chat", "--port", Integer.toString(port), "--join", origin, "--join-token-env",
+                "VEIL_JOIN_TOKEN", "--name", "second-node"), Map.of("VEIL_JOIN_TOKEN", token), dataDir.resolve("node2.log"))) {
+            String ask = "{\"model\":\"veil-demo-joined\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+            HttpResponse<String> served = post("/v1/chat/completions", ask);
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (served.statusCode() != 200 && System.nanoTime() < deadline) {
+                Thread.sleep(250);
+                served = post("/v1/chat/completions", ask);
+            }
+            assertThat(served.statusCode()).as(served.body()).isEqualTo(200);
+            String route = served.headers().firstValue("x-veil-route").orElseThrow();
+            assertThat(route).startsWith("nr_");
+            HttpResponse<String> nodes = send(HttpRequest.newBuilder(URI.create(origin + "/v1/admin/nodes"))
+                    .header("authorization", "Bearer " + admin.get("VEIL_ADMIN_TOKEN")).GET());
+            JsonNode joined = null;
+            for (JsonNode n : JSON.readTree(nodes.body()).path("data")) {
+                if (route.equals(n.path("id").asText())) {
+                    joined = n;
+                }
+            }
+            assertThat(joined).as(nodes.body()).isNotNull();
+            assertThat(joined.path("name").asText()).isEqualTo("second-node");
+            assertThat(joined.path("state").asText()).isEqualTo("admitted");
+            String nodeKeyId = joined.path("attestation").path("node_key_id").asText();
+            HttpResponse<String> log = send(HttpRequest.newBuilder(URI.create(origin + "/v1/transparency/entries?start=0"))
+                    .header("authorization", "Bearer " + key).GET());
+            assertThat(log.statusCode()).as(log.body()).isEqualTo(200);
+            assertThat(log.body()).as("the joined node's identity is in the transparency log").contains(nodeKeyId);
+        }
     }
 
     @Test

@@ -20,6 +20,8 @@ import java.util.List;
 public final class DemoConfig {
 
     public static final String CHAT_MODEL = "veil-demo-chat";
+    /** The model the demo's printout lets a second node join for (docs/network.md); not configured, joined only. */
+    public static final String JOINED_MODEL = "veil-demo-joined";
     public static final String EMBEDDING_MODEL = "veil-demo-embed";
     public static final String E2EE_MODEL = "veil-demo-e2ee";
     public static final String NODE_ROUTE = "demo-node-simulated";
