@@ -2,6 +2,7 @@ package dev.veil.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
@@ -41,7 +42,40 @@ class PrivacyCanaryTest {
 
     @Test
     @Timeout(180)
-    void noContentLeavesRequestMemory() throws Exception {
+    void noContentLeavesRequestMemoryOnSqlite() throws Exception {
+        run(null, null);
+    }
+
+    /**
+     * The same run with the metadata store in PostgreSQL (as several instances use it, docs/deployment.md): after a
+     * checkpoint, the canary must not be in any of the database's files (tables, indexes, WAL) either.
+     */
+    @Test
+    @Timeout(240)
+    void noContentLeavesRequestMemoryOnPostgres() throws Exception {
+        Path pgData = work.resolve("postgres");
+        try (EmbeddedPostgres postgres = EmbeddedPostgres.builder().setDataDirectory(pgData)
+                .setCleanDataDirectory(false).start()) {
+            String jdbcUrl = postgres.getJdbcUrl("postgres", "postgres");
+            run(jdbcUrl, () -> {
+                try (java.sql.Connection db = java.sql.DriverManager.getConnection(jdbcUrl)) {
+                    db.createStatement().execute("CHECKPOINT");
+                }
+                assertThat(new CanaryScanner(canary).filesContaining(pgData))
+                        .as("PostgreSQL files (tables, indexes, WAL) holding the canary").isEmpty();
+                assertThat(new CanaryScanner("request_totals").filesContaining(pgData))
+                        .as("positive control: the scan reads PostgreSQL's catalog files").isNotEmpty();
+            });
+        }
+    }
+
+    /** A check run on the external database after the gateway stopped. */
+    private interface StoreCheck {
+        void run() throws Exception;
+    }
+
+    /** The canary through a gateway process whose store is SQLite ({@code jdbcUrl} null) or the given database. */
+    private void run(String jdbcUrl, StoreCheck externalStoreCheck) throws Exception {
         Path dataDir = Files.createDirectories(work.resolve("data"));
         Path tmpDir = Files.createDirectories(work.resolve("tmp"));
         Path log = work.resolve("gateway.log");
@@ -60,6 +94,7 @@ class PrivacyCanaryTest {
                             + "\n  - name: nowhere\n")
                     .replace("models:\n", "models:\n  - id: test-translated\n    routes:\n      - name: translated\n"
                             + "        upstream: fake-chat-only\n        model: upstream-chat\n"), upstream)
+                    .replace("store:\n", jdbcUrl == null ? "store:\n" : "store:\n  jdbc_url: " + jdbcUrl + "\n")
                     + "redis:\n  url: " + redis.url() + "\n"
                     // Nodes join this gateway with simulated evidence (the join path below).
                     + "attestation: {allowed_formats: [simulated], allow_simulated: true, reattest_interval_ms: 2000}\n";
@@ -100,12 +135,21 @@ class PrivacyCanaryTest {
                 .allMatch(k -> k.matches("veil:limits:\\{[0-9a-f]{32}\\}:(requests|tokens|inflight|spend)"));
         assertThat(scanner.contains(String.join(" ", redisKeys))).isFalse();
         assertThat(metrics).contains("veil_requests_total");
-        assertThat(Files.list(dataDir).map(p -> p.getFileName().toString())).contains("veil.db");
-        // Positive control for the minimised keys: their requests were metered, as daily totals and coarse rows.
-        try (java.sql.Connection db = java.sql.DriverManager.getConnection("jdbc:sqlite:" + dataDir.resolve("veil.db"));
+        if (jdbcUrl == null) {
+            assertThat(Files.list(dataDir).map(p -> p.getFileName().toString())).contains("veil.db");
+        } else {
+            assertThat(Files.list(dataDir).map(p -> p.getFileName().toString())).doesNotContain("veil.db");
+            externalStoreCheck.run();
+        }
+        // Positive control for the minimised keys: their requests were metered, as daily totals and coarse rows
+        // (on SQLite coarse rows take negative rowids; on PostgreSQL any row at a whole hour).
+        try (java.sql.Connection db = java.sql.DriverManager.getConnection(jdbcUrl != null ? jdbcUrl
+                : "jdbc:sqlite:" + dataDir.resolve("veil.db"));
              java.sql.ResultSet totals = db.createStatement().executeQuery("SELECT SUM(requests) FROM request_totals");
-             java.sql.ResultSet hourRows = db.createStatement().executeQuery(
-                     "SELECT COUNT(*) FROM request_log WHERE rowid < 0 AND created_at % 3600000 = 0")) {
+             java.sql.ResultSet hourRows = db.createStatement().executeQuery("SELECT COUNT(*) FROM request_log WHERE "
+                     + (jdbcUrl == null ? "rowid < 0 AND " : "") + "created_at % 3600000 = 0")) {
+            totals.next();
+            hourRows.next();
             assertThat(totals.getLong(1)).as("requests kept as daily totals").isGreaterThan(4);
             assertThat(hourRows.getLong(1)).as("rows kept with the hour only").isGreaterThan(4);
         }
