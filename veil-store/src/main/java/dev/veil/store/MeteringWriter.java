@@ -20,13 +20,22 @@ import org.slf4j.LoggerFactory;
  * ledger always agrees with the rows written.
  *
  * <p>When a write fails the batch is kept and retried on the next tick; after {@value #MAX_ATTEMPTS} consecutive
- * failures it is dropped and counted in {@link #droppedCount()}. Metering is best effort by design: losing a few
- * records is preferable to stalling or exhausting memory when the database is down.
+ * failures it is dropped and counted in {@link #droppedCount()}. A failure to reach the database at all (a connection
+ * error: the database restarting, failing over or briefly unreachable) is different: the batch is retried with a
+ * backoff up to {@value #MAX_BACKOFF_MILLIS} ms for as long as {@link #OUTAGE_WINDOW}, while new records wait in the
+ * bounded queue, so requests completed during a short outage are still metered (docs/deployment.md). Only once
+ * the writer is closing does a connection error count as an ordinary failure, so shutdown never waits out an outage.
+ * Metering is best effort by design beyond that: losing records is preferable to stalling or exhausting memory when
+ * the database stays down.
  */
 public final class MeteringWriter implements AutoCloseable {
 
     /** Attempts per batch before it is dropped. */
     static final int MAX_ATTEMPTS = 5;
+    /** How long a batch is retried while the database cannot be reached at all. */
+    static final Duration OUTAGE_WINDOW = Duration.ofMinutes(2);
+    /** The longest wait between two attempts while the database cannot be reached. */
+    static final long MAX_BACKOFF_MILLIS = 5_000;
 
     private static final Logger log = LoggerFactory.getLogger(MeteringWriter.class);
 
@@ -48,6 +57,9 @@ public final class MeteringWriter implements AutoCloseable {
     private long resolved;       // records written or dropped, in queue order
     private long flushTarget;    // the highest 'accepted' value a flush() waits for
     private boolean closing;
+    // Written only by the metering thread.
+    private long unreachableSince;  // System.nanoTime() of the first connection failure of this outage, or 0
+    private long backoffMillis;     // the wait before the next attempt while unreachable
     private boolean writerExited;
 
     /**
@@ -183,8 +195,26 @@ public final class MeteringWriter implements AutoCloseable {
                 } finally {
                     lock.unlock();
                 }
-                boolean ok = write(batch, failures + 1);
+                Outcome outcome = write(batch, failures + 1);
+                boolean ok = outcome == Outcome.WRITTEN;
                 nextTick = System.nanoTime() + intervalNanos;
+                if (outcome == Outcome.UNREACHABLE && !isClosing()) {
+                    // The database is down, not refusing this batch: keep it and back off, within the outage window.
+                    if (unreachableSince == 0) {
+                        unreachableSince = System.nanoTime();
+                    }
+                    if (System.nanoTime() - unreachableSince < OUTAGE_WINDOW.toNanos()) {
+                        backoffMillis = Math.min(MAX_BACKOFF_MILLIS, Math.max(intervalNanos / 1_000_000, backoffMillis * 2));
+                        nextTick = System.nanoTime() + backoffMillis * 1_000_000;
+                        failures = Math.min(failures, MAX_ATTEMPTS - 2) + 1; // retrying, never dropped for this
+                        continue;
+                    }
+                    failures = MAX_ATTEMPTS - 1; // the outage outlasted the window: this attempt was the last
+                }
+                if (outcome != Outcome.UNREACHABLE) {
+                    unreachableSince = 0;
+                    backoffMillis = 0;
+                }
                 if (ok) {
                     written.addAndGet(batch.size());
                 } else if (++failures >= MAX_ATTEMPTS) {
@@ -231,24 +261,58 @@ public final class MeteringWriter implements AutoCloseable {
         }
     }
 
-    /** Writes one batch in one transaction; logs and returns false on failure. */
-    private boolean write(List<RequestRecord> batch, int attempt) {
+    private boolean isClosing() {
+        lock.lock();
+        try {
+            return closing;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** What became of one attempt to write a batch. */
+    private enum Outcome { WRITTEN, FAILED, UNREACHABLE }
+
+    /** Writes one batch in one transaction; logs failures. */
+    private Outcome write(List<RequestRecord> batch, int attempt) {
         try {
             Jdbc.inTransaction(store.dataSource(), "write metering batch", connection -> {
                 store.requests().insertBatch(connection, batch);
                 store.ledger().addAll(connection, LedgerEntry.aggregate(batch));
                 return null;
             });
-            return true;
+            return Outcome.WRITTEN;
         } catch (StoreException e) {
+            boolean unreachable = unreachable(e.sqlState(), e.driverExceptionClass());
             // Class name and SQLState only: the driver's message may quote the values being written.
+            if (unreachable) {
+                if (unreachableSince == 0) {
+                    log.warn("metering write of {} records failed: the database is unreachable ({}, SQLState {}); "
+                            + "retrying with backoff for up to {} s while requests queue", batch.size(),
+                            e.driverExceptionClass(), e.sqlState(), OUTAGE_WINDOW.toSeconds());
+                }
+                return Outcome.UNREACHABLE;
+            }
             log.warn("metering write of {} records failed (attempt {} of {}): {} (SQLState {})",
                     batch.size(), attempt, MAX_ATTEMPTS, e.driverExceptionClass(), e.sqlState());
-            return false;
+            return Outcome.FAILED;
         } catch (RuntimeException e) {
             log.warn("metering write of {} records failed (attempt {} of {}): {}",
                     batch.size(), attempt, MAX_ATTEMPTS, e.getClass().getName());
-            return false;
+            return Outcome.FAILED;
         }
+    }
+
+    /**
+     * Whether a failure means the database could not be reached at all, rather than refused the write: SQLState class
+     * 08 (connection exception), PostgreSQL's 57P01–57P03 (the server shutting down or starting), or the pool giving
+     * up on getting a connection.
+     */
+    static boolean unreachable(String sqlState, String driverExceptionClass) {
+        if (sqlState != null && (sqlState.startsWith("08") || sqlState.startsWith("57P0"))) {
+            return true;
+        }
+        return driverExceptionClass != null && (driverExceptionClass.endsWith("SQLTransientConnectionException")
+                || driverExceptionClass.endsWith("SQLNonTransientConnectionException"));
     }
 }

@@ -135,6 +135,9 @@ public final class Store implements AutoCloseable {
             config.addDataSourceProperty("foreign_keys", "true");
         } else {
             config.setMaximumPoolSize(settings.maxPoolSize());
+            // Waiting longer for a connection only holds a JDBC worker (and the request behind it) while the database
+            // is unreachable; five seconds is far beyond a healthy pool's wait (docs/deployment.md, store outages).
+            config.setConnectionTimeout(5_000);
         }
         return config;
     }

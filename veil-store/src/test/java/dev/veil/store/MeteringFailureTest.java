@@ -111,6 +111,17 @@ class MeteringFailureTest {
         assertLogsHoldNoValues();
     }
 
+    @Test
+    void connectionFailuresAreToldApartFromRefusedWrites() {
+        assertThat(MeteringWriter.unreachable("08001", "org.postgresql.util.PSQLException")).isTrue();
+        assertThat(MeteringWriter.unreachable("08006", null)).isTrue();
+        assertThat(MeteringWriter.unreachable("57P01", "org.postgresql.util.PSQLException")).isTrue();
+        assertThat(MeteringWriter.unreachable(null, "java.sql.SQLTransientConnectionException")).isTrue();
+        assertThat(MeteringWriter.unreachable("23505", "org.postgresql.util.PSQLException")).isFalse();
+        assertThat(MeteringWriter.unreachable("42P01", "org.postgresql.util.PSQLException")).isFalse();
+        assertThat(MeteringWriter.unreachable(null, "org.sqlite.SQLiteException")).isFalse();
+    }
+
     private void assertLogsHoldNoValues() {
         List<String> lines = warnings();
         assertThat(lines).isNotEmpty();

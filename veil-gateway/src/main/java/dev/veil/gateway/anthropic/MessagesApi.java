@@ -217,6 +217,9 @@ public final class MessagesApi {
         if (failure instanceof HttpClosedException) {
             meter.complete(exchange, Exchange.CLIENT_CLOSED);
         } else if (failure instanceof AuthenticationException e) {
+            if (e.retryAfterSeconds() > 0) {
+                exchange.response().putHeader("retry-after", Integer.toString(e.retryAfterSeconds()));
+            }
             error(exchange, e.error());
         } else if (failure instanceof InvalidRequestException e) {
             error(exchange, e.error());

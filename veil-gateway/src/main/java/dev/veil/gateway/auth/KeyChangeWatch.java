@@ -54,7 +54,7 @@ public final class KeyChangeWatch implements AutoCloseable {
             polling.set(false);
             if (result.failed()) {
                 if (!failing) {
-                    LOG.warn("key change poll failed ({}); cached keys expire within 30 s meanwhile",
+                    LOG.warn("key change poll failed ({}); keys already seen are served from memory meanwhile (docs/deployment.md)",
                             result.cause().getClass().getSimpleName());
                 }
                 failing = true;

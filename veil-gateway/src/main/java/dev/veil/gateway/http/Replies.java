@@ -43,6 +43,9 @@ public final class Replies {
             // The client left (or a request timeout closed its connection) before the body was read: nobody to answer.
             meter.complete(exchange, Exchange.CLIENT_CLOSED);
         } else if (failure instanceof AuthenticationException e) {
+            if (e.retryAfterSeconds() > 0) {
+                exchange.response().putHeader("retry-after", Integer.toString(e.retryAfterSeconds()));
+            }
             error(exchange, e.error());
         } else if (failure instanceof InvalidRequestException e) {
             error(exchange, e.error());
