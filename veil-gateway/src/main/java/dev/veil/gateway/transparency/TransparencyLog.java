@@ -2,7 +2,7 @@ package dev.veil.gateway.transparency;
 
 import dev.veil.protocol.e2ee.SigningKey;
 import dev.veil.protocol.transparency.MerkleHash;
-import dev.veil.protocol.transparency.MerkleTree;
+import dev.veil.protocol.transparency.IncrementalMerkleTree;
 import dev.veil.protocol.transparency.SignedTreeHead;
 import dev.veil.store.StoreException;
 import dev.veil.store.TransparencyEntry;
@@ -34,7 +34,7 @@ public final class TransparencyLog {
     private final Clock clock;
     private final Object appendLock = new Object();
     // Guarded by this: published leaves only.
-    private final List<byte[]> leaves = new ArrayList<>();
+    private final IncrementalMerkleTree leaves = new IncrementalMerkleTree();
     private final List<TransparencyEntry> entries = new ArrayList<>();
     private final Map<String, Long> indexByLeafHash = new HashMap<>();
     private SignedTreeHead head;
@@ -117,7 +117,7 @@ public final class TransparencyLog {
     /** The signed head of the current tree; signed again only when the tree grew. */
     public synchronized SignedTreeHead head() {
         if (head == null || head.treeSize() != leaves.size()) {
-            head = SignedTreeHead.sign(logKey, leaves.size(), clock.millis(), MerkleTree.root(leaves, leaves.size()));
+            head = SignedTreeHead.sign(logKey, leaves.size(), clock.millis(), leaves.root(leaves.size()));
         }
         return head;
     }
@@ -130,12 +130,12 @@ public final class TransparencyLog {
 
     /** The inclusion proof of leaf {@code index} in the tree of {@code treeSize} leaves. */
     public synchronized List<byte[]> inclusionProof(long index, long treeSize) {
-        return MerkleTree.inclusionProof(leaves, index, treeSize);
+        return leaves.inclusionProof(index, treeSize);
     }
 
     /** The consistency proof between the trees of {@code first} and {@code second} leaves. */
     public synchronized List<byte[]> consistencyProof(long first, long second) {
-        return MerkleTree.consistencyProof(leaves, first, second);
+        return leaves.consistencyProof(first, second);
     }
 
     /** The entries from {@code start} (inclusive) to {@code end} (exclusive), within the log. */
@@ -146,7 +146,7 @@ public final class TransparencyLog {
     }
 
     private synchronized void publish(TransparencyEntry stored) {
-        leaves.add(HEX.parseHex(stored.leafHash()));
+        leaves.append(HEX.parseHex(stored.leafHash()));
         entries.add(stored);
         indexByLeafHash.put(stored.leafHash(), stored.index());
     }

@@ -5,19 +5,28 @@ import java.util.List;
 
 /**
  * Roots and proofs over a list of leaf hashes, as RFC 9162 defines them (section 2.1): the tree head {@code MTH}, the
- * inclusion proof {@code PATH} and the consistency proof {@code PROOF}. The list is the whole log in memory: Veil's log
- * holds node identities and signing keys, thousands of entries, not certificates by the billion, so recomputing from
- * the leaves (O(n) per root) is cheaper to get right than a persisted node cache.
+ * inclusion proof {@code PATH} and the consistency proof {@code PROOF}. These static forms recompute every hash from
+ * the leaves (O(n) per root or proof): right for a client checking a log once. The gateway, which answers proofs on
+ * every attestation request, keeps an {@link IncrementalMerkleTree} instead; both walk the tree with the same code.
  */
 public final class MerkleTree {
 
     private MerkleTree() {
     }
 
+    /** The hash of the subtree over leaves {@code from} (inclusive) to {@code to} (exclusive), {@code MTH(D[from:to])}. */
+    interface Subtrees {
+        byte[] hash(int from, int to);
+    }
+
     /** The root of the tree over the first {@code size} of {@code leaves} ({@code MTH(D[0:size])}). */
     public static byte[] root(List<byte[]> leaves, long size) {
-        checkSize(leaves, size);
-        return size == 0 ? MerkleHash.emptyRoot() : subtree(leaves, 0, (int) size);
+        checkSize(leaves.size(), size);
+        return root(recomputed(leaves), size);
+    }
+
+    static byte[] root(Subtrees tree, long size) {
+        return size == 0 ? MerkleHash.emptyRoot() : tree.hash(0, (int) size);
     }
 
     /**
@@ -25,12 +34,16 @@ public final class MerkleTree {
      * the sibling hashes from the leaf up to the root.
      */
     public static List<byte[]> inclusionProof(List<byte[]> leaves, long index, long size) {
-        checkSize(leaves, size);
+        checkSize(leaves.size(), size);
+        return inclusionProof(recomputed(leaves), index, size);
+    }
+
+    static List<byte[]> inclusionProof(Subtrees tree, long index, long size) {
         if (index < 0 || index >= size) {
             throw new IllegalArgumentException("leaf index " + index + " is outside a tree of " + size + " leaves");
         }
         List<byte[]> proof = new ArrayList<>();
-        path(leaves, (int) index, 0, (int) size, proof);
+        path(tree, (int) index, 0, (int) size, proof);
         return proof;
     }
 
@@ -40,14 +53,18 @@ public final class MerkleTree {
      * the sizes are equal or the first tree is empty.
      */
     public static List<byte[]> consistencyProof(List<byte[]> leaves, long first, long second) {
-        checkSize(leaves, second);
+        checkSize(leaves.size(), second);
+        return consistencyProof(recomputed(leaves), first, second);
+    }
+
+    static List<byte[]> consistencyProof(Subtrees tree, long first, long second) {
         if (first < 0 || first > second) {
             throw new IllegalArgumentException("a consistency proof needs 0 <= first <= second; got " + first + " and "
                     + second);
         }
         List<byte[]> proof = new ArrayList<>();
         if (first > 0 && first < second) {
-            subproof(leaves, (int) first, 0, (int) second, true, proof);
+            subproof(tree, (int) first, 0, (int) second, true, proof);
         }
         return proof;
     }
@@ -57,51 +74,56 @@ public final class MerkleTree {
         return Integer.highestOneBit(n - 1);
     }
 
-    private static byte[] subtree(List<byte[]> leaves, int from, int to) {
-        int n = to - from;
-        if (n == 1) {
-            return leaves.get(from);
-        }
-        int k = split(n);
-        return MerkleHash.node(subtree(leaves, from, from + k), subtree(leaves, from + k, to));
+    private static Subtrees recomputed(List<byte[]> leaves) {
+        return new Subtrees() {
+            @Override
+            public byte[] hash(int from, int to) {
+                int n = to - from;
+                if (n == 1) {
+                    return leaves.get(from);
+                }
+                int k = split(n);
+                return MerkleHash.node(hash(from, from + k), hash(from + k, to));
+            }
+        };
     }
 
-    private static void path(List<byte[]> leaves, int m, int from, int to, List<byte[]> proof) {
+    private static void path(Subtrees tree, int m, int from, int to, List<byte[]> proof) {
         int n = to - from;
         if (n == 1) {
             return;
         }
         int k = split(n);
         if (m < k) {
-            path(leaves, m, from, from + k, proof);
-            proof.add(subtree(leaves, from + k, to));
+            path(tree, m, from, from + k, proof);
+            proof.add(tree.hash(from + k, to));
         } else {
-            path(leaves, m - k, from + k, to, proof);
-            proof.add(subtree(leaves, from, from + k));
+            path(tree, m - k, from + k, to, proof);
+            proof.add(tree.hash(from, from + k));
         }
     }
 
-    private static void subproof(List<byte[]> leaves, int m, int from, int to, boolean whole, List<byte[]> proof) {
+    private static void subproof(Subtrees tree, int m, int from, int to, boolean whole, List<byte[]> proof) {
         int n = to - from;
         if (m == n) {
             if (!whole) {
-                proof.add(subtree(leaves, from, to));
+                proof.add(tree.hash(from, to));
             }
             return;
         }
         int k = split(n);
         if (m <= k) {
-            subproof(leaves, m, from, from + k, whole, proof);
-            proof.add(subtree(leaves, from + k, to));
+            subproof(tree, m, from, from + k, whole, proof);
+            proof.add(tree.hash(from + k, to));
         } else {
-            subproof(leaves, m - k, from + k, to, false, proof);
-            proof.add(subtree(leaves, from, from + k));
+            subproof(tree, m - k, from + k, to, false, proof);
+            proof.add(tree.hash(from, from + k));
         }
     }
 
-    private static void checkSize(List<byte[]> leaves, long size) {
-        if (size < 0 || size > leaves.size()) {
-            throw new IllegalArgumentException("tree size " + size + " is outside the log's " + leaves.size() + " leaves");
+    static void checkSize(long leaves, long size) {
+        if (size < 0 || size > leaves) {
+            throw new IllegalArgumentException("tree size " + size + " is outside the log's " + leaves + " leaves");
         }
     }
 }

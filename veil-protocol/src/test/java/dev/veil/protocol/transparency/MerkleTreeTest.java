@@ -61,6 +61,47 @@ class MerkleTreeTest {
     }
 
     @Test
+    void theIncrementalTreeGivesThePublishedRoots() {
+        IncrementalMerkleTree tree = new IncrementalMerkleTree();
+        assertEquals(ROOTS[0], HEX.formatHex(tree.root(0)));
+        for (byte[] leaf : publishedLeaves()) {
+            tree.append(leaf);
+            for (int size = 0; size <= tree.size(); size++) {
+                assertEquals(ROOTS[size], HEX.formatHex(tree.root(size)), "root of " + size + " of " + tree.size());
+            }
+        }
+    }
+
+    /** The gateway's cached tree answers exactly what recomputing from the leaves answers, at every size on the way. */
+    @Test
+    void theIncrementalTreeAgreesWithRecomputingForEveryRootAndProof() {
+        List<byte[]> leaves = leaves(70);
+        IncrementalMerkleTree tree = new IncrementalMerkleTree();
+        for (int n = 1; n <= leaves.size(); n++) {
+            tree.append(leaves.get(n - 1));
+            for (int size = 0; size <= n; size++) {
+                assertArrayEquals(MerkleTree.root(leaves, size), tree.root(size), "root " + size + " at " + n);
+                for (int i = 0; i < size; i++) {
+                    assertProofsEqual(MerkleTree.inclusionProof(leaves, i, size), tree.inclusionProof(i, size));
+                }
+                for (int m = 0; m <= size; m++) {
+                    assertProofsEqual(MerkleTree.consistencyProof(leaves, m, size), tree.consistencyProof(m, size));
+                }
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> tree.root(71));
+        assertThrows(IllegalArgumentException.class, () -> tree.inclusionProof(70, 70));
+        assertThrows(IllegalArgumentException.class, () -> tree.consistencyProof(5, 71));
+    }
+
+    private static void assertProofsEqual(List<byte[]> expected, List<byte[]> actual) {
+        assertEquals(expected.size(), actual.size());
+        for (int i = 0; i < expected.size(); i++) {
+            assertArrayEquals(expected.get(i), actual.get(i));
+        }
+    }
+
+    @Test
     void everyGeneratedInclusionProofVerifiesAndEveryFlippedBitIsRefused() {
         List<byte[]> leaves = leaves(20);
         for (int size = 1; size <= 20; size++) {
