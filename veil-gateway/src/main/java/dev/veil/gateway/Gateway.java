@@ -122,9 +122,14 @@ public final class Gateway implements AutoCloseable {
     private final String host;
     private final Batches batches;
     private final KeyLimits limits;
+    private final String serverDeployment;
+    private final long shutdownGraceMs;
 
     private Gateway(Vertx vertx, Store store, MeteringWriter metering, UpstreamClients clients, WorkerExecutor jdbc,
-                    ModelCatalog catalog, String host, int port, Batches batches, KeyLimits limits) {
+                    ModelCatalog catalog, String host, int port, Batches batches, KeyLimits limits,
+                    String serverDeployment, long shutdownGraceMs) {
+        this.serverDeployment = serverDeployment;
+        this.shutdownGraceMs = shutdownGraceMs;
         this.batches = batches;
         this.limits = limits;
         this.vertx = vertx;
@@ -308,8 +313,9 @@ public final class Gateway implements AutoCloseable {
                     .setMaxInitialLineLength(server.maxRequestLineBytes())
                     .setMaxHeaderSize(server.maxHeaderBytes());
             int instances = Math.max(1, Runtime.getRuntime().availableProcessors());
-            vertx.deployVerticle(() -> new ServerVerticle(api, options), new DeploymentOptions().setInstances(instances))
-                    .await(30, TimeUnit.SECONDS);
+            long shutdownGraceMs = server.shutdownGraceMs();
+            String serverDeployment = vertx.deployVerticle(() -> new ServerVerticle(api, options, shutdownGraceMs),
+                    new DeploymentOptions().setInstances(instances)).await(30, TimeUnit.SECONDS);
 
             Duration retention = Duration.ofDays(config.store().retentionDays());
             Runnable purge = () -> jdbc.executeBlocking(() -> RetentionPurger.purge(store, retention, Clock.systemUTC()), false)
@@ -331,7 +337,8 @@ public final class Gateway implements AutoCloseable {
                 batches.start(vertx, jdbc);
             }
             LOG.info("Veil gateway listening on http://{}:{} with {} model(s)", host, port, catalog.models().size());
-            return new Gateway(vertx, store, metering, clients, jdbc, catalog, host, port, batches, limits);
+            return new Gateway(vertx, store, metering, clients, jdbc, catalog, host, port, batches, limits,
+                    serverDeployment, shutdownGraceMs);
         } catch (RuntimeException e) {
             if (vertx != null) {
                 vertx.close();
@@ -414,6 +421,13 @@ public final class Gateway implements AutoCloseable {
 
     @Override
     public void close() {
+        // Stop taking connections first and let the requests and streams in flight finish (server.shutdown_grace_ms):
+        // everything they need (upstream clients, limits, metering) is still running meanwhile.
+        try {
+            vertx.undeploy(serverDeployment).await(shutdownGraceMs + 5_000, TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            LOG.warn("the listeners did not stop within the shutdown grace: {}", e.getClass().getName());
+        }
         if (batches != null) {
             batches.close();
         }
@@ -563,16 +577,29 @@ public final class Gateway implements AutoCloseable {
     private static final class ServerVerticle extends VerticleBase {
         private final ApiServer api;
         private final HttpServerOptions options;
+        private final long shutdownGraceMs;
+        private HttpServer server;
 
-        ServerVerticle(ApiServer api, HttpServerOptions options) {
+        ServerVerticle(ApiServer api, HttpServerOptions options, long shutdownGraceMs) {
             this.api = api;
             this.options = options;
+            this.shutdownGraceMs = shutdownGraceMs;
         }
 
         @Override
         public Future<HttpServer> start() {
             return vertx.createHttpServer(options).requestHandler(api)
-                    .invalidRequestHandler(new InvalidRequests("gateway", RequestIds::next)).listen();
+                    .invalidRequestHandler(new InvalidRequests("gateway", RequestIds::next)).listen()
+                    .onSuccess(listening -> server = listening);
+        }
+
+        /**
+         * Graceful: no new connections; an HTTP/1 connection closes once its current request is answered (a stream
+         * once it has ended), HTTP/2 ones get GOAWAY; whatever is still open after the grace is closed.
+         */
+        @Override
+        public Future<?> stop() {
+            return server == null ? Future.succeededFuture() : server.shutdown(shutdownGraceMs, TimeUnit.MILLISECONDS);
         }
     }
 }

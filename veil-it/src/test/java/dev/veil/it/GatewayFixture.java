@@ -61,7 +61,7 @@ public final class GatewayFixture implements AutoCloseable {
                   host: 127.0.0.1
                   port: 0
                   max_body_bytes: 65536
-                """ + serverYaml + """
+                """ + (serverYaml.contains("shutdown_grace_ms") ? "" : "  shutdown_grace_ms: 2000\n") + serverYaml + """
                 store:
                   data_dir: %s
                 upstreams:

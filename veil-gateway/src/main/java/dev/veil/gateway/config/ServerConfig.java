@@ -35,11 +35,14 @@ import java.util.Optional;
  * @param bodyMemoryBytes how many bytes the request bodies and whole upstream answers held at one time may take
  *                       together, across all connections; 0 (the default) means half the maximum heap; past it a
  *                       request gets 503 {@code gateway_busy} with {@code Retry-After}
+ * @param shutdownGraceMs how long a stopping gateway (SIGTERM) lets the requests and streams in flight finish after it
+ *                       stops accepting connections; default {@value #DEFAULT_SHUTDOWN_GRACE_MS}; 0 cuts them at once
  */
 public record ServerConfig(String host, int port, long maxBodyBytes, String adminTokenEnv,
                            List<String> forwardHeaders,
                            long requestHeaderTimeoutMs, long requestBodyTimeoutMs, long idleTimeoutMs,
-                           int maxRequestLineBytes, int maxHeaderBytes, long sendTimeoutMs, long bodyMemoryBytes) {
+                           int maxRequestLineBytes, int maxHeaderBytes, long sendTimeoutMs, long bodyMemoryBytes,
+                           long shutdownGraceMs) {
 
     /** Default bind address: loopback only. */
     public static final String DEFAULT_HOST = "127.0.0.1";
@@ -63,6 +66,8 @@ public record ServerConfig(String host, int port, long maxBodyBytes, String admi
     public static final long DEFAULT_SEND_TIMEOUT_MS = 60_000;
     /** Default memory for bodies held at once: 0, meaning half the maximum heap. */
     public static final long DEFAULT_BODY_MEMORY_BYTES = 0;
+    /** Default time a stopping gateway gives requests in flight: 25 s, within Kubernetes' default 30 s before SIGKILL. */
+    public static final long DEFAULT_SHUTDOWN_GRACE_MS = 25_000;
 
     /**
      * Request headers that are never forwarded to an upstream, whatever {@code forward_headers} says: credentials,
@@ -85,7 +90,7 @@ public record ServerConfig(String host, int port, long maxBodyBytes, String admi
     public ServerConfig(String host, int port, long maxBodyBytes, String adminTokenEnv, List<String> forwardHeaders) {
         this(host, port, maxBodyBytes, adminTokenEnv, forwardHeaders, DEFAULT_REQUEST_HEADER_TIMEOUT_MS,
                 DEFAULT_REQUEST_BODY_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_MAX_REQUEST_LINE_BYTES,
-                DEFAULT_MAX_HEADER_BYTES, DEFAULT_SEND_TIMEOUT_MS, DEFAULT_BODY_MEMORY_BYTES);
+                DEFAULT_MAX_HEADER_BYTES, DEFAULT_SEND_TIMEOUT_MS, DEFAULT_BODY_MEMORY_BYTES, DEFAULT_SHUTDOWN_GRACE_MS);
     }
 
     /** The listener with every default. */

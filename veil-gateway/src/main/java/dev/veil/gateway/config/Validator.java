@@ -89,6 +89,9 @@ final class Validator {
         if (server.sendTimeoutMs() < 100) {
             problems.add(Problems.field(path, "send_timeout_ms"), "must be at least 100");
         }
+        if (server.shutdownGraceMs() < 0 || server.shutdownGraceMs() > 3_600_000) {
+            problems.add(Problems.field(path, "shutdown_grace_ms"), "must be between 0 and 3600000 (one hour)");
+        }
     }
 
     private void batch(BatchConfig batch, String path) {

@@ -102,7 +102,7 @@ class ConfigValidationTest {
                 "servr: unknown field; known fields are server, store, upstreams, models, routing, attestation, batch, redis",
                 "server.prot: unknown field; known fields are host, port, max_body_bytes, admin_token_env, "
                         + "forward_headers, request_header_timeout_ms, request_body_timeout_ms, idle_timeout_ms, "
-                        + "max_request_line_bytes, max_header_bytes, send_timeout_ms, body_memory_bytes",
+                        + "max_request_line_bytes, max_header_bytes, send_timeout_ms, body_memory_bytes, shutdown_grace_ms",
                 "store.retention: unknown field; known fields are data_dir, jdbc_url, username_env, password_env, "
                         + "pool_size, retention_days, request_log, audit_retention_days",
                 "upstreams[0].timeout: unknown field; known fields are name, base_url, api_key_env, headers, "
