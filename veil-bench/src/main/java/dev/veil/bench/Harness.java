@@ -633,7 +633,8 @@ public final class Harness {
         try (SharedVeil shared = SharedVeil.start(env, opt.veilJar(), opt.veilJvm(), models, veil)) {
             activeShared = shared;
             results.meta("shared_services", "PostgreSQL " + shared.postgresVersion() + ", " + shared.kv().version()
-                    + ", nginx " + shared.nginxVersion());
+                    + " (redis.timeout_ms " + SharedVeil.REDIS_TIMEOUT_MS + "), " + shared.nginxVersion()
+                    + " as the load balancer; all on CPU " + (opt.pin() ? opt.gatewayCpu() + " (taskset)" : "any (unpinned)"));
             log(String.format(Locale.ROOT, "shared deployment up in %.1f s: %s", (System.nanoTime() - startedAt) / 1e9,
                     results.meta("shared_services")));
             Dest one = shared.singleBehindBalancer(veil);
@@ -657,10 +658,13 @@ public final class Harness {
             long kvAfter = shared.kv().stat("total_commands_processed");
             LoadGen.Closed warmOne = load.closedLoop(veil.limitedDest(Target.Up.FAKE), chatBody(ZERO.modelName(), false),
                     cfg.maxConnections(), 0, cfg.warmupNanos() / 2);
-            results.meta("warmup.shared", warm.ok() + " requests through the two instances, " + warmOne.ok()
-                    + " with the limited key to the one instance");
-            if (warm.ok() > 0 && kvBefore >= 0 && kvAfter >= 0) {
-                results.meta("shared_kv_commands_per_request", (double) (kvAfter - kvBefore) / warm.ok());
+            results.meta("warmup.shared", warm.ok() + " requests through the two instances"
+                    + (warm.errors() > 0 ? " (and " + warm.errors() + " failed: " + warm.firstError() + ")" : "")
+                    + ", " + warmOne.ok() + " with the limited key to the one instance");
+            long sent = warm.ok() + warm.errors();
+            if (sent > 0 && kvBefore >= 0 && kvAfter >= 0) {
+                // Less the INFO call itself.
+                results.meta("shared_kv_commands_per_request", (double) (kvAfter - kvBefore - 1) / sent);
             }
             Thread.sleep(1500); // the metering writer's flush, before counting the rows
             results.meta("shared_request_log_rows", shared.requestLogRows() + " rows in PostgreSQL's request log after "

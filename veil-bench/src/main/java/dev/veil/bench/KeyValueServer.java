@@ -17,7 +17,7 @@ import java.util.regex.Pattern;
 /**
  * The shared-state cell's counter server: {@code valkey-server} when installed, otherwise {@code redis-server}
  * (Debian's package), on a free port of 127.0.0.1 in the run's work folder, without persistence (Veil needs none: see
- * docs/deployment.md), pinned to the load generator's core with the other services around the gateway.
+ * docs/deployment.md), pinned to the gateway's core with the instances that call it.
  */
 final class KeyValueServer extends Target {
 
@@ -55,7 +55,7 @@ final class KeyValueServer extends Target {
         version(server + " " + (m.find() ? m.group(1) : v));
         Path dir = Files.createDirectories(env.work().resolve("kv"));
         port = freePort();
-        launch(pinned(env, env.loadCpu(), List.of(binary.toString(), "--port", Integer.toString(port), "--bind",
+        launch(pinned(env, env.gatewayCpu(), List.of(binary.toString(), "--port", Integer.toString(port), "--bind",
                 "127.0.0.1", "--dir", dir.toString(), "--save", "", "--appendonly", "no", "--protected-mode", "yes",
                 "--daemonize", "no")), Map.of(), dir.resolve("server.log"));
         awaitPort(port, 20_000);

@@ -314,8 +314,8 @@ public final class Report {
                         + ", nginx mock, gateway tier on 1 core (req/s)",
                 t -> plain(r.spread("shared.max", "rps", t), "%,.0f"),
                 Double.isNaN(one) || Double.isNaN(two) || one <= 0 ? "n/a"
-                        : String.format(Locale.ROOT, "%,.0f req/s (%.0f %% of one instance behind nginx)", two - one,
-                        100 * two / one));
+                        : signed(String.format(Locale.ROOT, "%,.0f", Math.abs(two - one)), two - one)
+                        + String.format(Locale.ROOT, " req/s (%.0f %% of one instance behind nginx)", 100 * two / one));
         for (String pct : List.of("p50", "p99")) {
             String metric = pct + "_us";
             sharedRow(b, "latency " + pct + " at max throughput", t -> plainUs(r.spread("shared.max", metric, t)),

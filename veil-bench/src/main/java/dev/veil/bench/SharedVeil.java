@@ -15,15 +15,19 @@ import java.util.Map;
 /**
  * The shared-state deployment of the {@code shared} cell, as docs/deployment.md describes it, on this machine: two
  * {@code veil serve} processes with one configuration (a PostgreSQL store, {@code redis.url} for the shared limits),
- * behind an nginx {@code upstream} block (round robin, keep-alive). The gateway tier (nginx and both instances) is
- * pinned to the gateway's core, where the one-instance Veil runs alone; PostgreSQL (embedded, as the tests start it)
- * and Valkey or Redis run on the load generator's core with the other services around the gateway.
+ * behind an nginx {@code upstream} block (round robin, keep-alive). All of it (nginx, both instances, PostgreSQL,
+ * embedded as the tests start it, and Valkey or Redis) is pinned to the gateway's core, where the one-instance Veil
+ * runs alone: the comparison is one core for each deployment, and the load generator's core, saturated by wrk in the
+ * throughput cell, starves none of the shared services.
  *
  * <p>The same nginx also has a listener in front of the one-instance Veil, so that the run can tell the load
  * balancer's hop from the cost of the shared state. Everything listens on 127.0.0.1 and lives in the run's work
  * folder; {@link #close} stops every process it started, also when starting failed half-way.
  */
 final class SharedVeil implements AutoCloseable {
+
+    /** {@code redis.timeout_ms} of the instances. */
+    static final int REDIS_TIMEOUT_MS = 1000;
 
     private final List<AutoCloseable> started = new ArrayList<>();
     private EmbeddedPostgres postgres;
@@ -73,6 +77,9 @@ final class SharedVeil implements AutoCloseable {
                 .setErrorRedirector(ProcessBuilder.Redirect.appendTo(pgLog.toFile()))
                 .start();
         started.add(postgres);
+        if (env.pin()) {
+            pinPostgres(env.gatewayCpu());
+        }
         postgresVersion = query("SHOW server_version") + " (embedded, fsync " + query("SHOW fsync")
                 + ", synchronous_commit " + query("SHOW synchronous_commit") + ")";
         String jdbcUrl = "jdbc:postgresql://127.0.0.1:" + postgres.getPort() + "/postgres?user=postgres";
@@ -84,8 +91,10 @@ final class SharedVeil implements AutoCloseable {
             throw new IllegalStateException(kv.unavailableReason());
         }
 
+        // A Redis call may take 1 s here rather than the default 250 ms: on a two-core machine a starved core must
+        // show as latency in the figures, not as requests refused with 503 (fail_closed).
         VeilTarget.ConfigWriter config = VeilTarget.benchConfig(models, 0, ", jdbc_url: \"" + jdbcUrl + "\"",
-                "redis: {url: \"" + kv.url() + "\"}\n");
+                "redis: {url: \"" + kv.url() + "\", timeout_ms: " + REDIS_TIMEOUT_MS + "}\n");
         // One after the other: the first one's key command migrates the database, as `veil migrate` would.
         for (String id : List.of("a", "b")) {
             VeilTarget instance = new VeilTarget("shared-" + id, "Veil instance " + id, jar, jvmFlags, config, true);
@@ -102,6 +111,22 @@ final class SharedVeil implements AutoCloseable {
         balancer.startOrMark(env);
         if (!balancer.available()) {
             throw new IllegalStateException("nginx in front of the instances: " + balancer.unavailableReason());
+        }
+    }
+
+    /**
+     * Moves PostgreSQL to {@code cpu}: {@code pg_ctl} starts it from this JVM, which runs on the load generator's core.
+     * Its processes are pinned one by one (every thread); backends forked later inherit the postmaster's affinity.
+     */
+    private void pinPostgres(int cpu) {
+        long pid = postmasterPid();
+        if (pid <= 0) {
+            throw new IllegalStateException("PostgreSQL's postmaster.pid is unreadable: cannot pin it to CPU " + cpu);
+        }
+        List<Long> pids = new ArrayList<>(List.of(pid));
+        ProcessHandle.of(pid).ifPresent(h -> h.descendants().forEach(d -> pids.add(d.pid())));
+        for (long p : pids) {
+            Target.firstLine(List.of("taskset", "-a", "-p", "-c", Integer.toString(cpu), Long.toString(p)));
         }
     }
 
