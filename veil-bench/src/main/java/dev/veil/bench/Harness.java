@@ -652,20 +652,16 @@ public final class Harness {
             // The two instances have just started: the same warm-up as every target had (each instance gets half of
             // its requests); the one instance's path with the limited key gets half of it.
             log("warming up the shared deployment and the one instance's limited key");
-            long kvBefore = shared.kv().stat("total_commands_processed");
+            Map<String, Long> kvBefore = shared.kv().commandCalls();
             LoadGen.Closed warm = load.closedLoop(two, chatBody(ZERO.modelName(), false), cfg.maxConnections(), 0,
                     cfg.warmupNanos());
-            long kvAfter = shared.kv().stat("total_commands_processed");
+            Map<String, Long> kvAfter = shared.kv().commandCalls();
             LoadGen.Closed warmOne = load.closedLoop(veil.limitedDest(Target.Up.FAKE), chatBody(ZERO.modelName(), false),
                     cfg.maxConnections(), 0, cfg.warmupNanos() / 2);
             results.meta("warmup.shared", warm.ok() + " requests through the two instances"
                     + (warm.errors() > 0 ? " (and " + warm.errors() + " failed: " + warm.firstError() + ")" : "")
                     + ", " + warmOne.ok() + " with the limited key to the one instance");
-            long sent = warm.ok() + warm.errors();
-            if (sent > 0 && kvBefore >= 0 && kvAfter >= 0) {
-                // Less the INFO call itself.
-                results.meta("shared_kv_commands_per_request", (double) (kvAfter - kvBefore - 1) / sent);
-            }
+            results.meta("shared_kv_commands", KeyValueServer.perRequest(kvBefore, kvAfter, warm.ok() + warm.errors()));
             Thread.sleep(1500); // the metering writer's flush, before counting the rows
             results.meta("shared_request_log_rows", shared.requestLogRows() + " rows in PostgreSQL's request log after "
                     + warm.ok() + " warm-up requests and the checks");

@@ -66,18 +66,53 @@ final class KeyValueServer extends Target {
         return "redis://127.0.0.1:" + port;
     }
 
-    /** One field of {@code INFO stats} (e.g. {@code total_commands_processed}), or -1 when it cannot be read. */
-    long stat(String field) {
+    /**
+     * How often each command ran so far ({@code INFO commandstats}: {@code evalsha} → 1234), or an empty map when the
+     * server cannot be read. The INFO calls themselves count too.
+     */
+    Map<String, Long> commandCalls() {
         try (Socket socket = new Socket()) {
             socket.connect(new InetSocketAddress("127.0.0.1", port), 1_000);
             socket.setSoTimeout(5_000);
-            socket.getOutputStream().write("*2\r\n$4\r\nINFO\r\n$5\r\nstats\r\n".getBytes(StandardCharsets.US_ASCII));
-            String text = bulkReply(socket.getInputStream());
-            Matcher m = Pattern.compile("(?m)^" + Pattern.quote(field) + ":(\\d+)").matcher(text);
-            return m.find() ? Long.parseLong(m.group(1)) : -1;
+            socket.getOutputStream().write("*2\r\n$4\r\nINFO\r\n$12\r\ncommandstats\r\n"
+                    .getBytes(StandardCharsets.US_ASCII));
+            return commandCalls(bulkReply(socket.getInputStream()));
         } catch (IOException | RuntimeException e) {
-            return -1;
+            return Map.of();
         }
+    }
+
+    /** The calls per command in an {@code INFO commandstats} text ({@code cmdstat_get:calls=3,usec=...}). */
+    static Map<String, Long> commandCalls(String info) {
+        Map<String, Long> calls = new java.util.TreeMap<>();
+        Matcher m = Pattern.compile("(?m)^cmdstat_([^:]+):calls=(\\d+)").matcher(info);
+        while (m.find()) {
+            calls.put(m.group(1), Long.parseLong(m.group(2)));
+        }
+        return calls;
+    }
+
+    /**
+     * The commands per request between two {@link #commandCalls} readings, most frequent first, e.g.
+     * {@code 3.0 per request (evalsha 2.0, ping 1.0)}; the INFO calls are left out.
+     */
+    static String perRequest(Map<String, Long> before, Map<String, Long> after, long requests) {
+        if (after.isEmpty() || requests <= 0) {
+            return "not read";
+        }
+        Map<String, Long> delta = new java.util.HashMap<>();
+        after.forEach((command, n) -> {
+            long d = n - before.getOrDefault(command, 0L);
+            if (d > 0 && !command.equals("info")) {
+                delta.put(command, d);
+            }
+        });
+        long total = delta.values().stream().mapToLong(Long::longValue).sum();
+        StringBuilder b = new StringBuilder(String.format(java.util.Locale.ROOT, "%.1f per request (", (double) total / requests));
+        delta.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(6)
+                .forEach(e -> b.append(e.getKey()).append(' ')
+                        .append(String.format(java.util.Locale.ROOT, "%.2f", (double) e.getValue() / requests)).append(", "));
+        return (delta.isEmpty() ? b.append("none") : b.delete(b.length() - 2, b.length())).append(')').toString();
     }
 
     /** Reads one RESP bulk string ({@code $<length>\r\n<bytes>\r\n}), refusing one over 1 MiB. */

@@ -289,11 +289,9 @@ public final class Report {
         }
         b.append("- **Services:** ").append(m.getOrDefault("shared_services", "?")).append('\n');
         b.append("- **Warm-up:** ").append(m.getOrDefault("warmup.shared", "?")).append('\n');
-        Object perRequest = m.get("shared_kv_commands_per_request");
-        b.append("- **Shared state used:** ").append(perRequest instanceof Double d
-                        ? String.format(Locale.ROOT, "%.1f commands on the counter server per request", d)
-                        : "counter server commands not read")
-                .append("; ").append(m.getOrDefault("shared_request_log_rows", "request log not read")).append('\n');
+        b.append("- **Shared state used:** commands on the counter server during the warm-up: ")
+                .append(m.getOrDefault("shared_kv_commands", "not read")).append("; ")
+                .append(m.getOrDefault("shared_request_log_rows", "request log not read")).append('\n');
         b.append('\n');
         b.append("Every path uses a key with limits high enough never to refuse (counted in memory by one instance, in "
                 + "Valkey/Redis by the two). *Cost of sharing* is the two instances' figure minus the one instance's "

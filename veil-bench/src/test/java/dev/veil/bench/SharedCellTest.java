@@ -84,6 +84,12 @@ class SharedCellTest {
     }
 
     @Test
+    void commandsPerRequestLeaveTheInfoCallsOutAndSayWhenNothingWasRead() {
+        assertThat(KeyValueServer.perRequest(Map.of(), Map.of(), 10)).isEqualTo("not read");
+        assertThat(KeyValueServer.perRequest(Map.of("info", 1L), Map.of("info", 2L), 10)).isEqualTo("0.0 per request (none)");
+    }
+
+    @Test
     void infoRepliesAreReadWithinABound() throws IOException {
         String info = "# Stats\r\ntotal_commands_processed:42\r\n";
         String reply = "$" + info.length() + "\r\n" + info + "\r\n";
@@ -114,13 +120,15 @@ class SharedCellTest {
             }
         }
         r.meta("shared_services", "PostgreSQL 17.2 (embedded, fsync on, synchronous_commit on), Redis 7.0.15, nginx 1.22.1");
-        r.meta("shared_kv_commands_per_request", 2.0);
+        r.meta("shared_kv_commands", KeyValueServer.perRequest(Map.of("evalsha", 10L, "info", 1L),
+                KeyValueServer.commandCalls("# Commandstats\r\ncmdstat_evalsha:calls=410,usec=9,usec_per_call=0.02\r\n"
+                        + "cmdstat_info:calls=2,usec=1\r\ncmdstat_ping:calls=50,usec=1\r\n"), 200));
         StringBuilder b = new StringBuilder();
 
         new Report(r).sharedSection(b);
 
         String md = b.toString();
-        assertThat(md).contains("Redis 7.0.15").contains("2.0 commands on the counter server per request");
+        assertThat(md).contains("Redis 7.0.15").contains("2.3 per request (evalsha 2.00, ping 0.25)");
         // c=1 p50: shared − veil-lb per repeat = 80, 100, 80 → median +80 µs.
         assertThat(md).contains("| **c=1, 0 ms fake on the gateway's core:** added latency p50 | 100 µs (90 µs … 110 µs) "
                 + "| +50 µs (+50 µs … +50 µs) | +80 µs (+80 µs … +90 µs) | +160 µs (+160 µs … +190 µs) "
