@@ -187,6 +187,7 @@ public final class Harness {
                 }
                 targets.forEach(Target::close);
                 upstreams.close();
+                removeWork(work);
             }, "bench-cleanup");
             Runtime.getRuntime().addShutdownHook(cleanup);
             try {
@@ -649,22 +650,22 @@ public final class Harness {
                     return;
                 }
             }
-            // The two instances have just started: the same warm-up as every target had (each instance gets half of
-            // its requests); the one instance's path with the limited key gets half of it.
+            // The two instances have just started: the same warm-up as every target had, and at least enough requests
+            // for each instance's JIT (each answers about half); the one instance's path with the limited key gets
+            // half of both.
             log("warming up the shared deployment and the one instance's limited key");
             Map<String, Long> kvBefore = shared.kv().commandCalls();
-            LoadGen.Closed warm = load.closedLoop(two, chatBody(ZERO.modelName(), false), cfg.maxConnections(), 0,
-                    cfg.warmupNanos());
+            long[] warm = warmUp(load, two, cfg.warmupNanos(), SHARED_WARM_REQUESTS);
             Map<String, Long> kvAfter = shared.kv().commandCalls();
-            LoadGen.Closed warmOne = load.closedLoop(veil.limitedDest(Target.Up.FAKE), chatBody(ZERO.modelName(), false),
-                    cfg.maxConnections(), 0, cfg.warmupNanos() / 2);
-            results.meta("warmup.shared", warm.ok() + " requests through the two instances"
-                    + (warm.errors() > 0 ? " (and " + warm.errors() + " failed: " + warm.firstError() + ")" : "")
-                    + ", " + warmOne.ok() + " with the limited key to the one instance");
-            results.meta("shared_kv_commands", KeyValueServer.perRequest(kvBefore, kvAfter, warm.ok() + warm.errors()));
+            long[] warmOne = warmUp(load, veil.limitedDest(Target.Up.FAKE), cfg.warmupNanos() / 2,
+                    SHARED_WARM_REQUESTS / 2);
+            results.meta("warmup.shared", warm[0] + " requests through the two instances"
+                    + (warm[1] > 0 ? " (and " + warm[1] + " failed)" : "") + " in " + warm[2] + " s, " + warmOne[0]
+                    + " with the limited key to the one instance in " + warmOne[2] + " s");
+            results.meta("shared_kv_commands", KeyValueServer.perRequest(kvBefore, kvAfter, warm[0] + warm[1]));
             Thread.sleep(1500); // the metering writer's flush, before counting the rows
             results.meta("shared_request_log_rows", shared.requestLogRows() + " rows in PostgreSQL's request log after "
-                    + warm.ok() + " warm-up requests and the checks");
+                    + warm[0] + " warm-up requests and the checks");
 
             byte[] c1Body = chatBody(Target.Up.FAKE_B.model(ZERO), false);
             sharedRepeats("shared.c1", routes, route -> {
@@ -691,6 +692,37 @@ public final class Harness {
         } finally {
             activeShared = null;
         }
+    }
+
+    /**
+     * Requests the shared cell's warm-up sends through the two instances at least (half of them to the one instance's
+     * limited key): a JIT compiles a method after about ten thousand calls, and a time alone gives a JVM on a busy
+     * core only hundreds (a quick run's four seconds on a loaded machine: 126 to 554 requests, and the instances were
+     * still interpreting, 5 ms slower per request).
+     */
+    static final long SHARED_WARM_REQUESTS = 20_000;
+
+    /** Longest the shared cell's warm-up of one path goes on for its request count. */
+    static final long SHARED_WARM_CAP_NANOS = TimeUnit.SECONDS.toNanos(90);
+
+    /**
+     * Whole requests on {@link Config#maxConnections} connections for {@code minNanos}, then on in two-second rounds
+     * until {@code minRequests} were answered or {@link #SHARED_WARM_CAP_NANOS} is over.
+     *
+     * @return requests answered, requests failed, seconds taken
+     */
+    private long[] warmUp(LoadGen load, Dest dest, long minNanos, long minRequests) {
+        long start = System.nanoTime();
+        byte[] body = chatBody(ZERO.modelName(), false);
+        LoadGen.Closed first = load.closedLoop(dest, body, cfg.maxConnections(), 0, minNanos);
+        long ok = first.ok();
+        long errors = first.errors();
+        while (ok < minRequests && System.nanoTime() - start < SHARED_WARM_CAP_NANOS) {
+            LoadGen.Closed more = load.closedLoop(dest, body, cfg.maxConnections(), 0, secs(2));
+            ok += more.ok();
+            errors += more.errors();
+        }
+        return new long[] {ok, errors, TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start)};
     }
 
     /** One answer from every upstream through {@code route} (ten seconds of tries), or what went wrong. */
