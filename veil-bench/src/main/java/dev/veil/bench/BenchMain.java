@@ -54,8 +54,8 @@ public final class BenchMain {
         System.err.println("""
                 usage: veil-bench run [--quick] [--root DIR] [--veil-jar JAR] [--portkey-dir DIR] [--doc FILE]
                                       [--results DIR] [--gateway-cpu N] [--load-cpu N] [--no-pin]
-                                      [--veil-jvm "-Xmx128m ..."] [--skip nginx,portkey] [--command TEXT]
-                                      [--cells c1,c1x,max,r500,r2000,stream,responses,e2ee,slow]
+                                      [--veil-jvm "-Xmx128m ..."] [--skip nginx,portkey,shared] [--command TEXT]
+                                      [--cells c1,c1x,max,r500,r2000,stream,responses,e2ee,shared,slow] [--keep-work]
                        veil-bench soak [--minutes N | --seconds N | --smoke] [--rate R] [--fault-percent P]
                                        [--faults all|reset,slow,stall,reset-mid,5xx,429,endless,endless-error,malformed|none]
                                        [--hostile all|slowloris,big-body,no-read|none] [--hostile-rate N] [--hostile-max N]
@@ -89,10 +89,12 @@ public final class BenchMain {
         List<String> skip = List.of();
         List<String> cells = List.of();
         String command = null;
+        boolean keepWork = false;
         for (int i = 0; i < args.size(); i++) {
             String a = args.get(i);
             switch (a) {
                 case "--quick" -> quick = true;
+                case "--keep-work" -> keepWork = true;
                 case "--cells" -> cells = Harness.checkedCells(value(args, i++, a));
                 case "--root" -> root = Path.of(value(args, i++, a)).toAbsolutePath().normalize();
                 case "--veil-jar" -> veilJar = Path.of(value(args, i++, a));
@@ -124,7 +126,7 @@ public final class BenchMain {
                 doc != null ? doc : root.resolve("docs/benchmarks.md"),
                 results != null ? results : root.resolve("bench/results"),
                 gatewayCpu, loadCpu, pin, jvm, skip, cells,
-                command != null ? command : "bench/run" + (quick ? " --quick" : ""));
+                command != null ? command : "bench/run" + (quick ? " --quick" : ""), keepWork);
         new Harness(quick ? Harness.Config.quick() : Harness.Config.full(), options).run();
     }
 

@@ -14,6 +14,7 @@ final class CpuAccount {
     private final long busyStart;
     private final long ownStart;
     private final long nanosStart;
+    private final java.util.concurrent.atomic.AtomicLong credited = new java.util.concurrent.atomic.AtomicLong();
 
     private CpuAccount(long busy, long own, long nanos) {
         this.busyStart = busy;
@@ -28,7 +29,7 @@ final class CpuAccount {
     /** Percent of the whole machine (all CPUs) used by other processes since {@link #start}, or NaN. */
     double foreignPercent() {
         long busy = machineBusy() - busyStart;
-        long own = own() - ownStart;
+        long own = own() - ownStart + credited.get();
         double seconds = (System.nanoTime() - nanosStart) / 1e9;
         int cpus = Runtime.getRuntime().availableProcessors();
         long online = onlineCpus();
@@ -69,6 +70,23 @@ final class CpuAccount {
             total += ticks(d.pid(), true);
         }
         return total;
+    }
+
+    /**
+     * The CPU ticks of {@code pid} with its reaped children and its live descendants: for a process the harness started
+     * that is not its descendant (PostgreSQL's postmaster, started through {@code pg_ctl}), to {@link #credit}.
+     */
+    static long treeTicks(long pid) {
+        long total = ticks(pid, true);
+        for (ProcessHandle d : ProcessHandle.of(pid).map(h -> h.descendants().toList()).orElse(List.of())) {
+            total += ticks(d.pid(), true);
+        }
+        return total;
+    }
+
+    /** Counts {@code ticks} as the harness's own work (see {@link #treeTicks}); call before that process stops. */
+    void credit(long ticks) {
+        credited.addAndGet(Math.max(0, ticks));
     }
 
     private static long ticks(long pid, boolean withChildren) {

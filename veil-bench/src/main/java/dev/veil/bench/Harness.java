@@ -63,12 +63,12 @@ public final class Harness {
     /** Where things are and how to pin them. */
     public record Options(Path root, Path veilJar, Path portkeyDir, Path doc, Path resultsDir, int gatewayCpu,
                           int loadCpu, boolean pin, List<String> veilJvm, List<String> skip, List<String> cells,
-                          String command) {
+                          String command, boolean keepWork) {
     }
 
     /** The cells of a run, in the order they run; {@code --cells} picks some of them (for investigating one figure). */
     static final List<String> CELLS = List.of("c1", "c1x", "max", "r500", "r2000", "stream", "responses", "e2ee",
-            "slow");
+            "shared", "slow");
 
     /** The cells named in {@code --cells}, refused when one is unknown. */
     static List<String> checkedCells(String list) {
@@ -137,6 +137,23 @@ public final class Harness {
         long started = System.nanoTime();
         Path work = Files.createTempDirectory("veil-bench-");
         log("mode " + cfg.mode() + ", work folder " + work);
+        try {
+            measure(work);
+        } finally {
+            // After every process is stopped (measure closes them): configurations, logs, databases, wrk scripts.
+            removeWork(work);
+        }
+        long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started);
+        results.meta("duration", String.format(Locale.ROOT, "%d min %02d s", seconds / 60, seconds % 60));
+        results.meta("finished", ZonedDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'")));
+        noise("end");
+        write();
+        log("done in " + results.meta("duration"));
+        return results;
+    }
+
+    /** Starts everything in {@code work}, runs the cells and stops everything again. */
+    private void measure(Path work) throws Exception {
         try (LoadGen load = new LoadGen();
              FakeUpstream fake = FakeUpstream.start("127.0.0.1", 0);
              Upstreams upstreams = new Upstreams()) {
@@ -158,13 +175,19 @@ public final class Harness {
             targets.add(new Target.Direct());
             targets.add(new Target.Nginx());
             targets.add(new Target.Portkey(opt.portkeyDir()));
-            targets.add(new VeilTarget(opt.veilJar(), opt.veilJvm(), models, node == null ? 0 : node.port()));
+            targets.add(new VeilTarget(opt.veilJar(), opt.veilJvm(), models, node == null ? 0 : node.port(),
+                    runsShared()));
             Target.Env env = new Target.Env(work, opt.gatewayCpu(), opt.loadCpu(), opt.pin(), upstreams.ports());
             Thread sampler = null;
             // Stop the peers' processes also when the run is interrupted (Ctrl-C, SIGTERM).
             Thread cleanup = new Thread(() -> {
+                SharedVeil shared = activeShared;
+                if (shared != null) {
+                    shared.close();
+                }
                 targets.forEach(Target::close);
                 upstreams.close();
+                removeWork(work);
             }, "bench-cleanup");
             Runtime.getRuntime().addShutdownHook(cleanup);
             try {
@@ -229,6 +252,11 @@ public final class Harness {
                 if (runs("e2ee")) {
                     cellE2ee(load, targets, node);
                 }
+                if (runsShared()) {
+                    cellShared(load, targets, env, models, cpu);
+                } else if (runs("shared")) {
+                    results.note("shared", "shared", "skipped with --skip shared");
+                }
                 memoryPhase = "streams";
                 if (runs("slow")) {
                     cellSlow(load, targets);
@@ -274,13 +302,23 @@ public final class Harness {
                 }
             }
         }
-        long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started);
-        results.meta("duration", String.format(Locale.ROOT, "%d min %02d s", seconds / 60, seconds % 60));
-        results.meta("finished", ZonedDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'")));
-        noise("end");
-        write();
-        log("done in " + results.meta("duration"));
-        return results;
+    }
+
+    /** Deletes the run's work folder, unless {@code --keep-work} asked to keep it for reading the processes' logs. */
+    private void removeWork(Path work) {
+        if (opt.keepWork()) {
+            log("kept the work folder " + work + " (--keep-work)");
+            return;
+        }
+        try (var paths = Files.walk(work)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (java.io.IOException | RuntimeException e) {
+            log("could not remove the work folder " + work + ": " + e.getMessage());
+        }
+    }
+
+    private boolean runsShared() {
+        return runs("shared") && !opt.skip().contains("shared");
     }
 
     // ------------------------------------------------------------------------------------------------ set-up
@@ -444,33 +482,37 @@ public final class Harness {
 
     private void cellMax(LoadGen load, List<Target> targets, Path work) {
         byte[] body = chatBody(Target.Up.MOCK.model(ZERO), false);
-        boolean wrk = Wrk.available();
-        results.meta("max_generator", wrk ? "wrk 1 thread" : "the Java load generator (wrk not installed)");
-        int seconds = (int) Math.max(1, Math.round(cfg.maxNanos() / 1e9));
-        interleaved("max", targets, t -> {
-            Dest dest = t.dest(Target.Up.MOCK);
-            if (wrk) {
-                try {
-                    Path script = Wrk.script(work, dest, body);
-                    Wrk.run(script, dest, cfg.maxConnections(), 1);
-                    Wrk.Result w = Wrk.run(script, dest, cfg.maxConnections(), seconds);
-                    results.put("max", "rps", t.name(), w.rps());
-                    results.put("max", "p50_us", t.name(), w.p50us());
-                    results.put("max", "p99_us", t.name(), w.p99us());
-                    results.put("max", "success_pct", t.name(), w.successPct());
-                    results.note("max", t.name(), w.firstError());
-                } catch (Exception e) {
-                    throw new IllegalStateException("wrk failed: " + e.getMessage(), e);
-                }
-                return;
+        results.meta("max_generator", Wrk.available() ? "wrk 1 thread" : "the Java load generator (wrk not installed)");
+        interleaved("max", targets, t -> measureMax(load, "max", t.name(), t.dest(Target.Up.MOCK), body, work));
+    }
+
+    /**
+     * One repeat of a maximum-throughput cell for {@code target}: wrk (a 1 s run to warm the connections, then the
+     * measured one) or, without wrk, the Java generator's closed loop; answers that are not 2xx count as failures.
+     */
+    private void measureMax(LoadGen load, String cell, String target, Dest dest, byte[] body, Path work) {
+        if (Wrk.available()) {
+            int seconds = (int) Math.max(1, Math.round(cfg.maxNanos() / 1e9));
+            try {
+                Path script = Wrk.script(work, dest, body);
+                Wrk.run(script, dest, cfg.maxConnections(), 1);
+                Wrk.Result w = Wrk.run(script, dest, cfg.maxConnections(), seconds);
+                results.put(cell, "rps", target, w.rps());
+                results.put(cell, "p50_us", target, w.p50us());
+                results.put(cell, "p99_us", target, w.p99us());
+                results.put(cell, "success_pct", target, w.successPct());
+                results.note(cell, target, w.firstError());
+            } catch (Exception e) {
+                throw new IllegalStateException("wrk failed: " + e.getMessage(), e);
             }
-            LoadGen.Closed c = load.closedLoop(dest, body, cfg.maxConnections(), cfg.cellWarmNanos(), cfg.maxNanos());
-            results.put("max", "rps", t.name(), c.rps());
-            results.put("max", "p50_us", t.name(), Stats.micros(c.latency(), 50));
-            results.put("max", "p99_us", t.name(), Stats.micros(c.latency(), 99));
-            results.put("max", "success_pct", t.name(), c.successPct());
-            results.note("max", t.name(), c.firstError());
-        });
+            return;
+        }
+        LoadGen.Closed c = load.closedLoop(dest, body, cfg.maxConnections(), cfg.cellWarmNanos(), cfg.maxNanos());
+        results.put(cell, "rps", target, c.rps());
+        results.put(cell, "p50_us", target, Stats.micros(c.latency(), 50));
+        results.put(cell, "p99_us", target, Stats.micros(c.latency(), 99));
+        results.put(cell, "success_pct", target, c.successPct());
+        results.note(cell, target, c.firstError());
     }
 
     private void cellRate(LoadGen load, List<Target> targets, int rate) {
@@ -564,6 +606,154 @@ public final class Harness {
         } catch (RuntimeException e) {
             results.note("e2ee", "veil", "run failed: " + e.getMessage());
             log("e2ee failed: " + e);
+        }
+    }
+
+    /** A path the shared-state cell measures: its name in the results, and where its requests go. */
+    private record Route(String name, java.util.function.Function<Target.Up, Dest> dest) {
+    }
+
+    /** The shared-state deployment while its cell runs, so that an interrupted run stops it too. */
+    private volatile SharedVeil activeShared;
+
+    /**
+     * The cost of sharing: two Veil instances on one PostgreSQL and one Valkey/Redis behind nginx, against the
+     * one-instance Veil on SQLite, alone and behind the same nginx; all with a key whose limits are counted but never
+     * reached. Started for this cell only and stopped after it, so that the other cells run as before.
+     */
+    private void cellShared(LoadGen load, List<Target> targets, Target.Env env, List<String> models, CpuAccount cpu) {
+        Target direct = targets.get(0);
+        VeilTarget veil = (VeilTarget) targets.get(3);
+        log("cell shared " + Target.firstLine(List.of("cat", "/proc/loadavg")));
+        currentCell = "shared";
+        if (!veil.available()) {
+            results.note("shared", "shared", "not run: the one-instance Veil is n/a");
+            return;
+        }
+        long startedAt = System.nanoTime();
+        try (SharedVeil shared = SharedVeil.start(env, opt.veilJar(), opt.veilJvm(), models, veil)) {
+            activeShared = shared;
+            results.meta("shared_services", "PostgreSQL " + shared.postgresVersion() + ", " + shared.kv().version()
+                    + " (redis.timeout_ms " + SharedVeil.REDIS_TIMEOUT_MS + "), " + shared.nginxVersion()
+                    + " as the load balancer; all on CPU " + (opt.pin() ? opt.gatewayCpu() + " (taskset)" : "any (unpinned)"));
+            log(String.format(Locale.ROOT, "shared deployment up in %.1f s: %s", (System.nanoTime() - startedAt) / 1e9,
+                    results.meta("shared_services")));
+            Dest one = shared.singleBehindBalancer(veil);
+            Dest two = shared.shared();
+            List<Route> routes = List.of(new Route("direct", direct::dest), new Route("veil", veil::limitedDest),
+                    new Route("veil-lb", up -> one), new Route("shared", up -> two));
+            for (Route route : routes.subList(1, routes.size())) {
+                String problem = checkRoute(load, route);
+                if (problem != null) {
+                    results.note("shared", route.name(), problem);
+                    log("shared cell stopped: " + route.name() + " " + problem);
+                    return;
+                }
+            }
+            // The two instances have just started: the same warm-up as every target had, and at least enough requests
+            // for each instance's JIT (each answers about half); the one instance's path with the limited key gets
+            // half of both.
+            log("warming up the shared deployment and the one instance's limited key");
+            Map<String, Long> kvBefore = shared.kv().commandCalls();
+            long[] warm = warmUp(load, two, cfg.warmupNanos(), SHARED_WARM_REQUESTS);
+            Map<String, Long> kvAfter = shared.kv().commandCalls();
+            long[] warmOne = warmUp(load, veil.limitedDest(Target.Up.FAKE), cfg.warmupNanos() / 2,
+                    SHARED_WARM_REQUESTS / 2);
+            results.meta("warmup.shared", warm[0] + " requests through the two instances"
+                    + (warm[1] > 0 ? " (and " + warm[1] + " failed)" : "") + " in " + warm[2] + " s, " + warmOne[0]
+                    + " with the limited key to the one instance in " + warmOne[2] + " s");
+            results.meta("shared_kv_commands", KeyValueServer.perRequest(kvBefore, kvAfter, warm[0] + warm[1]));
+            Thread.sleep(1500); // the metering writer's flush, before counting the rows
+            results.meta("shared_request_log_rows", shared.requestLogRows() + " rows in PostgreSQL's request log after "
+                    + warm[0] + " warm-up requests and the checks");
+
+            byte[] c1Body = chatBody(Target.Up.FAKE_B.model(ZERO), false);
+            sharedRepeats("shared.c1", routes, route -> {
+                LoadGen.Closed c = load.closedLoop(route.dest().apply(Target.Up.FAKE_B), c1Body, 1, cfg.cellWarmNanos(),
+                        cfg.c1Nanos());
+                results.put("shared.c1", "p50_us", route.name(), Stats.micros(c.latency(), 50));
+                results.put("shared.c1", "p99_us", route.name(), Stats.micros(c.latency(), 99));
+                results.put("shared.c1", "rps", route.name(), c.rps());
+                results.put("shared.c1", "success_pct", route.name(), c.successPct());
+                results.note("shared.c1", route.name(), c.firstError());
+            });
+            byte[] maxBody = chatBody(Target.Up.MOCK.model(ZERO), false);
+            sharedRepeats("shared.max", routes, route -> measureMax(load, "shared.max", route.name(),
+                    route.dest().apply(Target.Up.MOCK), maxBody, env.work()));
+            results.put("shared.memory", "rss_mb", "veil", veil.rssMb());
+            results.put("shared.memory", "rss_mb", "shared", shared.instancesRssMb());
+            cpu.credit(shared.postgresTicksOutsideHarness());
+        } catch (Exception e) {
+            results.note("shared", "shared", "the shared deployment failed: " + e.getMessage());
+            log("shared cell failed: " + e);
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+        } finally {
+            activeShared = null;
+        }
+    }
+
+    /**
+     * Requests the shared cell's warm-up sends through the two instances at least (half of them to the one instance's
+     * limited key): a JIT compiles a method after about ten thousand calls, and a time alone gives a JVM on a busy
+     * core only hundreds (a quick run's four seconds on a loaded machine: 126 to 554 requests, and the instances were
+     * still interpreting, 5 ms slower per request).
+     */
+    static final long SHARED_WARM_REQUESTS = 20_000;
+
+    /** Longest the shared cell's warm-up of one path goes on for its request count. */
+    static final long SHARED_WARM_CAP_NANOS = TimeUnit.SECONDS.toNanos(90);
+
+    /**
+     * Whole requests on {@link Config#maxConnections} connections for {@code minNanos}, then on in two-second rounds
+     * until {@code minRequests} were answered or {@link #SHARED_WARM_CAP_NANOS} is over.
+     *
+     * @return requests answered, requests failed, seconds taken
+     */
+    private long[] warmUp(LoadGen load, Dest dest, long minNanos, long minRequests) {
+        long start = System.nanoTime();
+        byte[] body = chatBody(ZERO.modelName(), false);
+        LoadGen.Closed first = load.closedLoop(dest, body, cfg.maxConnections(), 0, minNanos);
+        long ok = first.ok();
+        long errors = first.errors();
+        while (ok < minRequests && System.nanoTime() - start < SHARED_WARM_CAP_NANOS) {
+            LoadGen.Closed more = load.closedLoop(dest, body, cfg.maxConnections(), 0, secs(2));
+            ok += more.ok();
+            errors += more.errors();
+        }
+        return new long[] {ok, errors, TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start)};
+    }
+
+    /** One answer from every upstream through {@code route} (ten seconds of tries), or what went wrong. */
+    private String checkRoute(LoadGen load, Route route) throws InterruptedException {
+        for (Target.Up up : Target.Up.values()) {
+            byte[] body = chatBody(up.model(ZERO), false);
+            LoadGen.Closed whole = load.closedLoop(route.dest().apply(up), body, 1, 0, millis(300));
+            for (int attempt = 1; whole.ok() == 0 && attempt < 10; attempt++) {
+                Thread.sleep(700);
+                whole = load.closedLoop(route.dest().apply(up), body, 1, 0, millis(300));
+            }
+            if (whole.ok() == 0) {
+                return "no successful answer from " + up.prefix + ": " + whole.firstError();
+            }
+        }
+        return null;
+    }
+
+    /** Runs {@code body} for each route, repeats interleaved and rotated, as {@link #interleaved} does for targets. */
+    private void sharedRepeats(String cell, List<Route> routes, Consumer<Route> body) {
+        log("cell " + cell + " " + Target.firstLine(List.of("cat", "/proc/loadavg")));
+        for (int rep = 0; rep < cfg.repeats(); rep++) {
+            for (int i = 0; i < routes.size(); i++) {
+                Route route = routes.get((i + rep) % routes.size());
+                try {
+                    body.accept(route);
+                } catch (RuntimeException e) {
+                    results.note(cell, route.name(), "run failed: " + e.getMessage());
+                    log(cell + " / " + route.name() + " failed: " + e);
+                }
+            }
         }
     }
 

@@ -234,6 +234,7 @@ public final class Report {
         row(b, "**success**: lowest success rate of any cell and repeat (%)", t -> number(r.lowestSuccess(t), "%.2f"),
                 verdict(r.lowestSuccess("veil"), 100, false, " %", v -> String.format(Locale.ROOT, "%.2f", v)));
         b.append('\n');
+        sharedSection(b);
         Map<String, String> notes = r.notes();
         if (!notes.isEmpty()) {
             b.append("Notes from this run (first error or remark per cell and target):\n\n");
@@ -243,6 +244,86 @@ public final class Report {
         b.append("Raw figures of every repeat: `").append(m.getOrDefault("raw_json", "bench/results/")).append("` and `")
                 .append(m.getOrDefault("raw_csv", "")).append("` (git-ignored).\n");
         return b.toString();
+    }
+
+    /** The columns of the shared-state table, in order. */
+    static final List<String> SHARED_ROUTES = List.of("direct", "veil", "veil-lb", "shared");
+
+    /** A row of the shared-state table: one text per route, then the cost-of-sharing column. */
+    private void sharedRow(StringBuilder b, String figure, Function<String, String> perRoute, String cost) {
+        b.append("| ").append(figure).append(" |");
+        for (String route : SHARED_ROUTES) {
+            b.append(' ').append(perRoute.apply(route)).append(" |");
+        }
+        b.append(' ').append(cost).append(" |\n");
+    }
+
+    /** The lowest success rate of the shared cell's repeats for {@code route} (NaN when none). */
+    private double sharedSuccess(String route) {
+        double lowest = Double.NaN;
+        for (String cell : List.of("shared.c1", "shared.max")) {
+            for (double v : r.get(cell, "success_pct", route)) {
+                if (!Double.isNaN(v) && (Double.isNaN(lowest) || v < lowest)) {
+                    lowest = v;
+                }
+            }
+        }
+        return lowest;
+    }
+
+    /**
+     * The shared-state cell's table, when it ran: the one-instance Veil on SQLite (alone and behind nginx) against two
+     * instances sharing PostgreSQL and Valkey/Redis behind the same nginx, and the difference of the last two.
+     */
+    void sharedSection(StringBuilder b) {
+        Map<String, Object> m = r.metaMap();
+        boolean measured = !r.get("shared.c1", "p50_us", "shared").isEmpty() || !r.get("shared.max", "rps", "shared").isEmpty();
+        String failed = r.noteFor("shared", "shared");
+        if (!measured && failed == null) {
+            return;
+        }
+        b.append("#### Shared state: two Veil instances on PostgreSQL and Valkey/Redis behind nginx\n\n");
+        if (!measured) {
+            b.append("Not measured: ").append(failed.replace("\n", " ")).append("\n\n");
+            return;
+        }
+        b.append("- **Services:** ").append(m.getOrDefault("shared_services", "?")).append('\n');
+        b.append("- **Warm-up:** ").append(m.getOrDefault("warmup.shared", "?")).append('\n');
+        b.append("- **Shared state used:** commands on the counter server during the warm-up: ")
+                .append(m.getOrDefault("shared_kv_commands", "not read")).append("; ")
+                .append(m.getOrDefault("shared_request_log_rows", "request log not read")).append('\n');
+        b.append('\n');
+        b.append("Every path uses a key with limits high enough never to refuse (counted in memory by one instance, in "
+                + "Valkey/Redis by the two). *Cost of sharing* is the two instances' figure minus the one instance's "
+                + "behind the same nginx, in the same repeat.\n\n");
+        b.append("| figure | direct (fake) | Veil, 1 instance, SQLite | nginx → Veil, 1 instance, SQLite "
+                + "| nginx → 2 Veil instances, PostgreSQL + Valkey/Redis | cost of sharing |\n");
+        b.append("|---|---|---|---|---|---|\n");
+        for (String pct : List.of("p50", "p99")) {
+            String metric = pct + "_us";
+            sharedRow(b, "**c=1, 0 ms fake on the gateway's core:** added latency " + pct,
+                    t -> t.equals("direct") ? plainUs(r.spread("shared.c1", metric, t))
+                            : addedUs(r.added("shared.c1", metric, t, "direct")),
+                    addedUs(r.added("shared.c1", metric, "shared", "veil-lb")));
+        }
+        double one = r.spread("shared.max", "rps", "veil-lb").median();
+        double two = r.spread("shared.max", "rps", "shared").median();
+        sharedRow(b, "**max throughput**, c=" + m.getOrDefault("max_connections", "64")
+                        + ", nginx mock, gateway tier on 1 core (req/s)",
+                t -> plain(r.spread("shared.max", "rps", t), "%,.0f"),
+                Double.isNaN(one) || Double.isNaN(two) || one <= 0 ? "n/a"
+                        : signed(String.format(Locale.ROOT, "%,.0f", Math.abs(two - one)), two - one)
+                        + String.format(Locale.ROOT, " req/s (%.0f %% of one instance behind nginx)", 100 * two / one));
+        for (String pct : List.of("p50", "p99")) {
+            String metric = pct + "_us";
+            sharedRow(b, "latency " + pct + " at max throughput", t -> plainUs(r.spread("shared.max", metric, t)),
+                    addedUs(r.added("shared.max", metric, "shared", "veil-lb")));
+        }
+        sharedRow(b, "lowest success rate of the cell's repeats (%)", t -> number(sharedSuccess(t), "%.2f"), "—");
+        sharedRow(b, "resident memory after the cell (MiB; the two instances together)",
+                t -> t.equals("veil") || t.equals("shared") ? plain(r.spread("shared.memory", "rss_mb", t), "%.0f") : "—",
+                "—");
+        b.append('\n');
     }
 
     /** Replaces the text between {@code begin} and {@code end} in {@code doc} (appending both when missing). */

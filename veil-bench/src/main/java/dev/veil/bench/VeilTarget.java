@@ -30,10 +30,20 @@ public final class VeilTarget extends Target {
         String yaml(Env env, int port, Path data);
     }
 
+    /**
+     * The limits of the key the shared-state cell uses: high enough never to refuse a request of the run, set so that
+     * every request is counted (in memory for one instance, in Redis when several share it); a key without limits
+     * never asks Redis.
+     */
+    static final List<String> HIGH_LIMITS = List.of("--rpm", "1000000000", "--tpm", "2000000000",
+            "--max-concurrent", "100000");
+
     private final Path jar;
     private final List<String> jvmFlags;
     private final ConfigWriter config;
+    private final boolean limitedKey;
     private String apiKey;
+    private String limitedApiKey;
     private int port;
 
     /**
@@ -43,23 +53,47 @@ public final class VeilTarget extends Target {
      * @param nodePort   the port of the Veil node serving {@link #E2EE_MODEL}, or 0 for none
      */
     public VeilTarget(Path jar, List<String> jvmFlags, List<String> fakeModels, int nodePort) {
-        this(jar, jvmFlags, benchConfig(List.copyOf(fakeModels), nodePort));
+        this(jar, jvmFlags, fakeModels, nodePort, false);
+    }
+
+    /**
+     * @param limitedKey also create a key with {@link #HIGH_LIMITS} ({@link #limitedDest}), for the shared-state cell
+     */
+    public VeilTarget(Path jar, List<String> jvmFlags, List<String> fakeModels, int nodePort, boolean limitedKey) {
+        this("veil", "Veil", jar, jvmFlags, benchConfig(List.copyOf(fakeModels), nodePort, "", ""), limitedKey);
     }
 
     /** Veil with the configuration {@code config} writes (the soak run's routes and timeouts, say). */
     public VeilTarget(Path jar, List<String> jvmFlags, ConfigWriter config) {
-        super("veil", "Veil");
+        this("veil", "Veil", jar, jvmFlags, config, false);
+    }
+
+    /**
+     * @param name       the target's id, also the name of its folder in the run's work folder
+     * @param label      how the run's log names it
+     * @param config     writes its configuration
+     * @param limitedKey also create a key with {@link #HIGH_LIMITS}
+     */
+    VeilTarget(String name, String label, Path jar, List<String> jvmFlags, ConfigWriter config, boolean limitedKey) {
+        super(name, label);
         this.jar = jar;
         this.jvmFlags = List.copyOf(jvmFlags);
         this.config = config;
+        this.limitedKey = limitedKey;
     }
 
-    /** The side-by-side run's configuration: each fake model routed to its upstream, the e2ee model to the node. */
-    private static ConfigWriter benchConfig(List<String> fakeModels, int nodePort) {
+    /**
+     * The side-by-side run's configuration: each fake model routed to its upstream, the e2ee model to the node.
+     *
+     * @param storeFields more fields of the {@code store} mapping, e.g. {@code , jdbc_url: "..."}, or ""
+     * @param sections    more top-level sections, e.g. {@code redis: {url: ...}}, or ""
+     */
+    static ConfigWriter benchConfig(List<String> fakeModels, int nodePort, String storeFields, String sections) {
         return (env, port, data) -> {
             StringBuilder yaml = new StringBuilder();
             yaml.append("server: {host: 127.0.0.1, port: ").append(port).append("}\n");
-            yaml.append("store: {data_dir: \"").append(data).append("\"}\n");
+            yaml.append("store: {data_dir: \"").append(data).append('"').append(storeFields).append("}\n");
+            yaml.append(sections);
             yaml.append("attestation: {allowed_formats: [simulated], allow_simulated: true}\n");
             yaml.append("upstreams:\n");
             for (Up up : Up.values()) {
@@ -93,23 +127,15 @@ public final class VeilTarget extends Target {
             throw new IllegalStateException("the veil-app jar is missing (" + jar + "); bench/run builds it");
         }
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Path dir = Files.createDirectories(env.work().resolve("veil"));
+        Path dir = Files.createDirectories(env.work().resolve(name()));
         Path data = Files.createDirectories(dir.resolve("data"));
         port = freePort();
         Path config = Files.writeString(dir.resolve("veil.yaml"), this.config.yaml(env, port, data));
 
-        Process keys = new ProcessBuilder(java, "-jar", jar.toString(), "keys", "create", "--name", "bench",
-                "--data-dir", data.toString()).redirectErrorStream(true).start();
-        String out = new String(keys.getInputStream().readAllBytes());
-        keys.waitFor(60, TimeUnit.SECONDS);
-        for (String line : out.split("\n")) {
-            if (line.startsWith("VEIL_API_KEY=")) {
-                apiKey = line.substring("VEIL_API_KEY=".length()).trim();
-            }
-        }
-        if (apiKey == null) {
-            throw new IllegalStateException("veil keys create printed no VEIL_API_KEY line: "
-                    + out.substring(0, Math.min(300, out.length())));
+        // Through the configuration, so that the key lands in whichever store it names (SQLite or PostgreSQL).
+        apiKey = createKey(java, config, "bench", List.of());
+        if (limitedKey) {
+            limitedApiKey = createKey(java, config, "bench-limited", HIGH_LIMITS);
         }
 
         List<String> command = new ArrayList<>();
@@ -124,9 +150,47 @@ public final class VeilTarget extends Target {
                 + " " + System.getProperty("java.version") + ")");
     }
 
+    /** Runs {@code veil keys create} on the store of {@code config} and returns the key it printed. */
+    private String createKey(String java, Path config, String keyName, List<String> options) throws Exception {
+        List<String> command = new ArrayList<>(List.of(java, "-jar", jar.toString(), "keys", "create", "--name", keyName));
+        command.addAll(options);
+        command.addAll(List.of("--config", config.toString()));
+        Process keys = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(keys.getInputStream().readAllBytes());
+        if (!keys.waitFor(60, TimeUnit.SECONDS)) {
+            keys.destroyForcibly();
+        }
+        for (String line : out.split("\n")) {
+            if (line.startsWith("VEIL_API_KEY=")) {
+                return line.substring("VEIL_API_KEY=".length()).trim();
+            }
+        }
+        throw new IllegalStateException("veil keys create printed no VEIL_API_KEY line: "
+                + out.substring(0, Math.min(300, out.length())));
+    }
+
     @Override
     public Dest dest(Up up) {
         return new Dest(name(), "127.0.0.1", port, "/v1/chat/completions", Map.of("authorization", "Bearer " + apiKey));
+    }
+
+    /** Like {@link #dest}, with the key that has {@link #HIGH_LIMITS} (only when the target was made with one). */
+    public Dest limitedDest(Up up) {
+        if (limitedApiKey == null) {
+            throw new IllegalStateException("this Veil target was started without the limited key");
+        }
+        return new Dest(name(), "127.0.0.1", port, "/v1/chat/completions",
+                Map.of("authorization", "Bearer " + limitedApiKey));
+    }
+
+    /** The port {@code veil serve} listens on. */
+    public int port() {
+        return port;
+    }
+
+    /** The key that has {@link #HIGH_LIMITS}, or null. */
+    String limitedApiKey() {
+        return limitedApiKey;
     }
 
     public String apiKey() {
