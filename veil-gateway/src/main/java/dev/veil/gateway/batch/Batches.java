@@ -73,14 +73,14 @@ public final class Batches implements AutoCloseable {
         Runnable sweep = () -> jdbc.executeBlocking(this::sweep, false)
                 .onFailure(t -> LOG.warn("batch sweep failed: {}", t.getClass().getName()));
         jdbc.executeBlocking(() -> {
-            sweep();
-            return null;
-        }, false).onComplete(r -> {
-            if (r.failed()) {
-                LOG.warn("batch sweep failed: {}", r.cause().getClass().getName());
+            try {
+                sweep();
+            } catch (RuntimeException e) {
+                LOG.warn("batch sweep failed: {}", e.getClass().getName());
             }
             runner.start();
-        });
+            return null;
+        }, false).onFailure(t -> LOG.error("batches could not be resumed: {}", t.getClass().getName()));
         vertx.setPeriodic(SWEEP_INTERVAL.toMillis(), id -> sweep.run());
     }
 

@@ -48,6 +48,10 @@ import org.slf4j.LoggerFactory;
  * encrypted part of the output or error file; when the chunk is done the parts are forced to disk and the progress
  * (next line, counters, part counts) is committed in one transaction with the metering of the chunk's lines. A restart deletes parts beyond the committed
  * counts and resumes at the committed line, so no result is ever in a file twice. Logs carry ids and classes only.
+ *
+ * <p>The job runs while this instance holds the batch's lease ({@link BatchRunner}). The progress commit (and, with
+ * shared storage, every output chunk) is fenced by that lease: once another instance took the batch over, the job's
+ * writes are refused and it stops without ending the batch, leaving it to the new holder.
  */
 final class BatchJob implements Runnable {
 
