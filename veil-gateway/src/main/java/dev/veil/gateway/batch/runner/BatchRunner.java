@@ -261,6 +261,9 @@ public final class BatchRunner implements AutoCloseable {
                 Optional<String> status = parts.store().batchLeases().renew(job.batchId(), owner, parts.clock().millis(),
                         parts.config().leaseMs());
                 if (status.isEmpty()) {
+                    if (jobs.get(job.batchId()) != job) {
+                        continue; // the job ended and released its lease meanwhile
+                    }
                     LOG.warn("batch_id={} lease lost; the instance that took it over finishes it", job.batchId());
                     job.leaseLost();
                 } else if (status.get().equals(BatchRecord.CANCELLING)) {
@@ -281,10 +284,11 @@ public final class BatchRunner implements AutoCloseable {
 
     /** A job ended (its batch ended, it paused for shutdown, or it lost its lease): its lease is given up. */
     void done(BatchJob job) {
+        // Removed before the release, so that a heartbeat finding the lease gone knows the job had ended.
+        jobs.remove(job.batchId(), job);
         if (!job.lostLease()) {
             release(job.batchId());
         }
-        jobs.remove(job.batchId(), job);
         if (!closing) {
             onLeaseThread(this::claimFree);
         }
