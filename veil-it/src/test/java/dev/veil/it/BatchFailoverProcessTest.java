@@ -174,7 +174,18 @@ class BatchFailoverProcessTest {
                     // Positive controls: the canary reached the upstream and comes back decrypted to the client.
                     assertThat(upstream.requests()).anySatisfy(r -> assertThat(r.body()).contains(canary));
                     assertThat(scanner.contains(output)).isTrue();
-                    assertThat(chunkCount(db)).as("the output's ciphertext is in the shared store").isPositive();
+                    String outputId = done.path("output_file_id").asText();
+                    assertThat(chunkCount(db, outputId)).as("the output's ciphertext is in the shared store").isPositive();
+                    assertThat(chunkCount(db, fileId)).as("the input was deleted when the batch ended").isZero();
+                    // Deleting the output through yet another instance destroys its key and its ciphertext.
+                    String deleter = origins.get((killed + 2) % gateways.size());
+                    HttpResponse<String> deleted = http.send(HttpRequest.newBuilder(URI.create(deleter + "/v1/files/" + outputId))
+                            .header("authorization", "Bearer " + key).timeout(Duration.ofSeconds(10)).DELETE().build(),
+                            HttpResponse.BodyHandlers.ofString());
+                    assertThat(deleted.statusCode()).as(deleted.body()).isEqualTo(200);
+                    assertThat(chunkCount(db, outputId)).as("ciphertext deleted with the file").isZero();
+                    assertThat(queryBatch(db, "SELECT file_id FROM batch_file_keys WHERE file_id = ?", outputId))
+                            .as("its key destroyed").isNull();
                 } finally {
                     for (GatewayProcess gateway : gateways) {
                         if (gateway.alive()) {
@@ -209,8 +220,8 @@ class BatchFailoverProcessTest {
         return Long.parseLong(queryBatch(db, "SELECT CAST(lease_epoch AS TEXT) FROM batches WHERE id = ?", batchId));
     }
 
-    private static long chunkCount(DataSource db) throws Exception {
-        return Long.parseLong(queryBatch(db, "SELECT CAST(COUNT(*) AS TEXT) FROM batch_file_chunks WHERE ? IS NOT NULL", "x"));
+    private static long chunkCount(DataSource db, String fileId) throws Exception {
+        return Long.parseLong(queryBatch(db, "SELECT CAST(COUNT(*) AS TEXT) FROM batch_file_chunks WHERE file_id = ?", fileId));
     }
 
     private static String queryBatch(DataSource db, String sql, String arg) throws Exception {
