@@ -127,6 +127,7 @@ class BatchFailoverProcessTest {
                         assertThat(scanner.filesContaining(dataDirs.get(i))).as("data directory " + i + " during the run").isEmpty();
                         assertThat(scanner.filesContaining(tmpDirs.get(i))).as("temp directory " + i + " during the run").isEmpty();
                     }
+                    long epochAtKill = leaseEpoch(db, batchId);
                     gateways.get(victim).kill();
                     int killed = victim;
                     int survivor = (victim + 1) % gateways.size();
@@ -143,11 +144,11 @@ class BatchFailoverProcessTest {
                     assertThat(done.path("status").asText()).isEqualTo("completed");
                     assertThat(done.path("request_counts").path("completed").asLong()).isEqualTo(LINES);
                     assertThat(done.path("request_counts").path("failed").asLong()).isZero();
-                    assertThat(leaseEpoch(db, batchId)).as("claimed again after the kill").isGreaterThanOrEqualTo(2);
+                    assertThat(leaseEpoch(db, batchId)).as("claimed again after the kill").isGreaterThan(epochAtKill);
                     String takenOver = "batch_id=" + batchId + " claimed";
                     long survivorsThatClaimed = java.util.stream.IntStream.range(0, gateways.size()).filter(i -> i != killed)
                             .filter(i -> read(logs.get(i)).contains(takenOver)).count();
-                    assertThat(survivorsThatClaimed).as("a surviving instance took the batch over").isEqualTo(1);
+                    assertThat(survivorsThatClaimed).as("a surviving instance took the batch over").isPositive();
 
                     String output = download(origin, key, done.path("output_file_id").asText());
                     List<String> ids = new ArrayList<>();
