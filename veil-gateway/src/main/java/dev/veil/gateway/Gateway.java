@@ -318,7 +318,8 @@ public final class Gateway implements AutoCloseable {
                     new DeploymentOptions().setInstances(instances)).await(30, TimeUnit.SECONDS);
 
             Duration retention = Duration.ofDays(config.store().retentionDays());
-            Runnable purge = () -> jdbc.executeBlocking(() -> RetentionPurger.purge(store, retention, Clock.systemUTC()), false)
+            Runnable purge = () -> jdbc.executeBlocking(() -> store.exclusiveJobs().runAlone("retention-purge",
+                    () -> RetentionPurger.purge(store, retention, Clock.systemUTC())).orElse(0), false)
                     .onFailure(t -> LOG.warn("retention purge failed: {}", t.getClass().getName()));
             int auditDays = config.store().auditRetentionDays();
             Runnable auditPurge = () -> {

@@ -37,6 +37,15 @@ final class GatewayProcess implements AutoCloseable {
         return new GatewayProcess(builder.start(), output);
     }
 
+    /** The operating system's id of the process. */
+    long pid() {
+        return process.pid();
+    }
+
+    boolean alive() {
+        return process.isAlive();
+    }
+
     static int freePort() throws IOException {
         return CompatProcess.freePort();
     }

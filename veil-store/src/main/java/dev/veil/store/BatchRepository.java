@@ -26,8 +26,11 @@ public final class BatchRepository {
     private final RequestLogRepository requests;
     private final UsageLedgerRepository ledger;
 
-    BatchRepository(DataSource dataSource, RequestLogRepository requests, UsageLedgerRepository ledger) {
+    private final boolean postgres;
+
+    BatchRepository(DataSource dataSource, String vendor, RequestLogRepository requests, UsageLedgerRepository ledger) {
         this.dataSource = dataSource;
+        this.postgres = StoreSettings.POSTGRESQL.equals(vendor);
         this.requests = requests;
         this.ledger = ledger;
     }
@@ -273,7 +276,27 @@ public final class BatchRepository {
     public void commitProgress(String batchId, long nextLine, long completed, long failed, String outputFileId,
                                int outputParts, long outputBytes, String errorFileId, int errorParts, long errorBytes,
                                List<RequestRecord> metered) {
-        Jdbc.inTransaction(dataSource, "commit progress of batch " + batchId, connection -> {
+        commitProgress(null, batchId, nextLine, completed, failed, outputFileId, outputParts, outputBytes, errorFileId,
+                errorParts, errorBytes, metered);
+    }
+
+    /**
+     * As {@link #commitProgress(String, long, long, long, String, int, long, String, int, long, List)}, fenced by the
+     * batch's lease: the transaction commits only while {@code leaseOwner} holds the batch (checked with the row
+     * locked, see {@link BatchLeaseRepository}), so an instance that lost its lease (it stalled past the lease and
+     * another instance took the batch over) can never move the batch's progress, counters or metering.
+     *
+     * @param leaseOwner the instance that must hold the lease; null for no check
+     * @return false (nothing written) when {@code leaseOwner} does not hold the batch
+     */
+    public boolean commitProgress(String leaseOwner, String batchId, long nextLine, long completed, long failed,
+                                  String outputFileId, int outputParts, long outputBytes, String errorFileId,
+                                  int errorParts, long errorBytes, List<RequestRecord> metered) {
+        return Jdbc.inTransaction(dataSource, "commit progress of batch " + batchId, connection -> {
+            if (leaseOwner != null && !BatchLeaseRepository.holds(connection, postgres, batchId, leaseOwner)) {
+                connection.rollback();
+                return false;
+            }
             requests.insertBatch(connection, metered);
             ledger.addAll(connection, LedgerEntry.aggregate(metered));
             try (PreparedStatement s = connection.prepareStatement(
@@ -286,7 +309,7 @@ public final class BatchRepository {
             }
             BatchFileRepository.setParts(connection, outputFileId, outputParts, outputBytes);
             BatchFileRepository.setParts(connection, errorFileId, errorParts, errorBytes);
-            return null;
+            return true;
         });
     }
 

@@ -37,6 +37,9 @@ public final class Store implements AutoCloseable {
     private final UsageLedgerRepository ledger;
     private final BatchFileRepository batchFiles;
     private final BatchRepository batches;
+    private final BatchLeaseRepository batchLeases;
+    private final BatchFileChunkRepository batchFileChunks;
+    private final ExclusiveJobs exclusiveJobs;
     private final TransparencyLogRepository transparencyLog;
     private final NodeNetworkRepository nodeNetwork;
     private final AuditLogRepository auditLog;
@@ -50,7 +53,10 @@ public final class Store implements AutoCloseable {
         this.requests = new RequestLogRepository(dataSource, vendor);
         this.ledger = new UsageLedgerRepository(dataSource);
         this.batchFiles = new BatchFileRepository(dataSource);
-        this.batches = new BatchRepository(dataSource, requests, ledger);
+        this.batches = new BatchRepository(dataSource, vendor, requests, ledger);
+        this.batchLeases = new BatchLeaseRepository(dataSource, vendor);
+        this.batchFileChunks = new BatchFileChunkRepository(dataSource, vendor);
+        this.exclusiveJobs = new ExclusiveJobs(dataSource, vendor);
         this.transparencyLog = new TransparencyLogRepository(dataSource);
         this.nodeNetwork = new NodeNetworkRepository(dataSource);
         this.dashboardSessions = new DashboardSessionRepository(dataSource);
@@ -190,6 +196,26 @@ public final class Store implements AutoCloseable {
     }
 
     /** The transparency log's leaves. */
+    /** Leases that keep each batch on one instance at a time. */
+    public BatchLeaseRepository batchLeases() {
+        return batchLeases;
+    }
+
+    /** The shared store of batch files' encrypted parts ({@code batch.storage: database}). */
+    public BatchFileChunkRepository batchFileChunks() {
+        return batchFileChunks;
+    }
+
+    /** Periodic jobs (sweeps, purges) that must run on one instance at a time. */
+    public ExclusiveJobs exclusiveJobs() {
+        return exclusiveJobs;
+    }
+
+    /** Whether the store is one that only a single process uses (SQLite). */
+    public boolean singleNode() {
+        return StoreSettings.SQLITE.equals(vendor);
+    }
+
     public TransparencyLogRepository transparencyLog() {
         return transparencyLog;
     }

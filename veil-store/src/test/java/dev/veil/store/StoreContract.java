@@ -37,7 +37,8 @@ import org.junit.jupiter.api.Test;
  * The store's behaviour, written once and run against each vendor by a subclass that supplies a fresh, empty
  * database per test.
  */
-abstract class StoreContract implements BatchStoreContract, MinimisationStoreContract, DashboardStoreContract {
+abstract class StoreContract implements BatchStoreContract, BatchLeaseContract, MinimisationStoreContract,
+        DashboardStoreContract {
 
     /** A timestamp with millisecond precision, as the store keeps it. */
     static final Instant T0 = Instant.parse("2025-03-01T23:59:00Z");
@@ -59,6 +60,11 @@ abstract class StoreContract implements BatchStoreContract, MinimisationStoreCon
     @Override
     public Store store() {
         return store;
+    }
+
+    @Override
+    public StoreSettings settings() {
+        return settings;
     }
 
     @AfterEach

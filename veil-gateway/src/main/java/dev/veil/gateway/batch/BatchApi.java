@@ -215,7 +215,7 @@ public final class BatchApi {
         blocking(() -> {
             parts.vault().insert(file);
             return null;
-        }).compose(v -> UploadSink.open(parts.vertx(), parts.vault().files(), fileId, file.dataKey(), limit))
+        }).compose(v -> parts.vault().files().openUpload(parts.vertx(), parts.io(), fileId, file.dataKey(), limit))
                 .onFailure(failure -> {
                     shredLater(fileId);
                     failWith(exchange, failure);

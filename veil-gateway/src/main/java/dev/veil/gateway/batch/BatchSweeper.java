@@ -27,6 +27,8 @@ public final class BatchSweeper {
     private static final int BATCH = 500;
     /** How long the record of a shredding is kept, so that a late delete of the file still gets its receipt. */
     static final long SHRED_RECORD_MILLIS = java.time.Duration.ofDays(30).toMillis();
+    /** With several instances: how old an unfinished upload must be to count as abandoned. */
+    static final long STALE_UPLOAD_MILLIS = java.time.Duration.ofHours(6).toMillis();
 
     private final Store store;
     private final FileVault vault;
@@ -54,7 +56,7 @@ public final class BatchSweeper {
             vault.shred(input.id(), now);
             shredded++;
         }
-        for (BatchFileRecord upload : store.batchFiles().staleUploads(bootMillis)) {
+        for (BatchFileRecord upload : store.batchFiles().staleUploads(staleUploadCutoff(now))) {
             vault.shred(upload.id(), now);
             shredded++;
         }
@@ -81,9 +83,19 @@ public final class BatchSweeper {
         return shredded;
     }
 
+    /**
+     * Uploads still {@code uploading} from before this are abandoned. On a single-node store that is any upload older
+     * than this process (its predecessor died mid-upload); with several instances another instance may be receiving an
+     * upload right now, so only uploads older than {@link #STALE_UPLOAD_MILLIS} count as abandoned.
+     */
+    long staleUploadCutoff(long now) {
+        return store.singleNode() ? bootMillis : now - STALE_UPLOAD_MILLIS;
+    }
+
     private void removeStrays() {
         try {
             List<String> onDisk = vault.files().storedIds();
+            // With shared storage an upload on another instance writes its row before its chunks, as here.
             if (onDisk.isEmpty()) {
                 return;
             }

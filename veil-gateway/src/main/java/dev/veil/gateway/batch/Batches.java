@@ -1,7 +1,9 @@
 package dev.veil.gateway.batch;
 
 import dev.veil.gateway.batch.files.DeletionReceipts;
+import dev.veil.gateway.batch.files.DatabaseFiles;
 import dev.veil.gateway.batch.files.EncryptedFiles;
+import dev.veil.gateway.batch.files.FileStorage;
 import dev.veil.gateway.batch.files.FileVault;
 import dev.veil.gateway.batch.files.MasterKey;
 import dev.veil.gateway.batch.runner.BatchRunner;
@@ -14,8 +16,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The Files and Batches API of a gateway that has a master key: the encrypted file store under
- * {@code <data_dir>/files/}, the runner (resuming unfinished batches on start) and the sweeper (every minute).
+ * The Files and Batches API of a gateway that has a master key: the encrypted file store ({@code batch.storage}: under
+ * {@code <data_dir>/files/}, or in the store for several instances), the runner (claiming and resuming batches under
+ * leases) and the sweeper (every minute, on one instance at a time).
  */
 public final class Batches implements AutoCloseable {
 
@@ -26,8 +29,11 @@ public final class Batches implements AutoCloseable {
     private final BatchSweeper sweeper;
     private final BatchApi.Parts apiParts;
     private final WorkerExecutor io;
+    private final dev.veil.store.Store store;
 
-    private Batches(BatchRunner runner, BatchSweeper sweeper, BatchApi.Parts apiParts, WorkerExecutor io) {
+    private Batches(BatchRunner runner, BatchSweeper sweeper, BatchApi.Parts apiParts, WorkerExecutor io,
+                    dev.veil.store.Store store) {
+        this.store = store;
         this.runner = runner;
         this.sweeper = sweeper;
         this.apiParts = apiParts;
@@ -37,7 +43,13 @@ public final class Batches implements AutoCloseable {
     /** Builds the batch machinery (nothing runs until {@link #start}). */
     public static Batches create(BatchRunner.Parts runnerParts, MasterKey master, Path dataDir, WorkerExecutor jdbc,
                                  JsonWriter json) {
-        EncryptedFiles files = new EncryptedFiles(dataDir.resolve("files"));
+        FileStorage files = runnerParts.config().sharedStorage()
+                ? new DatabaseFiles(runnerParts.store().batchFileChunks())
+                : new EncryptedFiles(dataDir.resolve("files"));
+        if (!runnerParts.config().sharedStorage() && !runnerParts.store().singleNode()) {
+            LOG.info("batch files are kept under {}: with several instances on this store set batch.storage: database, "
+                    + "so that every instance can read them", dataDir.resolve("files"));
+        }
         FileVault vault = new FileVault(runnerParts.store(), files, master);
         BatchRunner.Parts parts = new BatchRunner.Parts(runnerParts.vertx(), runnerParts.store(), vault, runnerParts.config(),
                 runnerParts.routing(), runnerParts.catalog(), runnerParts.planner(), runnerParts.refusal(),
@@ -50,16 +62,23 @@ public final class Batches implements AutoCloseable {
         BatchSweeper sweeper = new BatchSweeper(runnerParts.store(), vault, runner, runnerParts.clock());
         BatchApi.Parts api = new BatchApi.Parts(vertx, runnerParts.store(), vault,
                 new DeletionReceipts(master.receiptKey(), json), runner, runnerParts.config(), jdbc, io, runnerParts.clock());
-        return new Batches(runner, sweeper, api, io);
+        return new Batches(runner, sweeper, api, io, runnerParts.store());
     }
 
-    /** Resumes unfinished batches and starts the periodic sweep. */
+    /**
+     * Starts claiming and running batches (resuming unfinished ones) and the periodic sweep. The sweep runs on one
+     * instance at a time ({@link dev.veil.store.ExclusiveJobs}).
+     */
     public void start(Vertx vertx, WorkerExecutor jdbc) {
-        Runnable sweep = () -> jdbc.executeBlocking(sweeper::sweep, false)
+        Runnable sweep = () -> jdbc.executeBlocking(this::sweep, false)
                 .onFailure(t -> LOG.warn("batch sweep failed: {}", t.getClass().getName()));
         jdbc.executeBlocking(() -> {
-            sweeper.sweep();
-            runner.resumeAll();
+            try {
+                sweep();
+            } catch (RuntimeException e) {
+                LOG.warn("batch sweep failed: {}", e.getClass().getName());
+            }
+            runner.start();
             return null;
         }, false).onFailure(t -> LOG.error("batches could not be resumed: {}", t.getClass().getName()));
         vertx.setPeriodic(SWEEP_INTERVAL.toMillis(), id -> sweep.run());
@@ -73,9 +92,9 @@ public final class Batches implements AutoCloseable {
         return runner;
     }
 
-    /** Runs one sweep now (blocking); for tests and operations. */
+    /** Runs one sweep now unless another instance is sweeping (blocking); returns how many files it shredded. */
     public int sweep() {
-        return sweeper.sweep();
+        return store.exclusiveJobs().runAlone("batch-sweep", sweeper::sweep).orElse(0);
     }
 
     @Override

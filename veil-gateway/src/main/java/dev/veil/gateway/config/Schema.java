@@ -219,7 +219,10 @@ final class Schema {
             f("max_active_batches", Type.INT, F.numberNode(BatchConfig.DEFAULT_MAX_ACTIVE_BATCHES)),
             f("chunk_lines", Type.INT, F.numberNode(BatchConfig.DEFAULT_CHUNK_LINES)),
             f("max_line_bytes", Type.LONG, F.numberNode(BatchConfig.DEFAULT_MAX_LINE_BYTES)),
-            f("download_idle_timeout_ms", Type.LONG, F.numberNode(BatchConfig.DEFAULT_DOWNLOAD_IDLE_TIMEOUT_MS)));
+            f("download_idle_timeout_ms", Type.LONG, F.numberNode(BatchConfig.DEFAULT_DOWNLOAD_IDLE_TIMEOUT_MS)),
+            f("storage", Type.STRING, F.textNode(BatchConfig.STORAGE_LOCAL)),
+            f("lease_ms", Type.LONG, F.numberNode(BatchConfig.DEFAULT_LEASE_MS)),
+            f("claim_interval_ms", Type.LONG, F.numberNode(BatchConfig.DEFAULT_CLAIM_INTERVAL_MS)));
 
     static final Obj ROOT = obj("configuration", GENERIC_SECRET_HINT, Set.of(),
             f("server", Type.object(SERVER), F.objectNode()),

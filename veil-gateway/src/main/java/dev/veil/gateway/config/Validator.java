@@ -126,6 +126,16 @@ final class Validator {
         if (batch.downloadIdleTimeoutMs() < 100 || batch.downloadIdleTimeoutMs() > 3_600_000) {
             problems.add(Problems.field(path, "download_idle_timeout_ms"), "must be between 100 and 3600000 (1 hour)");
         }
+        if (!BatchConfig.STORAGE_LOCAL.equals(batch.storage()) && !BatchConfig.STORAGE_DATABASE.equals(batch.storage())) {
+            problems.add(Problems.field(path, "storage"), "must be \"local\" (files under <data_dir>/files/, one instance) "
+                    + "or \"database\" (files in the store, readable by every instance)");
+        }
+        if (batch.leaseMs() < 1_000 || batch.leaseMs() > 600_000) {
+            problems.add(Problems.field(path, "lease_ms"), "must be between 1000 and 600000 (10 minutes)");
+        }
+        if (batch.claimIntervalMs() < 100 || batch.claimIntervalMs() > 600_000) {
+            problems.add(Problems.field(path, "claim_interval_ms"), "must be between 100 and 600000 (10 minutes)");
+        }
     }
 
     private static boolean declaresE2ee(PolicyConfig policy) {

@@ -176,6 +176,9 @@ class ConfigValidationTest {
                 + "jdbc:postgresql://db:5432/veil), or be left out for SQLite in data_dir",
         "batch: {max_line_bytes: 100}        | batch.max_line_bytes: must be between 1024 and 1073741823 (1 GiB)",
         "batch: {download_idle_timeout_ms: 0} | batch.download_idle_timeout_ms: must be between 100 and 3600000 (1 hour)",
+        "batch: {storage: s3}                | batch.storage: must be \"local\" (files under <data_dir>/files/, one instance) or \"database\" (files in the store, readable by every instance)",
+        "batch: {lease_ms: 500}              | batch.lease_ms: must be between 1000 and 600000 (10 minutes)",
+        "batch: {claim_interval_ms: 10}      | batch.claim_interval_ms: must be between 100 and 600000 (10 minutes)",
     })
     void scalarRangeChecksNameTheirPath(String yaml, String problem) {
         assertThat(problems(yaml)).containsExactly(problem);

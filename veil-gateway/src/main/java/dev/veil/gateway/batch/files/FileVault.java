@@ -13,7 +13,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Files as the API sees them: a row in the store, a data key wrapped by the master key, and encrypted parts on disk.
+ * Files as the API sees them: a row in the store, a data key wrapped by the master key, and encrypted parts in the
+ * {@link FileStorage} (on disk, or in the store for several instances).
  * Deleting a file destroys its key first (the key row is deleted and committed), then its bytes, then its row: once
  * the key is gone the bytes are unreadable even if a crash leaves them behind (the sweeper removes such leftovers).
  * Blocking (JDBC and disk): call from worker threads.
@@ -24,10 +25,10 @@ public final class FileVault {
     private static final HexFormat HEX = HexFormat.of();
 
     private final Store store;
-    private final EncryptedFiles files;
+    private final FileStorage files;
     private final MasterKey master;
 
-    public FileVault(Store store, EncryptedFiles files, MasterKey master) {
+    public FileVault(Store store, FileStorage files, MasterKey master) {
         this.store = store;
         this.files = files;
         this.master = master;
@@ -98,7 +99,7 @@ public final class FileVault {
         return key.map(k -> new Shredded(fileId, k.keyRef(), now));
     }
 
-    public EncryptedFiles files() {
+    public FileStorage files() {
         return files;
     }
 

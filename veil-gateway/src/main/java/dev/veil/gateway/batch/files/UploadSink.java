@@ -2,37 +2,41 @@ package dev.veil.gateway.batch.files;
 
 import dev.veil.protocol.stream.StreamSealer;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
-import io.vertx.core.file.AsyncFile;
-import io.vertx.core.file.OpenOptions;
-import java.nio.file.Path;
+import io.vertx.core.Handler;
 
 /**
  * Streams an upload into one encrypted part on an event loop: each buffer goes through the {@link StreamSealer}
- * (CPU only) and the ciphertext to a Vert.x {@link AsyncFile} (whose writes run off the loop), pausing the upload while
- * the file's write queue is full. Plaintext is never written anywhere; a size limit is enforced as bytes arrive.
+ * (CPU only) and the ciphertext to the storage's {@link Target} (whose writes run off the loop), pausing the upload
+ * while the target's write queue is full. Plaintext is never written anywhere; a size limit is enforced as bytes arrive.
  */
 public final class UploadSink {
 
-    private final AsyncFile file;
+    /** Where an upload's ciphertext goes; used on the upload's event loop only. */
+    public interface Target {
+        /** Queues ciphertext (the array is the caller's no longer). */
+        void write(byte[] ciphertext);
+
+        /** Whether the queue is full: the upload pauses until the drain handler fires. */
+        boolean writeQueueFull();
+
+        void drainHandler(Handler<Void> handler);
+
+        /** Writes what is queued and makes it durable. */
+        Future<Void> finish();
+
+        /** Stops after a failed upload (the caller then deletes the bytes). */
+        Future<Void> abort();
+    }
+
+    private final Target target;
     private final StreamSealer sealer;
     private final long limit;
     private boolean tooLarge;
 
-    private UploadSink(AsyncFile file, byte[] dataKey, byte[] aad, long limit) {
-        this.file = file;
+    UploadSink(Target target, byte[] dataKey, byte[] aad, long limit) {
+        this.target = target;
         this.limit = limit;
-        this.sealer = new StreamSealer(dataKey, aad, bytes -> file.write(Buffer.buffer(bytes)));
-    }
-
-    /** Opens part 0 of {@code fileId} for an upload (creating its directory). */
-    public static Future<UploadSink> open(Vertx vertx, EncryptedFiles files, String fileId, byte[] dataKey, long limit) {
-        Path path = files.part(fileId, 0);
-        return vertx.fileSystem().mkdirs(path.getParent().toString())
-                .compose(v -> vertx.fileSystem().open(path.toString(),
-                        new OpenOptions().setWrite(true).setCreateNew(true).setDsync(false)))
-                .map(file -> new UploadSink(file, dataKey, EncryptedFiles.aad(fileId, 0), limit));
+        this.sealer = new StreamSealer(dataKey, aad, target::write);
     }
 
     /**
@@ -52,27 +56,27 @@ public final class UploadSink {
         return true;
     }
 
-    /** Whether the file's write queue is full: pause the upload until {@link #drainHandler} fires. */
+    /** Whether the target's write queue is full: pause the upload until {@link #drainHandler} fires. */
     public boolean writeQueueFull() {
-        return file.writeQueueFull();
+        return target.writeQueueFull();
     }
 
-    public void drainHandler(io.vertx.core.Handler<Void> handler) {
-        file.drainHandler(handler);
+    public void drainHandler(Handler<Void> handler) {
+        target.drainHandler(handler);
     }
 
-    /** Writes the final segment and flushes the file to disk; completes with the plaintext size. */
+    /** Writes the final segment and makes the part durable; completes with the plaintext size. */
     public Future<Long> finish() {
         sealer.finish();
-        return file.flush().compose(x -> file.close()).map(x -> sealer.plaintextBytes());
+        return target.finish().map(x -> sealer.plaintextBytes());
     }
 
     public boolean tooLarge() {
         return tooLarge;
     }
 
-    /** Closes the file after a failed upload (its bytes are then deleted by the caller). */
+    /** Stops after a failed upload (its bytes are then deleted by the caller). */
     public Future<Void> abort() {
-        return file.close().recover(t -> Future.succeededFuture());
+        return target.abort();
     }
 }

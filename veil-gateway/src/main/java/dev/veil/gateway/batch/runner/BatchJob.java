@@ -6,6 +6,8 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.veil.gateway.batch.BatchMetadata;
 import dev.veil.gateway.batch.files.FileVault;
+import dev.veil.gateway.batch.files.LeaseLostException;
+import dev.veil.store.BatchFileChunkRepository;
 import dev.veil.protocol.api.Endpoint;
 import dev.veil.gateway.openai.InferenceRequest;
 import dev.veil.gateway.openai.InvalidRequestException;
@@ -46,6 +48,10 @@ import org.slf4j.LoggerFactory;
  * encrypted part of the output or error file; when the chunk is done the parts are forced to disk and the progress
  * (next line, counters, part counts) is committed in one transaction with the metering of the chunk's lines. A restart deletes parts beyond the committed
  * counts and resumes at the committed line, so no result is ever in a file twice. Logs carry ids and classes only.
+ *
+ * <p>The job runs while this instance holds the batch's lease ({@link BatchRunner}). The progress commit (and, with
+ * shared storage, every output chunk) is fenced by that lease: once another instance took the batch over, the job's
+ * writes are refused and it stops without ending the batch, leaving it to the new holder.
  */
 final class BatchJob implements Runnable {
 
@@ -59,6 +65,7 @@ final class BatchJob implements Runnable {
     private volatile boolean cancel;
     private volatile boolean expire;
     private volatile boolean shutdown;
+    private volatile boolean leaseLost;
 
     BatchJob(BatchRunner runner, String batchId) {
         this.runner = runner;
@@ -86,6 +93,15 @@ final class BatchJob implements Runnable {
         shutdown = true;
     }
 
+    /** Another instance took the batch over: stop at the next step, leaving the batch as it is. */
+    void leaseLost() {
+        leaseLost = true;
+    }
+
+    boolean lostLease() {
+        return leaseLost;
+    }
+
     private long now() {
         return parts.clock().millis();
     }
@@ -97,10 +113,18 @@ final class BatchJob implements Runnable {
         }
         try {
             execute();
-        } catch (Stopped e) {
-            LOG.info("batch_id={} paused for shutdown; it resumes on the next start", batchId);
+        } catch (Stopped | LeaseLostException e) {
+            if (leaseLost || e instanceof LeaseLostException) {
+                leaseLost = true;
+                LOG.warn("batch_id={} stopped: this instance lost its lease; the instance holding it finishes the batch",
+                        batchId);
+            } else {
+                LOG.info("batch_id={} paused for shutdown; it resumes on the next start or on another instance", batchId);
+            }
         } catch (Throwable t) {
-            if (shutdown || runner.closing()) {
+            if (leaseLost) {
+                LOG.warn("batch_id={} stopped after its lease was lost: {}", batchId, t.getClass().getSimpleName());
+            } else if (shutdown || runner.closing()) {
                 LOG.info("batch_id={} stopped with the gateway: {}", batchId, t.getClass().getSimpleName());
             } else {
                 LOG.error("batch_id={} failed internally: {}", batchId, t.getClass().getName());
@@ -248,6 +272,7 @@ final class BatchJob implements Runnable {
         byte[] clientKey = metadata.clientKey();
         ResultLines lines = new ResultLines(parts.json());
         String target = BatchRecord.COMPLETED;
+        BatchFileChunkRepository.Fence fence = new BatchFileChunkRepository.Fence(batchId, runner.owner());
 
         try (InputStream in = vault.read(input, inputKey)) {
             LineReader reader = new LineReader(in, parts.maxLineBytes());
@@ -280,8 +305,10 @@ final class BatchJob implements Runnable {
                     break;
                 }
                 Chunk chunk = new Chunk(
-                        new PartWriter(vault.files(), outFile.id(), outParts, outKey, clientKey, batchId, ClientSealing.KIND_OUTPUT),
-                        new PartWriter(vault.files(), errFile.id(), errParts, errKey, clientKey, batchId, ClientSealing.KIND_ERRORS));
+                        new PartWriter(vault.files(), fence, outFile.id(), outParts, outKey, clientKey, batchId,
+                                ClientSealing.KIND_OUTPUT),
+                        new PartWriter(vault.files(), fence, errFile.id(), errParts, errKey, clientKey, batchId,
+                                ClientSealing.KIND_ERRORS));
                 int done = runChunk(chunk, chunkLines, line, key, metadata, endpoint, duplicates, lines);
                 chunk.out.close();
                 chunk.err.close();
@@ -297,8 +324,13 @@ final class BatchJob implements Runnable {
                 line += done;
                 completed += chunk.completed;
                 failed += chunk.failed;
-                parts.store().batches().commitProgress(batchId, line, completed, failed, outFile.id(), outParts, outBytes,
-                        errFile.id(), errParts, errBytes, chunk.metered);
+                // Fenced by the lease: if another instance took the batch over meanwhile, nothing of this chunk counts
+                // (its parts lie beyond the committed counts, and the new holder deleted or will delete them).
+                if (!parts.store().batches().commitProgress(runner.owner(), batchId, line, completed, failed, outFile.id(),
+                        outParts, outBytes, errFile.id(), errParts, errBytes, chunk.metered)) {
+                    leaseLost = true;
+                    throw new Stopped();
+                }
                 if (done < chunkLines.size()) {
                     // Cancelled mid-chunk: the rest was never started.
                     target = BatchRecord.CANCELLED;
@@ -433,7 +465,7 @@ final class BatchJob implements Runnable {
      */
     private Future<Admission> admit(ApiKeyRecord key) {
         return parts.limits().admitBatchLine(key).compose(admission -> {
-            if (admission.admitted() || !waitable(admission.refusal().code()) || cancel || shutdown) {
+            if (admission.admitted() || !waitable(admission.refusal().code()) || cancel || shutdown || leaseLost) {
                 return Future.succeededFuture(admission);
             }
             Promise<Admission> later = Promise.promise();
@@ -608,7 +640,7 @@ final class BatchJob implements Runnable {
     }
 
     private void stopIfShuttingDown() {
-        if (shutdown || runner.closing() || Thread.currentThread().isInterrupted()) {
+        if (shutdown || leaseLost || runner.closing() || Thread.currentThread().isInterrupted()) {
             throw new Stopped();
         }
     }

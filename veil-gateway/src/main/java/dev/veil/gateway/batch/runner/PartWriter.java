@@ -1,6 +1,7 @@
 package dev.veil.gateway.batch.runner;
 
-import dev.veil.gateway.batch.files.EncryptedFiles;
+import dev.veil.gateway.batch.files.FileStorage;
+import dev.veil.store.BatchFileChunkRepository;
 import dev.veil.protocol.batch.ClientSealing;
 import dev.veil.protocol.stream.SealingOutputStream;
 import java.io.IOException;
@@ -13,7 +14,8 @@ import java.io.OutputStream;
  */
 final class PartWriter implements AutoCloseable {
 
-    private final EncryptedFiles files;
+    private final FileStorage files;
+    private final BatchFileChunkRepository.Fence fence;
     private final String fileId;
     private final int index;
     private final byte[] dataKey;
@@ -24,8 +26,10 @@ final class PartWriter implements AutoCloseable {
     private SealingOutputStream clientSealed;
     private OutputStream content;
 
-    PartWriter(EncryptedFiles files, String fileId, int index, byte[] dataKey, byte[] clientKey, String batchId, int kind) {
+    PartWriter(FileStorage files, BatchFileChunkRepository.Fence fence, String fileId, int index, byte[] dataKey,
+               byte[] clientKey, String batchId, int kind) {
         this.files = files;
+        this.fence = fence;
         this.fileId = fileId;
         this.index = index;
         this.dataKey = dataKey;
@@ -36,7 +40,7 @@ final class PartWriter implements AutoCloseable {
 
     void write(byte[] line) throws IOException {
         if (content == null) {
-            atRest = files.writePart(fileId, index, dataKey);
+            atRest = files.writePart(fileId, index, dataKey, fence);
             if (clientKey != null) {
                 clientSealed = ClientSealing.sealPart(atRest, clientKey, batchId, kind, index);
                 content = clientSealed;
