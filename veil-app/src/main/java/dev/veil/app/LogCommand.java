@@ -141,7 +141,7 @@ final class LogCommand implements Runnable {
                 List<LogClient.Entry> entries = monitor.step((check, detail) -> out.println("[ ok ] " + check + ": "
                         + detail));
                 long nodes = entries.stream().filter(e -> "node".equals(type(e))).count();
-                out.println("       " + entries.size() + " entries: " + nodes + " node identities");
+                out.println("       " + entries.size() + " entries: " + nodes + " node " + (nodes == 1 ? "identity" : "identities"));
                 out.println("VERDICT: PASSED (head of " + monitor.head().treeSize() + " leaves kept in "
                         + target.stateFile(env, monitor.head().logKey()) + ")");
                 return 0;

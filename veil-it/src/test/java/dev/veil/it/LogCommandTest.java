@@ -55,7 +55,7 @@ class LogCommandTest {
         CompatProcess.Result ok = verify(gateway.origin(), state);
         assertThat(ok.exit()).as(ok.stdout() + ok.stderr()).isZero();
         assertThat(ok.stdout()).contains("[ ok ] tree head signature").contains("[ ok ] tree recomputed from the entries")
-                .contains("[ ok ] log key entry").contains("1 node identities").contains("VERDICT: PASSED")
+                .contains("[ ok ] log key entry").contains("1 node identity").contains("VERDICT: PASSED")
                 .doesNotContain("FAIL");
 
         // The log grows (a second node joins); the second audit checks it against the head kept from the first.
