@@ -42,7 +42,7 @@ public final class LogMonitor {
     private final List<byte[]> leaves = new ArrayList<>();
     private String lastLogKeyEntry;
     private LogHead last;
-    private boolean seenChecked;
+    private List<LogHead> seen;
 
     /** A check of the audit failed: the log (or the gateway serving it) is not what it should be. */
     public static final class Failed extends Exception {
@@ -114,6 +114,9 @@ public final class LogMonitor {
                     + " this monitor is allowed to hold; raise the limit to audit it");
         }
         if (last != null) {
+            if (head.sameTree(last)) {
+                return List.of(); // nothing appended: the tree was recomputed when this root was first seen
+            }
             consistentWithLast(head, report);
         }
         int known = leaves.size();
@@ -138,23 +141,26 @@ public final class LogMonitor {
             }
             report.ok("log key entry", "the log announces the key that signs it");
         }
-        List<LogHead> seen = seenFile == null ? List.of() : seenFile.read();
-        if (!seenChecked) {
-            checkSeen(seen, all, head, report);
+        if (seen == null) {
+            // The first step compares the tree with every head kept from earlier runs; later steps extend it
+            // consistently, so they are covered by the consistency check against the previous head.
+            List<LogHead> kept = seenFile == null ? List.of() : seenFile.read();
+            checkSeen(kept, all, head, report);
+            seen = new ArrayList<>(kept);
         }
         // All checks passed: keep the step.
         leaves.clear();
         leaves.addAll(all);
         lastLogKeyEntry = logKeyEntry;
         last = head;
-        seenChecked = true;
-        if (seenFile != null && seen.stream().noneMatch(head::sameTree)) {
-            List<LogHead> kept = new ArrayList<>(seen);
-            kept.add(head);
-            while (kept.size() > MAX_SEEN) {
-                kept.remove(0);
+        if (seen.stream().noneMatch(head::sameTree)) {
+            seen.add(head);
+            while (seen.size() > MAX_SEEN) {
+                seen.remove(0);
             }
-            seenFile.write(kept);
+            if (seenFile != null) {
+                seenFile.write(seen);
+            }
         }
         return fresh;
     }
