@@ -39,7 +39,10 @@ class TransparencyClientTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private static final AttestationPolicy SIMULATED = new AttestationPolicy(Set.of(), Set.of(), true);
-    private static final String CHAT = "{\"model\":\"jm\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+    /** The prompt carries a canary: no refusal body, kept-heads file, log or other file of the run may hold it. */
+    private static final String CANARY = "CANARY-i14-" + java.util.UUID.randomUUID();
+    private static final String CHAT = "{\"model\":\"jm\",\"messages\":[{\"role\":\"user\",\"content\":\""
+            + CANARY + "\"}]}";
 
     @TempDir
     Path dir;
@@ -136,6 +139,7 @@ class TransparencyClientTest {
             refused(chat(base), "transparency_split_view", "not consistent");
             relay.mode(LogForgingRelay.Mode.HONEST);
             assertThat(chat(base).statusCode()).isEqualTo(200);
+            assertThat(veil.stdout()).doesNotContain(CANARY);
         }
 
         // The control: a proxy with no kept head accepts the fork, so it was the kept head that caught it.
@@ -144,6 +148,8 @@ class TransparencyClientTest {
                 SIMULATED, Duration.ZERO, gateway.logKey(), dir.resolve("other-state/heads.json")))) {
             assertThat(chat(fresh.baseUrl()).statusCode()).isEqualTo(200);
         }
+        // Nothing of the prompt was kept: not in the proxies' kept heads, the veil proxy process's output, the store.
+        assertThat(new CanaryScanner(CANARY).filesContaining(dir)).isEmpty();
     }
 
     private static HttpResponse<String> chat(String base) throws Exception {
@@ -154,6 +160,7 @@ class TransparencyClientTest {
 
     private static void refused(HttpResponse<String> answer, String code, String message) throws Exception {
         assertThat(answer.statusCode()).as(answer.body()).isEqualTo(502);
+        assertThat(answer.body()).doesNotContain(CANARY);
         JsonNode error = JSON.readTree(answer.body()).path("error");
         assertThat(error.path("type").asText()).isEqualTo("transparency_error");
         assertThat(error.path("code").asText()).isEqualTo(code);
