@@ -150,7 +150,7 @@ final class LogCommand implements Runnable {
                 out.println("VERDICT: FAILED");
                 return 1;
             } catch (IOException e) {
-                out.println("[FAIL] gateway: " + e.getMessage());
+                out.println("[FAIL] gateway: " + unreachable(e));
                 out.println("VERDICT: FAILED (could not audit)");
                 return 1;
             }
@@ -207,7 +207,7 @@ final class LogCommand implements Runnable {
                     return 1;
                 } catch (IOException e) {
                     // Unreachable is not misbehaviour: say so and keep watching.
-                    err.println("veil: " + origin + ": " + e.getMessage() + " (retrying)");
+                    err.println("veil: " + origin + ": " + unreachable(e) + " (retrying)");
                 }
                 try {
                     Thread.sleep(every);
@@ -242,6 +242,13 @@ final class LogCommand implements Runnable {
     }
 
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** Why the gateway could not be read, for a person: the exception's message or, lacking one, its kind. */
+    static String unreachable(IOException e) {
+        String message = e.getMessage();
+        return "the gateway could not be read (" + e.getClass().getSimpleName()
+                + (message == null || message.isBlank() ? "" : ": " + message) + ")";
+    }
 
     private static String type(LogClient.Entry e) {
         try {
