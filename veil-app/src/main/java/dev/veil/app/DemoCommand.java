@@ -143,7 +143,7 @@ final class DemoCommand implements Callable<Integer> {
         out.println("  ./veil proxy --gateway " + base + " --api-key $VEIL_API_KEY --allow-simulated "
                 + "--transparency-log-key $VEIL_LOG_KEY");
         out.println("  (the proxy refuses any node, a joined one too, whose identity is missing from the log, and a tree head"
-                + " that forks from the one it kept in ~/.veil/proxy-tree-heads.json)");
+                + " that forks from the one it kept in its state directory, ~/.veil by default)");
         out.println("  ./veil log verify " + base + " --log-key $VEIL_LOG_KEY");
         out.println("  ./veil log watch " + base + " --log-key $VEIL_LOG_KEY");
         out.println();
