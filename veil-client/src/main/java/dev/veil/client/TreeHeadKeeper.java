@@ -32,6 +32,12 @@ final class TreeHeadKeeper {
         List<byte[]> consistency(long first, long second) throws IOException, LogClient.BadAnswer;
     }
 
+    /**
+     * Logs kept at most. A client that pins a log key keeps one; without a pin a gateway could name a new key in every
+     * answer, so the oldest log's head is dropped past this bound rather than growing memory and the file.
+     */
+    static final int MAX_LOGS = 64;
+
     private final HeadFile file;
     private final Map<String, LogHead> kept = new LinkedHashMap<>();
     private final ReentrantLock lock = new ReentrantLock();
@@ -111,7 +117,12 @@ final class TreeHeadKeeper {
     }
 
     private void keep(LogHead head) throws IOException {
-        LogHead previous = kept.put(head.logKeyHex(), head);
+        // Re-inserted, so the log updated last is the last to be dropped.
+        LogHead previous = kept.remove(head.logKeyHex());
+        kept.put(head.logKeyHex(), head);
+        while (kept.size() > MAX_LOGS) {
+            kept.remove(kept.keySet().iterator().next());
+        }
         if (file == null) {
             return;
         }

@@ -91,6 +91,19 @@ class TreeHeadKeeperTest {
     }
 
     @Test
+    void aGatewayNamingANewLogKeyInEveryAnswerCannotGrowWhatIsKept() throws Exception {
+        TreeHeadKeeper keeper = new TreeHeadKeeper(new HeadFile(dir.resolve("heads.json")));
+        List<byte[]> log = leaves("e", 3);
+        keeper.accept(head(log, 3), proofsOf(log, new AtomicInteger()));
+        for (int i = 0; i < TreeHeadKeeper.MAX_LOGS + 10; i++) {
+            SigningKey other = SigningKey.generate();
+            keeper.accept(new LogHead(SignedTreeHead.sign(other, 3, 1, MerkleTree.root(log, 3)), other.publicKey()),
+                    proofsOf(log, new AtomicInteger()));
+        }
+        assertThat(new HeadFile(dir.resolve("heads.json")).read()).hasSize(TreeHeadKeeper.MAX_LOGS);
+    }
+
+    @Test
     void theKeptHeadSurvivesOnDiskAndATamperedFileIsRefused() throws Exception {
         List<byte[]> log = leaves("e", 8);
         Path file = dir.resolve("state/transparency-heads.json");
