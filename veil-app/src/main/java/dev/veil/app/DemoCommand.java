@@ -115,12 +115,38 @@ final class DemoCommand implements Callable<Integer> {
                 : null;
         printWelcome(System.out, gateway, secret, batchNote);
         printJoin(System.out, gateway, engine.baseUrl());
+        printTransparency(System.out, gateway, dataDir);
         printDashboard(System.out, gateway, adminToken.equals(System.getenv(config.server().adminTokenEnv()))
                 ? "the admin token in $" + config.server().adminTokenEnv() : adminToken);
         System.out.println("Press Ctrl+C to stop.");
         System.out.flush();
         ServeCommand.runUntilStopped(gateway, node, engine);
         return 0;
+    }
+
+    /**
+     * How to pin the demo's transparency log key in {@code veil proxy} and audit the log with {@code veil log}. The key
+     * is the operator's (read from the data directory, as an operator would publish it); a real user takes it from a
+     * source they trust, not from the gateway.
+     */
+    static void printTransparency(PrintStream out, Gateway gateway, Path dataDir) {
+        String logKey;
+        try {
+            logKey = java.util.Base64.getEncoder().encodeToString(dev.veil.gateway.transparency.LogKeyFile.loadOrCreate(
+                    dataDir.resolve(dev.veil.gateway.transparency.LogKeyFile.NAME)).publicKey());
+        } catch (java.io.IOException e) {
+            return;
+        }
+        String base = "http://" + gateway.host() + ":" + gateway.port();
+        out.println("Transparency log (every node identity the gateway admitted; docs/transparency.md):");
+        out.println("  export VEIL_LOG_KEY=" + logKey);
+        out.println("  ./veil proxy --gateway " + base + " --api-key $VEIL_API_KEY --allow-simulated "
+                + "--transparency-log-key $VEIL_LOG_KEY");
+        out.println("  (the proxy refuses any node, a joined one too, whose identity is missing from the log, and a tree head"
+                + " that forks from the one it kept in its state directory, ~/.veil by default)");
+        out.println("  ./veil log verify " + base + " --log-key $VEIL_LOG_KEY");
+        out.println("  ./veil log watch " + base + " --log-key $VEIL_LOG_KEY");
+        out.println();
     }
 
     /**

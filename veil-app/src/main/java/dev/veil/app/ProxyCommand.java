@@ -54,6 +54,14 @@ final class ProxyCommand implements Callable<Integer> {
                     + "by this key (log_key of GET /v1/transparency/head; see docs/transparency.md).")
     String transparencyLogKey;
 
+    @Option(names = "--state-dir", paramLabel = "<dir>",
+            description = "Where the proxy keeps the last transparency log tree head it accepted, in "
+                    + TREE_HEAD_FILE + " (default: $" + ClientState.ENV + " or ~/.veil).")
+    Path stateDir;
+
+    /** The file in the state directory that keeps the accepted tree heads (docs/transparency.md). */
+    static final String TREE_HEAD_FILE = "proxy-tree-heads.json";
+
     @Override
     public Integer call() {
         return run(System.getenv(), System.out, System.err);
@@ -88,7 +96,8 @@ final class ProxyCommand implements Callable<Integer> {
                         + "GET /v1/transparency/head).");
                 return 2;
             }
-            settings = new ProxySettings(gateway, key, host, port, policy, null, logKey);
+            settings = new ProxySettings(gateway, key, host, port, policy, null, logKey,
+                    ClientState.dir(stateDir, env).resolve(TREE_HEAD_FILE));
         } catch (IllegalArgumentException e) {
             err.println("veil: " + e.getMessage());
             return 2;
@@ -108,11 +117,18 @@ final class ProxyCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             err.println("veil: " + e.getMessage());
             return 2;
+        } catch (IllegalStateException e) {
+            // The kept tree heads cannot be read: starting without them would forget what was accepted. Fail closed.
+            err.println("veil: " + e.getMessage());
+            return 1;
         } catch (IOException e) {
             err.println("veil: " + e.getMessage() + ". Is the port in use? Try --port <n>.");
             return 1;
         }
         printWelcome(out, proxy, gateway, policy);
+        out.println("  transparency: " + (settings.transparencyLogKey() == null ? "log key not pinned (a log the "
+                + "gateway sends is still checked)" : "every node must be published under the pinned log key")
+                + "; tree heads kept in " + settings.treeHeadFile());
         ServeCommand.runUntilStopped(proxy);
         return 0;
     }

@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The {@code veil} command. */
 @Command(name = "veil", mixinStandardHelpOptions = true, version = "veil 0.1.0",
         description = "Veil: a privacy-first, OpenAI-compatible inference gateway.",
-        subcommands = {ServeCommand.class, MigrateCommand.class, DemoCommand.class, KeysCommand.class, NodeCommand.class, NodesCommand.class, AuditCommand.class, ProxyCommand.class, AttestCommand.class,
+        subcommands = {ServeCommand.class, MigrateCommand.class, DemoCommand.class, KeysCommand.class, NodeCommand.class, NodesCommand.class, AuditCommand.class, ProxyCommand.class, AttestCommand.class, LogCommand.class,
                 BatchCommand.class, CommandLine.HelpCommand.class})
 public final class VeilCommand implements Runnable {
 

@@ -54,7 +54,10 @@ import java.util.concurrent.locks.ReentrantLock;
  *   <li>{@link AttestationException} subclasses: evidence refused by the policy or not verifying, e.g.
  *       {@link AttestationException.SimulatedNotAllowed}, {@link AttestationException.NonceMismatch},
  *       {@link AttestationException.KeyNotBound}, {@link AttestationException.UnknownMeasurement};
- *       {@link NoEvidenceException} when no node was offered;</li>
+ *       {@link NoEvidenceException} when no node was offered; the transparency log's refusals
+ *       {@link TransparencyException.NotInLog} (the node is not published), {@link TransparencyException.BadTreeHead}
+ *       (the log's head does not verify) and {@link TransparencyException.SplitView} (the head is not consistent
+ *       with the one this client kept);</li>
  *   <li>{@link E2eeException} subclasses: {@link E2eeException.FrameRejected}, {@link E2eeException.Truncated}
  *       (also when the connection breaks mid-answer), {@link E2eeException.TrailingData},
  *       {@link E2eeException.BadReceipt}, {@link E2eeException.Malformed} (also for a non-e2ee 200 answer), and the
@@ -74,6 +77,8 @@ public final class VeilClient implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int MAX_ERROR_BODY = 1024 * 1024;
     private static final int MAX_ATTESTATION_BODY = 4 * 1024 * 1024;
+    /** The longest an attestation answer (with its log proofs) or a log answer may take, head and body. */
+    private static final Duration MAX_ATTESTATION_TIME = Duration.ofSeconds(60);
 
     private final String baseUrl;
     private final String apiKey;
@@ -85,6 +90,8 @@ public final class VeilClient implements AutoCloseable {
     private final AttestationVerifier verifier;
     private final SecureRandom random = new SecureRandom();
     private final TransparencyCheck transparency;
+    private final TreeHeadKeeper heads;
+    private final dev.veil.client.transparency.LogClient log;
     private final Map<String, VerifiedNode> cache = new ConcurrentHashMap<>();
     private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
 
@@ -103,6 +110,12 @@ public final class VeilClient implements AutoCloseable {
                 .build();
         this.verifier = b.verifier != null ? b.verifier
                 : dev.veil.protocol.attestation.HardwareVerifiers.verifier(null, null);
+        this.heads = b.heads;
+        this.log = new dev.veil.client.transparency.LogClient(baseUrl, apiKey, http, attestationTime());
+    }
+
+    private Duration attestationTime() {
+        return requestTimeout.compareTo(MAX_ATTESTATION_TIME) < 0 ? requestTimeout : MAX_ATTESTATION_TIME;
     }
 
     /** A new builder. {@link Builder#baseUrl} is required. */
@@ -303,25 +316,29 @@ public final class VeilClient implements AutoCloseable {
         random.nextBytes(nonce);
         URI uri = URI.create(baseUrl + "/v1/attestation?model=" + URLEncoder.encode(model, StandardCharsets.UTF_8)
                 + "&nonce=" + E2ee.hex(nonce));
-        HttpResponse<InputStream> response = call(request(uri).GET().build());
-        byte[] body;
-        try (InputStream in = response.body()) {
-            body = readBounded(in, response.statusCode() == 200 ? MAX_ATTESTATION_BODY : MAX_ERROR_BODY);
-        }
-        if (response.statusCode() != 200) {
-            throw GatewayException.fromResponse(response.statusCode(), body);
+        // Head and body within a cap and a time limit: the answer carries the log's head and proofs, read whole.
+        dev.veil.client.transparency.BoundedHttp.Answer response = dev.veil.client.transparency.BoundedHttp.send(http,
+                request(uri).GET().build(), MAX_ATTESTATION_BODY, attestationTime());
+        byte[] body = response.body();
+        if (response.status() != 200) {
+            throw GatewayException.fromResponse(response.status(), body);
         }
         List<JsonNode> nodes = evidenceList(body, model);
         if (nodes.isEmpty()) {
             throw new NoEvidenceException(model);
         }
         JsonNode root = JSON.readTree(body);
+        // The log's head first: a forged or forked head refuses every node of the answer.
+        dev.veil.client.transparency.LogHead head = transparency.head(root);
+        if (head != null) {
+            heads.accept(head, log::consistencyProof);
+        }
         AttestationException first = null;
         for (int i = 0; i < nodes.size(); i++) {
             try {
                 Evidence evidence = Evidence.parse(JSON.writeValueAsBytes(nodes.get(i)));
                 AttestationVerifier.VerifiedNode verified = verifier.verify(evidence, nonce, policy);
-                transparency.check(root, i, verified);
+                transparency.node(root, i, verified, head);
                 return VerifiedNode.of(model, verified, Instant.now());
             } catch (AttestationException e) {
                 if (first == null) {
@@ -493,8 +510,21 @@ public final class VeilClient implements AutoCloseable {
         private HttpClient httpClient;
         private AttestationVerifier verifier;
         private byte[] transparencyLogKey;
+        private java.nio.file.Path treeHeadFile;
+        private TreeHeadKeeper heads;
 
         private Builder() {
+        }
+
+        /**
+         * Keeps the last tree head accepted from each transparency log in this file too (it is always kept in memory),
+         * so that a split view is caught across restarts: a later head must be consistent with it
+         * (docs/transparency.md). The file is read when the client is built; one that cannot be read or holds a head
+         * that does not verify fails {@link #build()}. Use one file per process.
+         */
+        public Builder treeHeadFile(java.nio.file.Path file) {
+            this.treeHeadFile = Objects.requireNonNull(file, "file");
+            return this;
         }
 
         /**
@@ -565,7 +595,18 @@ public final class VeilClient implements AutoCloseable {
             return this;
         }
 
+        /**
+         * The client.
+         *
+         * @throws IllegalStateException the {@link #treeHeadFile} cannot be read or holds a head that does not verify
+         */
         public VeilClient build() {
+            try {
+                heads = new TreeHeadKeeper(treeHeadFile == null ? null
+                        : new dev.veil.client.transparency.HeadFile(treeHeadFile));
+            } catch (IOException e) {
+                throw new IllegalStateException(e.getMessage(), e);
+            }
             return new VeilClient(this);
         }
     }

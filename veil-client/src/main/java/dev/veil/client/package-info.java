@@ -10,7 +10,9 @@
  * <ul>
  *   <li>{@link dev.veil.protocol.attestation.AttestationException} and its subclasses: the node's evidence did not
  *       verify (simulated evidence not allowed, stale nonce, keys not bound, unknown measurement, ...), plus
- *       {@link dev.veil.client.NoEvidenceException} when no node evidence was offered at all;</li>
+ *       {@link dev.veil.client.NoEvidenceException} when no node evidence was offered at all, and
+ *       {@link dev.veil.client.TransparencyException}'s three cases when the gateway's transparency log does not vouch
+ *       for the node (not in the log, a tree head that does not verify, a split view);</li>
  *   <li>{@link dev.veil.protocol.e2ee.E2eeException} and its subclasses: the encrypted exchange failed (a frame
  *       rejected, a truncated body, trailing data, a bad receipt) or the node refused the encrypted request with one of
  *       the e2ee error codes of docs/e2ee.md §6 (then the cause is the {@link dev.veil.client.GatewayException});</li>

@@ -68,38 +68,46 @@ class TransparencyCheckTest {
     }
 
     @Test
-    void everyTamperingIsRefused() {
+    void everyTamperingIsRefusedWithItsOwnError() {
         refused(new TransparencyCheck(logKey.publicKey()), answer(entry("ffeeddccbbaa99887766554433221100")),
-                "does not match the verified evidence");
+                TransparencyException.NotInLog.class, "does not match the verified evidence");
         ObjectNode badProof = answer(entry(node.nodeKeyId()));
         ((ArrayNode) badProof.path("transparency").path("nodes").get(0).path("proof")).set(0,
                 B64.encodeToString(new byte[32]));
-        refused(new TransparencyCheck(null), badProof, "does not lead to the root");
+        refused(new TransparencyCheck(null), badProof, TransparencyException.NotInLog.class, "does not lead to the root");
         ObjectNode otherIndex = answer(entry(node.nodeKeyId()));
         ((ObjectNode) otherIndex.path("transparency").path("nodes").get(0)).put("leaf_index", 1);
-        refused(new TransparencyCheck(null), otherIndex, "transparency log");
+        refused(new TransparencyCheck(null), otherIndex, TransparencyException.NotInLog.class, "transparency log");
+        ObjectNode tamperedEntry = answer(entry(node.nodeKeyId()));
+        ((ObjectNode) tamperedEntry.path("transparency").path("nodes").get(0)).put("entry",
+                entry(node.nodeKeyId()).replace("\"n1\"", "\"n2\""));
+        refused(new TransparencyCheck(null), tamperedEntry, TransparencyException.NotInLog.class,
+                "does not lead to the root");
         ObjectNode badSignature = answer(entry(node.nodeKeyId()));
         ((ObjectNode) badSignature.path("transparency").path("tree_head")).put("tree_size", 4);
-        refused(new TransparencyCheck(null), badSignature, "signature does not verify");
+        refused(new TransparencyCheck(null), badSignature, TransparencyException.BadTreeHead.class,
+                "signature does not verify");
         refused(new TransparencyCheck(SigningKey.generate().publicKey()), answer(entry(node.nodeKeyId())),
-                "other than the pinned one");
+                TransparencyException.BadTreeHead.class, "other than the pinned one");
         ObjectNode none = answer(entry(node.nodeKeyId()));
         none.remove("transparency");
-        refused(new TransparencyCheck(logKey.publicKey()), none, "requires one");
+        refused(new TransparencyCheck(logKey.publicKey()), none, TransparencyException.NotInLog.class, "requires one");
         assertThatCode(() -> new TransparencyCheck(null).check(none, 0, node)).doesNotThrowAnyException();
         ObjectNode unpublished = answer(entry(node.nodeKeyId()));
         ((ArrayNode) unpublished.path("transparency").path("nodes")).set(0, JSON.nullNode());
-        refused(new TransparencyCheck(logKey.publicKey()), unpublished, "not in the gateway's transparency log");
+        refused(new TransparencyCheck(logKey.publicKey()), unpublished, TransparencyException.NotInLog.class,
+                "not in the gateway's transparency log");
         String duplicated = entry(node.nodeKeyId()).replace("\"node\":\"n1\"",
                 "\"node_key_id\":\"ffeeddccbbaa99887766554433221100\",\"node\":\"n1\"");
-        refused(new TransparencyCheck(null), answer(duplicated), "malformed");
+        refused(new TransparencyCheck(null), answer(duplicated), TransparencyException.NotInLog.class, "malformed");
         ObjectNode garbage = answer(entry(node.nodeKeyId()));
         ((ObjectNode) garbage.path("transparency").path("tree_head")).put("root_hash", "not base64!");
-        refused(new TransparencyCheck(null), garbage, "malformed");
+        refused(new TransparencyCheck(null), garbage, TransparencyException.BadTreeHead.class, "malformed");
     }
 
-    private void refused(TransparencyCheck check, JsonNode answer, String why) {
-        assertThatThrownBy(() -> check.check(answer, 0, node)).isInstanceOf(AttestationException.class)
-                .hasMessageContaining(why);
+    private void refused(TransparencyCheck check, JsonNode answer, Class<? extends AttestationException> type,
+                         String why) {
+        assertThatThrownBy(() -> check.check(answer, 0, node)).isInstanceOf(type).hasMessageStartingWith(
+                "transparency log: ").hasMessageContaining(why);
     }
 }

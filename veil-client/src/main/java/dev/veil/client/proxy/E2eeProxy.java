@@ -30,7 +30,9 @@ import java.util.concurrent.TimeoutException;
  * <p>Errors before the answer began are OpenAI-shaped: attestation failures are 502 {@code attestation_error} with the
  * failure's code (e.g. {@code attestation_simulated_not_allowed}), protocol failures are 502 {@code e2ee_error} with
  * theirs (e.g. {@code e2ee_frame_rejected}), the gateway's own errors pass through with their status and error
- * object. After a stream began, a failure ends it with a {@code data: {"error":{...}}} event and no {@code [DONE]}.
+ * object. A node the transparency log does not vouch for is 502 {@code transparency_error} with
+ * {@code transparency_not_in_log}, {@code transparency_bad_tree_head} or {@code transparency_split_view}. After a
+ * stream began, a failure ends it with a {@code data: {"error":{...}}} event and no {@code [DONE]}.
  * Responses carry {@code x-veil-e2ee}, {@code x-veil-node-key} and {@code x-veil-attestation} (the evidence format,
  * {@code simulated} for development nodes). Nothing here logs content.
  */
@@ -56,6 +58,7 @@ public final class E2eeProxy implements AutoCloseable {
      * Starts the proxy and returns once it listens.
      *
      * @throws IllegalArgumentException when the gateway URL is not an http(s) URL
+     * @throws IllegalStateException    when the tree head file cannot be read or holds a head that does not verify
      * @throws IOException              when it cannot listen on the host and port (e.g. the port is in use)
      */
     public static E2eeProxy start(ProxySettings settings) throws IOException {
@@ -74,6 +77,9 @@ public final class E2eeProxy implements AutoCloseable {
                 .attestationTtl(settings.attestationTtl());
         if (settings.transparencyLogKey() != null) {
             builder.transparencyLogKey(settings.transparencyLogKey());
+        }
+        if (settings.treeHeadFile() != null) {
+            builder.treeHeadFile(settings.treeHeadFile());
         }
         VeilClient client = builder.build();
         // The transport puts request-header (10 s) and request-body (60 s) timeouts on each accepted connection.

@@ -2,6 +2,7 @@ package dev.veil.client.proxy;
 
 import dev.veil.client.GatewayException;
 import dev.veil.client.NoEvidenceException;
+import dev.veil.client.TransparencyException;
 import dev.veil.http.BoundedBody;
 import dev.veil.protocol.OpenAiError;
 import dev.veil.protocol.attestation.AttestationException;
@@ -16,6 +17,7 @@ final class ProxyErrors {
 
     static final String ATTESTATION = "attestation_error";
     static final String E2EE = "e2ee_error";
+    static final String TRANSPARENCY = "transparency_error";
 
     private ProxyErrors() {
     }
@@ -58,6 +60,9 @@ final class ProxyErrors {
             return new OpenAiError(502, "No attested node serves this model with end-to-end encryption right now ("
                     + e.getMessage() + "); the proxy sent nothing.", ATTESTATION, "model", e.code());
         }
+        if (failure instanceof TransparencyException e) {
+            return transparency(e);
+        }
         if (failure instanceof AttestationException e) {
             return new OpenAiError(502, "The node's attestation did not verify against the proxy's policy: "
                     + e.getMessage() + ". The proxy sent the node nothing.", ATTESTATION, null, e.code());
@@ -86,6 +91,23 @@ final class ProxyErrors {
         }
         return new OpenAiError(500, "The proxy failed to handle this request (" + failure.getClass().getSimpleName()
                 + ").", OpenAiError.SERVER, null, "internal_error");
+    }
+
+    /** One body per case, so that a user (and a monitor) can tell an unpublished node from a forged or forked log. */
+    static OpenAiError transparency(TransparencyException e) {
+        String message = switch (e) {
+            case TransparencyException.NotInLog n -> "The gateway's transparency log does not publish this node ("
+                    + n.getMessage() + "). A node missing from the log may be shown to you alone, so the proxy sent "
+                    + "it nothing.";
+            case TransparencyException.BadTreeHead b -> "The transparency log's tree head does not verify ("
+                    + b.getMessage() + "). Check --transparency-log-key against the gateway's published log key; the "
+                    + "proxy sent nothing.";
+            case TransparencyException.SplitView v -> "SPLIT VIEW: the gateway's transparency log is not consistent "
+                    + "with the tree head this proxy accepted before (" + v.getMessage() + "). The operator may be "
+                    + "showing you a different log than everyone else; the proxy sent nothing. Keep the tree head file "
+                    + "as evidence.";
+        };
+        return new OpenAiError(502, message, TRANSPARENCY, null, e.code());
     }
 
     static OpenAiError e2ee(E2eeException e) {

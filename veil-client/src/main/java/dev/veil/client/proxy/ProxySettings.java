@@ -15,9 +15,11 @@ import java.util.Objects;
  * @param policy         the attestation policy nodes must satisfy
  * @param attestationTtl how long a verified node is reused before the model is attested again
  * @param transparencyLogKey when not null, the transparency log key (raw Ed25519) every node must be published under
+ * @param treeHeadFile   when not null, the file that keeps the last tree head accepted from each log across restarts
+ *                       (see {@link VeilClient.Builder#treeHeadFile}); without it heads are kept in memory only
  */
 public record ProxySettings(String gatewayUrl, String apiKey, String host, int port, AttestationPolicy policy,
-                            Duration attestationTtl, byte[] transparencyLogKey) {
+                            Duration attestationTtl, byte[] transparencyLogKey, java.nio.file.Path treeHeadFile) {
 
     /** The default listen address. */
     public static final String DEFAULT_HOST = "127.0.0.1";
@@ -38,21 +40,27 @@ public record ProxySettings(String gatewayUrl, String apiKey, String host, int p
         transparencyLogKey = transparencyLogKey == null ? null : transparencyLogKey.clone();
     }
 
+    /** Settings whose tree heads are kept in memory only. */
+    public ProxySettings(String gatewayUrl, String apiKey, String host, int port, AttestationPolicy policy,
+                         Duration attestationTtl, byte[] transparencyLogKey) {
+        this(gatewayUrl, apiKey, host, port, policy, attestationTtl, transparencyLogKey, null);
+    }
+
     /** Settings without a pinned transparency log key. */
     public ProxySettings(String gatewayUrl, String apiKey, String host, int port, AttestationPolicy policy,
                          Duration attestationTtl) {
-        this(gatewayUrl, apiKey, host, port, policy, attestationTtl, null);
+        this(gatewayUrl, apiKey, host, port, policy, attestationTtl, null, null);
     }
 
     /** With the default attestation TTL (5 minutes). */
     public ProxySettings(String gatewayUrl, String apiKey, String host, int port, AttestationPolicy policy) {
-        this(gatewayUrl, apiKey, host, port, policy, null, null);
+        this(gatewayUrl, apiKey, host, port, policy, null, null, null);
     }
 
     /** Never shows the API key. */
     @Override
     public String toString() {
         return "ProxySettings[gateway=" + gatewayUrl + ", listen=" + host + ":" + port + ", policy=" + policy
-                + ", attestationTtl=" + attestationTtl + "]";
+                + ", attestationTtl=" + attestationTtl + ", treeHeadFile=" + treeHeadFile + "]";
     }
 }
