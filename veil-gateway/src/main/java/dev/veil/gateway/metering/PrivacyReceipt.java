@@ -11,6 +11,7 @@ import dev.veil.protocol.RequestLogMode;
 import dev.veil.protocol.attestation.AttestationVerifier.VerifiedNode;
 import dev.veil.protocol.e2ee.SigningKey;
 import dev.veil.protocol.receipt.GatewayReceipt;
+import dev.veil.store.ApiKeyRecord;
 import io.vertx.core.MultiMap;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -75,8 +76,14 @@ public final class PrivacyReceipt {
      * @param node         the node's verified identity on a node route, else {@code null}
      */
     public Issued issue(Exchange exchange, Route route, byte[] receivedBody, boolean e2ee, VerifiedNode node) {
-        RequestLogMode logMode = minimisation.mode(exchange.key());
-        int retentionDays = minimisation.retentionDays(exchange.key());
+        return issue(exchange.requestId(), exchange.key(), route, receivedBody, e2ee, node);
+    }
+
+    /** As {@link #issue(Exchange, Route, byte[], boolean, VerifiedNode)}, for request {@code requestId} of {@code apiKey}. */
+    public Issued issue(String requestId, ApiKeyRecord apiKey, Route route, byte[] receivedBody, boolean e2ee,
+                        VerifiedNode node) {
+        RequestLogMode logMode = minimisation.mode(apiKey);
+        int retentionDays = minimisation.retentionDays(apiKey);
         String mode = e2ee ? "e2ee" : route.mode().wireName();
         // Keyed by name and mode, not the record: a route's plaintext view (tee) is a new instance per request.
         StringBuilder cacheKey = new StringBuilder(128).append(route.modelId()).append('\u0000').append(route.name())
@@ -93,7 +100,7 @@ public final class PrivacyReceipt {
             }
             parts = rendered.computeIfAbsent(k, x -> split(render(route, mode, node, logMode, retentionDays)));
         }
-        return new Issued(parts, exchange.requestId(), GatewayReceipt.bodySha256(receivedBody), key);
+        return new Issued(parts, requestId, GatewayReceipt.bodySha256(receivedBody), key);
     }
 
     /** The rendered receipt around the placeholder, its closing brace dropped so that counts can follow. */
