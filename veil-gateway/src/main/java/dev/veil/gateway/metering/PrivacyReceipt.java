@@ -3,6 +3,7 @@ package dev.veil.gateway.metering;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import dev.veil.gateway.http.Exchange;
+import dev.veil.gateway.http.HeaderNames;
 import dev.veil.gateway.json.JsonWriter;
 import dev.veil.gateway.openai.Usage;
 import dev.veil.gateway.routing.Route;
@@ -205,7 +206,8 @@ public final class PrivacyReceipt {
         /** Adds the signed receipt headers to a response's {@code headers} (where they are not set yet). */
         public void addHeaders(MultiMap headers, Usage usage) {
             GatewayReceipt receipt = sign(usage);
-            headers.add(GatewayReceipt.HEADER, receipt.text()).add(GatewayReceipt.SIGNATURE_HEADER, receipt.signatureText());
+            headers.add(HeaderNames.VEIL_RECEIPT, receipt.text())
+                    .add(HeaderNames.VEIL_RECEIPT_SIGNATURE, receipt.signatureText());
         }
 
         /** Replaces the receipt headers (an answer whose counts became known before its head left). */
@@ -224,6 +226,6 @@ public final class PrivacyReceipt {
 
     /** Removes the receipt headers (an answer that turned into an error before its head left). */
     public static void removeHeaders(MultiMap headers) {
-        headers.remove(GatewayReceipt.HEADER).remove(GatewayReceipt.SIGNATURE_HEADER);
+        headers.remove(HeaderNames.VEIL_RECEIPT).remove(HeaderNames.VEIL_RECEIPT_SIGNATURE);
     }
 }
