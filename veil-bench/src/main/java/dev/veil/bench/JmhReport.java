@@ -29,7 +29,13 @@ public final class JmhReport {
             Map.entry("HpkeBench.receiptSign", new Known("e2ee node: Ed25519 receipt signature", Double.NaN)),
             Map.entry("HpkeBench.receiptVerify", new Known("e2ee client: receipt signature check", Double.NaN)),
             Map.entry("ChunkBench.nodeSealChunk", new Known("e2ee node: seal one SSE event", Double.NaN)),
-            Map.entry("ChunkBench.sealAndOpenChunk", new Known("**e2ee crypto per chunk, both sides** (seal + open)", 5)));
+            Map.entry("ChunkBench.sealAndOpenChunk", new Known("**e2ee crypto per chunk, both sides** (seal + open)", 5)),
+            Map.entry("ReceiptSignBench.issueOnly", new Known("privacy receipt from the route's cached rendering, unsigned (body hash included)", Double.NaN)),
+            Map.entry("ReceiptSignBench.bodyHash", new Known("SHA-256 of a typical chat body (about 500 bytes)", Double.NaN)),
+            Map.entry("ReceiptSignBench.bodyHash16k", new Known("SHA-256 of a 16 KiB body", Double.NaN)),
+            Map.entry("ReceiptSignBench.issueAndSignWhole", new Known("**signed privacy receipt, per whole answer** (hash + one Ed25519 signature)", Double.NaN)),
+            Map.entry("ReceiptSignBench.issueAndSignStream", new Known("**signed privacy receipts, per stream** (hash + two signatures)", Double.NaN)),
+            Map.entry("ReceiptSignBench.clientVerify", new Known("client: signed receipt check (signature, parse, body hash)", Double.NaN)));
 
     private JmhReport() {
     }

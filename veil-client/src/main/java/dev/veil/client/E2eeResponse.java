@@ -14,8 +14,10 @@ import java.nio.charset.StandardCharsets;
  * @param receipt     the node's receipt, verified: signed by the attested key, naming this request's and response's
  *                    hashes; its token counts are what the gateway bills
  * @param node        the attested node that answered
+ * @param gatewayReceipt the gateway's signed privacy receipt, verified; {@code null} when a node was reached directly
  */
-public record E2eeResponse(int status, String contentType, byte[] body, Receipt receipt, VerifiedNode node) {
+public record E2eeResponse(int status, String contentType, byte[] body, Receipt receipt, VerifiedNode node,
+                           VerifiedGatewayReceipt gatewayReceipt) {
 
     public E2eeResponse {
         body = body.clone();
@@ -36,12 +38,14 @@ public record E2eeResponse(int status, String contentType, byte[] body, Receipt 
     public boolean equals(Object o) {
         return o instanceof E2eeResponse other && status == other.status
                 && java.util.Objects.equals(contentType, other.contentType)
-                && java.util.Arrays.equals(body, other.body) && receipt.equals(other.receipt) && node.equals(other.node);
+                && java.util.Arrays.equals(body, other.body) && receipt.equals(other.receipt) && node.equals(other.node)
+                && java.util.Objects.equals(gatewayReceipt, other.gatewayReceipt);
     }
 
     @Override
     public int hashCode() {
-        return java.util.Objects.hash(status, contentType, java.util.Arrays.hashCode(body), receipt, node);
+        return java.util.Objects.hash(status, contentType, java.util.Arrays.hashCode(body), receipt, node,
+                gatewayReceipt);
     }
 
     /** Never shows the body. */

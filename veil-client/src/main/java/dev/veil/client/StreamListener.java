@@ -3,8 +3,8 @@ package dev.veil.client;
 import dev.veil.protocol.e2ee.Receipt;
 
 /**
- * Receives a streamed e2ee answer from {@link VeilClient#stream}, on the calling thread, in order: {@link #onHead}
- * once, {@link #onChunk} for each decrypted chunk as it arrives, then {@link #onReceipt} once the body ended cleanly
+ * Receives a streamed e2ee answer from {@link VeilClient#stream}, on the calling thread, in order:
+ * {@link #onGatewayReceipt} once (through a gateway), {@link #onHead} once, {@link #onChunk} for each decrypted chunk as it arrives, then {@link #onReceipt} once the body ended cleanly
  * and the node's receipt verified.
  *
  * <p>Each chunk has passed its own authentication (AES-GCM under the request's response key, at its position), so it
@@ -14,6 +14,13 @@ import dev.veil.protocol.e2ee.Receipt;
  * <p>A listener that throws aborts the stream; its exception propagates from {@code stream}.
  */
 public interface StreamListener {
+
+    /**
+     * The gateway's signed privacy receipt for this request, verified (docs/privacy.md, "Signed receipts"), before
+     * anything else; not called when a node was reached directly (none is signed).
+     */
+    default void onGatewayReceipt(VerifiedGatewayReceipt receipt) {
+    }
 
     /**
      * The engine's HTTP status and content type (e.g. {@code text/event-stream} for a stream, or

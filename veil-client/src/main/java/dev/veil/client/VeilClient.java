@@ -10,6 +10,8 @@ import dev.veil.protocol.attestation.ReportData;
 import dev.veil.protocol.e2ee.E2ee;
 import dev.veil.protocol.e2ee.E2eeException;
 import dev.veil.protocol.e2ee.Receipt;
+import dev.veil.protocol.receipt.GatewayReceipt;
+import dev.veil.protocol.receipt.InvalidReceipt;
 import dev.veil.protocol.e2ee.ResponseOpener;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -79,6 +81,7 @@ public final class VeilClient implements AutoCloseable {
     private static final int MAX_ATTESTATION_BODY = 4 * 1024 * 1024;
     /** The longest an attestation answer (with its log proofs) or a log answer may take, head and body. */
     private static final Duration MAX_ATTESTATION_TIME = Duration.ofSeconds(60);
+    private static final int MAX_RECEIPT_KEY_BODY = 64 * 1024;
 
     private final String baseUrl;
     private final String apiKey;
@@ -94,12 +97,23 @@ public final class VeilClient implements AutoCloseable {
     private final dev.veil.client.transparency.LogClient log;
     private final Map<String, VerifiedNode> cache = new ConcurrentHashMap<>();
     private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
+    private final byte[] transparencyLogKey;
+    private final byte[] pinnedReceiptKey;
+    private final boolean requireGatewayReceipts;
+    /** The gateway's receipt key once fetched and checked against the log (or the pinned one). */
+    private volatile byte[] receiptKey;
+    /** Set once an attestation answer came in the gateway's shape: its answers must then carry signed receipts. */
+    private volatile boolean viaGateway;
 
     private VeilClient(Builder b) {
         this.baseUrl = normalizeBase(b.baseUrl);
         this.apiKey = b.apiKey;
         this.policy = b.policy;
         this.transparency = new TransparencyCheck(b.transparencyLogKey);
+        this.transparencyLogKey = b.transparencyLogKey;
+        this.pinnedReceiptKey = b.gatewayReceiptKey;
+        this.receiptKey = b.gatewayReceiptKey;
+        this.requireGatewayReceipts = b.requireGatewayReceipts;
         this.ttl = b.attestationTtl;
         this.requestTimeout = b.requestTimeout;
         this.ownsHttp = b.httpClient == null;
@@ -205,7 +219,7 @@ public final class VeilClient implements AutoCloseable {
         Collector collector = new Collector();
         E2eeCall call = exchange(path, model, jsonBody, collector);
         return new E2eeResponse(collector.status, collector.contentType, collector.body.toByteArray(), call.receipt(),
-                call.node());
+                call.node(), collector.gatewayReceipt);
     }
 
     /**
@@ -269,6 +283,11 @@ public final class VeilClient implements AutoCloseable {
                     throw new E2eeException.Malformed("the answer is not encrypted (content type '" + contentType
                             + "', expected " + E2ee.CONTENT_TYPE + "); refusing it");
                 }
+                // Before any of the answer reaches the caller: the gateway's signed receipt for exactly this body.
+                VerifiedGatewayReceipt gatewayReceipt = checkGatewayReceipt(response, call.body());
+                if (gatewayReceipt != null) {
+                    listener.onGatewayReceipt(gatewayReceipt);
+                }
                 pump(in, call, listener);
                 return call;
             }
@@ -311,6 +330,98 @@ public final class VeilClient implements AutoCloseable {
         listener.onReceipt(call.receipt());
     }
 
+    /**
+     * The gateway's receipt key: the pinned one, or the one {@code GET /v1/transparency/receipt-key} publishes, taken
+     * only once its {@code receipt_key} log entry and inclusion proof verified under a tree head signed by the log key
+     * (the pinned {@link Builder#transparencyLogKey} when set). Fetched once and kept; blocking.
+     *
+     * @throws E2eeException.BadReceipt the published key is not in the log, or its proof or tree head fails
+     */
+    public byte[] gatewayReceiptKey() throws E2eeException, GatewayException, IOException {
+        byte[] key = receiptKey;
+        if (key != null) {
+            return key.clone();
+        }
+        HttpResponse<InputStream> response = call(request(URI.create(baseUrl + "/v1/transparency/receipt-key")).GET()
+                .build());
+        byte[] body;
+        try (InputStream in = response.body()) {
+            body = readBounded(in, response.statusCode() == 200 ? MAX_RECEIPT_KEY_BODY : MAX_ERROR_BODY);
+        }
+        if (response.statusCode() != 200) {
+            throw GatewayException.fromResponse(response.statusCode(), body);
+        }
+        key = ReceiptKeyCheck.check(body, transparencyLogKey);
+        receiptKey = key;
+        return key.clone();
+    }
+
+    /**
+     * Whether this client's answers must carry a signed gateway receipt: required by the builder, or the client talks
+     * to a gateway (its attestation answer came in the gateway's shape). A node reached directly signs none.
+     */
+    public boolean expectsGatewayReceipts() {
+        return requireGatewayReceipts || viaGateway;
+    }
+
+    /**
+     * Verifies a gateway receipt with the receipt key this client already holds (pinned, or fetched by
+     * {@link #gatewayReceiptKey}); never blocks, so an event loop may call it. See docs/privacy.md, "Signed receipts".
+     *
+     * @param receipt   the {@code x-veil-receipt} header, or {@code null} when absent
+     * @param signature the {@code x-veil-receipt-signature} header, or {@code null} when absent
+     * @param sentBody  the exact request body this client sent (for e2ee, the sealed bytes)
+     * @param requestId the answer's {@code x-request-id}, or {@code null} to skip that check
+     * @return the verified receipt, or {@code null} when there is none and {@link #expectsGatewayReceipts} is false
+     * @throws E2eeException.BadReceipt missing where expected, unsigned, not signed by the receipt key, or naming
+     *                                  another body or request id; a receipt naming a key other than the one held
+     *                                  also drops the fetched key, so that the next {@link #gatewayReceiptKey} fetches
+     *                                  it again (a rotation)
+     */
+    public VerifiedGatewayReceipt verifyGatewayReceipt(String receipt, String signature, byte[] sentBody,
+                                                       String requestId) throws E2eeException.BadReceipt {
+        if (receipt == null && signature == null && !expectsGatewayReceipts()) {
+            return null;
+        }
+        byte[] key = receiptKey;
+        try {
+            GatewayReceipt parsed = GatewayReceipt.fromHeaders(receipt, signature);
+            if (key == null) {
+                throw new InvalidReceipt("this client holds no receipt key yet (fetch it with gatewayReceiptKey)");
+            }
+            GatewayReceipt.Claims claims = parsed.verify(key, sentBody, requestId);
+            return new VerifiedGatewayReceipt(parsed, claims);
+        } catch (InvalidReceipt e) {
+            if (pinnedReceiptKey == null && key != null && receipt != null && !receipt.contains(
+                    "\"key_id\":\"" + GatewayReceipt.keyId(key) + "\"")) {
+                receiptKey = null;
+            }
+            throw new E2eeException.BadReceipt("gateway receipt: " + e.getMessage());
+        }
+    }
+
+    /** The answer's gateway receipt, verified (fetching the receipt key first if need be, again after a rotation). */
+    private VerifiedGatewayReceipt checkGatewayReceipt(HttpResponse<?> response, byte[] sentBody)
+            throws E2eeException, GatewayException, IOException {
+        String receipt = response.headers().firstValue(GatewayReceipt.HEADER).orElse(null);
+        String signature = response.headers().firstValue(GatewayReceipt.SIGNATURE_HEADER).orElse(null);
+        String requestId = response.headers().firstValue("x-request-id").orElse(null);
+        if (receipt == null && signature == null && !expectsGatewayReceipts()) {
+            return null;
+        }
+        gatewayReceiptKey();
+        try {
+            return verifyGatewayReceipt(receipt, signature, sentBody, requestId);
+        } catch (E2eeException.BadReceipt e) {
+            if (receiptKey != null) {
+                throw e;
+            }
+            // The receipt named another key: the gateway's key may have rotated; fetch the published one once more.
+            gatewayReceiptKey();
+            return verifyGatewayReceipt(receipt, signature, sentBody, requestId);
+        }
+    }
+
     private VerifiedNode fetchAndVerify(String model) throws AttestationException, GatewayException, IOException {
         byte[] nonce = new byte[ReportData.NONCE_LENGTH];
         random.nextBytes(nonce);
@@ -324,6 +435,9 @@ public final class VeilClient implements AutoCloseable {
             throw GatewayException.fromResponse(response.status(), body);
         }
         List<JsonNode> nodes = evidenceList(body, model);
+        if (body.length > 0 && JSON.readTree(body).has("nodes")) {
+            viaGateway = true;
+        }
         if (nodes.isEmpty()) {
             throw new NoEvidenceException(model);
         }
@@ -481,6 +595,12 @@ public final class VeilClient implements AutoCloseable {
         int status;
         String contentType;
         final ByteArrayOutputStream body = new ByteArrayOutputStream();
+        VerifiedGatewayReceipt gatewayReceipt;
+
+        @Override
+        public void onGatewayReceipt(VerifiedGatewayReceipt receipt) {
+            this.gatewayReceipt = receipt;
+        }
 
         @Override
         public void onHead(int status, String contentType) {
@@ -512,6 +632,8 @@ public final class VeilClient implements AutoCloseable {
         private byte[] transparencyLogKey;
         private java.nio.file.Path treeHeadFile;
         private TreeHeadKeeper heads;
+        private byte[] gatewayReceiptKey;
+        private boolean requireGatewayReceipts;
 
         private Builder() {
         }
@@ -524,6 +646,29 @@ public final class VeilClient implements AutoCloseable {
          */
         public Builder treeHeadFile(java.nio.file.Path file) {
             this.treeHeadFile = Objects.requireNonNull(file, "file");
+            return this;
+        }
+
+        /**
+         * Pins the gateway's receipt key (raw 32-byte Ed25519, the {@code public_key} of
+         * {@code GET /v1/transparency/receipt-key}), taken once from a source you trust. Without it, the client fetches
+         * the published key and takes it only once its log entry and inclusion proof verified.
+         */
+        public Builder gatewayReceiptKey(byte[] receiptKey) {
+            if (receiptKey == null || receiptKey.length != 32) {
+                throw new IllegalArgumentException("a gateway receipt key is a raw 32-byte Ed25519 public key");
+            }
+            this.gatewayReceiptKey = receiptKey.clone();
+            return this;
+        }
+
+        /**
+         * Requires a signed gateway receipt on every answer, even before the client saw the gateway's attestation
+         * answer. Default: required once the attestation answer came from a gateway (a node reached directly signs
+         * none).
+         */
+        public Builder requireGatewayReceipts(boolean require) {
+            this.requireGatewayReceipts = require;
             return this;
         }
 

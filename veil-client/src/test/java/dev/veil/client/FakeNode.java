@@ -28,6 +28,10 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import dev.veil.protocol.receipt.GatewayReceipt;
+import dev.veil.protocol.transparency.MerkleHash;
+import dev.veil.protocol.transparency.MerkleTree;
+import dev.veil.protocol.transparency.SignedTreeHead;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -63,8 +67,14 @@ public final class FakeNode implements AutoCloseable {
         NONE, NODE_SHAPE, EMPTY_NODES, FIRST_NODE_STALE, WRONG_NONCE, KEY_NOT_BOUND,
         REORDER, DROP, TAMPER_FIRST_EVENT, TAMPER_FINAL, TRUNCATE, TRAILING, NO_RECEIPT, BAD_RECEIPT_SIGNATURE,
         RECEIPT_OTHER_REQUEST, UNKNOWN_KEY_ONCE, UNKNOWN_KEY_ALWAYS, PLAINTEXT_ANSWER, BREAK_CONNECTION, ENGINE_ERROR,
-        NO_COMPLIANT_ROUTE
+        NO_COMPLIANT_ROUTE, GATEWAY_RECEIPT_MISSING, GATEWAY_RECEIPT_FORGED, GATEWAY_RECEIPT_OTHER_BODY,
+        GATEWAY_RECEIPT_BIT_FLIPPED, RECEIPT_KEY_NOT_LOGGED
     }
+
+    /** The fake gateway's receipt key, published (with a one-entry log) at /v1/transparency/receipt-key. */
+    public final SigningKey receiptKey = SigningKey.generate();
+    /** The fake gateway's transparency log key. */
+    public final SigningKey logKey = SigningKey.generate();
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -128,6 +138,7 @@ public final class FakeNode implements AutoCloseable {
         }
         switch (path) {
             case "/v1/attestation" -> attestation(request);
+            case "/v1/transparency/receipt-key" -> receiptKeyAnswer(request);
             case "/v1/models" -> {
                 modelCalls.incrementAndGet();
                 request.response().putHeader("content-type", "application/json").end(MODELS);
@@ -192,6 +203,49 @@ public final class FakeNode implements AutoCloseable {
             json.append("]}");
         }
         request.response().putHeader("content-type", "application/json").end(json.toString());
+    }
+
+    /** As the gateway answers it: the key, its log entry, and its inclusion proof in a signed two-leaf tree. */
+    private void receiptKeyAnswer(HttpServerRequest request) {
+        String hex = java.util.HexFormat.of().formatHex(receiptKey.publicKey());
+        String entry = "{\"type\":\"receipt_key\",\"public_key\":\""
+                + (mode == Mode.RECEIPT_KEY_NOT_LOGGED ? java.util.HexFormat.of().formatHex(random(32)) : hex) + "\"}";
+        String logEntry = "{\"type\":\"log_key\",\"public_key\":\"" + java.util.HexFormat.of().formatHex(logKey.publicKey())
+                + "\"}";
+        List<byte[]> leaves = List.of(MerkleHash.leaf(logEntry.getBytes(StandardCharsets.UTF_8)),
+                MerkleHash.leaf(entry.getBytes(StandardCharsets.UTF_8)));
+        SignedTreeHead head = SignedTreeHead.sign(logKey, 2, System.currentTimeMillis(), MerkleTree.root(leaves, 2));
+        java.util.Base64.Encoder b64 = java.util.Base64.getEncoder();
+        StringBuilder proof = new StringBuilder();
+        for (byte[] h : MerkleTree.inclusionProof(leaves, 1, 2)) {
+            proof.append(proof.isEmpty() ? "" : ",").append('"').append(b64.encodeToString(h)).append('"');
+        }
+        String answer = "{\"algorithm\":\"ed25519\",\"key_id\":\"" + GatewayReceipt.keyId(receiptKey.publicKey())
+                + "\",\"public_key\":\"" + b64.encodeToString(receiptKey.publicKey()) + "\",\"entry\":" + quote(entry)
+                + ",\"leaf_index\":1,\"proof\":[" + proof + "],\"tree_head\":{\"tree_size\":2,\"timestamp\":"
+                + head.timestampMillis() + ",\"root_hash\":\"" + b64.encodeToString(head.rootHash()) + "\",\"signature\":\""
+                + b64.encodeToString(head.signature()) + "\",\"log_key\":\"" + b64.encodeToString(logKey.publicKey()) + "\"}}";
+        request.response().putHeader("content-type", "application/json").end(answer);
+    }
+
+    /** The gateway's signed receipt headers for a request whose body was {@code body}, misbehaving on demand. */
+    private void gatewayReceipt(HttpServerResponse response, byte[] body) {
+        String requestId = E2ee.hex(random(16));
+        response.putHeader("x-request-id", requestId);
+        if (mode == Mode.GATEWAY_RECEIPT_MISSING) {
+            return;
+        }
+        byte[] hashed = mode == Mode.GATEWAY_RECEIPT_OTHER_BODY ? random(body.length) : body;
+        String json = "{\"v\":2,\"key_id\":\"" + GatewayReceipt.keyId(receiptKey.publicKey()) + "\",\"request_id\":\""
+                + requestId + "\",\"body_sha256\":\"" + GatewayReceipt.bodySha256(hashed)
+                + "\",\"route\":\"fake-node\",\"mode\":\"e2ee\",\"veil_stored\":{\"content\":false}}";
+        GatewayReceipt signed = GatewayReceipt.sign(json.getBytes(StandardCharsets.US_ASCII),
+                mode == Mode.GATEWAY_RECEIPT_FORGED ? SigningKey.generate() : receiptKey);
+        if (mode == Mode.GATEWAY_RECEIPT_BIT_FLIPPED) {
+            // One bit of the receipt changed after signing: "fake-node" becomes "fake-nodd".
+            json = json.replace("fake-node", "fake-nodd");
+        }
+        response.putHeader(GatewayReceipt.HEADER, json).putHeader(GatewayReceipt.SIGNATURE_HEADER, signed.signatureText());
     }
 
     private void inference(HttpServerRequest request, String path, byte[] body) {
@@ -275,6 +329,7 @@ public final class FakeNode implements AutoCloseable {
         SigningKey signer = mode == Mode.BAD_RECEIPT_SIGNATURE ? SigningKey.generate() : signing;
         frames.add(sealer.receiptFrame(SignedReceipt.sign(receipt, signer)));
         misbehave(frames);
+        gatewayReceipt(response, body);
         response.setChunked(true).putHeader("content-type", E2ee.CONTENT_TYPE);
         write(request, frames, 0, Vertx.currentContext());
     }

@@ -191,6 +191,10 @@ public final class Gateway implements AutoCloseable {
             // On the calling thread, before any event loop serves: start-up may block.
             audit.configLoaded(config, store.vendor(), config.server().adminToken(env).isPresent());
             TransparencyLog transparency = openTransparencyLog(store, Path.of(config.store().dataDir()));
+            // Every receipt is signed with the receipt key, published in the log before the first request is served.
+            PrivacyReceipt receipts = new PrivacyReceipt(jsonWriter, minimisation,
+                    receiptKey(Path.of(config.store().dataDir())));
+            transparency.append(LogEntries.receiptKey(receipts.publicKey()));
             // Gateways sharing a store share its log: take in the others' entries every few seconds.
             vertx.setPeriodic(TRANSPARENCY_SYNC_MS, id -> jdbc.executeBlocking(() -> {
                 transparency.sync();
@@ -213,7 +217,7 @@ public final class Gateway implements AutoCloseable {
             MemoryBudget bodies = config.server().bodyMemoryBytes() > 0 ? MemoryBudget.of(config.server().bodyMemoryBytes())
                     : MemoryBudget.ofHeap(MemoryBudget.DEFAULT_HEAP_SHARE);
             InferenceRelay relay = new InferenceRelay(new InferenceRelay.Parts(clients, json, meter, rewriter, health,
-                    routing, new PrivacyReceipt(jsonWriter, minimisation),
+                    routing, receipts,
                     config.server().forwardHeaders(), nodes, config.server().sendTimeoutMs(), bodies));
             KeyAuthenticator authenticator = new KeyAuthenticator(store.apiKeys(), jdbc, KEY_CACHE_TTL);
             KeyChangeWatch keyChanges = new KeyChangeWatch(vertx, store.apiKeys(), jdbc, authenticator);
@@ -270,12 +274,12 @@ public final class Gateway implements AutoCloseable {
                             .map(v -> new ModelListWriter.NodeVerification(v,
                                     nodes.status(route.upstream().name()).lastVerifiedAt()))), usageReport, store.ledger(), admin,
                     metrics, jdbc, config.server().maxBodyBytes(), bodies, nodes, batchApi, readiness,
-                    new TransparencyApi(transparency, jsonWriter),
+                    new TransparencyApi(transparency, jsonWriter, receipts.publicKey()),
                     new NodeNetworkApi(network, nodes, access, jsonWriter), new AuditApi(store.auditLog(), jdbc, jsonWriter),
                     new PrivacyApi(jsonWriter, config.store()), access, dashboard,
                     new MessagesApi(new MessagesApi.Parts(catalog, authenticator, inspector, planner, limits,
                             new MessagesRelay(new MessagesRelay.Parts(clients, json, meter, rewriter, health, routing,
-                                    new PrivacyReceipt(jsonWriter, minimisation), config.server().forwardHeaders(),
+                                    receipts, config.server().forwardHeaders(),
                                     config.server().sendTimeoutMs(), bodies)),
                             meter, config.server().maxBodyBytes(), bodies))));
             try {
@@ -366,6 +370,17 @@ public final class Gateway implements AutoCloseable {
                     Clock.systemUTC());
         } catch (java.io.IOException e) {
             throw new IllegalStateException("the transparency log key could not be read or made in " + dataDir + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /** The receipt key from the data directory (made on first start). Blocking: start-up only. */
+    private static dev.veil.protocol.e2ee.SigningKey receiptKey(Path dataDir) {
+        try {
+            return dev.veil.gateway.metering.ReceiptKeyFile.loadOrCreate(
+                    dataDir.resolve(dev.veil.gateway.metering.ReceiptKeyFile.NAME));
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("the gateway receipt key could not be read or made in " + dataDir + ": "
                     + e.getMessage(), e);
         }
     }

@@ -11,6 +11,7 @@ import dev.veil.gateway.config.ConfigException;
 import dev.veil.gateway.config.ConfigLoader;
 import dev.veil.gateway.config.VeilConfig;
 import dev.veil.gateway.http.ApiServer;
+import dev.veil.gateway.metering.ReceiptKeyFile;
 import dev.veil.gateway.transparency.LogKeyFile;
 import java.lang.reflect.RecordComponent;
 import java.net.URI;
@@ -139,6 +140,8 @@ class DeploymentFilesTest {
             assertThat(mountSource(s.path("volumes"), dataDir)).as(service.getKey() + " keeps " + dataDir).isNotNull();
             assertThat(mountSource(s.path("volumes"), dataDir + "/" + LogKeyFile.NAME))
                     .as("every instance signs the shared transparency log with the same key").isEqualTo("./" + LogKeyFile.NAME);
+            assertThat(mountSource(s.path("volumes"), dataDir + "/" + ReceiptKeyFile.NAME))
+                    .as("every instance signs its privacy receipts with the same key").isEqualTo("./" + ReceiptKeyFile.NAME);
             String probe = String.join(" ", strings(s.path("healthcheck").path("test")));
             assertThat(probe).contains("/dev/tcp/127.0.0.1/" + config.server().port(), "GET /health/ready ");
             assertServed("/health/ready");
@@ -229,6 +232,11 @@ class DeploymentFilesTest {
         assertThat(keyMount).as("the transparency log key mounted at " + keyPath).isNotNull();
         assertThat(keyMount.path("subPath").asText()).isEqualTo(LogKeyFile.NAME);
         assertThat(volume(pod, keyMount.path("name").asText()).path("secret").path("secretName").asText()).isNotBlank();
+        JsonNode receiptKeyMount = mount(container, config.store().dataDir() + "/" + ReceiptKeyFile.NAME);
+        assertThat(receiptKeyMount).as("the receipt key mounted from a Secret").isNotNull();
+        assertThat(receiptKeyMount.path("subPath").asText()).isEqualTo(ReceiptKeyFile.NAME);
+        assertThat(volume(pod, receiptKeyMount.path("name").asText()).path("secret").path("secretName").asText())
+                .isNotBlank();
         assertThat(mount(container, config.store().dataDir())).as("data_dir mounted writable").isNotNull();
 
         JsonNode service = byKind.get("Service");

@@ -116,6 +116,19 @@ class E2eeEndToEndTest {
                         CreateEmbeddingResponse embeddings = client.embeddings().create(EmbeddingCreateParams.builder()
                                 .model(MODEL).input("embed " + canary).build());
                         assertThat(embeddings.data()).hasSize(1);
+
+                        // The proxy verified the gateway's signed receipt and hands it on, marked verified.
+                        HttpResponse<String> raw = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                                URI.create("http://127.0.0.1:" + proxy.port() + "/v1/chat/completions"))
+                                .header("content-type", "application/json")
+                                .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"" + MODEL
+                                        + "\",\"messages\":[{\"role\":\"user\",\"content\":\"raw " + canary + "\"}]}")).build(),
+                                HttpResponse.BodyHandlers.ofString());
+                        assertThat(raw.statusCode()).as(raw.body()).isEqualTo(200);
+                        assertThat(raw.headers().firstValue("x-veil-receipt-verified")).hasValue("true");
+                        JsonNode proxied = JSON.readTree(raw.headers().firstValue("x-veil-receipt").orElseThrow());
+                        assertThat(proxied.path("mode").asText()).isEqualTo("e2ee");
+                        assertThat(proxied.path("node").path("node_key_id").asText()).isNotEmpty();
                     } finally {
                         client.close();
                     }
@@ -130,6 +143,22 @@ class E2eeEndToEndTest {
                 assertThat(tee.statusCode()).as(tee.body()).isEqualTo(200);
                 assertThat(tee.body()).contains("echo: tee " + canary).doesNotContain("engine-model");
                 assertThat(tee.headers().firstValue("x-veil-privacy-mode")).contains("tee");
+                // Its receipt is signed by the published receipt key, names the verified node, the counts of the
+                // node's own receipt, and the body as sent.
+                byte[] receiptKey = java.util.Base64.getDecoder().decode(JSON.readTree(HttpClient.newHttpClient().send(
+                        HttpRequest.newBuilder(URI.create(origin + "/v1/transparency/receipt-key"))
+                                .header("authorization", "Bearer " + key).GET().build(),
+                        HttpResponse.BodyHandlers.ofString()).body()).path("public_key").asText());
+                dev.veil.protocol.receipt.GatewayReceipt teeReceipt = dev.veil.protocol.receipt.GatewayReceipt.fromHeaders(
+                        tee.headers().firstValue("x-veil-receipt").orElseThrow(),
+                        tee.headers().firstValue("x-veil-receipt-signature").orElseThrow());
+                dev.veil.protocol.receipt.GatewayReceipt.Claims teeClaims = teeReceipt.verify(receiptKey,
+                        ("{\"model\":\"" + MODEL + "\",\"messages\":[{\"role\":\"user\",\"content\":\"tee " + canary
+                                + "\"}]}").getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                        tee.headers().firstValue("x-request-id").orElseThrow());
+                assertThat(teeClaims.mode()).isEqualTo("tee");
+                assertThat(teeClaims.nodeKeyId()).isNotEmpty();
+                assertThat(teeClaims.hasTokens()).isTrue();
 
                 // Without --allow-simulated the proxy refuses the simulated node, saying so.
                 try (E2eeProxy strict = E2eeProxy.start(new ProxySettings(origin, key, "127.0.0.1", 0, AttestationPolicy.HARDWARE_ONLY))) {

@@ -210,6 +210,9 @@ class PrivacyCanaryTest {
         expect(send(HttpRequest.newBuilder(URI.create(origin + "/v1/models/" + canary)).header("authorization", "Bearer " + key).GET()), 404);
         expect(send(HttpRequest.newBuilder(URI.create(origin + "/v1/" + canary)).header("authorization", "Bearer " + key).GET()), 404);
         expect(send(HttpRequest.newBuilder(URI.create(origin + "/v1/usage?start_date=" + canary)).header("authorization", "Bearer " + key).GET()), 400);
+        // The receipt key's endpoint (signed receipts): its query is ignored, never logged.
+        expect(send(HttpRequest.newBuilder(URI.create(origin + "/v1/transparency/receipt-key?probe=" + canary))
+                .header("authorization", "Bearer " + key).GET()), 200);
         // Credentials carrying the canary.
         expect(post(origin, canary, "/v1/chat/completions", chat + "}"), 401);
         expect(send(HttpRequest.newBuilder(URI.create(origin + "/admin/keys")).header("authorization", "Bearer " + canary).GET()), 401);

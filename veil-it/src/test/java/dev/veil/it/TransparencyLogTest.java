@@ -70,12 +70,14 @@ class TransparencyLogTest {
                 try {
                     String key = key(gateway);
                     firstHead = head(gateway, key);
-                    assertThat(firstHead.path("tree_size").asLong()).isEqualTo(2);
+                    // The log key, the gateway's receipt key (docs/privacy.md, "Signed receipts"), the node.
+                    assertThat(firstHead.path("tree_size").asLong()).isEqualTo(3);
                     List<String> entries = entries(gateway, key);
                     assertThat(JSON.readTree(entries.get(0)).path("type").asText()).isEqualTo("log_key");
                     assertThat(JSON.readTree(entries.get(0)).path("public_key").asText())
                             .isEqualTo(HexFormat.of().formatHex(B64.decode(firstHead.path("log_key").asText())));
-                    JsonNode identity = JSON.readTree(entries.get(1));
+                    assertThat(JSON.readTree(entries.get(1)).path("type").asText()).isEqualTo("receipt_key");
+                    JsonNode identity = JSON.readTree(entries.get(2));
                     assertThat(identity.path("type").asText()).isEqualTo("node");
                     assertThat(identity.path("node_key_id").asText()).isEqualTo(nodeKeyId);
                     assertThat(identity.path("simulated").asBoolean()).isTrue();
@@ -84,15 +86,15 @@ class TransparencyLogTest {
                     }
 
                     // A client finds the identity it attested in the log and checks the proof against the signed head.
-                    byte[] leafHash = MerkleHash.leaf(entries.get(1).getBytes(StandardCharsets.UTF_8));
+                    byte[] leafHash = MerkleHash.leaf(entries.get(2).getBytes(StandardCharsets.UTF_8));
                     JsonNode proof = JSON.readTree(get(gateway, key, "/v1/transparency/proof/inclusion?leaf_hash="
                             + HexFormat.of().formatHex(leafHash)).body());
-                    assertThat(proof.path("leaf_index").asLong()).isEqualTo(1);
-                    assertThatCode(() -> ProofVerifier.verifyInclusion(1, 2, leafHash, hashes(proof),
+                    assertThat(proof.path("leaf_index").asLong()).isEqualTo(2);
+                    assertThatCode(() -> ProofVerifier.verifyInclusion(2, 3, leafHash, hashes(proof),
                             B64.decode(firstHead.path("root_hash").asText()))).doesNotThrowAnyException();
                     // Tampered: another leaf's hash with the same proof does not verify.
                     byte[] otherLeaf = MerkleHash.leaf(entries.get(0).getBytes(StandardCharsets.UTF_8));
-                    org.assertj.core.api.Assertions.assertThatThrownBy(() -> ProofVerifier.verifyInclusion(1, 2, otherLeaf,
+                    org.assertj.core.api.Assertions.assertThatThrownBy(() -> ProofVerifier.verifyInclusion(2, 3, otherLeaf,
                             hashes(proof), B64.decode(firstHead.path("root_hash").asText())))
                             .isInstanceOf(dev.veil.protocol.transparency.InvalidProof.class);
 
@@ -125,7 +127,7 @@ class TransparencyLogTest {
                     }
 
                     // Bad input is a 4xx naming the parameter.
-                    assertThat(get(gateway, key, "/v1/transparency/proof/inclusion?leaf_index=2").statusCode()).isEqualTo(400);
+                    assertThat(get(gateway, key, "/v1/transparency/proof/inclusion?leaf_index=3").statusCode()).isEqualTo(400);
                     assertThat(get(gateway, key, "/v1/transparency/entries?start=-1").statusCode()).isEqualTo(400);
                     assertThat(get(gateway, key, "/v1/transparency/proof/consistency?first=3&second=2").statusCode())
                             .isEqualTo(400);
@@ -141,7 +143,7 @@ class TransparencyLogTest {
                 gateway = Gateway.start(ConfigLoader.parse(yaml(node.port(), dataDir), Map.of()), Map.of());
                 try {
                     JsonNode again = head(gateway, key(gateway));
-                    assertThat(again.path("tree_size").asLong()).isEqualTo(2);
+                    assertThat(again.path("tree_size").asLong()).isEqualTo(3);
                     assertThat(again.path("root_hash").asText()).isEqualTo(firstHead.path("root_hash").asText());
                     assertThat(again.path("log_key").asText()).isEqualTo(firstHead.path("log_key").asText());
                 } finally {
@@ -156,13 +158,13 @@ class TransparencyLogTest {
                 try {
                     String key = key(gateway);
                     JsonNode grown = head(gateway, key);
-                    assertThat(grown.path("tree_size").asLong()).isEqualTo(3);
+                    assertThat(grown.path("tree_size").asLong()).isEqualTo(4);
                     JsonNode consistency = JSON.readTree(get(gateway, key,
-                            "/v1/transparency/proof/consistency?first=2&second=3").body());
-                    assertThatCode(() -> ProofVerifier.verifyConsistency(2, 3, hashes(consistency),
+                            "/v1/transparency/proof/consistency?first=3&second=4").body());
+                    assertThatCode(() -> ProofVerifier.verifyConsistency(3, 4, hashes(consistency),
                             B64.decode(firstHead.path("root_hash").asText()), B64.decode(grown.path("root_hash").asText())))
                             .doesNotThrowAnyException();
-                    assertThat(JSON.readTree(entries(gateway, key).get(2)).path("node_key_id").asText())
+                    assertThat(JSON.readTree(entries(gateway, key).get(3)).path("node_key_id").asText())
                             .isEqualTo(rotated.currentNodeKeyId());
                 } finally {
                     gateway.close();
@@ -184,12 +186,14 @@ class TransparencyLogTest {
                 String keyB = key(b);
                 // b appended the second node after a's entries, never over them.
                 JsonNode headB = head(b, keyB);
-                assertThat(headB.path("tree_size").asLong()).isEqualTo(3);
+                assertThat(headB.path("tree_size").asLong()).isEqualTo(4);
                 List<String> entriesB = entries(b, keyB);
                 assertThat(entriesB.stream().filter(e -> e.contains("\"type\":\"log_key\"")).count()).isEqualTo(1);
+                // One receipt key too: the instances share its file as they share the log key's.
+                assertThat(entriesB.stream().filter(e -> e.contains("\"type\":\"receipt_key\"")).count()).isEqualTo(1);
                 // a takes in b's entry within its sync interval and then serves the same tree.
                 Eventually.await(java.time.Duration.ofSeconds(15), "the first gateway has the second's entry",
-                        () -> head(a, keyA).path("tree_size").asLong() == 3);
+                        () -> head(a, keyA).path("tree_size").asLong() == 4);
                 assertThat(head(a, keyA).path("root_hash").asText()).isEqualTo(headB.path("root_hash").asText());
                 assertThat(entries(a, keyA)).isEqualTo(entriesB);
             } finally {

@@ -2,11 +2,13 @@ package dev.veil.client.proxy;
 
 import dev.veil.client.E2eeCall;
 import dev.veil.client.GatewayException;
+import dev.veil.client.VerifiedGatewayReceipt;
 import dev.veil.client.VerifiedNode;
 import dev.veil.protocol.OpenAiError;
 import dev.veil.protocol.e2ee.E2ee;
 import dev.veil.protocol.e2ee.E2eeException;
 import dev.veil.protocol.e2ee.ResponseOpener;
+import dev.veil.protocol.receipt.GatewayReceipt;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
@@ -36,6 +38,8 @@ final class ProxyExchange {
     private static final int MAX_WHOLE_BYTES = E2ee.MAX_FRAME;
     private static final int MAX_ERROR_BYTES = 1024 * 1024;
     private static final byte[] DONE = "data: [DONE]".getBytes(StandardCharsets.US_ASCII);
+    /** The header by which the proxy tells the local client that the gateway receipt it relays verified. */
+    static final String RECEIPT_VERIFIED = "x-veil-receipt-verified";
 
     private final ProxyHandler proxy;
     private final HttpServerRequest request;
@@ -49,6 +53,7 @@ final class ProxyExchange {
     private boolean finished;
     private HttpClientRequest upstreamRequest;
     private E2eeCall call;
+    private VerifiedGatewayReceipt gatewayReceipt;
     private ResponseOpener.Head head;
     private boolean eventMode;
     private boolean holding;
@@ -80,8 +85,14 @@ final class ProxyExchange {
 
     private void attempt() {
         attempts++;
-        proxy.workers.<E2eeCall>executeBlocking(() -> E2eeCall.seal(proxy.client.attest(model), path, stream, json),
-                false).onComplete(sealed -> {
+        proxy.workers.<E2eeCall>executeBlocking(() -> {
+            VerifiedNode node = proxy.client.attest(model);
+            if (proxy.client.expectsGatewayReceipts()) {
+                // Fetched (and checked against the log) here, so the answer's receipt verifies on the event loop.
+                proxy.client.gatewayReceiptKey();
+            }
+            return E2eeCall.seal(node, path, stream, json);
+        }, false).onComplete(sealed -> {
                     if (finished) {
                         return;
                     }
@@ -146,6 +157,15 @@ final class ProxyExchange {
             upstream.request().reset();
             fail(new E2eeException.Malformed("the gateway's answer is not encrypted (content type '" + contentType
                     + "'); refusing it"));
+            return;
+        }
+        try {
+            // The gateway's signed receipt must name exactly the sealed body sent, before any answer is relayed.
+            gatewayReceipt = proxy.client.verifyGatewayReceipt(upstream.getHeader(GatewayReceipt.HEADER),
+                    upstream.getHeader(GatewayReceipt.SIGNATURE_HEADER), sealed.body(), upstream.getHeader("x-request-id"));
+        } catch (E2eeException.BadReceipt e) {
+            upstream.request().reset();
+            fail(e);
             return;
         }
         call = sealed;
@@ -271,6 +291,13 @@ final class ProxyExchange {
         response.putHeader("x-veil-e2ee", E2ee.VERSION)
                 .putHeader("x-veil-node-key", node.nodeKeyId())
                 .putHeader("x-veil-attestation", node.format());
+        if (gatewayReceipt != null) {
+            // The receipt as the gateway signed it, so the local client can keep or show it, and the proxy's word
+            // that it verified (signature by the published receipt key, body hash, request id).
+            response.putHeader(GatewayReceipt.HEADER, gatewayReceipt.receipt().text())
+                    .putHeader(GatewayReceipt.SIGNATURE_HEADER, gatewayReceipt.receipt().signatureText())
+                    .putHeader(RECEIPT_VERIFIED, "true");
+        }
     }
 
     private static boolean isDone(byte[] event) {

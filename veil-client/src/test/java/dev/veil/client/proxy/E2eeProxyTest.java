@@ -113,6 +113,30 @@ class E2eeProxyTest {
     }
 
     @Test
+    void handsOnTheGatewaysReceiptWithAVerifiedMarker() throws Exception {
+        HttpResponse<String> response = post(proxy, "/chat/completions", CHAT_BODY);
+        assertThat(response.statusCode()).isEqualTo(200);
+        String receipt = response.headers().firstValue("x-veil-receipt").orElseThrow();
+        String signature = response.headers().firstValue("x-veil-receipt-signature").orElseThrow();
+        assertThat(response.headers().firstValue("x-veil-receipt-verified")).hasValue("true");
+        assertThat(dev.veil.protocol.receipt.GatewayReceipt.fromHeaders(receipt, signature)
+                .verifies(node.receiptKey.publicKey())).isTrue();
+    }
+
+    @Test
+    void refusesAForgedOrMisboundGatewayReceipt() throws Exception {
+        for (FakeNode.Mode bad : java.util.List.of(FakeNode.Mode.GATEWAY_RECEIPT_FORGED,
+                FakeNode.Mode.GATEWAY_RECEIPT_BIT_FLIPPED, FakeNode.Mode.GATEWAY_RECEIPT_OTHER_BODY,
+                FakeNode.Mode.GATEWAY_RECEIPT_MISSING)) {
+            node.mode = bad;
+            HttpResponse<String> response = post(proxy, "/chat/completions", STREAM_BODY);
+            assertThat(response.statusCode()).as(bad.name()).isEqualTo(502);
+            assertThat(error(response).path("code").asText()).as(bad.name()).isEqualTo("e2ee_bad_receipt");
+            assertThat(response.body()).as(bad.name()).contains("gateway receipt").doesNotContain("Hel");
+        }
+    }
+
+    @Test
     void relaysEmbeddingsAndCompletions() throws Exception {
         HttpResponse<String> response = post(proxy, "/embeddings", "{\"model\":\"test-model\",\"input\":\"hello\"}");
         assertThat(response.statusCode()).isEqualTo(200);

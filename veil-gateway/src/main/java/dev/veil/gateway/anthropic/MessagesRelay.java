@@ -320,10 +320,9 @@ public final class MessagesRelay {
                 health.stats(route).latency(latencyMs);
                 a.exchange.usage(u);
                 a.delivering = true;
-                String receipt = receipts.write(a.exchange.requestId(), route, a.exchange.key());
                 HttpServerResponse response = a.exchange.response();
-                response.headers().add(HeaderNames.VEIL_ROUTE, route.name()).add(HeaderNames.VEIL_MODE, route.mode().wireName())
-                        .add(HeaderNames.VEIL_RECEIPT, u.estimated() ? PrivacyReceipt.withUsageEstimated(receipt) : receipt);
+                response.headers().add(HeaderNames.VEIL_ROUTE, route.name()).add(HeaderNames.VEIL_MODE, route.mode().wireName());
+                receipts.issue(a.exchange, route, a.clientBody, false, null).addHeaders(response.headers(), u);
                 meter.complete(a.exchange, 200);
                 if (!response.closed() && !response.ended()) {
                     response.setStatusCode(200).putHeader(HeaderNames.CONTENT_TYPE, HeaderNames.APPLICATION_JSON)
@@ -415,9 +414,9 @@ public final class MessagesRelay {
         Exchange exchange = a.exchange;
         HttpServerResponse response = exchange.response();
         Upstream from = route.upstream();
-        String receipt = receipts.write(exchange.requestId(), route, exchange.key());
-        response.headers().add(HeaderNames.VEIL_ROUTE, route.name()).add(HeaderNames.VEIL_MODE, route.mode().wireName())
-                .add(HeaderNames.VEIL_RECEIPT, receipt);
+        PrivacyReceipt.Issued receipt = receipts.issue(exchange, route, a.clientBody, false, null);
+        response.headers().add(HeaderNames.VEIL_ROUTE, route.name()).add(HeaderNames.VEIL_MODE, route.mode().wireName());
+        receipt.addHeaders(response.headers(), null);
         SseEvents events = new SseEvents(from.maxEventBytes());
         ChatStreamToMessages translation = from.speaks(Endpoint.API_MESSAGES) ? null : new ChatStreamToMessages(route.modelId(), a.messageId);
         StreamState state = new StreamState();
@@ -524,8 +523,7 @@ public final class MessagesRelay {
                     response.write(Buffer.buffer(translation.finish(u.promptTokens(), u.completionTokens())));
                 }
                 // The receipt last, as an SSE comment that clients ignore unless they look for it.
-                response.end(": veil-receipt " + (u.estimated() ? PrivacyReceipt.withUsageEstimated(receipt) : receipt)
-                        + "\n\n");
+                response.end(receipt.closingComment(u));
             });
         });
     }

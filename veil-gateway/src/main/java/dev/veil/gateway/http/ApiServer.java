@@ -57,7 +57,7 @@ public final class ApiServer implements Handler<HttpServerRequest> {
             "GET /v1/usage", "GET /v1/attestation",
             "POST|GET /v1/files", "GET|DELETE /v1/files/{file_id}", "GET /v1/files/{file_id}/content",
             "POST|GET /v1/batches", "GET /v1/batches/{batch_id}", "POST /v1/batches/{batch_id}/cancel",
-            "GET /v1/receipts/key", "GET /v1/transparency/{head|entries|proof/inclusion|proof/consistency}",
+            "GET /v1/receipts/key", "GET /v1/transparency/{head|entries|proof/inclusion|proof/consistency|receipt-key}",
             "/admin/keys (admin token)", "GET /v1/admin/audit (admin token)", "GET /v1/privacy",
             "POST /v1/nodes/join (join token)", "DELETE /v1/nodes/{registration_id} (node credential)",
             "GET /v1/admin/nodes, POST /v1/admin/nodes/{id}/ban, /v1/admin/join-tokens (admin token)",

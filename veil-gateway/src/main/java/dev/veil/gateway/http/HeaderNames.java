@@ -16,6 +16,7 @@ public final class HeaderNames {
     public static final CharSequence VEIL_ROUTE = HttpHeaders.createOptimized("x-veil-route");
     public static final CharSequence VEIL_MODE = HttpHeaders.createOptimized("x-veil-privacy-mode");
     public static final CharSequence VEIL_RECEIPT = HttpHeaders.createOptimized("x-veil-receipt");
+    public static final CharSequence VEIL_RECEIPT_SIGNATURE = HttpHeaders.createOptimized("x-veil-receipt-signature");
     /** {@code false} on every answer of an endpoint with a {@code store} field: the provider was told not to keep it. */
     public static final CharSequence VEIL_STORE = HttpHeaders.createOptimized("x-veil-store");
     public static final CharSequence APPLICATION_JSON = HttpHeaders.createOptimized("application/json");

@@ -2,11 +2,16 @@ package dev.veil.gateway.http;
 
 import dev.veil.gateway.json.JsonWriter;
 import dev.veil.gateway.openai.InvalidRequestException;
+import dev.veil.gateway.transparency.LogEntries;
 import dev.veil.gateway.transparency.TransparencyLog;
 import dev.veil.protocol.OpenAiError;
+import dev.veil.protocol.receipt.GatewayReceipt;
+import dev.veil.protocol.transparency.MerkleHash;
 import dev.veil.protocol.transparency.SignedTreeHead;
 import dev.veil.store.TransparencyEntry;
+import java.nio.charset.StandardCharsets;
 import java.util.Base64;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.OptionalLong;
@@ -24,13 +29,23 @@ public final class TransparencyApi {
     static final int MAX_ENTRIES = 256;
 
     private static final Base64.Encoder B64 = Base64.getEncoder();
+    private static final HexFormat HEX = HexFormat.of();
+    /** The DER SubjectPublicKeyInfo header of an Ed25519 key (RFC 8410): the raw 32 bytes follow it. */
+    private static final byte[] ED25519_SPKI_PREFIX = HEX.parseHex("302a300506032b6570032100");
 
     private final TransparencyLog log;
     private final JsonWriter json;
+    private final byte[] receiptKey;
+    private final String receiptKeyEntry;
 
-    public TransparencyApi(TransparencyLog log, JsonWriter json) {
+    /**
+     * @param receiptKey the gateway's receipt key (raw Ed25519), served with its log entry at {@code receipt-key}
+     */
+    public TransparencyApi(TransparencyLog log, JsonWriter json, byte[] receiptKey) {
         this.log = log;
         this.json = json;
+        this.receiptKey = receiptKey.clone();
+        this.receiptKeyEntry = LogEntries.receiptKey(receiptKey);
     }
 
     /** The log it serves. */
@@ -60,9 +75,10 @@ public final class TransparencyApi {
             case "entries" -> entries(query);
             case "proof/inclusion" -> inclusion(query);
             case "proof/consistency" -> consistency(query);
+            case "receipt-key" -> receiptKey();
             default -> throw new InvalidRequestException(new OpenAiError(404, "Unknown transparency path; Veil serves "
                     + "GET /v1/transparency/head, /entries?start=&end=, /proof/inclusion?leaf_index=&tree_size= (or "
-                    + "leaf_hash=) and /proof/consistency?first=&second=.", OpenAiError.INVALID_REQUEST, null,
+                    + "leaf_hash=), /proof/consistency?first=&second= and /receipt-key.", OpenAiError.INVALID_REQUEST, null,
                     "unknown_url"));
         };
     }
@@ -74,6 +90,44 @@ public final class TransparencyApi {
             writeHead(g, head, log.publicKey());
             g.writeEndObject();
         });
+    }
+
+    /**
+     * The receipt key that signs every privacy receipt, as raw base64 and as PEM (for standard tools), with its log
+     * entry and the entry's inclusion proof in the current signed tree head: a client that trusts the log key needs
+     * nothing else to trust the receipt key (docs/privacy.md, "Signed receipts").
+     */
+    private byte[] receiptKey() {
+        SignedTreeHead head = log.head();
+        OptionalLong index = log.indexOf(HEX.formatHex(MerkleHash.leaf(receiptKeyEntry.getBytes(StandardCharsets.UTF_8))));
+        boolean inHead = index.isPresent() && index.getAsLong() < head.treeSize();
+        List<byte[]> proof = inHead ? log.inclusionProof(index.getAsLong(), head.treeSize()) : List.of();
+        return json.write(g -> {
+            g.writeStartObject();
+            g.writeStringField("algorithm", "ed25519");
+            g.writeStringField("key_id", GatewayReceipt.keyId(receiptKey));
+            g.writeStringField("public_key", B64.encodeToString(receiptKey));
+            g.writeStringField("public_key_pem", pem(receiptKey));
+            g.writeStringField("entry", receiptKeyEntry);
+            if (inHead) {
+                g.writeNumberField("leaf_index", index.getAsLong());
+                proof(g, proof);
+            } else {
+                g.writeNullField("leaf_index");
+            }
+            g.writeObjectFieldStart("tree_head");
+            writeHead(g, head, log.publicKey());
+            g.writeEndObject();
+            g.writeEndObject();
+        });
+    }
+
+    /** A raw Ed25519 public key as a PEM SubjectPublicKeyInfo (RFC 8410), which OpenSSL reads. */
+    private static String pem(byte[] rawKey) {
+        byte[] der = new byte[ED25519_SPKI_PREFIX.length + rawKey.length];
+        System.arraycopy(ED25519_SPKI_PREFIX, 0, der, 0, ED25519_SPKI_PREFIX.length);
+        System.arraycopy(rawKey, 0, der, ED25519_SPKI_PREFIX.length, rawKey.length);
+        return "-----BEGIN PUBLIC KEY-----\n" + B64.encodeToString(der) + "\n-----END PUBLIC KEY-----\n";
     }
 
     private byte[] entries(QueryParams query) throws InvalidRequestException {

@@ -1,68 +1,136 @@
 package dev.veil.gateway.metering;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
+import dev.veil.gateway.http.Exchange;
+import dev.veil.gateway.http.HeaderNames;
 import dev.veil.gateway.json.JsonWriter;
+import dev.veil.gateway.openai.Usage;
 import dev.veil.gateway.routing.Route;
 import dev.veil.protocol.DataPolicy;
 import dev.veil.protocol.RequestLogMode;
+import dev.veil.protocol.attestation.AttestationVerifier.VerifiedNode;
+import dev.veil.protocol.e2ee.SigningKey;
+import dev.veil.protocol.receipt.GatewayReceipt;
 import dev.veil.store.ApiKeyRecord;
+import io.vertx.core.MultiMap;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.HexFormat;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The privacy receipt Veil attaches to every answered inference request: which route served it, that route's declared
- * data policy, and exactly what Veil itself stored about the request and for how long (the key's request log mode:
- * a row with its time to the second, minute or hour, or daily totals only). Sent as the
- * {@code x-veil-receipt} header (compact JSON) and, for streams, as a final SSE comment {@code : veil-receipt {...}}.
+ * The signed privacy receipt Veil attaches to every answered inference request: which route served it and in which
+ * mode (with the verified node's identity on a node route), that route's declared data policy, exactly what Veil
+ * itself stored about the request and for how long (the key's request log mode: a row with its time to the second,
+ * minute or hour, or daily totals only), the request id, the SHA-256 of the request body as Veil received it, and, once
+ * known, the token counts. Never content.
+ *
+ * <p>Sent as the {@value GatewayReceipt#HEADER} header (compact ASCII JSON) with its Ed25519 signature by the gateway's
+ * receipt key in {@value GatewayReceipt#SIGNATURE_HEADER}; a stream, whose headers leave before its usage is known,
+ * ends with a second receipt with the counts, as two SSE comment lines {@code : veil-receipt {...}} and
+ * {@code : veil-receipt-signature ...}. docs/privacy.md ("Signed receipts") defines the bytes.
  */
 public final class PrivacyReceipt {
 
     /** Stands in for the request id while a route's receipt is rendered once; request ids are plain hex. */
     private static final String PLACEHOLDER = "VEIL_REQUEST_ID_PLACEHOLDER";
+    /** Renders kept at most; node key rotations add new ones, so past this the cache starts over. */
+    private static final int MAX_RENDERED = 4096;
+    private static final HexFormat HEX = HexFormat.of();
 
     private final JsonWriter json;
     private final MetadataMinimisation minimisation;
+    private final SigningKey key;
+    private final String keyId;
     /**
-     * Per route and request log setting, the receipt split around the request id: everything else is the same for
-     * every request. Bounded by routes × 4 modes × the retention values keys use (at most store.retention_days).
+     * Per route, mode, node identity and request log setting, the receipt split around the request id (and without
+     * its closing brace): everything else is the same for every request. Bounded by {@link #MAX_RENDERED}.
      */
-    private final java.util.concurrent.ConcurrentHashMap<String, String[]> rendered = new java.util.concurrent.ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, String[]> rendered = new ConcurrentHashMap<>();
 
-    public PrivacyReceipt(JsonWriter json, MetadataMinimisation minimisation) {
+    /**
+     * @param receiptKey the gateway's receipt key ({@link ReceiptKeyFile}), published in the transparency log
+     */
+    public PrivacyReceipt(JsonWriter json, MetadataMinimisation minimisation, SigningKey receiptKey) {
         this.json = json;
         this.minimisation = minimisation;
+        this.key = receiptKey;
+        this.keyId = GatewayReceipt.keyId(receiptKey.publicKey());
+    }
+
+    /** The receipt key's raw Ed25519 public key. */
+    public byte[] publicKey() {
+        return key.publicKey();
+    }
+
+    /** The receipt key's id, as receipts name it. */
+    public String keyId() {
+        return keyId;
     }
 
     /**
-     * The receipt with {@code "usage_estimated":true} added: the request's token counts are Veil's own because the
-     * upstream reported none. A stream's receipt header is written before that is known, so only its closing
-     * {@code : veil-receipt} comment can carry the mark.
+     * The receipt of {@code exchange}'s request, served by {@code route}, ready to be signed with or without counts.
+     *
+     * @param receivedBody the request body exactly as Veil received it (for e2ee, the sealed bytes)
+     * @param e2ee         whether the request is end-to-end encrypted (the receipt's mode is then {@code e2ee})
+     * @param node         the node's verified identity on a node route, else {@code null}
      */
-    public static String withUsageEstimated(String receipt) {
-        // The receipt is one compact JSON object: the member goes before its closing brace.
-        return receipt.substring(0, receipt.length() - 1) + ",\"usage_estimated\":true}";
+    public Issued issue(Exchange exchange, Route route, byte[] receivedBody, boolean e2ee, VerifiedNode node) {
+        return issue(exchange.requestId(), exchange.key(), route, receivedBody, e2ee, node);
     }
 
-    /** The receipt for a request of {@code apiKey} served by {@code route}, as compact single-line JSON. */
-    public String write(String requestId, Route route, ApiKeyRecord apiKey) {
+    /** As {@link #issue(Exchange, Route, byte[], boolean, VerifiedNode)}, for request {@code requestId} of {@code apiKey}. */
+    public Issued issue(String requestId, ApiKeyRecord apiKey, Route route, byte[] receivedBody, boolean e2ee,
+                        VerifiedNode node) {
         RequestLogMode logMode = minimisation.mode(apiKey);
         int retentionDays = minimisation.retentionDays(apiKey);
+        String mode = e2ee ? "e2ee" : route.mode().wireName();
         // Keyed by name and mode, not the record: a route's plaintext view (tee) is a new instance per request.
-        String key = route.modelId() + '\u0000' + route.name() + '\u0000' + route.mode().ordinal() + '\u0000'
-                + logMode.ordinal() + '\u0000' + retentionDays;
-        String[] parts = rendered.computeIfAbsent(key,
-                k -> render(PLACEHOLDER, route, logMode, retentionDays).split(PLACEHOLDER, 2));
-        return parts[0] + requestId + parts[1];
+        StringBuilder cacheKey = new StringBuilder(128).append(route.modelId()).append('\u0000').append(route.name())
+                .append('\u0000').append(mode).append('\u0000').append(logMode.ordinal()).append('\u0000')
+                .append(retentionDays);
+        if (node != null) {
+            cacheKey.append('\u0000').append(node.nodeKeyId()).append('\u0000').append(node.measurement());
+        }
+        String k = cacheKey.toString();
+        String[] parts = rendered.get(k);
+        if (parts == null) {
+            if (rendered.size() >= MAX_RENDERED) {
+                rendered.clear();
+            }
+            parts = rendered.computeIfAbsent(k, x -> split(render(route, mode, node, logMode, retentionDays)));
+        }
+        return new Issued(parts, requestId, GatewayReceipt.bodySha256(receivedBody), key);
     }
 
-    private String render(String requestId, Route route, RequestLogMode logMode, int retentionDays) {
+    /** The rendered receipt around the placeholder, its closing brace dropped so that counts can follow. */
+    private static String[] split(String whole) {
+        String[] parts = whole.split(PLACEHOLDER, 2);
+        parts[1] = parts[1].substring(0, parts[1].length() - 1);
+        return parts;
+    }
+
+    private String render(Route route, String mode, VerifiedNode node, RequestLogMode logMode, int retentionDays) {
         // Compact on purpose: it rides on every response. docs/privacy.md lists the request-log fields in full.
         return new String(json.write(g -> {
+            // ASCII only: the receipt is an HTTP header value and its bytes are what is signed.
+            g.configure(JsonWriteFeature.ESCAPE_NON_ASCII.mappedFeature(), true);
             g.writeStartObject();
-            g.writeNumberField("v", 1);
-            g.writeStringField("request_id", requestId);
+            g.writeNumberField("v", GatewayReceipt.VERSION);
+            g.writeStringField("key_id", keyId);
+            g.writeStringField("request_id", PLACEHOLDER);
             g.writeStringField("route", route.name());
-            g.writeStringField("mode", route.mode().wireName());
+            g.writeStringField("mode", mode);
+            if (node != null) {
+                // The identity the gateway verified (and logged) for the node that served the request.
+                g.writeObjectFieldStart("node");
+                g.writeStringField("node_key_id", node.nodeKeyId());
+                g.writeStringField("format", node.format());
+                g.writeStringField("measurement", node.measurement());
+                g.writeStringField("signing_key", HEX.formatHex(node.signingKey()));
+                g.writeEndObject();
+            }
             writeProviderPolicy(g, route.policy());
             if (!route.forwarding().allowedFields().isEmpty()) {
                 // The operator let these request fields through on this route (docs/privacy.md lists the defaults).
@@ -80,7 +148,7 @@ public final class PrivacyReceipt {
             g.writeNumberField("retention_days", retentionDays);
             g.writeEndObject();
             g.writeEndObject();
-        }), StandardCharsets.UTF_8);
+        }), StandardCharsets.US_ASCII);
     }
 
     private static void writeProviderPolicy(JsonGenerator g, DataPolicy p) throws IOException {
@@ -99,5 +167,65 @@ public final class PrivacyReceipt {
         g.writeBooleanField("e2ee", Boolean.TRUE.equals(p.e2ee()));
         g.writeStringField("jurisdiction", p.jurisdiction());
         g.writeEndObject();
+    }
+
+    /**
+     * One request's receipt before signing. A response's headers carry it without counts when they leave before the
+     * usage is known (a stream), with them otherwise; a stream's closing comment always carries them.
+     */
+    public static final class Issued {
+
+        private final String[] parts;
+        private final String requestId;
+        private final String bodySha256;
+        private final SigningKey key;
+
+        Issued(String[] parts, String requestId, String bodySha256, SigningKey key) {
+            this.parts = parts;
+            this.requestId = requestId;
+            this.bodySha256 = bodySha256;
+            this.key = key;
+        }
+
+        /** The signed receipt, with {@code usage}'s counts unless it is {@code null}. */
+        public GatewayReceipt sign(Usage usage) {
+            StringBuilder s = new StringBuilder(parts[0].length() + parts[1].length() + 192).append(parts[0])
+                    .append(requestId).append("\",\"body_sha256\":\"").append(bodySha256).append(parts[1]);
+            if (usage != null) {
+                s.append(",\"tokens\":{\"prompt\":").append(usage.promptTokens()).append(",\"completion\":")
+                        .append(usage.completionTokens()).append('}');
+                if (usage.estimated()) {
+                    // The counts are Veil's own because the upstream reported none.
+                    s.append(",\"usage_estimated\":true");
+                }
+            }
+            s.append('}');
+            return GatewayReceipt.sign(s.toString().getBytes(StandardCharsets.US_ASCII), key);
+        }
+
+        /** Adds the signed receipt headers to a response's {@code headers} (where they are not set yet). */
+        public void addHeaders(MultiMap headers, Usage usage) {
+            GatewayReceipt receipt = sign(usage);
+            headers.add(HeaderNames.VEIL_RECEIPT, receipt.text())
+                    .add(HeaderNames.VEIL_RECEIPT_SIGNATURE, receipt.signatureText());
+        }
+
+        /** Replaces the receipt headers (an answer whose counts became known before its head left). */
+        public void replaceHeaders(MultiMap headers, Usage usage) {
+            removeHeaders(headers);
+            addHeaders(headers, usage);
+        }
+
+        /** A stream's closing SSE comment lines: the receipt with {@code usage}'s counts and its signature. */
+        public String closingComment(Usage usage) {
+            GatewayReceipt receipt = sign(usage);
+            return GatewayReceipt.COMMENT + receipt.text() + "\n" + GatewayReceipt.SIGNATURE_COMMENT
+                    + receipt.signatureText() + "\n\n";
+        }
+    }
+
+    /** Removes the receipt headers (an answer that turned into an error before its head left). */
+    public static void removeHeaders(MultiMap headers) {
+        headers.remove(HeaderNames.VEIL_RECEIPT).remove(HeaderNames.VEIL_RECEIPT_SIGNATURE);
     }
 }

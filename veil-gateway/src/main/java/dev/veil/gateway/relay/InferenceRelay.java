@@ -436,14 +436,18 @@ public final class InferenceRelay {
         // add, not put: these are not set yet, and put first searches for an existing value (measured).
         response.headers().add(HeaderNames.VEIL_ROUTE, route.name())
                 .add(HeaderNames.VEIL_MODE, route.mode().wireName());
-        String receipt = receipts.write(exchange.requestId(), route, exchange.key());
-        response.headers().add(HeaderNames.VEIL_RECEIPT, whole != null && exchange.usage().estimated()
-                ? PrivacyReceipt.withUsageEstimated(receipt) : receipt);
+        PrivacyReceipt.Issued receipt = receipts.issue(exchange, route, a.clientBody, a.e2ee, !route.node() ? null
+                : a.sealedFor != null ? a.sealedFor : nodes.verified(route.upstream().name()).orElse(null));
+        if (!route.node() || a.e2ee || a.request.stream()) {
+            // A whole answer's counts are known here (a tee node's once its own receipt verified: NodeRelay signs
+            // that one); a stream's go into its closing receipt, an e2ee answer's are in the node's receipt.
+            receipt.addHeaders(response.headers(), whole != null ? exchange.usage() : null);
+        }
         String contentType = upstream.getHeader("content-type");
         if (route.node()) {
             if (a.e2ee) {
                 response.putHeader(HeaderNames.VEIL_MODE, "e2ee");
-                nodeRelay.passThrough(exchange, route, upstream, receipt);
+                nodeRelay.passThrough(exchange, route, upstream);
             } else {
                 nodeRelay.open(exchange, route, a.sealed, a.sealedFor, upstream, a.request.stream(), receipt);
             }
@@ -485,7 +489,7 @@ public final class InferenceRelay {
      *                    holds it for retries anyway)
      */
     private void relayStream(Exchange exchange, InferenceRequest request, Route route, HttpClientResponse upstream,
-                             String receipt, byte[] requestBody, boolean translating) {
+                             PrivacyReceipt.Issued receipt, byte[] requestBody, boolean translating) {
         HttpServerResponse response = exchange.response();
         Upstream from = route.upstream();
         CompletionCounter completion = usageEstimator.completionCounter(route.tokenizer());
@@ -598,8 +602,7 @@ public final class InferenceRelay {
                     response.write(Buffer.buffer(UsageChunk.done()));
                 }
                 // The receipt comes last, as an SSE comment that clients ignore unless they look for it.
-                response.end(": veil-receipt " + (usage.estimated() ? PrivacyReceipt.withUsageEstimated(receipt)
-                        : receipt) + "\n\n");
+                response.end(receipt.closingComment(usage));
             });
         });
     }

@@ -12,6 +12,7 @@ import dev.veil.protocol.attestation.AttestationVerifier.VerifiedNode;
 import dev.veil.protocol.e2ee.E2ee;
 import dev.veil.protocol.e2ee.E2eeException;
 import dev.veil.protocol.e2ee.FrameReader;
+import dev.veil.gateway.metering.PrivacyReceipt;
 import dev.veil.protocol.e2ee.Receipt;
 import dev.veil.protocol.e2ee.ResponseOpener;
 import dev.veil.protocol.e2ee.SealedRequest;
@@ -47,7 +48,7 @@ final class NodeRelay {
     }
 
     /** Relays an e2ee answer as opaque bytes, billing from the node's receipt. */
-    void passThrough(Exchange exchange, Route route, HttpClientResponse upstream, String veilReceipt) {
+    void passThrough(Exchange exchange, Route route, HttpClientResponse upstream) {
         HttpServerResponse response = exchange.response();
         FrameReader frames = new FrameReader();
         VerifiedNode node = nodes.verified(route.upstream().name()).orElse(null);
@@ -70,8 +71,7 @@ final class NodeRelay {
                 upstream.request().reset();
             }
         });
-        response.setStatusCode(200).setChunked(true).putHeader("content-type", E2ee.CONTENT_TYPE)
-                .putHeader("x-veil-receipt", veilReceipt);
+        response.setStatusCode(200).setChunked(true).putHeader("content-type", E2ee.CONTENT_TYPE);
         upstream.handler(chunk -> {
             watch.touch();
             exchange.firstToken();
@@ -115,7 +115,7 @@ final class NodeRelay {
 
     /** Opens a node's answer to a request Veil sealed on the client's behalf ({@code tee} mode) and relays plaintext. */
     void open(Exchange exchange, Route route, SealedRequest sealed, VerifiedNode node, HttpClientResponse upstream,
-              boolean stream, String veilReceipt) {
+              boolean stream, PrivacyReceipt.Issued veilReceipt) {
         HttpServerResponse response = exchange.response();
         ResponseOpener opener = sealed.responseOpener();
         Buffer whole = Buffer.buffer();
@@ -148,7 +148,6 @@ final class NodeRelay {
                         case ResponseOpener.Head head -> {
                             response.setStatusCode(head.status());
                             response.putHeader("content-type", head.contentType() == null ? Responses.JSON : head.contentType());
-                            response.putHeader("x-veil-receipt", veilReceipt);
                             if (stream && head.status() == 200) {
                                 response.setChunked(true).putHeader("cache-control", "no-cache");
                             }
@@ -206,8 +205,10 @@ final class NodeRelay {
                 return;
             }
             if (stream && status == 200) {
-                response.end(": veil-receipt " + veilReceipt + "\n\n");
+                response.end(veilReceipt.closingComment(exchange.usage()));
             } else {
+                // The head has not left yet: the receipt carries the counts of the node's verified receipt.
+                veilReceipt.replaceHeaders(response.headers(), exchange.usage());
                 response.end(whole);
             }
         });
@@ -225,7 +226,7 @@ final class NodeRelay {
         if (response.headWritten()) {
             response.end(Buffer.buffer("data: ").appendBytes(error.toJson()).appendString("\n\n"));
         } else {
-            response.headers().remove("x-veil-receipt");
+            PrivacyReceipt.removeHeaders(response.headers());
             Responses.error(response, error);
         }
     }

@@ -32,6 +32,17 @@ public final class LogEntries {
     }
 
     /**
+     * The gateway's receipt key, with which it signs every privacy receipt (docs/privacy.md, "Signed receipts"):
+     * logged at start, so a client can check that the key a receipt verifies with is the one everybody sees.
+     */
+    public static String receiptKey(byte[] publicKey) {
+        return write(g -> {
+            g.writeStringField("type", "receipt_key");
+            g.writeStringField("public_key", HEX.formatHex(publicKey));
+        });
+    }
+
+    /**
      * A node identity the gateway admitted: the node's name in the gateway's configuration, its attestation format,
      * whether that format is simulated, its measurement, the id of its e2ee key configuration, its signing key and
      * its signed declaration (name, training, retention, jurisdiction, policy URL); and, for a node with GPUs, each
