@@ -1,5 +1,8 @@
 package dev.veil.gateway.anthropic;
 
+import dev.veil.protocol.AnthropicErrors;
+import dev.veil.protocol.translate.ChatStreamToMessages;
+import dev.veil.protocol.translate.MessagesTranslation;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.veil.gateway.auth.AuthenticationException;
 import dev.veil.gateway.auth.KeyAuthenticator;
@@ -180,7 +183,7 @@ public final class MessagesApi {
                     "model_not_found"));
         }
         exchange.model(model.id());
-        String via = dev.veil.gateway.translate.Translations.via(Endpoint.MESSAGES);
+        String via = dev.veil.protocol.translate.Translations.via(Endpoint.MESSAGES);
         if (!RoutePlanner.serves(model, Endpoint.MESSAGES.api(), via)) {
             // As on every endpoint: no route of the model can serve it at all (a Veil node speaks chat only).
             throw new InvalidRequestException(dev.veil.gateway.policy.EndpointSupport.notServed(Endpoint.MESSAGES));

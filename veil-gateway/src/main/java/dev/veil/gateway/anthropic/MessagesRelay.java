@@ -1,5 +1,9 @@
 package dev.veil.gateway.anthropic;
 
+import dev.veil.protocol.sse.SseEvents;
+import dev.veil.protocol.AnthropicErrors;
+import dev.veil.protocol.translate.ChatStreamToMessages;
+import dev.veil.protocol.translate.MessagesTranslation;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -453,7 +457,7 @@ public final class MessagesRelay {
             state.watch.touch();
             exchange.firstToken();
             Buffer out = Buffer.buffer();
-            for (SseEvents.Event event : events.accept(chunk)) {
+            for (SseEvents.Event event : events.acceptParsed(chunk.getBytes())) {
                 try {
                     if (translation != null) {
                         out.appendBytes(translation.accept(event.data()));

@@ -296,12 +296,12 @@ public final class ApiServer implements Handler<HttpServerRequest> {
                     OpenAiError.INVALID_REQUEST, "model", "model_not_found"));
         }
         exchange.model(model.id());
-        String via = dev.veil.gateway.translate.Translations.via(endpoint);
+        String via = dev.veil.protocol.translate.Translations.via(endpoint);
         String untranslatable = null;
         if (via != null && !RoutePlanner.speaks(model, endpoint.api())) {
             // Only a model some of whose routes need the translation pays for checking that the request has one.
-            untranslatable = dev.veil.gateway.translate.ResponsesToChat.untranslatable(
-                    dev.veil.gateway.translate.ResponsesToChat.parse(body));
+            untranslatable = dev.veil.protocol.translate.ResponsesToChat.untranslatable(
+                    dev.veil.protocol.translate.ResponsesToChat.parse(body));
             if (untranslatable != null) {
                 via = null;
             }

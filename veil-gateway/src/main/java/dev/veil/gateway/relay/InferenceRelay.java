@@ -15,8 +15,8 @@ import dev.veil.gateway.openai.Usage;
 import dev.veil.gateway.openai.UsageEstimator;
 import dev.veil.gateway.openai.UsageReader;
 import dev.veil.gateway.routing.CircuitBreaker;
-import dev.veil.gateway.translate.ChatToResponsesStream;
-import dev.veil.gateway.translate.ResponsesToChat;
+import dev.veil.protocol.translate.ChatToResponsesStream;
+import dev.veil.protocol.translate.ResponsesToChat;
 import dev.veil.gateway.routing.Route;
 import dev.veil.protocol.openai.ModelNames;
 import dev.veil.gateway.routing.RouteHealth;
@@ -423,7 +423,7 @@ public final class InferenceRelay {
                         }
                         a.exchange.usage(counted.result());
                         deliver(a, route, upstream, status, a.translating
-                                ? Buffer.buffer(ResponsesToChat.response(raw, route.modelId(), counted.result())) : bytes);
+                                ? Buffer.buffer(ResponsesToChat.response(raw, route.modelId(), tokenCounts(counted.result()))) : bytes);
                     });
         });
     }
@@ -527,7 +527,7 @@ public final class InferenceRelay {
             exchange.firstToken();
             Buffer out = filter.accept(chunk);
             if (translator != null && out.length() > 0) {
-                out = translator.accept(out);
+                out = Buffer.buffer(translator.accept(out.getBytes()));
             }
             if (out.length() > 0 && !response.closed()) {
                 response.write(out);
@@ -566,7 +566,7 @@ public final class InferenceRelay {
             watch.stop();
             Buffer rest = filter.finish();
             if (translator != null) {
-                rest = translator.accept(rest);
+                rest = Buffer.buffer(translator.accept(rest.getBytes()));
             }
             if (rest.length() > 0 && !response.closed()) {
                 response.write(rest);
@@ -588,7 +588,7 @@ public final class InferenceRelay {
                 }
                 if (translator != null) {
                     // The closing events of the translated stream, with the usage now known.
-                    response.write(translator.finish(usage));
+                    response.write(Buffer.buffer(translator.finish(tokenCounts(usage))));
                 }
                 if (filter.heldDone()) {
                     // The client asked for usage and the upstream sent none: Veil's chunk, then the [DONE] held back.
@@ -707,4 +707,7 @@ public final class InferenceRelay {
         Responses.error(response, error);
     }
 
+    private static dev.veil.protocol.translate.TokenCounts tokenCounts(Usage usage) {
+        return new dev.veil.protocol.translate.TokenCounts(usage.promptTokens(), usage.completionTokens());
+    }
 }

@@ -1,8 +1,7 @@
-package dev.veil.gateway.anthropic;
+package dev.veil.protocol;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
-import dev.veil.protocol.OpenAiError;
 import dev.veil.protocol.policy.Exclusion;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
