@@ -24,7 +24,7 @@ class UsageCounterTest {
         assertThat(notAsked.acceptEvent(bytes("data: [DONE]\n\n"))).isTrue();
         assertThat(notAsked.promptTokens()).isEqualTo(5);
         assertThat(notAsked.completionTokens()).isEqualTo(2);
-        assertThat(notAsked.sawDone()).isTrue();
+        assertThat(notAsked.ended()).isTrue();
 
         UsageCounter asked = counter(true);
         assertThat(asked.acceptEvent(bytes(USAGE_ONLY))).isTrue();
@@ -51,7 +51,7 @@ class UsageCounterTest {
         assertThat(counter.promptTokens()).isZero();
         // Eight one-byte deltas: two tokens by the byte estimate, not eight.
         assertThat(counter.completionTokens()).isEqualTo(2);
-        assertThat(counter.sawDone()).isFalse();
+        assertThat(counter.ended()).isFalse();
     }
 
     @Test
@@ -72,7 +72,7 @@ class UsageCounterTest {
     }
 
     private static UsageCounter counter(boolean clientWantsUsage) {
-        return new UsageCounter(JSON, clientWantsUsage, new CompletionCounter(JSON.getFactory(), ESTIMATE));
+        return new UsageCounter(JSON, clientWantsUsage, new CompletionCounter(JSON.getFactory(), ESTIMATE), dev.veil.protocol.api.Endpoint.CHAT_COMPLETIONS);
     }
 
     @Test

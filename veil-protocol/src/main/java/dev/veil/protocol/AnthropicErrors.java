@@ -75,6 +75,55 @@ public final class AnthropicErrors {
         return out;
     }
 
+    /**
+     * An OpenAI-shaped error body ({@code {"error":{...}}}, as a node, a chat engine or a proxy writes it) in
+     * Anthropic's shape: the members of {@code error} are kept, its {@code type} becomes Anthropic's for
+     * {@code status}. A body already in Anthropic's shape is returned as it is; one that is not JSON becomes a generic
+     * error for the status (its text is not repeated: it may quote content).
+     */
+    public static byte[] reshape(int status, byte[] body) {
+        com.fasterxml.jackson.databind.ObjectMapper mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+        try {
+            com.fasterxml.jackson.databind.JsonNode root = mapper.readTree(body);
+            if (root != null && "error".equals(root.path("type").asText()) && root.path("error").isObject()) {
+                return body;
+            }
+            if (root != null && root.path("error").isObject()) {
+                com.fasterxml.jackson.databind.node.ObjectNode error =
+                        ((com.fasterxml.jackson.databind.node.ObjectNode) root.get("error")).deepCopy();
+                error.put("type", type(status));
+                com.fasterxml.jackson.databind.node.ObjectNode out = mapper.createObjectNode().put("type", "error");
+                out.set("error", error);
+                return mapper.writeValueAsBytes(out);
+            }
+        } catch (IOException | RuntimeException e) {
+            // not JSON: below
+        }
+        return write(type(status), "The request failed with status " + status + ".", null, null, null);
+    }
+
+    /**
+     * The event that ends a stream which failed after it started, in the shape of {@code shape}'s streams: OpenAI's
+     * {@code data: {"error":...}}, the Responses API's {@code event: error} (numbered {@code nextSequence}), or
+     * Anthropic's {@code event: error}.
+     */
+    public static byte[] streamEvent(dev.veil.protocol.api.Endpoint.ErrorShape shape, OpenAiError error,
+                                     long nextSequence) {
+        return switch (shape) {
+            case ANTHROPIC -> event(error.httpStatus(), error.message(), error.code());
+            case OPENAI_RESPONSES -> error.toResponsesStreamEvent(nextSequence);
+            case OPENAI -> {
+                byte[] json = error.toJson();
+                byte[] out = new byte[6 + json.length + 2];
+                System.arraycopy("data: ".getBytes(StandardCharsets.US_ASCII), 0, out, 0, 6);
+                System.arraycopy(json, 0, out, 6, json.length);
+                out[out.length - 2] = '\n';
+                out[out.length - 1] = '\n';
+                yield out;
+            }
+        };
+    }
+
     private static byte[] write(String type, String message, String param, String code, List<Exclusion> excluded) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(200);
         try (JsonGenerator g = JSON.createGenerator(out)) {
