@@ -1,0 +1,227 @@
+package dev.veil.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.anthropic.client.AnthropicClient;
+import com.anthropic.client.okhttp.AnthropicOkHttpClient;
+import com.anthropic.core.http.StreamResponse;
+import com.anthropic.helpers.MessageAccumulator;
+import com.anthropic.models.messages.ContentBlock;
+import com.anthropic.models.messages.Message;
+import com.anthropic.models.messages.MessageCreateParams;
+import com.anthropic.models.messages.RawMessageStreamEvent;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.openai.client.OpenAIClient;
+import com.openai.client.okhttp.OpenAIOkHttpClient;
+import com.openai.models.responses.Response;
+import com.openai.models.responses.ResponseCreateParams;
+import com.openai.models.responses.ResponseStreamEvent;
+import dev.veil.client.E2eeCall;
+import dev.veil.client.VeilClient;
+import dev.veil.client.proxy.E2eeProxy;
+import dev.veil.client.proxy.ProxySettings;
+import dev.veil.node.NodeSettings;
+import dev.veil.node.VeilNode;
+import dev.veil.protocol.attestation.AttestationPolicy;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * e2ee for the Responses API and Anthropic's Messages API, over real HTTP: the official openai-java (Responses) and
+ * anthropic-java (Messages) clients → veil proxy → gateway (its own process, log level TRACE) → TCP capture → node
+ * (simulated TEE) → fake engine, whole and streamed. One node's engine speaks chat completions only, so the node
+ * translates both APIs inside itself; the other's engine speaks the Messages API, which the node calls natively. A
+ * canary in every prompt reaches the engines and comes back, yet is never in the gateway's logs, data directory, temp
+ * files, metrics or on the wire between gateway and node. A sealed Messages request replayed to the chat endpoint does
+ * not open. Billing comes from the nodes' signed receipts.
+ */
+class E2eeResponsesMessagesTest {
+
+    private static final String TRANSLATED = "e2e-translated";
+    private static final String NATIVE = "e2e-native";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path work;
+
+    @Test
+    @Timeout(180)
+    void responsesAndMessagesTravelSealedThroughTheProxyAndTheNode() throws Exception {
+        String canary = "CANARY" + UUID.randomUUID().toString().replace("-", "");
+        String identity = "IDENTITY" + UUID.randomUUID().toString().replace("-", "");
+        Path dataDir = Files.createDirectories(work.resolve("data"));
+        Path tmpDir = Files.createDirectories(work.resolve("tmp"));
+        Path log = work.resolve("gateway.log");
+        int port = GatewayProcess.freePort();
+        try (FakeUpstream chatEngine = FakeUpstream.start();
+             FakeAnthropicUpstream messagesEngine = FakeAnthropicUpstream.start(null);
+             VeilNode translating = VeilNode.start(NodeSettings.of(chatEngine.baseUrl(), Map.of(TRANSLATED, "engine-model")));
+             VeilNode nativeNode = VeilNode.start(NodeSettings.of(messagesEngine.baseUrl(), Map.of(NATIVE, "claude-engine"))
+                     .withEngineApis(Set.of("chat", "messages")));
+             TcpCapture wireA = new TcpCapture("127.0.0.1", translating.port());
+             TcpCapture wireB = new TcpCapture("127.0.0.1", nativeNode.port())) {
+            String yaml = """
+                    server: {port: %d}
+                    store: {data_dir: %s}
+                    attestation: {allowed_formats: [simulated], allow_simulated: true}
+                    upstreams:
+                      - {name: node-a, base_url: "http://127.0.0.1:%d/v1", node: true}
+                      - {name: node-b, base_url: "http://127.0.0.1:%d/v1", node: true}
+                    models:
+                      - id: %s
+                        routes:
+                          - {name: node-a, upstream: node-a, policy: {trains: false, retention_days: 0, zdr: true, tee: simulated, e2ee: true}}
+                      - id: %s
+                        routes:
+                          - {name: node-b, upstream: node-b, policy: {trains: false, retention_days: 0, zdr: true, tee: simulated, e2ee: true}}
+                    """.formatted(port, dataDir, wireA.port(), wireB.port(), TRANSLATED, NATIVE);
+            Path config = Files.writeString(work.resolve("veil.yaml"), yaml);
+            Map<String, String> env = Map.of("VEIL_LOG_LEVEL", "TRACE", "VEIL_ADMIN_TOKEN", GatewayFixture.ADMIN_TOKEN);
+            String metrics;
+            try (GatewayProcess gateway = GatewayProcess.start(List.of("-Djava.io.tmpdir=" + tmpDir),
+                    List.of("serve", "--config", config.toString()), env, log)) {
+                gateway.awaitHealthy(port, Duration.ofSeconds(60));
+                String origin = "http://127.0.0.1:" + port;
+                String key = createKey(origin);
+                AttestationPolicy allowSimulated = new AttestationPolicy(Set.of(), Set.of(), true);
+                try (E2eeProxy proxy = E2eeProxy.start(new ProxySettings(origin, key, "127.0.0.1", 0, allowSimulated))) {
+                    String local = "http://127.0.0.1:" + proxy.port();
+                    OpenAIClient openai = OpenAIOkHttpClient.builder().baseUrl(local + "/v1").apiKey("unused")
+                            .maxRetries(0).timeout(Duration.ofSeconds(30)).build();
+                    AnthropicClient anthropic = AnthropicOkHttpClient.builder().baseUrl(local).apiKey("unused")
+                            .maxRetries(0).timeout(Duration.ofSeconds(30)).build();
+                    try {
+                        // Responses API, translated to chat completions inside the node.
+                        Response whole = openai.responses().create(ResponseCreateParams.builder().model(TRANSLATED)
+                                .input("responses whole " + canary).user(identity).build());
+                        assertThat(whole.output().get(0).message().orElseThrow().content().get(0).outputText()
+                                .orElseThrow().text()).isEqualTo("echo: responses whole " + canary);
+                        assertThat(whole.usage().orElseThrow().inputTokens()).isPositive();
+                        StringBuilder streamed = new StringBuilder();
+                        List<String> types;
+                        try (com.openai.core.http.StreamResponse<ResponseStreamEvent> stream = openai.responses()
+                                .createStreaming(ResponseCreateParams.builder().model(TRANSLATED)
+                                        .input("responses stream " + canary).build())) {
+                            types = stream.stream().peek(e -> e.outputTextDelta().ifPresent(d -> streamed.append(d.delta())))
+                                    .map(e -> e.isCompleted() ? "completed" : "other").toList();
+                        }
+                        assertThat(streamed.toString()).isEqualTo("echo: responses stream " + canary);
+                        assertThat(types).last().isEqualTo("completed");
+
+                        // Messages API: translated (chat engine) and native (Messages engine), whole and streamed.
+                        for (String model : List.of(TRANSLATED, NATIVE)) {
+                            Message message = anthropic.messages().create(MessageCreateParams.builder().model(model)
+                                    .maxTokens(64).system("Be brief.").addUserMessage("messages whole " + model + " " + canary)
+                                    .metadata(com.anthropic.models.messages.Metadata.builder().userId(identity).build())
+                                    .build());
+                            assertThat(text(message)).as(model).isEqualTo("echo: messages whole " + model + " " + canary);
+                            assertThat(message.model().asString()).isEqualTo(model);
+                            assertThat(message.usage().inputTokens()).isPositive();
+                            MessageAccumulator accumulator = MessageAccumulator.create();
+                            try (StreamResponse<RawMessageStreamEvent> events = anthropic.messages().createStreaming(
+                                    MessageCreateParams.builder().model(model).maxTokens(64)
+                                            .addUserMessage("messages stream " + model + " " + canary).build())) {
+                                events.stream().forEach(accumulator::accumulate);
+                            }
+                            assertThat(text(accumulator.message())).as(model)
+                                    .isEqualTo("echo: messages stream " + model + " " + canary);
+                        }
+                    } finally {
+                        openai.close();
+                        anthropic.close();
+                    }
+                }
+
+                // A Messages request sealed for /v1/messages, replayed by a gateway (here: sent by us) to the chat
+                // endpoint, does not open at the node: the endpoint path is bound into the encryption.
+                try (VeilClient veil = VeilClient.builder().baseUrl(origin).apiKey(key).policy(allowSimulated).build()) {
+                    byte[] body = ("{\"model\":\"" + TRANSLATED + "\",\"max_tokens\":16,\"messages\":[{\"role\":\"user\","
+                            + "\"content\":\"replayed " + canary + "\"}]}").getBytes(StandardCharsets.UTF_8);
+                    E2eeCall sealed = E2eeCall.seal(veil.attest(TRANSLATED), "/v1/messages", false, body);
+                    HttpRequest.Builder replay = HttpRequest.newBuilder(URI.create(origin + "/v1/chat/completions"))
+                            .header("authorization", "Bearer " + key)
+                            .POST(HttpRequest.BodyPublishers.ofByteArray(sealed.body()));
+                    sealed.headers().forEach(replay::header);
+                    HttpResponse<String> refused = HttpClient.newHttpClient().send(replay.build(),
+                            HttpResponse.BodyHandlers.ofString());
+                    assertThat(refused.statusCode()).as(refused.body()).isEqualTo(400);
+                    assertThat(JSON.readTree(refused.body()).path("error").path("code").asText())
+                            .isEqualTo("e2ee_decrypt_failed");
+                }
+
+                // Billing came from the nodes' signed receipts, on the endpoints' own labels.
+                Thread.sleep(500);
+                JsonNode usage = JSON.readTree(HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(origin + "/v1/usage"))
+                        .header("authorization", "Bearer " + key).build(), HttpResponse.BodyHandlers.ofString()).body());
+                assertThat(usage.path("totals").path("requests").asLong()).isGreaterThanOrEqualTo(6);
+                assertThat(usage.path("totals").path("prompt_tokens").asLong()).isPositive();
+                assertThat(usage.path("totals").path("completion_tokens").asLong()).isPositive();
+
+                metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(origin + "/metrics")).build(),
+                        HttpResponse.BodyHandlers.ofString()).body();
+                assertThat(metrics).contains("endpoint=\"responses\"").contains("endpoint=\"messages\"");
+                assertThat(gateway.stop()).isIn(0, 143);
+            }
+
+            // Positive controls: the engines, inside the "TEE", saw the plaintext, in their own API.
+            assertThat(chatEngine.requests()).anySatisfy(r -> {
+                assertThat(r.path()).endsWith("/chat/completions");
+                assertThat(r.body()).contains("responses whole " + canary);
+            });
+            assertThat(chatEngine.requests()).anySatisfy(r -> assertThat(r.body()).contains("messages stream " + TRANSLATED));
+            assertThat(chatEngine.requests()).noneSatisfy(r -> assertThat(r.path()).endsWith("/messages"));
+            assertThat(messagesEngine.requests()).anySatisfy(r -> {
+                assertThat(r.path()).isEqualTo("/v1/messages");
+                assertThat(r.body()).contains("messages whole " + NATIVE);
+            });
+            // ... never an identity field, on any path.
+            for (FakeUpstream.Recorded seen : concat(chatEngine.requests(), messagesEngine.requests())) {
+                assertThat(seen.body()).as("identity at the engine").doesNotContain(identity);
+                assertThat(seen.json().has("metadata")).isFalse();
+                assertThat(seen.json().has("user")).isFalse();
+            }
+            CanaryScanner scanner = new CanaryScanner(canary);
+            for (TcpCapture wire : List.of(wireA, wireB)) {
+                byte[] captured = wire.captured();
+                assertThat(captured.length).as("traffic between gateway and node was captured").isGreaterThan(1000);
+                assertThat(scanner.contains(captured)).as("plaintext on the wire between gateway and node").isFalse();
+            }
+            assertThat(scanner.contains(Files.readString(log))).as("canary in the gateway's logs").isFalse();
+            assertThat(scanner.filesContaining(dataDir)).as("canary in the gateway's data directory").isEmpty();
+            assertThat(scanner.filesContaining(tmpDir)).as("canary in the gateway's temp files").isEmpty();
+            assertThat(scanner.contains(metrics)).isFalse();
+        }
+    }
+
+    private static String text(Message message) {
+        return message.content().stream().filter(ContentBlock::isText).map(b -> b.asText().text())
+                .collect(Collectors.joining());
+    }
+
+    private static List<FakeUpstream.Recorded> concat(List<FakeUpstream.Recorded> a, List<FakeUpstream.Recorded> b) {
+        return java.util.stream.Stream.concat(a.stream(), b.stream()).toList();
+    }
+
+    private static String createKey(String origin) throws Exception {
+        HttpResponse<String> created = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(origin + "/admin/keys"))
+                .header("authorization", "Bearer " + GatewayFixture.ADMIN_TOKEN)
+                .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"e2ee\"}")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(created.statusCode()).isEqualTo(201);
+        return JSON.readTree(created.body()).path("key").asText();
+    }
+}
