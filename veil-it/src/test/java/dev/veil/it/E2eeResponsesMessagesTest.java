@@ -141,6 +141,21 @@ class E2eeResponsesMessagesTest {
                             assertThat(text(accumulator.message())).as(model)
                                     .isEqualTo("echo: messages stream " + model + " " + canary);
                         }
+
+                        // Refusals about the sealed content come from the node, sealed, in each API's own shape: a
+                        // Messages feature the chat translation cannot carry, a stateful Responses field.
+                        com.anthropic.errors.BadRequestException untranslatable = org.assertj.core.api.Assertions
+                                .catchThrowableOfType(com.anthropic.errors.BadRequestException.class, () -> anthropic
+                                        .messages().create(MessageCreateParams.builder().model(TRANSLATED).maxTokens(64)
+                                                .putAdditionalBodyProperty("top_k", com.anthropic.core.JsonValue.from(5)).addUserMessage("refused " + canary).build()));
+                        assertThat(untranslatable.statusCode()).isEqualTo(400);
+                        assertThat(untranslatable.getMessage()).contains("top_k");
+                        com.openai.errors.BadRequestException stateful = org.assertj.core.api.Assertions
+                                .catchThrowableOfType(com.openai.errors.BadRequestException.class, () -> openai.responses()
+                                        .create(ResponseCreateParams.builder().model(TRANSLATED).input("refused " + canary)
+                                                .previousResponseId("resp_1").build()));
+                        assertThat(stateful.statusCode()).isEqualTo(400);
+                        assertThat(stateful.getMessage()).contains("previous_response_id");
                     } finally {
                         openai.close();
                         anthropic.close();
@@ -162,6 +177,19 @@ class E2eeResponsesMessagesTest {
                     assertThat(refused.statusCode()).as(refused.body()).isEqualTo(400);
                     assertThat(JSON.readTree(refused.body()).path("error").path("code").asText())
                             .isEqualTo("e2ee_decrypt_failed");
+                }
+
+                // Clear errors of the e2ee envelope on the new paths, with the canary where a client could put it.
+                for (String path : List.of("/v1/messages", "/v1/responses")) {
+                    HttpResponse<String> bad = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(origin + path))
+                            .header("x-api-key", key).header("authorization", "Bearer " + key)
+                            .header("anthropic-version", "2023-06-01").header("content-type", "application/veil-e2ee")
+                            .header("Veil-E2EE", "v1").header("Veil-Model", canary).header("Veil-Node-Key", "0".repeat(32))
+                            .header("Veil-Stream", "false")
+                            .POST(HttpRequest.BodyPublishers.ofString("0123456" + "x".repeat(80))).build(),
+                            HttpResponse.BodyHandlers.ofString());
+                    assertThat(bad.statusCode()).as(bad.body()).isEqualTo(404);
+                    assertThat(bad.body()).doesNotContain(canary);
                 }
 
                 // Billing came from the nodes' signed receipts, on the endpoints' own labels.
