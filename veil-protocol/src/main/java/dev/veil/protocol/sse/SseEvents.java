@@ -14,8 +14,8 @@ import java.util.List;
  *
  * <p>One splitter serves every SSE reader of Veil that needs events one by one: the node (sealing an engine's stream
  * one event per frame, translating it inside the enclave), the gateway's Messages relay, and the translations. The
- * gateway's chat relay scans its stream in place ({@code SseUsageFilter}, whose buffer is tuned for the hot path) with
- * the same boundary rules. Not thread-safe: one per stream.
+ * gateway's chat relay alone scans its stream in place ({@code SseUsageFilter}, whose buffer is tuned for the hot path
+ * and which takes the LF and CRLF blank lines OpenAI-compatible upstreams send). Not thread-safe: one per stream.
  */
 public final class SseEvents {
 
