@@ -97,7 +97,7 @@ class E2eeResponsesMessagesTest {
                     List.of("serve", "--config", config.toString()), env, log)) {
                 gateway.awaitHealthy(port, Duration.ofSeconds(60));
                 String origin = "http://127.0.0.1:" + port;
-                String key = createKey(origin);
+                String key = E2eeEndToEndTest.createKey(origin);
                 AttestationPolicy allowSimulated = new AttestationPolicy(Set.of(), Set.of(), true);
                 try (E2eeProxy proxy = E2eeProxy.start(new ProxySettings(origin, key, "127.0.0.1", 0, allowSimulated))) {
                     String local = "http://127.0.0.1:" + proxy.port();
@@ -165,6 +165,15 @@ class E2eeResponsesMessagesTest {
                 // A Messages request sealed for /v1/messages, replayed by a gateway (here: sent by us) to the chat
                 // endpoint, does not open at the node: the endpoint path is bound into the encryption.
                 try (VeilClient veil = VeilClient.builder().baseUrl(origin).apiKey(key).policy(allowSimulated).build()) {
+                    // The SDK itself speaks both endpoints too (the proxy is built on it).
+                    dev.veil.client.E2eeResponse sdk = veil.send("/v1/messages", NATIVE, ("{\"model\":\"" + NATIVE
+                            + "\",\"max_tokens\":16,\"messages\":[{\"role\":\"user\",\"content\":\"sdk " + canary
+                            + "\"}]}").getBytes(StandardCharsets.UTF_8));
+                    assertThat(sdk.status()).isEqualTo(200);
+                    assertThat(JSON.readTree(sdk.body()).path("content").path(0).path("text").asText())
+                            .isEqualTo("echo: sdk " + canary);
+                    assertThat(sdk.receipt().path()).isEqualTo("/v1/messages");
+                    assertThat(sdk.receipt().promptTokens()).isPositive();
                     byte[] body = ("{\"model\":\"" + TRANSLATED + "\",\"max_tokens\":16,\"messages\":[{\"role\":\"user\","
                             + "\"content\":\"replayed " + canary + "\"}]}").getBytes(StandardCharsets.UTF_8);
                     E2eeCall sealed = E2eeCall.seal(veil.attest(TRANSLATED), "/v1/messages", false, body);
@@ -243,13 +252,5 @@ class E2eeResponsesMessagesTest {
 
     private static List<FakeUpstream.Recorded> concat(List<FakeUpstream.Recorded> a, List<FakeUpstream.Recorded> b) {
         return java.util.stream.Stream.concat(a.stream(), b.stream()).toList();
-    }
-
-    private static String createKey(String origin) throws Exception {
-        HttpResponse<String> created = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(origin + "/admin/keys"))
-                .header("authorization", "Bearer " + GatewayFixture.ADMIN_TOKEN)
-                .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"e2ee\"}")).build(), HttpResponse.BodyHandlers.ofString());
-        assertThat(created.statusCode()).isEqualTo(201);
-        return JSON.readTree(created.body()).path("key").asText();
     }
 }

@@ -3,6 +3,7 @@ package dev.veil.protocol;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.veil.protocol.policy.Exclusion;
+import dev.veil.protocol.policy.RefusalBody;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -53,14 +54,8 @@ public final class AnthropicErrors {
      * {@code excluded} list.
      */
     public static byte[] refusal(List<Exclusion> excluded, boolean onlyHealth) {
-        String message = onlyHealth
-                ? "Every route that complies with this request's privacy policy is failing and temporarily out of "
-                        + "rotation; retry shortly. Veil never falls back to a weaker route."
-                : "No route of the requested model complies with the effective privacy policy (the stricter of the API "
-                        + "key's policy and the request's); see \"excluded\" for which constraint excluded each route. "
-                        + "Relax the request's policy or ask for a model with stronger routes.";
-        return write(onlyHealth ? "api_error" : "permission_error", message, null,
-                onlyHealth ? "no_healthy_route" : dev.veil.protocol.policy.RefusalBody.CODE, excluded);
+        return write(onlyHealth ? "api_error" : "permission_error", RefusalBody.message(onlyHealth), null,
+                onlyHealth ? "no_healthy_route" : RefusalBody.CODE, excluded);
     }
 
     /** An in-stream error event ({@code event: error}), as Anthropic ends a stream that failed after it started. */
@@ -139,16 +134,7 @@ public final class AnthropicErrors {
                 g.writeStringField("code", code);
             }
             if (excluded != null) {
-                g.writeArrayFieldStart("excluded");
-                for (Exclusion e : excluded) {
-                    g.writeStartObject();
-                    g.writeStringField("model", e.model());
-                    g.writeStringField("route", e.route());
-                    g.writeStringField("constraint", e.constraint());
-                    g.writeStringField("reason", e.reason());
-                    g.writeEndObject();
-                }
-                g.writeEndArray();
+                RefusalBody.writeExcluded(g, excluded);
             }
             g.writeEndObject();
             g.writeEndObject();
