@@ -54,6 +54,7 @@ class E2eeResponsesMessagesTest {
 
     private static final String TRANSLATED = "e2e-translated";
     private static final String NATIVE = "e2e-native";
+    private static final String RESPONSES_NATIVE = "e2e-responses-native";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir
@@ -73,8 +74,11 @@ class E2eeResponsesMessagesTest {
              VeilNode translating = VeilNode.start(NodeSettings.of(chatEngine.baseUrl(), Map.of(TRANSLATED, "engine-model")));
              VeilNode nativeNode = VeilNode.start(NodeSettings.of(messagesEngine.baseUrl(), Map.of(NATIVE, "claude-engine"))
                      .withEngineApis(Set.of("chat", "messages")));
+             VeilNode responsesNode = VeilNode.start(NodeSettings.of(chatEngine.baseUrl(),
+                     Map.of(RESPONSES_NATIVE, "responses-engine")).withEngineApis(Set.of("chat", "responses")));
              TcpCapture wireA = new TcpCapture("127.0.0.1", translating.port());
-             TcpCapture wireB = new TcpCapture("127.0.0.1", nativeNode.port())) {
+             TcpCapture wireB = new TcpCapture("127.0.0.1", nativeNode.port());
+             TcpCapture wireC = new TcpCapture("127.0.0.1", responsesNode.port())) {
             String yaml = """
                     server: {port: %d}
                     store: {data_dir: %s}
@@ -82,6 +86,7 @@ class E2eeResponsesMessagesTest {
                     upstreams:
                       - {name: node-a, base_url: "http://127.0.0.1:%d/v1", node: true}
                       - {name: node-b, base_url: "http://127.0.0.1:%d/v1", node: true}
+                      - {name: node-c, base_url: "http://127.0.0.1:%d/v1", node: true}
                     models:
                       - id: %s
                         routes:
@@ -89,7 +94,11 @@ class E2eeResponsesMessagesTest {
                       - id: %s
                         routes:
                           - {name: node-b, upstream: node-b, policy: {trains: false, retention_days: 0, zdr: true, tee: simulated, e2ee: true}}
-                    """.formatted(port, dataDir, wireA.port(), wireB.port(), TRANSLATED, NATIVE);
+                      - id: %s
+                        routes:
+                          - {name: node-c, upstream: node-c, policy: {trains: false, retention_days: 0, zdr: true, tee: simulated, e2ee: true}}
+                    """.formatted(port, dataDir, wireA.port(), wireB.port(), wireC.port(), TRANSLATED, NATIVE,
+                    RESPONSES_NATIVE);
             Path config = Files.writeString(work.resolve("veil.yaml"), yaml);
             Map<String, String> env = Map.of("VEIL_LOG_LEVEL", "TRACE", "VEIL_ADMIN_TOKEN", GatewayFixture.ADMIN_TOKEN);
             String metrics;
@@ -122,6 +131,19 @@ class E2eeResponsesMessagesTest {
                         }
                         assertThat(streamed.toString()).isEqualTo("echo: responses stream " + canary);
                         assertThat(types).last().isEqualTo("completed");
+
+                        // Responses API, native: the node calls its engine's /responses.
+                        Response nativeWhole = openai.responses().create(ResponseCreateParams.builder()
+                                .model(RESPONSES_NATIVE).input("responses native " + canary).build());
+                        assertThat(nativeWhole.output().get(0).message().orElseThrow().content().get(0).outputText()
+                                .orElseThrow().text()).isEqualTo("echo: responses native " + canary);
+                        StringBuilder nativeStreamed = new StringBuilder();
+                        try (com.openai.core.http.StreamResponse<ResponseStreamEvent> stream = openai.responses()
+                                .createStreaming(ResponseCreateParams.builder().model(RESPONSES_NATIVE)
+                                        .input("responses native stream " + canary).build())) {
+                            stream.stream().forEach(e -> e.outputTextDelta().ifPresent(d -> nativeStreamed.append(d.delta())));
+                        }
+                        assertThat(nativeStreamed.toString()).isEqualTo("echo: responses native stream " + canary);
 
                         // Messages API: translated (chat engine) and native (Messages engine), whole and streamed.
                         for (String model : List.of(TRANSLATED, NATIVE)) {
@@ -222,6 +244,10 @@ class E2eeResponsesMessagesTest {
             });
             assertThat(chatEngine.requests()).anySatisfy(r -> assertThat(r.body()).contains("messages stream " + TRANSLATED));
             assertThat(chatEngine.requests()).noneSatisfy(r -> assertThat(r.path()).endsWith("/messages"));
+            assertThat(chatEngine.requests()).anySatisfy(r -> {
+                assertThat(r.path()).endsWith("/responses");
+                assertThat(r.body()).contains("responses native stream " + canary);
+            });
             assertThat(messagesEngine.requests()).anySatisfy(r -> {
                 assertThat(r.path()).isEqualTo("/v1/messages");
                 assertThat(r.body()).contains("messages whole " + NATIVE);
@@ -233,7 +259,7 @@ class E2eeResponsesMessagesTest {
                 assertThat(seen.json().has("user")).isFalse();
             }
             CanaryScanner scanner = new CanaryScanner(canary);
-            for (TcpCapture wire : List.of(wireA, wireB)) {
+            for (TcpCapture wire : List.of(wireA, wireB, wireC)) {
                 byte[] captured = wire.captured();
                 assertThat(captured.length).as("traffic between gateway and node was captured").isGreaterThan(1000);
                 assertThat(scanner.contains(captured)).as("plaintext on the wire between gateway and node").isFalse();
