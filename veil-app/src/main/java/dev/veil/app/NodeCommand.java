@@ -36,6 +36,12 @@ final class NodeCommand implements Callable<Integer> {
                     + "Repeat for more models.")
     Map<String, String> models;
 
+    @Option(names = "--engine-api", split = ",", paramLabel = "<api>",
+            description = "API families the engine speaks natively: chat (default), responses, messages; comma "
+                    + "separated or repeated. Responses and Messages requests for an engine without them are "
+                    + "translated to chat completions inside the node.")
+    java.util.List<String> engineApis;
+
     @Option(names = "--port", defaultValue = "9000", description = "Port to listen on (default: ${DEFAULT-VALUE}).")
     int port;
 
@@ -111,7 +117,8 @@ final class NodeCommand implements Callable<Integer> {
             NodeDeclaration declared = NodeSettings.DEFAULT_DECLARATION;
             settings = new NodeSettings(host, port, engine, models, identity, rotateEvery, null, 0, 0, allowRemoteEngine,
                     new NodeDeclaration(blankToNull(name), declared.trains(), declared.retentionDays(), declared.zdr(),
-                            blankToNull(jurisdiction), blankToNull(policyUrl)), null);
+                            blankToNull(jurisdiction), blankToNull(policyUrl)), null,
+                    engineApis == null ? null : java.util.Set.copyOf(engineApis));
             if (gatewayTokenEnv != null) {
                 String token = System.getenv(gatewayTokenEnv);
                 if (token == null || token.isBlank()) {

@@ -28,6 +28,10 @@ import java.util.Objects;
  */
 public final class E2eeCall {
 
+    /** The Messages API version sent with sealed Messages requests (see {@link #headers()}). */
+    public static final String ANTHROPIC_VERSION = "2023-06-01";
+
+
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final VerifiedNode node;
@@ -108,7 +112,9 @@ public final class E2eeCall {
 
     /**
      * The clear headers of docs/e2ee.md §4 except {@code Authorization}: {@code Content-Type}, {@code Veil-E2EE},
-     * {@code Veil-Model}, {@code Veil-Node-Key}, {@code Veil-Stream}.
+     * {@code Veil-Model}, {@code Veil-Node-Key}, {@code Veil-Stream}; for the Messages API also
+     * {@code anthropic-version: 2023-06-01}, which the gateway's {@code /v1/messages} requires of every request (a
+     * public constant: it says nothing about the caller, and the node calls its engine with the same version).
      */
     public Map<String, String> headers() {
         Map<String, String> headers = new LinkedHashMap<>();
@@ -117,6 +123,9 @@ public final class E2eeCall {
         headers.put(E2ee.HEADER_MODEL, meta.model());
         headers.put(E2ee.HEADER_NODE_KEY, node.nodeKeyId());
         headers.put(E2ee.HEADER_STREAM, Boolean.toString(meta.stream()));
+        if (dev.veil.protocol.api.Endpoint.MESSAGES.path().equals(meta.path())) {
+            headers.put("anthropic-version", ANTHROPIC_VERSION);
+        }
         return headers;
     }
 

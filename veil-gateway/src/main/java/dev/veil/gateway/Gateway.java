@@ -281,7 +281,8 @@ public final class Gateway implements AutoCloseable {
                             new MessagesRelay(new MessagesRelay.Parts(clients, json, meter, rewriter, health, routing,
                                     receipts, config.server().forwardHeaders(),
                                     config.server().sendTimeoutMs(), bodies)),
-                            meter, config.server().maxBodyBytes(), bodies))));
+                            meter, config.server().maxBodyBytes(), bodies,
+                            new dev.veil.gateway.http.E2eeForwarder(catalog, planner, relay)))));
             try {
                 // Admit nodes before taking traffic, so the first requests find them; a node that is down is retried
                 // on the schedule.

@@ -247,7 +247,8 @@ class E2eeEndToEndTest {
         }
     }
 
-    private static String createKey(String origin) throws Exception {
+    /** A fresh API key from the admin API of the gateway at {@code origin}. */
+    static String createKey(String origin) throws Exception {
         HttpResponse<String> created = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(origin + "/admin/keys"))
                 .header("authorization", "Bearer " + GatewayFixture.ADMIN_TOKEN)
                 .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"e2ee\"}")).build(), HttpResponse.BodyHandlers.ofString());

@@ -63,7 +63,7 @@ public final class FakeAnthropicUpstream implements AutoCloseable {
         this.secret = secret;
     }
 
-    /** A fake that accepts {@code secret} as its {@code x-api-key}. */
+    /** A fake that accepts {@code secret} as its {@code x-api-key}; {@code null}: any caller (an engine next to a node). */
     public static FakeAnthropicUpstream start(String secret) {
         Vertx vertx = Vertx.vertx();
         try {
@@ -134,7 +134,7 @@ public final class FakeAnthropicUpstream implements AutoCloseable {
                 response.setStatusCode(404).end(error("not_found_error", "Not found"));
                 return;
             }
-            if (!secret.equals(request.getHeader("x-api-key"))) {
+            if (secret != null && !secret.equals(request.getHeader("x-api-key"))) {
                 response.setStatusCode(401).end(error("authentication_error", "invalid x-api-key"));
                 return;
             }

@@ -26,7 +26,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The node's request handler: attestation, health, and the three e2ee inference endpoints. Written on vertx-core
+ * The node's request handler: attestation, health, and the e2ee inference endpoints (every endpoint whose description
+ * says {@code e2ee}; the request's path is bound into its encryption, so a request sealed for one endpoint does not
+ * open on another). Written on vertx-core
  * directly, like the gateway. For inference it checks the clear headers, finds the key, reads the body up to the
  * limit, opens it (refusing replays), and hands it to the {@link EngineRelay}. Errors before the response starts are
  * clear and OpenAI-shaped, with docs/e2ee.md §6's codes, and carry no content. Any unexpected failure becomes a 500
@@ -210,7 +212,8 @@ final class NodeServer implements Handler<HttpServerRequest> {
             // This request was the key's last: rotate now, so the next attestation hands out a fresh key.
             rotateIfCurrent(key);
         }
-        relay.relay(exchange, new EngineRelay.Forward(meta.model(), engineModel, meta.stream(), key.nodeKeyId(), opened));
+        relay.relay(exchange, new EngineRelay.Forward(meta.model(), engineModel, meta.stream(), key.nodeKeyId(), opened,
+                dev.veil.protocol.api.Endpoint.byPath(meta.path())));
     }
 
     private void rotateIfCurrent(NodeKey key) {

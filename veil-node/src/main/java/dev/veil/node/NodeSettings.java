@@ -1,5 +1,8 @@
 package dev.veil.node;
 
+import dev.veil.protocol.api.Endpoint;
+import java.util.Set;
+
 import dev.veil.protocol.attestation.NodeDeclaration;
 import java.time.Duration;
 import java.util.Collections;
@@ -31,11 +34,16 @@ import java.util.Map;
  * @param declaration       what the node declares about itself, signed into its attestation answer and checked against
  *                          every e2ee request's own policy (default {@link #DEFAULT_DECLARATION}: no name, never
  *                          trains, keeps nothing, jurisdiction not declared)
+ * @param engineApis        the API families the engine speaks natively ({@code chat}, {@code responses},
+ *                          {@code messages}: {@link dev.veil.protocol.api.Endpoint#api()}), as an upstream's
+ *                          {@code apis:} in the gateway's configuration (default {@code chat} only). A Responses or
+ *                          Messages request for an engine that does not speak its API is translated to chat
+ *                          completions inside the node (docs/e2ee.md, "Endpoints")
  */
 public record NodeSettings(String host, int port, String engineBaseUrl, Map<String, String> models,
                            String softwareIdentity, Duration rotation, Duration rotationGrace, int replayCapacity,
                            long maxBodyBytes, boolean allowRemoteEngine, NodeDeclaration declaration,
-                           String gatewayToken) {
+                           String gatewayToken, Set<String> engineApis) {
 
     /**
      * A node keeps nothing and trains on nothing: requests live in the TEE's memory while the engine answers. Where
@@ -50,6 +58,14 @@ public record NodeSettings(String host, int port, String engineBaseUrl, Map<Stri
                         long maxBodyBytes, boolean allowRemoteEngine) {
         this(host, port, engineBaseUrl, models, softwareIdentity, rotation, rotationGrace, replayCapacity, maxBodyBytes,
                 allowRemoteEngine, null, null);
+    }
+
+    /** Settings with an engine that speaks chat completions only (the default). */
+    public NodeSettings(String host, int port, String engineBaseUrl, Map<String, String> models,
+                        String softwareIdentity, Duration rotation, Duration rotationGrace, int replayCapacity,
+                        long maxBodyBytes, boolean allowRemoteEngine, NodeDeclaration declaration, String gatewayToken) {
+        this(host, port, engineBaseUrl, models, softwareIdentity, rotation, rotationGrace, replayCapacity, maxBodyBytes,
+                allowRemoteEngine, declaration, gatewayToken, null);
     }
 
     public static final String DEFAULT_HOST = "127.0.0.1";
@@ -92,19 +108,37 @@ public record NodeSettings(String host, int port, String engineBaseUrl, Map<Stri
         maxBodyBytes = maxBodyBytes <= 0 ? DEFAULT_MAX_BODY_BYTES : maxBodyBytes;
         declaration = declaration == null ? DEFAULT_DECLARATION : declaration;
         gatewayToken = gatewayToken == null || gatewayToken.isBlank() ? null : gatewayToken.trim();
+        engineApis = engineApis == null || engineApis.isEmpty() ? Set.of(Endpoint.API_CHAT) : Set.copyOf(engineApis);
+        for (String api : engineApis) {
+            if (Endpoint.ALL.stream().noneMatch(e -> e.api().equals(api))) {
+                throw new IllegalArgumentException("engine API '" + api + "' is not one Veil knows; use "
+                        + String.join(", ", apiNames()));
+            }
+        }
+    }
+
+    /** The API family names an engine may speak, from the endpoint descriptions. */
+    public static java.util.List<String> apiNames() {
+        return Endpoint.ALL.stream().map(Endpoint::api).distinct().toList();
+    }
+
+    /** The same settings with an engine that speaks {@code apis} natively (see {@link #engineApis()}). */
+    public NodeSettings withEngineApis(Set<String> apis) {
+        return new NodeSettings(host, port, engineBaseUrl, models, softwareIdentity, rotation, rotationGrace,
+                replayCapacity, maxBodyBytes, allowRemoteEngine, declaration, gatewayToken, apis);
     }
 
     /** The same settings, requiring {@code token} from every caller but {@code /health} (see {@link #gatewayToken()}). */
     public NodeSettings withGatewayToken(String token) {
         return new NodeSettings(host, port, engineBaseUrl, models, softwareIdentity, rotation, rotationGrace,
-                replayCapacity, maxBodyBytes, allowRemoteEngine, declaration, token);
+                replayCapacity, maxBodyBytes, allowRemoteEngine, declaration, token, engineApis);
     }
 
     /** Never shows the gateway token. */
     @Override
     public String toString() {
         return "NodeSettings[" + host + ":" + port + ", engine=" + engineBaseUrl + ", models=" + models.keySet()
-                + ", identity=" + softwareIdentity + (gatewayToken == null ? ", open to any caller" : ", gateway token set")
+                + ", engine apis=" + engineApis + ", identity=" + softwareIdentity + (gatewayToken == null ? ", open to any caller" : ", gateway token set")
                 + "]";
     }
 
@@ -115,41 +149,41 @@ public record NodeSettings(String host, int port, String engineBaseUrl, Map<Stri
 
     public NodeSettings withHost(String newHost) {
         return new NodeSettings(newHost, port, engineBaseUrl, models, softwareIdentity, rotation, rotationGrace,
-                replayCapacity, maxBodyBytes, allowRemoteEngine, declaration, gatewayToken);
+                replayCapacity, maxBodyBytes, allowRemoteEngine, declaration, gatewayToken, engineApis);
     }
 
     public NodeSettings withPort(int newPort) {
         return new NodeSettings(host, newPort, engineBaseUrl, models, softwareIdentity, rotation, rotationGrace,
-                replayCapacity, maxBodyBytes, allowRemoteEngine, declaration, gatewayToken);
+                replayCapacity, maxBodyBytes, allowRemoteEngine, declaration, gatewayToken, engineApis);
     }
 
     public NodeSettings withSoftwareIdentity(String identity) {
         return new NodeSettings(host, port, engineBaseUrl, models, identity, rotation, rotationGrace, replayCapacity,
-                maxBodyBytes, allowRemoteEngine, declaration, gatewayToken);
+                maxBodyBytes, allowRemoteEngine, declaration, gatewayToken, engineApis);
     }
 
     public NodeSettings withRotation(Duration newRotation, Duration newGrace) {
         return new NodeSettings(host, port, engineBaseUrl, models, softwareIdentity, newRotation, newGrace,
-                replayCapacity, maxBodyBytes, allowRemoteEngine, declaration, gatewayToken);
+                replayCapacity, maxBodyBytes, allowRemoteEngine, declaration, gatewayToken, engineApis);
     }
 
     public NodeSettings withReplayCapacity(int capacity) {
         return new NodeSettings(host, port, engineBaseUrl, models, softwareIdentity, rotation, rotationGrace, capacity,
-                maxBodyBytes, allowRemoteEngine, declaration, gatewayToken);
+                maxBodyBytes, allowRemoteEngine, declaration, gatewayToken, engineApis);
     }
 
     public NodeSettings withMaxBodyBytes(long bytes) {
         return new NodeSettings(host, port, engineBaseUrl, models, softwareIdentity, rotation, rotationGrace,
-                replayCapacity, bytes, allowRemoteEngine, declaration, gatewayToken);
+                replayCapacity, bytes, allowRemoteEngine, declaration, gatewayToken, engineApis);
     }
 
     public NodeSettings withDeclaration(NodeDeclaration newDeclaration) {
         return new NodeSettings(host, port, engineBaseUrl, models, softwareIdentity, rotation, rotationGrace,
-                replayCapacity, maxBodyBytes, allowRemoteEngine, newDeclaration, gatewayToken);
+                replayCapacity, maxBodyBytes, allowRemoteEngine, newDeclaration, gatewayToken, engineApis);
     }
 
     public NodeSettings withAllowRemoteEngine(boolean allow) {
         return new NodeSettings(host, port, engineBaseUrl, models, softwareIdentity, rotation, rotationGrace,
-                replayCapacity, maxBodyBytes, allow, declaration, gatewayToken);
+                replayCapacity, maxBodyBytes, allow, declaration, gatewayToken, engineApis);
     }
 }

@@ -2,6 +2,7 @@ package dev.veil.node;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.veil.protocol.api.Endpoint;
 import dev.veil.tokens.CompletionCounter;
 import dev.veil.tokens.GeneratedText;
 import java.io.IOException;
@@ -14,7 +15,12 @@ import java.nio.charset.StandardCharsets;
  * engine for it in every stream to bill. Until the engine's usage shows up, the generated text is counted
  * ({@link CompletionCounter}), so that an engine that reports none is billed by the node's own count, marked estimated,
  * never one token per event; and when the client asked for usage and none came, {@code [DONE]} is held back
- * ({@link #heldDone()}) for the node's own usage chunk. Not thread-safe: one response.
+ * ({@link #heldDone()}) for the node's own usage chunk.
+ *
+ * <p>The engine's endpoint description says where its usage is and how its stream ends: chat-style streams end with
+ * {@code [DONE]} and carry usage in a final chunk; the Responses API's in its terminal event's {@code response.usage};
+ * Anthropic's Messages API in {@code message_start} and the cumulative {@code message_delta} (cache reads and
+ * writes count as input). Typed streams pass every event on. Not thread-safe: one response.
  */
 final class UsageCounter {
 
@@ -23,15 +29,20 @@ final class UsageCounter {
     private final ObjectMapper json;
     private final boolean clientWantsUsage;
     private final CompletionCounter completion;
+    private final Endpoint engine;
     private long promptTokens;
     private long completionTokens;
     private boolean usageSeen;
-    private boolean sawDone;
+    private boolean ended;
     private boolean heldDone;
 
-    /** @param completion counts the generated text while the engine's usage has not shown up */
-    UsageCounter(ObjectMapper json, boolean clientWantsUsage, CompletionCounter completion) {
+    /**
+     * @param completion counts the generated text while the engine's usage has not shown up
+     * @param engine     the endpoint the engine answers (chat completions when the node translates)
+     */
+    UsageCounter(ObjectMapper json, boolean clientWantsUsage, CompletionCounter completion, Endpoint engine) {
         this.json = json;
+        this.engine = engine;
         this.clientWantsUsage = clientWantsUsage;
         this.completion = completion;
     }
@@ -57,9 +68,13 @@ final class UsageCounter {
             return true;
         }
         int end = lineEnd(event, start);
+        if (engine.streaming() != null && !engine.streaming().endsWithSentinel()) {
+            acceptTyped(event, start, end);
+            return true;
+        }
         String payload = new String(event, start, end - start, StandardCharsets.UTF_8).trim();
         if (payload.equals("[DONE]")) {
-            sawDone = true;
+            ended = true;
             if (!usageSeen && clientWantsUsage) {
                 heldDone = true;
                 return false;
@@ -101,9 +116,57 @@ final class UsageCounter {
         return !usageSeen;
     }
 
-    /** Whether the stream ended properly with {@code data: [DONE]}. */
-    boolean sawDone() {
-        return sawDone;
+    /** Whether the stream ended properly: {@code data: [DONE]}, or one of its endpoint's terminal events. */
+    boolean ended() {
+        return ended;
+    }
+
+    /** One event of a typed stream (Responses, Messages): its end, and its usage where its endpoint puts it. */
+    private void acceptTyped(byte[] event, int start, int end) {
+        if (!usageSeen) {
+            completion.accept(event, start, end - start);
+        }
+        JsonNode node;
+        try {
+            node = json.readTree(new String(event, start, end - start, StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            return;
+        }
+        String type = node == null ? "" : node.path("type").asText("");
+        Endpoint.Streaming streaming = engine.streaming();
+        if (streaming.terminalEvents().contains(type)) {
+            ended = true;
+        }
+        switch (streaming.usagePlacement()) {
+            case TERMINAL_EVENT_RESPONSE -> {
+                if (streaming.terminalEvents().contains(type)) {
+                    record(node.path("response"));
+                }
+            }
+            case MESSAGE_START_AND_DELTA -> {
+                if (type.equals("message_start")) {
+                    record(node.path("message"));
+                } else if (type.equals("message_delta") && node.path("usage").isObject()) {
+                    JsonNode usage = node.get("usage");
+                    usageSeen = true;
+                    completionTokens = Math.max(0, usage.path(engine.usage().output()).asLong(completionTokens));
+                    if (usage.has(engine.usage().input())) {
+                        promptTokens = input(usage);
+                    }
+                }
+            }
+            case CHUNK -> record(node);
+        }
+    }
+
+    /** The input count of a usage object; for the Messages API cache writes and reads count as input too. */
+    private long input(JsonNode usage) {
+        long input = Math.max(0, usage.path(engine.usage().input()).asLong(0));
+        if (Endpoint.API_MESSAGES.equals(engine.api())) {
+            input += Math.max(0, usage.path("cache_creation_input_tokens").asLong(0))
+                    + Math.max(0, usage.path("cache_read_input_tokens").asLong(0));
+        }
+        return input;
     }
 
     /**
@@ -125,8 +188,8 @@ final class UsageCounter {
             return false;
         }
         usageSeen = true;
-        promptTokens = Math.max(0, usage.path("prompt_tokens").asLong(0));
-        completionTokens = Math.max(0, usage.path("completion_tokens").asLong(0));
+        promptTokens = input(usage);
+        completionTokens = Math.max(0, usage.path(engine.usage().output()).asLong(0));
         return true;
     }
 

@@ -131,7 +131,7 @@ public final class VeilNode implements AutoCloseable {
             NodeDeclaration declared = gpus.count() > 0 ? settings.declaration().withGpus(gpus.count())
                     : settings.declaration();
             EngineRelay relay = new EngineRelay(client, engine, signingKey, json, Clock.systemUTC(),
-                    settings.declaration().target(evidence.format()));
+                    settings.declaration().target(evidence.format()), settings.engineApis());
             Duration grace = settings.rotationGrace();
             Runnable scheduleSweep = () -> scheduleSweep(vertx, keys, grace);
             NodeServer handler = new NodeServer(vertx, keys, scheduleSweep, signingKey, evidence, gpus, settings.models(), relay,

@@ -18,7 +18,7 @@ class EngineRequestTest {
     private static final PolicyTarget NODE = new NodeDeclaration("node-a", false, 0, true, "EU", null).target("simulated");
 
     private static EngineRequest prepare(String body, String engineModel, boolean stream) throws EngineRequest.Refused {
-        return EngineRequest.prepare(JSON, bytes(body), CHAT, "public", engineModel, stream, NODE);
+        return EngineRequest.prepare(JSON, bytes(body), dev.veil.protocol.api.Endpoint.CHAT_COMPLETIONS, java.util.Set.of("chat"), "public", engineModel, stream, NODE);
     }
 
     @Test
@@ -83,7 +83,7 @@ class EngineRequestTest {
         }
         // A node with default declarations (no jurisdiction) is excluded by any jurisdiction list.
         PolicyTarget undeclared = NodeSettings.DEFAULT_DECLARATION.target("simulated");
-        assertThatThrownBy(() -> EngineRequest.prepare(JSON, bytes("{\"privacy\":{\"jurisdictions\":[\"EU\"]}}"), CHAT,
+        assertThatThrownBy(() -> EngineRequest.prepare(JSON, bytes("{\"privacy\":{\"jurisdictions\":[\"EU\"]}}"), dev.veil.protocol.api.Endpoint.CHAT_COMPLETIONS, java.util.Set.of("chat"),
                 "public", "m", false, undeclared)).isInstanceOfSatisfying(EngineRequest.Refused.class,
                 r -> assertThat(r.status()).isEqualTo(403));
     }

@@ -24,7 +24,7 @@ class UsageCounterTest {
         assertThat(notAsked.acceptEvent(bytes("data: [DONE]\n\n"))).isTrue();
         assertThat(notAsked.promptTokens()).isEqualTo(5);
         assertThat(notAsked.completionTokens()).isEqualTo(2);
-        assertThat(notAsked.sawDone()).isTrue();
+        assertThat(notAsked.ended()).isTrue();
 
         UsageCounter asked = counter(true);
         assertThat(asked.acceptEvent(bytes(USAGE_ONLY))).isTrue();
@@ -51,7 +51,7 @@ class UsageCounterTest {
         assertThat(counter.promptTokens()).isZero();
         // Eight one-byte deltas: two tokens by the byte estimate, not eight.
         assertThat(counter.completionTokens()).isEqualTo(2);
-        assertThat(counter.sawDone()).isFalse();
+        assertThat(counter.ended()).isFalse();
     }
 
     @Test
@@ -71,8 +71,41 @@ class UsageCounterTest {
         assertThat(reported.estimated()).isFalse();
     }
 
+    @Test
+    void readsANativeMessagesStreamAndItsEnd() {
+        UsageCounter counter = new UsageCounter(JSON, false, new CompletionCounter(JSON.getFactory(), ESTIMATE),
+                dev.veil.protocol.api.Endpoint.MESSAGES);
+        assertThat(counter.acceptEvent(bytes("event: message_start\ndata: {\"type\":\"message_start\",\"message\":"
+                + "{\"usage\":{\"input_tokens\":7,\"cache_read_input_tokens\":3,\"output_tokens\":1}}}\n\n"))).isTrue();
+        assertThat(counter.acceptEvent(bytes("event: content_block_delta\ndata: {\"type\":\"content_block_delta\","
+                + "\"delta\":{\"type\":\"text_delta\",\"text\":\"hi\"}}\n\n"))).isTrue();
+        assertThat(counter.ended()).isFalse();
+        assertThat(counter.acceptEvent(bytes("event: message_delta\ndata: {\"type\":\"message_delta\","
+                + "\"usage\":{\"output_tokens\":4}}\n\n"))).isTrue();
+        assertThat(counter.acceptEvent(bytes("event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"))).isTrue();
+        assertThat(counter.ended()).isTrue();
+        assertThat(counter.estimated()).isFalse();
+        assertThat(counter.promptTokens()).isEqualTo(10);
+        assertThat(counter.completionTokens()).isEqualTo(4);
+    }
+
+    @Test
+    void readsANativeResponsesStreamFromItsTerminalEvent() {
+        UsageCounter counter = new UsageCounter(JSON, false, new CompletionCounter(JSON.getFactory(), ESTIMATE),
+                dev.veil.protocol.api.Endpoint.RESPONSES);
+        assertThat(counter.acceptEvent(bytes("event: response.output_text.delta\ndata: {\"type\":"
+                + "\"response.output_text.delta\",\"delta\":\"hi\"}\n\n"))).isTrue();
+        assertThat(counter.ended()).isFalse();
+        assertThat(counter.estimated()).isTrue();
+        assertThat(counter.acceptEvent(bytes("event: response.completed\ndata: {\"type\":\"response.completed\","
+                + "\"response\":{\"usage\":{\"input_tokens\":6,\"output_tokens\":2}}}\n\n"))).isTrue();
+        assertThat(counter.ended()).isTrue();
+        assertThat(counter.promptTokens()).isEqualTo(6);
+        assertThat(counter.completionTokens()).isEqualTo(2);
+    }
+
     private static UsageCounter counter(boolean clientWantsUsage) {
-        return new UsageCounter(JSON, clientWantsUsage, new CompletionCounter(JSON.getFactory(), ESTIMATE));
+        return new UsageCounter(JSON, clientWantsUsage, new CompletionCounter(JSON.getFactory(), ESTIMATE), dev.veil.protocol.api.Endpoint.CHAT_COMPLETIONS);
     }
 
     @Test

@@ -121,6 +121,97 @@ class VeilNodeTest {
     }
 
     @Test
+    void aMessagesRequestIsTranslatedForAChatEngineInsideTheNode() throws Exception {
+        VerifiedNode verified = client.attest();
+        String body = "{\"model\":\"chat\",\"max_tokens\":32,\"system\":\"Be brief.\",\"metadata\":{\"user_id\":\"u1\"},"
+                + "\"messages\":[{\"role\":\"user\",\"content\":\"" + CANARY + "\"}]}";
+        SealedRequest sealed = E2eeTestClient.seal(verified.keyConfig(), "/v1/messages", "chat", false, body);
+
+        E2eeTestClient.Opened opened = E2eeTestClient.open(sealed, client.send(verified.keyConfig(), sealed),
+                verified.signingKey());
+
+        assertThat(opened.head().status()).isEqualTo(200);
+        JsonNode message = JSON.readTree(opened.chunks().get(0));
+        assertThat(message.path("type").asText()).isEqualTo("message");
+        assertThat(message.path("model").asText()).isEqualTo("chat");
+        assertThat(message.path("content").path(0).path("text").asText()).isEqualTo(FakeEngine.ANSWER);
+        assertThat(message.path("usage").path("input_tokens").asLong()).isPositive();
+        assertThat(engine.lastPath.get()).isEqualTo("/v1/chat/completions");
+        assertThat(opened.receipt().path()).isEqualTo("/v1/messages");
+        assertThat(opened.receipt().promptTokens()).isEqualTo(message.path("usage").path("input_tokens").asLong());
+
+        SealedRequest streamed = E2eeTestClient.seal(verified.keyConfig(), "/v1/messages", "chat", true,
+                body.replace("\"max_tokens\":32,", "\"max_tokens\":32,\"stream\":true,"));
+        E2eeTestClient.Opened events = E2eeTestClient.open(streamed, client.send(verified.keyConfig(), streamed),
+                verified.signingKey());
+        assertOneTypedEventPerChunk(events.chunks());
+        List<String> names = events.chunks().stream().filter(c -> c.length > 0)
+                .map(c -> new String(c, StandardCharsets.UTF_8).lines().findFirst().orElse("")).toList();
+        assertThat(names.get(0)).isEqualTo("event: message_start");
+        assertThat(names.get(names.size() - 1)).isEqualTo("event: message_stop");
+        assertThat(events.receipt().completionTokens()).isPositive();
+    }
+
+    @Test
+    void aResponsesStreamIsTranslatedAndEndsWithCompletedCarryingTheSignedCounts() throws Exception {
+        VerifiedNode verified = client.attest();
+        SealedRequest sealed = E2eeTestClient.seal(verified.keyConfig(), "/v1/responses", "chat", true,
+                "{\"model\":\"chat\",\"stream\":true,\"store\":true,\"input\":\"" + CANARY + "\"}");
+
+        E2eeTestClient.Opened opened = E2eeTestClient.open(sealed, client.send(verified.keyConfig(), sealed),
+                verified.signingKey());
+
+        assertThat(opened.head().status()).isEqualTo(200);
+        assertOneTypedEventPerChunk(opened.chunks());
+        List<byte[]> nonEmpty = opened.chunks().stream().filter(c -> c.length > 0).toList();
+        String last = new String(nonEmpty.get(nonEmpty.size() - 1), StandardCharsets.UTF_8);
+        assertThat(last).startsWith("event: response.completed");
+        JsonNode completed = JSON.readTree(last.substring(last.indexOf("data: ") + 6));
+        assertThat(completed.path("response").path("usage").path("input_tokens").asLong())
+                .isEqualTo(opened.receipt().promptTokens());
+        assertThat(completed.path("response").path("usage").path("output_tokens").asLong())
+                .isEqualTo(opened.receipt().completionTokens());
+        assertThat(opened.receipt().path()).isEqualTo("/v1/responses");
+    }
+
+    @Test
+    void aRequestSealedForOneEndpointDoesNotOpenOnAnother() throws Exception {
+        VerifiedNode verified = client.attest();
+        SealedRequest sealed = E2eeTestClient.seal(verified.keyConfig(), "/v1/messages", "chat", false,
+                "{\"model\":\"chat\",\"max_tokens\":8,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+
+        for (String other : List.of("/v1/chat/completions", "/v1/responses")) {
+            E2eeTestClient.Answer answer = client.post(other, E2eeTestClient.headers(verified.keyConfig(),
+                    sealed.meta()), sealed.body());
+            assertThat(answer.status()).as(other).isEqualTo(400);
+            assertThat(JSON.readTree(answer.body()).path("error").path("code").asText()).isEqualTo("e2ee_decrypt_failed");
+        }
+    }
+
+    @Test
+    void statelessAndUntranslatableFieldsAreRefusedSealedInTheEndpointsShape() throws Exception {
+        VerifiedNode verified = client.attest();
+        SealedRequest responses = E2eeTestClient.seal(verified.keyConfig(), "/v1/responses", "chat", false,
+                "{\"model\":\"chat\",\"input\":\"hi\",\"previous_response_id\":\"resp_1\"}");
+        E2eeTestClient.Opened stateful = E2eeTestClient.open(responses, client.send(verified.keyConfig(), responses),
+                verified.signingKey());
+        assertThat(stateful.head().status()).isEqualTo(400);
+        assertThat(JSON.readTree(stateful.chunks().get(0)).path("error").path("param").asText())
+                .isEqualTo("previous_response_id");
+
+        SealedRequest messages = E2eeTestClient.seal(verified.keyConfig(), "/v1/messages", "chat", false,
+                "{\"model\":\"chat\",\"max_tokens\":8,\"top_k\":3,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+        E2eeTestClient.Opened untranslatable = E2eeTestClient.open(messages, client.send(verified.keyConfig(), messages),
+                verified.signingKey());
+        assertThat(untranslatable.head().status()).isEqualTo(400);
+        JsonNode error = JSON.readTree(untranslatable.chunks().get(0));
+        assertThat(error.path("type").asText()).isEqualTo("error");
+        assertThat(error.path("error").path("type").asText()).isEqualTo("invalid_request_error");
+        assertThat(error.path("error").path("param").asText()).isEqualTo("top_k");
+        assertThat(error.path("error").path("code").asText()).isEqualTo("untranslatable_request");
+    }
+
+    @Test
     void streamWithoutUsageDropsTheUsageEventButTheReceiptCountsTokens() throws Exception {
         VerifiedNode verified = client.attest();
         SealedRequest sealed = E2eeTestClient.seal(verified.keyConfig(), CHAT, "chat", true, STREAM_REQUEST);
@@ -559,6 +650,15 @@ class VeilNodeTest {
             }
         }
         return counter.get();
+    }
+
+    /** A typed stream (Responses, Messages): every non-empty sealed chunk is exactly one {@code event:} event. */
+    private static void assertOneTypedEventPerChunk(List<byte[]> chunks) {
+        assertThat(chunks.stream().filter(c -> c.length > 0).toList()).isNotEmpty().allSatisfy(chunk -> {
+            String event = new String(chunk, StandardCharsets.UTF_8);
+            assertThat(event).startsWith("event: ").endsWith("\n\n");
+            assertThat(event.substring(0, event.length() - 2)).doesNotContain("\n\n");
+        });
     }
 
     private static void assertOneEventPerChunk(List<byte[]> chunks) {

@@ -4,7 +4,10 @@ import dev.veil.client.E2eeCall;
 import dev.veil.client.GatewayException;
 import dev.veil.client.VerifiedGatewayReceipt;
 import dev.veil.client.VerifiedNode;
+import dev.veil.protocol.AnthropicErrors;
 import dev.veil.protocol.OpenAiError;
+import dev.veil.protocol.api.Endpoint;
+import dev.veil.protocol.sse.SseEvents;
 import dev.veil.protocol.e2ee.E2ee;
 import dev.veil.protocol.e2ee.E2eeException;
 import dev.veil.protocol.e2ee.ResponseOpener;
@@ -28,15 +31,17 @@ import org.slf4j.LoggerFactory;
  * and relay the decrypted answer. Everything after the seal runs on the request's event loop.
  *
  * <p>A stream is written event by event as frames arrive, pausing the gateway's response while the local client's
- * write queue is full; the {@code data: [DONE]} event (and anything after it) is held back until the final frame and
- * the node's receipt verified, so a failure ends the stream with a {@code data: {"error":...}} event and never
- * {@code [DONE]}. A whole answer is written only after the final frame and the receipt verified.
+ * write queue is full; the stream's end event ({@code data: [DONE]}, or a typed stream's terminal event such as
+ * {@code response.completed} or {@code message_stop}), and anything after it, is held back until the final frame and
+ * the node's receipt verified, so a failure ends the stream with an error event in the endpoint's own shape and never
+ * with its end event. A whole answer is written only after the final frame and the receipt verified.
  */
 final class ProxyExchange {
 
     private static final Logger LOG = LoggerFactory.getLogger(ProxyExchange.class);
     private static final int MAX_WHOLE_BYTES = E2ee.MAX_FRAME;
     private static final int MAX_ERROR_BYTES = 1024 * 1024;
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
     private static final byte[] DONE = "data: [DONE]".getBytes(StandardCharsets.US_ASCII);
     /** The header by which the proxy tells the local client that the gateway receipt it relays verified. */
     static final String RECEIPT_VERIFIED = "x-veil-receipt-verified";
@@ -48,6 +53,9 @@ final class ProxyExchange {
     private final String model;
     private final boolean stream;
     private final byte[] json;
+    private final Endpoint endpoint;
+    /** Events written to the local client (the Responses API numbers an error event after them). */
+    private long written;
 
     private int attempts;
     private boolean finished;
@@ -68,6 +76,7 @@ final class ProxyExchange {
         this.model = model;
         this.stream = stream;
         this.json = json;
+        this.endpoint = Endpoint.byPath(path);
     }
 
     void start() {
@@ -230,7 +239,7 @@ final class ProxyExchange {
         if (bytes.length == 0) {
             return true;
         }
-        if (holding || chunk.last() || isDone(bytes)) {
+        if (holding || chunk.last() || isEnd(bytes)) {
             holding = true;
             held.add(bytes);
             return true;
@@ -277,6 +286,7 @@ final class ProxyExchange {
             startResponse(true);
         }
         response.write(Buffer.buffer(bytes));
+        written++;
     }
 
     private void startResponse(boolean chunked) {
@@ -300,12 +310,28 @@ final class ProxyExchange {
         }
     }
 
-    private static boolean isDone(byte[] event) {
-        if (event.length > 64) {
+    /** Whether {@code event} ends the stream: {@code [DONE]}, or one of the endpoint's terminal events. */
+    private boolean isEnd(byte[] event) {
+        Endpoint.Streaming streaming = endpoint.streaming();
+        if (streaming == null || streaming.endsWithSentinel()) {
+            if (event.length > 64) {
+                return false;
+            }
+            String text = new String(event, StandardCharsets.US_ASCII).strip();
+            return text.equals(new String(DONE, StandardCharsets.US_ASCII));
+        }
+        SseEvents.Event parsed = SseEvents.parse(event);
+        if (parsed == null) {
             return false;
         }
-        String text = new String(event, StandardCharsets.US_ASCII).strip();
-        return text.equals(new String(DONE, StandardCharsets.US_ASCII));
+        if (parsed.name() != null) {
+            return streaming.terminalEvents().contains(parsed.name());
+        }
+        try {
+            return streaming.terminalEvents().contains(JSON.readTree(parsed.data()).path("type").asText(""));
+        } catch (java.io.IOException e) {
+            return false;
+        }
     }
 
     /** A failure before the gateway's answer began: an error answer. */
@@ -320,7 +346,8 @@ final class ProxyExchange {
             // The gateway's (or, found before sending, the node's) answer as it was given: a policy refusal keeps its
             // "excluded" list, so the local client sees what it would see in plaintext.
             finished = true;
-            ProxyHandler.json(response, refused.status(), refused.body());
+            ProxyHandler.json(response, refused.status(), ProxyHandler.anthropic(request)
+                    ? AnthropicErrors.reshape(refused.status(), refused.body()) : refused.body());
             return;
         }
         OpenAiError error = ProxyErrors.of(failure, proxy.target.origin());
@@ -351,8 +378,8 @@ final class ProxyExchange {
             return;
         }
         if (response.headWritten()) {
-            // The stream began: end it with an error event and no [DONE].
-            response.end(Buffer.buffer("data: ").appendBytes(error.toJson()).appendString("\n\n"));
+            // The stream began: end it with an error event in the endpoint's shape and without its end event.
+            response.end(Buffer.buffer(AnthropicErrors.streamEvent(endpoint.errors(), error, written)));
         } else {
             ProxyHandler.error(request, error);
         }

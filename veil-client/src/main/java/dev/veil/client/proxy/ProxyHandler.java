@@ -22,7 +22,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The proxy's request handler: validates the local request, then hands inference to a {@link ProxyExchange}, and
+ * The proxy's request handler: validates the local request, then hands inference to a {@link ProxyExchange} (every
+ * e2ee endpoint: chat completions, completions, embeddings, the Responses API and Anthropic's Messages API, whose
+ * errors are answered in Anthropic's shape), and
  * answers {@code /v1/models} from the gateway's list, keeping only the models it can serve (those in {@code e2ee}
  * mode). Runs on the event loop and never blocks it.
  */
@@ -269,11 +271,18 @@ final class ProxyHandler implements Handler<HttpServerRequest> {
             // The body was not (fully) read; closing keeps an HTTP/1 connection from reading it as the next request.
             response.putHeader("connection", "close");
         }
-        io.vertx.core.Future<Void> written = json(response, error.httpStatus(), error.toJson());
+        // Anthropic's clients read errors in Anthropic's shape, on the Messages path.
+        io.vertx.core.Future<Void> written = json(response, error.httpStatus(), anthropic(request)
+                ? dev.veil.protocol.AnthropicErrors.body(error) : error.toJson());
         if (unreadInput) {
             // Vert.x does not close by itself while the request is paused: close once the answer is on the wire.
             written.onComplete(done -> dev.veil.http.LingeringClose.after(request));
         }
+    }
+
+    /** Whether the request is to Anthropic's Messages API, whose errors take Anthropic's shape. */
+    static boolean anthropic(HttpServerRequest request) {
+        return dev.veil.protocol.api.Endpoint.MESSAGES.path().equals(request.path());
     }
 
     static io.vertx.core.Future<Void> json(HttpServerResponse response, int status, byte[] body) {

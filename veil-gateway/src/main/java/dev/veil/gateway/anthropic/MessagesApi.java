@@ -1,5 +1,8 @@
 package dev.veil.gateway.anthropic;
 
+import dev.veil.protocol.AnthropicErrors;
+import dev.veil.protocol.translate.ChatStreamToMessages;
+import dev.veil.protocol.translate.MessagesTranslation;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.veil.gateway.auth.AuthenticationException;
 import dev.veil.gateway.auth.KeyAuthenticator;
@@ -59,11 +62,12 @@ public final class MessagesApi {
     private final RequestMeter meter;
     private final long maxBodyBytes;
     private final MemoryBudget bodies;
+    private final dev.veil.gateway.http.E2eeForwarder e2ee;
 
-    /** What the endpoint needs, wired by {@code Gateway}. */
+    /** What the endpoint needs, wired by {@code Gateway}; {@code e2ee} relays sealed requests to nodes. */
     public record Parts(ModelCatalog catalog, KeyAuthenticator authenticator, RequestInspector inspector,
                         RoutePlanner planner, KeyLimits limits, MessagesRelay relay, RequestMeter meter,
-                        long maxBodyBytes, MemoryBudget bodies) {
+                        long maxBodyBytes, MemoryBudget bodies, dev.veil.gateway.http.E2eeForwarder e2ee) {
     }
 
     public MessagesApi(Parts parts) {
@@ -76,6 +80,7 @@ public final class MessagesApi {
         this.meter = parts.meter();
         this.maxBodyBytes = parts.maxBodyBytes();
         this.bodies = parts.bodies();
+        this.e2ee = parts.e2ee();
     }
 
     /** Handles one request to {@code /v1/messages} ({@link Endpoint#MESSAGES}). */
@@ -167,10 +172,14 @@ public final class MessagesApi {
     }
 
     private void forward(Exchange exchange, byte[] body) throws InvalidRequestException {
-        String contentType = exchange.request().getHeader(HeaderNames.CONTENT_TYPE);
-        if (contentType != null && contentType.startsWith(dev.veil.protocol.e2ee.E2ee.CONTENT_TYPE)) {
-            throw new InvalidRequestException(OpenAiError.invalidRequest("The Messages API is not served end-to-end "
-                    + "encrypted; send e2ee requests to /v1/chat/completions.", "content-type", "invalid_value"));
+        if (dev.veil.gateway.http.E2eeForwarder.sealed(exchange)) {
+            // Sealed to a node: only the clear envelope is read here; refusals in Anthropic's shape.
+            e2ee.forward(exchange, Endpoint.MESSAGES, body, (refused, plan) -> {
+                boolean onlyHealth = plan.onlyHealthExcludedCompliantRoutes();
+                reply(refused, dev.veil.protocol.policy.RefusalBody.status(plan.excluded(), onlyHealth),
+                        AnthropicErrors.refusal(plan.excluded(), onlyHealth));
+            });
+            return;
         }
         InferenceRequest request = inspector.inspect(Endpoint.MESSAGES, body);
         Model model = catalog.find(request.model());
@@ -180,7 +189,7 @@ public final class MessagesApi {
                     "model_not_found"));
         }
         exchange.model(model.id());
-        String via = dev.veil.gateway.translate.Translations.via(Endpoint.MESSAGES);
+        String via = dev.veil.protocol.translate.Translations.via(Endpoint.MESSAGES);
         if (!RoutePlanner.serves(model, Endpoint.MESSAGES.api(), via)) {
             // As on every endpoint: no route of the model can serve it at all (a Veil node speaks chat only).
             throw new InvalidRequestException(dev.veil.gateway.policy.EndpointSupport.notServed(Endpoint.MESSAGES));

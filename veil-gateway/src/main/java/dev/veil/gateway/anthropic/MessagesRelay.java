@@ -1,5 +1,9 @@
 package dev.veil.gateway.anthropic;
 
+import dev.veil.protocol.sse.SseEvents;
+import dev.veil.protocol.AnthropicErrors;
+import dev.veil.protocol.translate.ChatStreamToMessages;
+import dev.veil.protocol.translate.MessagesTranslation;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -15,7 +19,6 @@ import dev.veil.gateway.openai.RequestRewriter;
 import dev.veil.gateway.openai.Usage;
 import dev.veil.gateway.openai.UsageEstimator;
 import dev.veil.gateway.openai.UsageReader;
-import dev.veil.gateway.relay.AttemptWalker;
 import dev.veil.gateway.relay.Attempting;
 import dev.veil.gateway.relay.IdleWatch;
 import dev.veil.gateway.relay.UpstreamBody;
@@ -26,7 +29,6 @@ import dev.veil.gateway.routing.Route;
 import dev.veil.gateway.routing.RouteHealth;
 import dev.veil.gateway.routing.Upstream;
 import dev.veil.http.MemoryBudget;
-import dev.veil.http.SlowReaders;
 import dev.veil.protocol.OpenAiError;
 import dev.veil.protocol.openai.ModelNames;
 import dev.veil.tokens.CompletionCounter;
@@ -96,30 +98,21 @@ public final class MessagesRelay {
     }
 
     /** One request's walk through its candidates. Confined to the request's event loop. */
-    private static final class Attempts {
-        final Exchange exchange;
+    private static final class Attempts extends dev.veil.gateway.relay.LiveAttempts {
         final InferenceRequest request;
         final List<Route> candidates;
         final byte[] clientBody;
         /** The chat body for OpenAI-compatible candidates (model set per route), or {@code null} when none. */
         final ObjectNode chatBody;
-        final Vertx vertx;
         final String messageId;
-        /** The shared walk through the candidates (breakers, max attempts, backoff); set once in relay. */
-        AttemptWalker walker;
-        boolean clientGone;
-        boolean delivering;
-        HttpClientRequest inFlight;
-        CircuitBreaker inFlightBreaker;
 
         Attempts(Exchange exchange, InferenceRequest request, List<Route> candidates, byte[] clientBody,
                  ObjectNode chatBody, Vertx vertx) {
-            this.exchange = exchange;
+            super(exchange, vertx);
             this.request = request;
             this.candidates = candidates;
             this.clientBody = clientBody;
             this.chatBody = chatBody;
-            this.vertx = vertx;
             this.messageId = "msg_" + Long.toHexString(ThreadLocalRandom.current().nextLong())
                     + Long.toHexString(ThreadLocalRandom.current().nextLong());
         }
@@ -135,22 +128,8 @@ public final class MessagesRelay {
     public void relay(Exchange exchange, InferenceRequest request, List<Route> candidates, byte[] clientBody,
                       ObjectNode chatBody) {
         Attempts a = new Attempts(exchange, request, candidates, clientBody, chatBody, Vertx.currentContext().owner());
-        HttpServerResponse response = exchange.response();
-        response.closeHandler(v -> {
-            if (!response.ended() && !a.delivering) {
-                a.clientGone = true;
-                meter.complete(exchange, Exchange.CLIENT_CLOSED);
-                if (a.inFlight != null) {
-                    a.inFlight.reset();
-                }
-                if (a.inFlightBreaker != null) {
-                    a.inFlightBreaker.release();
-                }
-            }
-        });
-        a.walker = new AttemptWalker(a.vertx, routing, health, candidates, (route, breaker) -> send(a, route, breaker),
-                error -> answerError(a, error), () -> a.clientGone);
-        a.walker.start();
+        a.walk(meter, routing, health, candidates, (route, breaker) -> send(a, route, breaker),
+                error -> answerError(a, error));
     }
 
     private void send(Attempts a, Route route, CircuitBreaker breaker) {
@@ -243,13 +222,7 @@ public final class MessagesRelay {
             }
             return;
         }
-        boolean retryable = status == 429 || status >= 500;
-        if (retryable) {
-            breaker.failure();
-            health.stats(route).failure();
-        } else {
-            breaker.success();
-        }
+        boolean retryable = dev.veil.gateway.relay.LiveAttempts.countErrorStatus(status, breaker, health, route);
         a.inFlight = upstream.request();
         UpstreamBody.prefix(a.vertx, upstream, from.maxErrorBytes(), from.idleTimeoutMs()).onComplete(body -> {
             a.inFlight = null;
@@ -452,7 +425,7 @@ public final class MessagesRelay {
             state.watch.touch();
             exchange.firstToken();
             Buffer out = Buffer.buffer();
-            for (SseEvents.Event event : events.accept(chunk)) {
+            for (SseEvents.Event event : events.acceptParsed(chunk.getBytes())) {
                 try {
                     if (translation != null) {
                         out.appendBytes(translation.accept(event.data()));
@@ -589,16 +562,10 @@ public final class MessagesRelay {
             return;
         }
         response.write(out);
-        if (response.writeQueueFull()) {
-            // The client is slow: its silence, not the upstream's, so the idle watch waits too.
-            upstream.pause();
-            state.watch.suspend();
-            state.drainTimer = SlowReaders.awaitDrain(a.vertx, a.exchange.request(), sendTimeoutMs, () -> {
-                state.drainTimer = -1;
-                state.watch.resume();
-                upstream.resume();
-            }, () -> LOG.debug("request_id={} client took nothing for {} ms: dropped", a.exchange.requestId(),
-                    sendTimeoutMs));
+        long held = dev.veil.gateway.relay.SlowClient.holdIfFull(a.vertx, a.exchange, response, upstream, state.watch,
+                sendTimeoutMs, () -> state.drainTimer = -1);
+        if (held >= 0) {
+            state.drainTimer = held;
         }
     }
 
@@ -642,19 +609,10 @@ public final class MessagesRelay {
     }
 
     private void answerError(Attempts a, OpenAiError error) {
-        if (a.clientGone) {
+        if (!a.errorHead(meter, error)) {
             return;
         }
         HttpServerResponse response = a.exchange.response();
-        Route lastRoute = a.walker.lastRoute();
-        if (lastRoute != null) {
-            response.putHeader(HeaderNames.VEIL_ROUTE, lastRoute.name());
-            response.putHeader(HeaderNames.VEIL_MODE, lastRoute.mode().wireName());
-        }
-        if (Attempting.isBusy(error)) {
-            response.putHeader(HttpHeaders.RETRY_AFTER, Attempting.BUSY_RETRY_AFTER_SECONDS);
-        }
-        meter.complete(a.exchange, error.httpStatus());
         if (!response.ended() && !response.closed()) {
             response.setStatusCode(error.httpStatus()).putHeader(HeaderNames.CONTENT_TYPE, HeaderNames.APPLICATION_JSON)
                     .end(Buffer.buffer(AnthropicErrors.body(error)));

@@ -93,6 +93,7 @@ public final class ApiServer implements Handler<HttpServerRequest> {
     private final MemoryBudget bodies;
     private final TransparencyApi transparency;
     private final E2eeRequests e2ee;
+    private final E2eeForwarder e2eeForwarder;
     private final BatchApi batchApi;
     private final Readiness readiness;
     private final NodeNetworkApi nodeNetwork;
@@ -133,6 +134,7 @@ public final class ApiServer implements Handler<HttpServerRequest> {
         this.bodies = parts.bodies();
         this.transparency = parts.transparency();
         this.e2ee = new E2eeRequests(parts.nodes(), parts.transparency().log());
+        this.e2eeForwarder = new E2eeForwarder(parts.catalog(), parts.planner(), parts.relay());
         this.batchApi = parts.batchApi();
         this.readiness = parts.readiness();
         this.nodeNetwork = parts.nodeNetwork();
@@ -296,12 +298,12 @@ public final class ApiServer implements Handler<HttpServerRequest> {
                     OpenAiError.INVALID_REQUEST, "model", "model_not_found"));
         }
         exchange.model(model.id());
-        String via = dev.veil.gateway.translate.Translations.via(endpoint);
+        String via = dev.veil.protocol.translate.Translations.via(endpoint);
         String untranslatable = null;
         if (via != null && !RoutePlanner.speaks(model, endpoint.api())) {
             // Only a model some of whose routes need the translation pays for checking that the request has one.
-            untranslatable = dev.veil.gateway.translate.ResponsesToChat.untranslatable(
-                    dev.veil.gateway.translate.ResponsesToChat.parse(body));
+            untranslatable = dev.veil.protocol.translate.ResponsesToChat.untranslatable(
+                    dev.veil.protocol.translate.ResponsesToChat.parse(body));
             if (untranslatable != null) {
                 via = null;
             }
@@ -322,40 +324,13 @@ public final class ApiServer implements Handler<HttpServerRequest> {
         relay.relay(exchange, inferenceRequest, plan.candidates(), body);
     }
 
-    /**
-     * An e2ee request: only the clear headers are readable. The key's policy applies here; the request's own policy
-     * fields, if any, are sealed and invisible here, so the node checks them (against its signed declaration) after
-     * opening the request, and the client checks them before sending, with the same code.
-     */
+    /** An e2ee request ({@link E2eeForwarder}); a refusal in OpenAI's shape. */
     private void forwardE2ee(Exchange exchange, Endpoint endpoint, byte[] body) throws InvalidRequestException {
-        if (!endpoint.e2ee()) {
-            throw new InvalidRequestException(OpenAiError.invalidRequest("Veil nodes do not serve " + endpoint.path()
-                    + " end to end encrypted; e2ee requests go to " + Endpoint.paths(Endpoint::e2ee) + ".", null,
-                    "e2ee_unsupported_endpoint"));
-        }
-        E2eeRequests.Envelope envelope = e2ee.envelope(exchange.request(), endpoint);
-        Model model = catalog.find(envelope.model());
-        if (model == null) {
-            throw new InvalidRequestException(new OpenAiError(404,
-                    "The model you requested does not exist on this gateway; GET /v1/models lists the models you can use.",
-                    OpenAiError.INVALID_REQUEST, "Veil-Model", "model_not_found"));
-        }
-        exchange.model(model.id());
-        InferenceRequest request = new InferenceRequest(endpoint, model.id(), envelope.stream(), false,
-                dev.veil.protocol.policy.RequestPolicy.NONE);
-        RoutePlan plan = planner.plan(model, exchange.key().policy(), request.policy(), envelope.nodeKeyId());
-        if (plan.candidates().isEmpty()) {
-            if (E2eeRequests.keyUnknown(plan)) {
-                throw new InvalidRequestException(new OpenAiError(421, "No node of this model holds the key the request "
-                        + "is encrypted to (it rotated, or the node left); fetch GET /v1/attestation again.",
-                        "e2ee_error", "Veil-Node-Key", "e2ee_unknown_key"));
-            }
+        e2eeForwarder.forward(exchange, endpoint, body, (refused, plan) -> {
             int status = refusal.status(plan);
-            meter.complete(exchange, status);
-            Responses.json(exchange.response(), status, refusal.body(plan));
-            return;
-        }
-        relay.relay(exchange, request, plan.candidates(), body, true);
+            meter.complete(refused, status);
+            Responses.json(refused.response(), status, refusal.body(plan));
+        });
     }
 
     /**

@@ -47,7 +47,7 @@ final class E2eeRequests {
     }
 
     /** Reads and checks the clear headers, naming the bad one. */
-    Envelope envelope(HttpServerRequest request, Endpoint endpoint) throws InvalidRequestException {
+    static Envelope envelope(HttpServerRequest request, Endpoint endpoint) throws InvalidRequestException {
         String version = request.getHeader(E2ee.HEADER_VERSION);
         if (!E2ee.VERSION.equals(version)) {
             throw e2ee(400, "This gateway speaks Veil e2ee v1: send the header Veil-E2EE: v1.", E2ee.HEADER_VERSION,

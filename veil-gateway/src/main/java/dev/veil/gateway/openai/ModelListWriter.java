@@ -73,7 +73,7 @@ public final class ModelListWriter {
         g.writeArrayFieldStart("endpoints");
         for (Endpoint endpoint : Endpoint.ALL) {
             if (dev.veil.gateway.policy.RoutePlanner.serves(model, endpoint.api(),
-                    dev.veil.gateway.translate.Translations.via(endpoint))) {
+                    dev.veil.protocol.translate.Translations.via(endpoint))) {
                 g.writeString(endpoint.path());
             }
         }

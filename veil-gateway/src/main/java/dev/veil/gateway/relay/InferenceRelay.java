@@ -15,14 +15,13 @@ import dev.veil.gateway.openai.Usage;
 import dev.veil.gateway.openai.UsageEstimator;
 import dev.veil.gateway.openai.UsageReader;
 import dev.veil.gateway.routing.CircuitBreaker;
-import dev.veil.gateway.translate.ChatToResponsesStream;
-import dev.veil.gateway.translate.ResponsesToChat;
+import dev.veil.protocol.translate.ChatToResponsesStream;
+import dev.veil.protocol.translate.ResponsesToChat;
 import dev.veil.gateway.routing.Route;
 import dev.veil.protocol.openai.ModelNames;
 import dev.veil.gateway.routing.RouteHealth;
 import dev.veil.gateway.routing.Upstream;
 import dev.veil.http.MemoryBudget;
-import dev.veil.http.SlowReaders;
 import dev.veil.gateway.nodes.NodeRegistry;
 import dev.veil.protocol.OpenAiError;
 import dev.veil.protocol.attestation.AttestationVerifier.VerifiedNode;
@@ -111,31 +110,22 @@ public final class InferenceRelay {
     }
 
     /** One request's walk through its candidate routes. Confined to the request's event loop. */
-    private static final class Attempts {
-        final Exchange exchange;
+    private static final class Attempts extends LiveAttempts {
         final InferenceRequest request;
         final byte[] clientBody;
-        final Vertx vertx;
         /** An e2ee request: the body is ciphertext for a node and passes through untouched. */
         final boolean e2ee;
         /** For a plaintext request to a node route: the request Veil sealed on the client's behalf. */
         SealedRequest sealed;
         VerifiedNode sealedFor;
-        /** The walk over the candidates: breakers, attempts, backoff. */
-        AttemptWalker walker;
-        boolean clientGone;
-        boolean delivering;
-        HttpClientRequest inFlight;
-        CircuitBreaker inFlightBreaker;
         /** The current attempt's upstream does not speak the endpoint's API: Veil translates (Responses → chat). */
         boolean translating;
 
         Attempts(Exchange exchange, InferenceRequest request, byte[] clientBody, Vertx vertx,
                  boolean e2ee) {
-            this.exchange = exchange;
+            super(exchange, vertx);
             this.request = request;
             this.clientBody = clientBody;
-            this.vertx = vertx;
             this.e2ee = e2ee;
         }
     }
@@ -156,23 +146,8 @@ public final class InferenceRelay {
      */
     public void relay(Exchange exchange, InferenceRequest request, List<Route> candidates, byte[] clientBody, boolean e2ee) {
         Attempts attempts = new Attempts(exchange, request, clientBody, Vertx.currentContext().owner(), e2ee);
-        attempts.walker = new AttemptWalker(attempts.vertx, routing, health, candidates,
-                (route, breaker) -> send(attempts, route, breaker), error -> answerError(attempts, error),
-                () -> attempts.clientGone);
-        HttpServerResponse response = exchange.response();
-        response.closeHandler(v -> {
-            if (!response.ended() && !attempts.delivering) {
-                attempts.clientGone = true;
-                meter.complete(exchange, Exchange.CLIENT_CLOSED);
-                if (attempts.inFlight != null) {
-                    attempts.inFlight.reset();
-                }
-                if (attempts.inFlightBreaker != null) {
-                    attempts.inFlightBreaker.release();
-                }
-            }
-        });
-        attempts.walker.start();
+        attempts.walk(meter, routing, health, candidates, (route, breaker) -> send(attempts, route, breaker),
+                error -> answerError(attempts, error));
     }
 
     private void send(Attempts a, Route route, CircuitBreaker breaker) {
@@ -308,14 +283,7 @@ public final class InferenceRelay {
             onNodeError(a, route, breaker, upstream, status);
             return;
         }
-        boolean retryable = status == 429 || status >= 500;
-        if (retryable) {
-            breaker.failure();
-            health.stats(route).failure();
-        } else {
-            // The upstream is healthy; the request itself was refused. Trying elsewhere would not help.
-            breaker.success();
-        }
+        boolean retryable = LiveAttempts.countErrorStatus(status, breaker, health, route);
         Upstream from = route.upstream();
         a.inFlight = upstream.request();
         UpstreamBody.prefix(a.vertx, upstream, from.maxErrorBytes(), from.idleTimeoutMs()).onComplete(body -> {
@@ -423,7 +391,7 @@ public final class InferenceRelay {
                         }
                         a.exchange.usage(counted.result());
                         deliver(a, route, upstream, status, a.translating
-                                ? Buffer.buffer(ResponsesToChat.response(raw, route.modelId(), counted.result())) : bytes);
+                                ? Buffer.buffer(ResponsesToChat.response(raw, route.modelId(), tokenCounts(counted.result()))) : bytes);
                     });
         });
     }
@@ -531,22 +499,14 @@ public final class InferenceRelay {
             exchange.firstToken();
             Buffer out = filter.accept(chunk);
             if (translator != null && out.length() > 0) {
-                out = translator.accept(out);
+                out = Buffer.buffer(translator.accept(out.getBytes()));
             }
             if (out.length() > 0 && !response.closed()) {
                 response.write(out);
-                if (response.writeQueueFull()) {
-                    // The client is slow: its silence, not the upstream's, so the idle watch waits too. A client that
-                    // takes nothing for the send timeout is dropped; the close handler then bills and resets upstream.
-                    upstream.pause();
-                    watch.suspend();
-                    state.drainTimer = SlowReaders.awaitDrain(Vertx.currentContext().owner(), exchange.request(),
-                            sendTimeoutMs, () -> {
-                        state.drainTimer = -1;
-                        watch.resume();
-                        upstream.resume();
-                    }, () -> LOG.debug("request_id={} client took nothing for {} ms: dropped", exchange.requestId(),
-                            sendTimeoutMs));
+                long held = SlowClient.holdIfFull(Vertx.currentContext().owner(), exchange, response, upstream, watch,
+                        sendTimeoutMs, () -> state.drainTimer = -1);
+                if (held >= 0) {
+                    state.drainTimer = held;
                 }
             }
             if (filter.tooLarge()) {
@@ -570,7 +530,7 @@ public final class InferenceRelay {
             watch.stop();
             Buffer rest = filter.finish();
             if (translator != null) {
-                rest = translator.accept(rest);
+                rest = Buffer.buffer(translator.accept(rest.getBytes()));
             }
             if (rest.length() > 0 && !response.closed()) {
                 response.write(rest);
@@ -592,7 +552,7 @@ public final class InferenceRelay {
                 }
                 if (translator != null) {
                     // The closing events of the translated stream, with the usage now known.
-                    response.write(translator.finish(usage));
+                    response.write(Buffer.buffer(translator.finish(tokenCounts(usage))));
                 }
                 if (filter.heldDone()) {
                     // The client asked for usage and the upstream sent none: Veil's chunk, then the [DONE] held back.
@@ -694,20 +654,12 @@ public final class InferenceRelay {
     }
 
     private void answerError(Attempts a, OpenAiError error) {
-        if (a.clientGone) {
-            return;
+        if (a.errorHead(meter, error)) {
+            Responses.error(a.exchange.response(), error);
         }
-        HttpServerResponse response = a.exchange.response();
-        Route lastRoute = a.walker.lastRoute();
-        if (lastRoute != null) {
-            response.putHeader(HeaderNames.VEIL_ROUTE, lastRoute.name());
-            response.putHeader(HeaderNames.VEIL_MODE, lastRoute.mode().wireName());
-        }
-        if (Attempting.isBusy(error)) {
-            response.putHeader(HttpHeaders.RETRY_AFTER, Attempting.BUSY_RETRY_AFTER_SECONDS);
-        }
-        meter.complete(a.exchange, error.httpStatus());
-        Responses.error(response, error);
     }
 
+    private static dev.veil.protocol.translate.TokenCounts tokenCounts(Usage usage) {
+        return new dev.veil.protocol.translate.TokenCounts(usage.promptTokens(), usage.completionTokens());
+    }
 }

@@ -6,7 +6,6 @@ import dev.veil.gateway.metering.RequestMeter;
 import dev.veil.gateway.nodes.NodeRegistry;
 import dev.veil.gateway.openai.Usage;
 import dev.veil.gateway.routing.Route;
-import dev.veil.http.SlowReaders;
 import dev.veil.protocol.OpenAiError;
 import dev.veil.protocol.attestation.AttestationVerifier.VerifiedNode;
 import dev.veil.protocol.e2ee.E2ee;
@@ -250,13 +249,11 @@ final class NodeRelay {
      * for the send timeout is dropped; the response's close handler then meters it and resets the node request.
      */
     private void awaitClient(Exchange exchange, HttpClientResponse upstream, IdleWatch watch, long[] drainTimer) {
-        upstream.pause();
-        watch.suspend();
-        drainTimer[0] = SlowReaders.awaitDrain(Vertx.currentContext().owner(), exchange.request(), sendTimeoutMs, () -> {
-            drainTimer[0] = -1;
-            watch.resume();
-            upstream.resume();
-        }, () -> LOG.debug("request_id={} client took nothing for {} ms: dropped", exchange.requestId(), sendTimeoutMs));
+        long held = SlowClient.holdIfFull(Vertx.currentContext().owner(), exchange, exchange.response(), upstream, watch,
+                sendTimeoutMs, () -> drainTimer[0] = -1);
+        if (held >= 0) {
+            drainTimer[0] = held;
+        }
     }
 
     /** The client left: a pending send timeout would only keep the exchange in memory until it fired. */

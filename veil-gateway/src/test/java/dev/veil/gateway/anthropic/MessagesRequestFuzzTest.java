@@ -1,5 +1,8 @@
 package dev.veil.gateway.anthropic;
 
+import dev.veil.protocol.AnthropicErrors;
+import dev.veil.protocol.translate.ChatStreamToMessages;
+import dev.veil.protocol.translate.MessagesTranslation;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;

@@ -1,10 +1,13 @@
 package dev.veil.gateway.anthropic;
 
+import dev.veil.protocol.sse.SseEvents;
+import dev.veil.protocol.AnthropicErrors;
+import dev.veil.protocol.translate.ChatStreamToMessages;
+import dev.veil.protocol.translate.MessagesTranslation;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import io.vertx.core.buffer.Buffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,11 +30,11 @@ class MessagesStreamFuzzTest {
         int cut = data.consumeInt(1, 64);
         byte[] stream = data.consumeRemainingAsBytes();
         SseEvents whole = new SseEvents(LIMIT);
-        List<SseEvents.Event> expected = whole.accept(Buffer.buffer(stream));
+        List<SseEvents.Event> expected = whole.acceptParsed(stream);
         SseEvents pieces = new SseEvents(LIMIT);
         List<SseEvents.Event> found = new ArrayList<>();
         for (int at = 0; at < stream.length; at += cut) {
-            found.addAll(pieces.accept(Buffer.buffer(java.util.Arrays.copyOfRange(stream, at, Math.min(stream.length, at + cut)))));
+            found.addAll(pieces.acceptParsed(java.util.Arrays.copyOfRange(stream, at, Math.min(stream.length, at + cut))));
         }
         assertThat(pieces.tooLarge()).isEqualTo(whole.tooLarge());
         if (!whole.tooLarge()) {

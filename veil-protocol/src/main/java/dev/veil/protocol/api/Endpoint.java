@@ -139,23 +139,24 @@ public record Endpoint(String label, String path, String upstreamPath, String ap
     /**
      * OpenAI's Responses API. Veil is stateless: {@code store} is forced to false, and the fields that refer to state
      * kept at the provider ({@code previous_response_id}, {@code conversation}, {@code background}) are refused.
-     * Not served by Veil nodes (their engines speak chat completions).
+     * Served end to end encrypted by Veil nodes: natively when the node's engine speaks it, else translated to chat
+     * completions inside the node.
      */
     public static final Endpoint RESPONSES = new Endpoint("responses", "/v1/responses", "/responses", API_RESPONSES,
             Content.stringOrArray("input"), RequestFields.RESPONSES, RequestFields.REMOVED_BY_DEFAULT,
             RequestFields.RESPONSES_STATEFUL, Set.of(),
             Streaming.typedEvents(Set.of("response.completed", "response.incomplete", "response.failed", "error")),
-            UsageFields.INPUT_OUTPUT, true, false, ErrorShape.OPENAI_RESPONSES);
+            UsageFields.INPUT_OUTPUT, true, true, ErrorShape.OPENAI_RESPONSES);
 
     /**
      * Anthropic's Messages API ({@code POST /v1/messages}), served by the gateway's {@code anthropic} package: natively
      * to upstreams whose {@code apis} include {@code messages}, translated to chat completions for the others.
-     * {@code max_tokens} is required; {@code metadata} ({@code metadata.user_id}) is its identity field. Neither batch
-     * nor e2ee (Veil nodes speak chat completions only).
+     * {@code max_tokens} is required; {@code metadata} ({@code metadata.user_id}) is its identity field. No batches
+     * (OpenAI's Batch API does not list it); e2ee through Veil nodes, natively or translated inside the node.
      */
     public static final Endpoint MESSAGES = new Endpoint("messages", "/v1/messages", "/messages", API_MESSAGES,
             Content.array("messages", "an array of message objects"), RequestFields.MESSAGES,
-            RequestFields.REMOVED_BY_DEFAULT, Set.of(), Set.of("max_tokens"), Streaming.MESSAGES, UsageFields.INPUT_OUTPUT, false, false,
+            RequestFields.REMOVED_BY_DEFAULT, Set.of(), Set.of("max_tokens"), Streaming.MESSAGES, UsageFields.INPUT_OUTPUT, false, true,
             ErrorShape.ANTHROPIC);
 
     /** Every endpoint Veil serves. */

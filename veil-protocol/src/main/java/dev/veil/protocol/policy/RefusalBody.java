@@ -41,30 +41,40 @@ public final class RefusalBody {
         try (JsonGenerator g = JSON.createGenerator(out)) {
             g.writeStartObject();
             g.writeObjectFieldStart("error");
-            g.writeStringField("message", onlyHealth
-                    ? "Every route that complies with this request's privacy policy is failing and temporarily out of "
-                            + "rotation; retry shortly. Veil never falls back to a weaker route."
-                    : "No route of the requested model complies with the effective privacy policy (the stricter of "
-                            + "the API key's policy and the request's); see \"excluded\" for which constraint excluded "
-                            + "each route. Relax the request's policy or ask for a model with stronger routes.");
+            g.writeStringField("message", message(onlyHealth));
             g.writeStringField("type", onlyHealth ? "upstream_error" : TYPE);
             g.writeNullField("param");
             g.writeStringField("code", onlyHealth ? "no_healthy_route" : CODE);
-            g.writeArrayFieldStart("excluded");
-            for (Exclusion e : excluded) {
-                g.writeStartObject();
-                g.writeStringField("model", e.model());
-                g.writeStringField("route", e.route());
-                g.writeStringField("constraint", e.constraint());
-                g.writeStringField("reason", e.reason());
-                g.writeEndObject();
-            }
-            g.writeEndArray();
+            writeExcluded(g, excluded);
             g.writeEndObject();
             g.writeEndObject();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
         return out.toByteArray();
+    }
+
+    /** The refusal's message, the same in every error shape (OpenAI's, Anthropic's). */
+    public static String message(boolean onlyHealth) {
+        return onlyHealth
+                ? "Every route that complies with this request's privacy policy is failing and temporarily out of "
+                        + "rotation; retry shortly. Veil never falls back to a weaker route."
+                : "No route of the requested model complies with the effective privacy policy (the stricter of "
+                        + "the API key's policy and the request's); see \"excluded\" for which constraint excluded "
+                        + "each route. Relax the request's policy or ask for a model with stronger routes.";
+    }
+
+    /** The typed {@code excluded} member, the same in every error shape. */
+    public static void writeExcluded(JsonGenerator g, List<Exclusion> excluded) throws IOException {
+        g.writeArrayFieldStart("excluded");
+        for (Exclusion e : excluded) {
+            g.writeStartObject();
+            g.writeStringField("model", e.model());
+            g.writeStringField("route", e.route());
+            g.writeStringField("constraint", e.constraint());
+            g.writeStringField("reason", e.reason());
+            g.writeEndObject();
+        }
+        g.writeEndArray();
     }
 }

@@ -1,11 +1,9 @@
-package dev.veil.gateway.translate;
+package dev.veil.protocol.translate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.veil.gateway.openai.Usage;
-import io.vertx.core.buffer.Buffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -65,7 +63,7 @@ class ResponsesToChatTest {
         byte[] answer = ("{\"id\":\"c1\",\"created\":5,\"model\":\"up\",\"choices\":[{\"index\":0,\"finish_reason\":\"length\","
                 + "\"message\":{\"role\":\"assistant\",\"content\":\"hi\"}}],\"usage\":{\"prompt_tokens\":4,"
                 + "\"completion_tokens\":1,\"total_tokens\":5}}").getBytes(StandardCharsets.UTF_8);
-        JsonNode response = JSON.readTree(ResponsesToChat.response(answer, "public-model", new Usage(4, 1, 5)));
+        JsonNode response = JSON.readTree(ResponsesToChat.response(answer, "public-model", new TokenCounts(4, 1)));
         assertThat(response.path("object").asText()).isEqualTo("response");
         assertThat(response.path("model").asText()).isEqualTo("public-model");
         assertThat(response.path("status").asText()).isEqualTo("incomplete");
@@ -79,15 +77,15 @@ class ResponsesToChatTest {
     void aChatStreamBecomesTheResponsesEventSequenceWithGaplessSequenceNumbers() throws Exception {
         ChatToResponsesStream stream = new ChatToResponsesStream("public-model");
         StringBuilder out = new StringBuilder();
-        out.append(stream.accept(Buffer.buffer("data: {\"id\":\"c1\",\"created\":5,\"choices\":[{\"index\":0,\"delta\":"
+        out.append(new String(stream.accept(bytes("data: {\"id\":\"c1\",\"created\":5,\"choices\":[{\"index\":0,\"delta\":"
                 + "{\"role\":\"assistant\",\"content\":\"\"}}]}\n\ndata: {\"id\":\"c1\",\"choices\":[{\"index\":0,\"delta\":"
-                + "{\"content\":\"He\"}}]}\n\n")));
+                + "{\"content\":\"He\"}}]}\n\n")), StandardCharsets.UTF_8));
         // An event split across reads never reaches the translator: the relay's filter passes whole events only.
-        out.append(stream.accept(Buffer.buffer("data: {\"id\":\"c1\",\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":"
+        out.append(new String(stream.accept(bytes("data: {\"id\":\"c1\",\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":"
                 + "[{\"index\":0,\"id\":\"call_9\",\"function\":{\"name\":\"f\",\"arguments\":\"{\\\"a\\\"\"}}]}}]}\n\n"
                 + "data: {\"id\":\"c1\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"llo\",\"tool_calls\":[{\"index\":0,"
-                + "\"function\":{\"arguments\":\":1}\"}}]},\"finish_reason\":\"tool_calls\"}]}\n\ndata: [DONE]\n\n")));
-        out.append(stream.finish(new Usage(3, 2, 5)));
+                + "\"function\":{\"arguments\":\":1}\"}}]},\"finish_reason\":\"tool_calls\"}]}\n\ndata: [DONE]\n\n")), StandardCharsets.UTF_8));
+        out.append(new String(stream.finish(new TokenCounts(3, 2)), StandardCharsets.UTF_8));
         List<JsonNode> events = new ArrayList<>();
         List<String> types = new ArrayList<>();
         for (String event : out.toString().split("\n\n")) {
@@ -113,5 +111,9 @@ class ResponsesToChatTest {
         assertThat(completed.path("output").get(1).path("call_id").asText()).isEqualTo("call_9");
         assertThat(completed.path("usage").path("total_tokens").asInt()).isEqualTo(5);
         assertThat(stream.sequence()).isEqualTo(events.size());
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
     }
 }

@@ -1,4 +1,4 @@
-package dev.veil.gateway.anthropic;
+package dev.veil.protocol.translate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,9 +1,9 @@
-package dev.veil.gateway.anthropic;
+package dev.veil.protocol;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
-import dev.veil.protocol.OpenAiError;
 import dev.veil.protocol.policy.Exclusion;
+import dev.veil.protocol.policy.RefusalBody;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -54,14 +54,8 @@ public final class AnthropicErrors {
      * {@code excluded} list.
      */
     public static byte[] refusal(List<Exclusion> excluded, boolean onlyHealth) {
-        String message = onlyHealth
-                ? "Every route that complies with this request's privacy policy is failing and temporarily out of "
-                        + "rotation; retry shortly. Veil never falls back to a weaker route."
-                : "No route of the requested model complies with the effective privacy policy (the stricter of the API "
-                        + "key's policy and the request's); see \"excluded\" for which constraint excluded each route. "
-                        + "Relax the request's policy or ask for a model with stronger routes.";
-        return write(onlyHealth ? "api_error" : "permission_error", message, null,
-                onlyHealth ? "no_healthy_route" : dev.veil.protocol.policy.RefusalBody.CODE, excluded);
+        return write(onlyHealth ? "api_error" : "permission_error", RefusalBody.message(onlyHealth), null,
+                onlyHealth ? "no_healthy_route" : RefusalBody.CODE, excluded);
     }
 
     /** An in-stream error event ({@code event: error}), as Anthropic ends a stream that failed after it started. */
@@ -74,6 +68,55 @@ public final class AnthropicErrors {
         out[out.length - 2] = '\n';
         out[out.length - 1] = '\n';
         return out;
+    }
+
+    /**
+     * An OpenAI-shaped error body ({@code {"error":{...}}}, as a node, a chat engine or a proxy writes it) in
+     * Anthropic's shape: the members of {@code error} are kept, its {@code type} becomes Anthropic's for
+     * {@code status}. A body already in Anthropic's shape is returned as it is; one that is not JSON becomes a generic
+     * error for the status (its text is not repeated: it may quote content).
+     */
+    public static byte[] reshape(int status, byte[] body) {
+        com.fasterxml.jackson.databind.ObjectMapper mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+        try {
+            com.fasterxml.jackson.databind.JsonNode root = mapper.readTree(body);
+            if (root != null && "error".equals(root.path("type").asText()) && root.path("error").isObject()) {
+                return body;
+            }
+            if (root != null && root.path("error").isObject()) {
+                com.fasterxml.jackson.databind.node.ObjectNode error =
+                        ((com.fasterxml.jackson.databind.node.ObjectNode) root.get("error")).deepCopy();
+                error.put("type", type(status));
+                com.fasterxml.jackson.databind.node.ObjectNode out = mapper.createObjectNode().put("type", "error");
+                out.set("error", error);
+                return mapper.writeValueAsBytes(out);
+            }
+        } catch (IOException | RuntimeException e) {
+            // not JSON: below
+        }
+        return write(type(status), "The request failed with status " + status + ".", null, null, null);
+    }
+
+    /**
+     * The event that ends a stream which failed after it started, in the shape of {@code shape}'s streams: OpenAI's
+     * {@code data: {"error":...}}, the Responses API's {@code event: error} (numbered {@code nextSequence}), or
+     * Anthropic's {@code event: error}.
+     */
+    public static byte[] streamEvent(dev.veil.protocol.api.Endpoint.ErrorShape shape, OpenAiError error,
+                                     long nextSequence) {
+        return switch (shape) {
+            case ANTHROPIC -> event(error.httpStatus(), error.message(), error.code());
+            case OPENAI_RESPONSES -> error.toResponsesStreamEvent(nextSequence);
+            case OPENAI -> {
+                byte[] json = error.toJson();
+                byte[] out = new byte[6 + json.length + 2];
+                System.arraycopy("data: ".getBytes(StandardCharsets.US_ASCII), 0, out, 0, 6);
+                System.arraycopy(json, 0, out, 6, json.length);
+                out[out.length - 2] = '\n';
+                out[out.length - 1] = '\n';
+                yield out;
+            }
+        };
     }
 
     private static byte[] write(String type, String message, String param, String code, List<Exclusion> excluded) {
@@ -91,16 +134,7 @@ public final class AnthropicErrors {
                 g.writeStringField("code", code);
             }
             if (excluded != null) {
-                g.writeArrayFieldStart("excluded");
-                for (Exclusion e : excluded) {
-                    g.writeStartObject();
-                    g.writeStringField("model", e.model());
-                    g.writeStringField("route", e.route());
-                    g.writeStringField("constraint", e.constraint());
-                    g.writeStringField("reason", e.reason());
-                    g.writeEndObject();
-                }
-                g.writeEndArray();
+                RefusalBody.writeExcluded(g, excluded);
             }
             g.writeEndObject();
             g.writeEndObject();

@@ -1,11 +1,9 @@
-package dev.veil.gateway.translate;
+package dev.veil.protocol.translate;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.veil.gateway.openai.Usage;
-import io.vertx.core.buffer.Buffer;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -17,9 +15,9 @@ import java.util.List;
  * {@code response.created} and {@code response.in_progress} on the first chunk; for text an
  * {@code output_item.added} and {@code content_part.added}, then one {@code output_text.delta} per content delta; for
  * each tool call an {@code output_item.added} and one {@code function_call_arguments.delta} per arguments fragment;
- * and at the end ({@link #finish(Usage)}, once the usage is known) the {@code .done} events of every item and
+ * and at the end ({@link #finish(TokenCounts)}, once the usage is known) the {@code .done} events of every item and
  * {@code response.completed} (or {@code response.incomplete} after a {@code length} finish) carrying the usage.
- * Input is whole SSE events (as {@link dev.veil.gateway.relay} passes them on); {@code [DONE]}, comments and the
+ * Input is whole SSE events (as the gateway's relay and the node pass them on); {@code [DONE]}, comments and the
  * usage chunk produce nothing. Keeps the answer's text until the end (the closing events repeat it, as OpenAI's do),
  * bounded by what the relay already bounds. Not thread-safe: one stream.
  */
@@ -59,9 +57,9 @@ public final class ChatToResponsesStream {
     }
 
     /** The events to send for {@code chatEvents} (complete chat SSE events); possibly empty. */
-    public Buffer accept(Buffer chatEvents) {
+    public byte[] accept(byte[] chatEvents) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        String all = chatEvents.toString(StandardCharsets.UTF_8);
+        String all = new String(chatEvents, StandardCharsets.UTF_8);
         for (String event : all.split("\r?\n\r?\n")) {
             for (String line : event.split("\r?\n")) {
                 if (line.startsWith("data:")) {
@@ -72,7 +70,7 @@ public final class ChatToResponsesStream {
                 }
             }
         }
-        return Buffer.buffer(out.toByteArray());
+        return out.toByteArray();
     }
 
     private void chunk(String data, ByteArrayOutputStream out) {
@@ -144,7 +142,7 @@ public final class ChatToResponsesStream {
     }
 
     /** The closing events, with {@code usage} in the final {@code response.completed} (or {@code .incomplete}). */
-    public Buffer finish(Usage usage) {
+    public byte[] finish(TokenCounts usage) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         if (shape == null) {
             id = "chatcmpl";
@@ -175,7 +173,7 @@ public final class ChatToResponsesStream {
         String finish = finishReason == null ? "stop" : finishReason;
         ObjectNode response = shape.object(finish, output, usage);
         emit(out, event(finish.equals("length") ? "response.incomplete" : "response.completed").set("response", response));
-        return Buffer.buffer(out.toByteArray());
+        return out.toByteArray();
     }
 
     /** How many events were sent: the next event's sequence number. */

@@ -1,4 +1,4 @@
-package dev.veil.gateway.anthropic;
+package dev.veil.protocol.translate;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.veil.gateway.openai.RequestInspector;
 import dev.veil.protocol.policy.RequestFields;
 import java.io.IOException;
 import java.util.Map;
@@ -38,7 +37,9 @@ public final class MessagesTranslation {
         }
     }
 
-    static final ObjectMapper MAPPER = new ObjectMapper(RequestInspector.strictFactory())
+    public static final ObjectMapper MAPPER = new ObjectMapper(com.fasterxml.jackson.core.JsonFactory.builder()
+            .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .disable(com.fasterxml.jackson.core.StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION).build())
             .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
             .enable(DeserializationFeature.USE_BIG_INTEGER_FOR_INTS);
     private static final JsonNodeFactory NODES = JsonNodeFactory.withExactBigDecimals(true);
@@ -56,7 +57,7 @@ public final class MessagesTranslation {
      * The chat request for a Messages request (without {@code model}, which each route sets), asking for usage on
      * streams. Routing and identity fields ({@code metadata} with {@code user_id}) are left out.
      *
-     * @param body a body {@link RequestInspector} accepted for the Messages endpoint
+     * @param body a body the gateway's request inspector (or the node's sealed request screen) accepted for the Messages endpoint
      */
     public static ObjectNode request(byte[] body) throws Untranslatable {
         JsonNode in;

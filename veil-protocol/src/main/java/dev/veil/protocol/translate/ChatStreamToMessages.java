@@ -1,4 +1,4 @@
-package dev.veil.gateway.anthropic;
+package dev.veil.protocol.translate;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;

@@ -1,4 +1,4 @@
-package dev.veil.gateway.translate;
+package dev.veil.protocol.translate;
 
 import dev.veil.protocol.api.Endpoint;
 

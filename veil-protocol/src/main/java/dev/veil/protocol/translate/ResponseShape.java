@@ -1,10 +1,9 @@
-package dev.veil.gateway.translate;
+package dev.veil.protocol.translate;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.veil.gateway.openai.Usage;
 
 /** The Responses API's {@code response} object and output items, as Veil writes them for a translated answer. */
 final class ResponseShape {
@@ -25,7 +24,7 @@ final class ResponseShape {
      * The response object: {@code in_progress} when {@code finishReason} is {@code null}, {@code incomplete} for a
      * chat {@code length} finish, else {@code completed}; {@code usage} {@code null} while in progress.
      */
-    ObjectNode object(String finishReason, ArrayNode output, Usage usage) {
+    ObjectNode object(String finishReason, ArrayNode output, TokenCounts usage) {
         String status = finishReason == null ? "in_progress" : finishReason.equals("length") ? "incomplete" : "completed";
         ObjectNode r = JSON.createObjectNode().put("id", id).put("object", "response").put("created_at", createdAt)
                 .put("status", status).put("model", model);
@@ -48,11 +47,11 @@ final class ResponseShape {
         if (usage == null) {
             r.putNull("usage");
         } else {
-            ObjectNode u = r.putObject("usage").put("input_tokens", usage.promptTokens());
+            ObjectNode u = r.putObject("usage").put("input_tokens", usage.input());
             u.putObject("input_tokens_details").put("cached_tokens", 0);
-            u.put("output_tokens", usage.completionTokens());
+            u.put("output_tokens", usage.output());
             u.putObject("output_tokens_details").put("reasoning_tokens", 0);
-            u.put("total_tokens", usage.totalTokens());
+            u.put("total_tokens", usage.total());
         }
         return r;
     }

@@ -1,10 +1,9 @@
-package dev.veil.gateway.translate;
+package dev.veil.protocol.translate;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.veil.gateway.openai.Usage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 
@@ -236,7 +235,7 @@ public final class ResponsesToChat {
      * The {@code response} object for a whole chat completion answer, naming {@code model} (the client's model id)
      * and billing {@code usage} (the upstream's or Veil's count).
      */
-    public static byte[] response(byte[] chatAnswer, String model, Usage usage) {
+    public static byte[] response(byte[] chatAnswer, String model, TokenCounts usage) {
         JsonNode chat;
         try {
             chat = JSON.readTree(chatAnswer);

@@ -1,4 +1,4 @@
-package dev.veil.node;
+package dev.veil.protocol.sse;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -11,7 +11,7 @@ class SseEventsTest {
 
     @Test
     void cutsEventsOnLfAndCrlfBlankLines() {
-        SseEvents events = new SseEvents();
+        SseEvents events = new SseEvents(1 << 20);
 
         List<String> out = texts(events.accept(bytes("data: a\n\ndata: b\r\n\r\ndata: c\n\r\n")));
 
@@ -21,7 +21,7 @@ class SseEventsTest {
 
     @Test
     void anEventSplitAcrossReadsIsReturnedWhole() {
-        SseEvents events = new SseEvents();
+        SseEvents events = new SseEvents(1 << 20);
         String stream = "data: {\"x\":1}\r\n\r\ndata: {\"y\":2}\n\ndata: [DONE]\n\n";
         // Every possible split point, including inside each boundary.
         for (int split = 1; split < stream.length(); split++) {
@@ -35,7 +35,7 @@ class SseEventsTest {
 
     @Test
     void byteByByteStillYieldsWholeEvents() {
-        SseEvents events = new SseEvents();
+        SseEvents events = new SseEvents(1 << 20);
         List<String> out = new ArrayList<>();
         for (byte b : bytes("data: one\r\n\r\ndata: two\n\n")) {
             out.addAll(texts(events.accept(new byte[]{b})));
@@ -45,11 +45,36 @@ class SseEventsTest {
 
     @Test
     void anUnfinishedEventIsLeftAsRest() {
-        SseEvents events = new SseEvents();
+        SseEvents events = new SseEvents(1 << 20);
 
         assertThat(events.accept(bytes("data: a\n\ndata: partial"))).hasSize(1);
 
         assertThat(new String(events.rest(), StandardCharsets.UTF_8)).isEqualTo("data: partial");
+    }
+
+    @Test
+    void parsesNamesAndDataAcrossChunksAndLineEndingsWithinItsLimit() {
+        SseEvents sse = new SseEvents(64);
+        List<SseEvents.Event> events = new ArrayList<>();
+        for (String piece : List.of("event: a\nda", "ta: 1\n", "\n: comment\n\nevent: b\r\ndata: x\r\ndata: y\r\n\r\n",
+                "data: z\r\rdata: partial")) {
+            events.addAll(sse.acceptParsed(bytes(piece)));
+        }
+        assertThat(events).extracting(SseEvents.Event::name).containsExactly("a", "b", null);
+        assertThat(events).extracting(SseEvents.Event::data).containsExactly("1", "x\ny", "z");
+        assertThat(sse.partial()).isTrue();
+        SseEvents small = new SseEvents(16);
+        assertThat(small.accept(bytes("data: " + "x".repeat(40)))).isEmpty();
+        assertThat(small.tooLarge()).isTrue();
+    }
+
+    @Test
+    void anEventEndingOnACrAtTheEndOfAReadKeepsTheLfThatFollows() {
+        SseEvents events = new SseEvents(1 << 20);
+        assertThat(events.accept(bytes("data: a\r\n\r"))).isEmpty();
+        assertThat(texts(events.accept(bytes("\ndata: b\r\r")))).containsExactly("data: a\r\n\r\n");
+        assertThat(texts(events.accept(bytes("data: c\n\n")))).containsExactly("data: b\r\r", "data: c\n\n");
+        assertThat(events.partial()).isFalse();
     }
 
     private static byte[] bytes(String s) {

@@ -1,9 +1,8 @@
-package dev.veil.gateway.anthropic;
+package dev.veil.protocol.translate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.vertx.core.buffer.Buffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -52,21 +51,5 @@ class ChatStreamToMessagesTest {
                 .isInstanceOf(MessagesTranslation.MalformedAnswer.class);
         String events = new String(new ChatStreamToMessages("m", "i").finish(0, 0), StandardCharsets.UTF_8);
         assertThat(types(events)).containsExactly("message_start", "message_delta", "message_stop");
-    }
-
-    @Test
-    void splitsEventsAcrossChunksAndLineEndingsWithinItsLimit() {
-        SseEvents sse = new SseEvents(64);
-        List<SseEvents.Event> events = new ArrayList<>();
-        for (String piece : List.of("event: a\nda", "ta: 1\n", "\n: comment\n\nevent: b\r\ndata: x\r\ndata: y\r\n\r\n",
-                "data: z\r\rdata: partial")) {
-            events.addAll(sse.accept(Buffer.buffer(piece)));
-        }
-        assertThat(events).extracting(SseEvents.Event::name).containsExactly("a", "b", null);
-        assertThat(events).extracting(SseEvents.Event::data).containsExactly("1", "x\ny", "z");
-        assertThat(sse.partial()).isTrue();
-        SseEvents small = new SseEvents(16);
-        assertThat(small.accept(Buffer.buffer("data: " + "x".repeat(40)))).isEmpty();
-        assertThat(small.tooLarge()).isTrue();
     }
 }
