@@ -7,7 +7,6 @@ import dev.veil.client.transparency.LogClient;
 import dev.veil.client.transparency.LogMonitor;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -95,24 +94,7 @@ final class LogCommand implements Runnable {
         }
 
         static String origin(String url) {
-            String base = url == null ? "" : url.trim();
-            while (base.endsWith("/")) {
-                base = base.substring(0, base.length() - 1);
-            }
-            if (base.endsWith("/v1")) {
-                base = base.substring(0, base.length() - 3);
-            }
-            URI uri;
-            try {
-                uri = URI.create(base);
-            } catch (IllegalArgumentException e) {
-                uri = null;
-            }
-            if (uri == null || uri.getHost() == null || !("http".equals(uri.getScheme())
-                    || "https".equals(uri.getScheme()))) {
-                throw new IllegalArgumentException("<gateway> must be an http(s) URL such as https://gateway.example");
-            }
-            return base;
+            return dev.veil.client.proxy.GatewayTarget.parse(url == null ? "" : url).origin();
         }
     }
 

@@ -2,10 +2,18 @@ package dev.veil.client.proxy;
 
 import java.net.URI;
 
-/** Where the gateway is: host, port, TLS and base path (without {@code /v1}). */
-record GatewayTarget(String origin, String host, int port, boolean ssl, String basePath) {
+/**
+ * Where the gateway is: host, port, TLS and base path (without {@code /v1}). One parser for every tool given a gateway
+ * URL ({@code veil proxy}, {@code veil log}).
+ */
+public record GatewayTarget(String origin, String host, int port, boolean ssl, String basePath) {
 
-    static GatewayTarget parse(String url) {
+    /**
+     * Parses {@code https://gateway.example[:port][/path][/v1]}.
+     *
+     * @throws IllegalArgumentException naming what is wrong, when it is not an http(s) URL with a host
+     */
+    public static GatewayTarget parse(String url) {
         String base = url.trim();
         while (base.endsWith("/")) {
             base = base.substring(0, base.length() - 1);
