@@ -72,8 +72,9 @@ final class NodeCommand implements Callable<Integer> {
     String jurisdiction;
 
     @Option(names = "--gateway-token-env", paramLabel = "<NAME>",
-            description = "Name of the environment variable holding the secret the gateway sends (its api_key_env for "
-                    + "this node); every caller without it gets 401. Without it, anyone who can reach the node may use it.")
+            description = "Name of the environment variable holding the secret the gateway signs its calls with (its "
+                    + "api_key_env for this node); every call not signed with it gets 401. Without it, anyone who can "
+                    + "reach the node may use it.")
     String gatewayTokenEnv;
 
     @Option(names = "--policy-url", paramLabel = "<url>", description = "Where the operator publishes its data policy.")

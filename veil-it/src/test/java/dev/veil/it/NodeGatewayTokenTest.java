@@ -8,21 +8,32 @@ import dev.veil.node.NodeSettings;
 import dev.veil.node.VeilNode;
 import dev.veil.store.ApiKeyIssuer;
 import dev.veil.store.IssuedKey;
+import dev.veil.protocol.attestation.AttestationPolicy;
+import dev.veil.protocol.attestation.AttestationVerifier;
+import dev.veil.protocol.attestation.Evidence;
+import dev.veil.protocol.e2ee.E2ee;
+import dev.veil.protocol.e2ee.RequestMeta;
+import dev.veil.protocol.e2ee.SealedRequest;
+import dev.veil.protocol.gatewayauth.GatewaySignature;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A node started with a gateway token serves only the gateway that holds it (the issue-14 finding: a request sent
- * straight to a node with no credential was answered). Callers without it get 401 and cause no work: no evidence, no
- * engine call. A gateway without the token cannot admit the node.
+ * straight to a node with no credential was answered). The token is never sent: each request is signed with it, over
+ * its method, URI and body, once. Callers without a valid signature get 401 and cause no work: no evidence, no engine
+ * call; a captured signed request cannot be replayed or given another body. A gateway without the token cannot admit
+ * the node.
  */
 @Timeout(60)
 class NodeGatewayTokenTest {
@@ -53,16 +64,56 @@ class NodeGatewayTokenTest {
         try (FakeUpstream engine = FakeUpstream.start();
              VeilNode node = VeilNode.start(NodeSettings.of(engine.baseUrl(), Map.of("nm", "m")).withGatewayToken(TOKEN))) {
             String origin = "http://127.0.0.1:" + node.port();
-            // Straight to the node: nothing without the token, or with a wrong one.
-            for (String authorization : new String[] {null, "Bearer wrong", "Bearer " + TOKEN + "x", "Basic " + TOKEN}) {
+            String attestation = "/v1/attestation?nonce=" + "ab".repeat(32);
+            // Straight to the node: nothing without a signature, and the token itself as a bearer is no signature.
+            for (String authorization : new String[] {null, "Bearer wrong", "Bearer " + TOKEN, "Basic " + TOKEN}) {
                 assertThat(send(origin + "/v1/chat/completions", authorization, CHAT).statusCode()).isEqualTo(401);
-                assertThat(send(origin + "/v1/attestation?nonce=" + "ab".repeat(32), authorization, null).statusCode())
-                        .isEqualTo(401);
+                assertThat(send(origin + attestation, authorization, null).statusCode()).isEqualTo(401);
             }
             assertThat(send(origin + "/health", null, null).statusCode()).isEqualTo(200);
-            assertThat(send(origin + "/v1/attestation?nonce=" + "ab".repeat(32), "Bearer " + TOKEN, null).statusCode())
-                    .isEqualTo(200);
+
+            // A request signed with the token is served, once: the same signed request again is a replay.
+            String signature = sign(TOKEN, "GET", attestation, null, System.currentTimeMillis());
+            HttpResponse<String> evidence = signed(origin + attestation, signature, null, Map.of());
+            assertThat(evidence.statusCode()).as(evidence.body()).isEqualTo(200);
+            HttpResponse<String> replayed = signed(origin + attestation, signature, null, Map.of());
+            assertThat(replayed.statusCode()).isEqualTo(401);
+            assertThat(replayed.body()).contains("invalid_gateway_signature").contains("replay");
+
+            // Signed for another URI, by another secret, too long ago, or malformed: refused, each saying why.
+            long now = System.currentTimeMillis();
+            Map<String, String> refusals = Map.of(
+                    sign(TOKEN, "GET", "/v1/attestation?nonce=" + "cd".repeat(32), null, now), "does not match",
+                    sign(TOKEN + "x", "GET", attestation, null, now), "not one of this node's gateways",
+                    sign(TOKEN, "GET", attestation, null, now - 3 * GatewaySignature.MAX_SKEW_MS), "clock",
+                    sign(TOKEN, "GET", attestation, null, now).replace("; sig=", "; sig=A"), "malformed");
+            refusals.forEach((header, why) -> {
+                HttpResponse<String> refused = signed(origin + attestation, header, null, Map.of());
+                assertThat(refused.statusCode()).as(why).isEqualTo(401);
+                assertThat(refused.body()).as(why).contains(why);
+            });
+
+            // An inference request whose body is not the one signed does no work; the one signed is served.
+            AttestationVerifier.VerifiedNode verified = new AttestationVerifier().verify(Evidence.parse(
+                    evidence.body().getBytes(StandardCharsets.UTF_8)), E2ee.unhex("ab".repeat(32)),
+                    new AttestationPolicy(Set.of(), Set.of(), true));
+            SealedRequest sealed = SealedRequest.seal(verified.keyConfig(),
+                    new RequestMeta("/v1/chat/completions", "nm", false), CHAT.getBytes(StandardCharsets.UTF_8));
+            Map<String, String> e2ee = Map.of(E2ee.HEADER_VERSION, E2ee.VERSION, E2ee.HEADER_MODEL, "nm",
+                    E2ee.HEADER_NODE_KEY, verified.nodeKeyId(), E2ee.HEADER_STREAM, "false",
+                    "content-type", E2ee.CONTENT_TYPE);
+            byte[] other = sealed.body().clone();
+            other[other.length - 1] ^= 1;
+            HttpResponse<String> swapped = signed(origin + "/v1/chat/completions",
+                    sign(TOKEN, "POST", "/v1/chat/completions", other, System.currentTimeMillis()), sealed.body(), e2ee);
+            assertThat(swapped.statusCode()).isEqualTo(401);
+            assertThat(swapped.body()).contains("does not match");
             assertThat(engine.requests()).isEmpty();
+            HttpResponse<String> direct = signed(origin + "/v1/chat/completions",
+                    sign(TOKEN, "POST", "/v1/chat/completions", sealed.body(), System.currentTimeMillis()), sealed.body(),
+                    e2ee);
+            assertThat(direct.statusCode()).isEqualTo(200);
+            assertThat(engine.requests()).hasSize(1);
 
             // The gateway with the token admits the node and is served.
             Gateway gateway = Gateway.start(ConfigLoader.parse(yaml(node.port(), dataDir), Map.of("NODE_TOKEN", TOKEN)),
@@ -70,7 +121,7 @@ class NodeGatewayTokenTest {
             try {
                 HttpResponse<String> served = send(gateway.baseUrl() + "/chat/completions", "Bearer " + key(gateway), CHAT);
                 assertThat(served.statusCode()).as(served.body()).isEqualTo(200);
-                assertThat(engine.requests()).hasSize(1);
+                assertThat(engine.requests()).hasSize(2);
             } finally {
                 gateway.close();
             }
@@ -82,7 +133,7 @@ class NodeGatewayTokenTest {
                 HttpResponse<String> refused = send(stranger.baseUrl() + "/chat/completions", "Bearer " + key(stranger), CHAT);
                 assertThat(refused.statusCode()).isEqualTo(503);
                 assertThat(refused.body()).contains("node_not_attested");
-                assertThat(engine.requests()).hasSize(1);
+                assertThat(engine.requests()).hasSize(2);
             } finally {
                 stranger.close();
             }
@@ -93,6 +144,22 @@ class NodeGatewayTokenTest {
         IssuedKey key = ApiKeyIssuer.issue("token-it", Instant.now());
         gateway.store().apiKeys().insert(key.record());
         return key.secret();
+    }
+
+    private static String sign(String secret, String method, String uri, byte[] body, long time) {
+        return GatewaySignature.sign(secret.getBytes(StandardCharsets.UTF_8), method, uri, body, time);
+    }
+
+    private static HttpResponse<String> signed(String url, String signature, byte[] body, Map<String, String> headers) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url)).header(GatewaySignature.HEADER, signature);
+        headers.forEach(request::header);
+        request.method(body == null ? "GET" : "POST", body == null ? HttpRequest.BodyPublishers.noBody()
+                : HttpRequest.BodyPublishers.ofByteArray(body));
+        try {
+            return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
     }
 
     private static HttpResponse<String> send(String url, String authorization, String body) throws Exception {

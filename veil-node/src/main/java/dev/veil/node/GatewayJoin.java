@@ -3,6 +3,7 @@ package dev.veil.node;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.veil.protocol.gatewayauth.GatewaySignature;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -13,8 +14,8 @@ import java.util.Collection;
 
 /**
  * A node's side of joining a gateway (docs/network.md): {@code POST /v1/nodes/join} with the operator's join token;
- * the answer's credential is what the gateway will send on every call, and the node accepts nothing else from then
- * on. Leaving is {@code DELETE /v1/nodes/{registration id}} with that credential. Blocking (java.net.http), for the
+ * the answer's credential is the secret the gateway signs every call with, and the node accepts nothing else from
+ * then on. Leaving is {@code DELETE /v1/nodes/{registration id}} signed with that credential. Blocking (java.net.http), for the
  * node's start and shutdown, never on an event loop.
  */
 final class GatewayJoin {
@@ -75,9 +76,12 @@ final class GatewayJoin {
     /** Deregisters; false when the gateway could not be told (it then finds the node gone at its next attestation). */
     boolean leave(Registration registration) {
         try {
-            HttpResponse<java.io.InputStream> answer = http.send(HttpRequest.newBuilder(
-                            registration.gateway().resolve("/v1/nodes/" + registration.id())).timeout(TIMEOUT)
-                    .header("authorization", "Bearer " + registration.credential()).DELETE().build(),
+            // Signed, not sent: the credential never crosses the wire again after the join answer.
+            URI uri = registration.gateway().resolve("/v1/nodes/" + registration.id());
+            String signature = GatewaySignature.sign(registration.credential().getBytes(
+                    java.nio.charset.StandardCharsets.UTF_8), "DELETE", uri.getRawPath(), null, System.currentTimeMillis());
+            HttpResponse<java.io.InputStream> answer = http.send(HttpRequest.newBuilder(uri).timeout(TIMEOUT)
+                    .header(GatewaySignature.HEADER, signature).DELETE().build(),
                     HttpResponse.BodyHandlers.ofInputStream());
             readBounded(answer.body());
             return answer.statusCode() == 200;

@@ -24,6 +24,7 @@ final class NodeExchange {
     private final String path;
     private final long startNanos = System.nanoTime();
     private boolean completed;
+    private GatewayCredentials.Signed signed;
 
     NodeExchange(HttpServerRequest request) {
         this.request = request;
@@ -47,6 +48,15 @@ final class NodeExchange {
 
     String path() {
         return path;
+    }
+
+    /** The gateway signature still to verify against the body, or null (none required, or already verified). */
+    GatewayCredentials.Signed signed() {
+        return signed;
+    }
+
+    void signed(GatewayCredentials.Signed signed) {
+        this.signed = signed;
     }
 
     /** Logs the outcome once. */

@@ -14,6 +14,7 @@ import dev.veil.protocol.e2ee.E2eeException;
 import dev.veil.protocol.e2ee.OpenedRequest;
 import dev.veil.protocol.e2ee.RequestMeta;
 import dev.veil.protocol.e2ee.SigningKey;
+import dev.veil.protocol.gatewayauth.GatewaySignature;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
@@ -79,21 +80,48 @@ final class NodeServer implements Handler<HttpServerRequest> {
         NodeExchange exchange = new NodeExchange(request);
         request.response().putHeader("x-request-id", exchange.requestId());
         try {
-            if (gateways.required() && !"/health".equals(exchange.path())
-                    && !gateways.accepts(request.getHeader("authorization"))) {
-                // No work for a caller without the gateway's credential: no evidence, no decryption, no engine call;
-                // the connection is closed after the answer, so an unread body is never read.
-                if (request.version() != io.vertx.core.http.HttpVersion.HTTP_2) {
-                    request.response().putHeader("connection", "close");
+            GatewayCredentials.Signed signed = null;
+            if (gateways.required() && !"/health".equals(exchange.path())) {
+                signed = gateways.check(request.getHeader(GatewaySignature.HEADER), request.method().name(),
+                        request.uri(), refusal -> refuse(exchange, refusal));
+                if (signed == null) {
+                    return;
                 }
-                Replies.error(exchange, new OpenAiError(401, "This node serves only its gateway: send the gateway's "
-                        + "credential as Authorization: Bearer.", OpenAiError.AUTHENTICATION, null, "invalid_api_key"));
-                return;
+                if (!bodied(exchange)) {
+                    // Nothing else is read for these requests: the signature covers an empty body.
+                    OpenAiError refusal = signed.verify(null);
+                    if (refusal != null) {
+                        refuse(exchange, refusal);
+                        return;
+                    }
+                    signed = null;
+                }
             }
+            exchange.signed(signed);
             dispatch(exchange);
         } catch (RuntimeException e) {
             fail(exchange, e);
         }
+    }
+
+    /** Whether the request is one whose body the node reads (an inference POST); the rest are verified at once. */
+    private static boolean bodied(NodeExchange exchange) {
+        dev.veil.protocol.api.Endpoint endpoint = dev.veil.protocol.api.Endpoint.byPath(exchange.path());
+        return endpoint != null && endpoint.e2ee() && exchange.request().method() == HttpMethod.POST;
+    }
+
+    /**
+     * No work for a caller without a gateway's signature: no evidence, no decryption, no engine call; the connection
+     * is closed after the answer, so an unread body is never read.
+     */
+    private static void refuse(NodeExchange exchange, OpenAiError refusal) {
+        if (exchange.request().version() != io.vertx.core.http.HttpVersion.HTTP_2) {
+            exchange.response().putHeader("connection", "close");
+        }
+        if (refusal.httpStatus() == 503) {
+            exchange.response().putHeader("retry-after", "1");
+        }
+        Replies.error(exchange, refusal);
     }
 
     private void dispatch(NodeExchange exchange) {
@@ -185,6 +213,12 @@ final class NodeServer implements Handler<HttpServerRequest> {
             try {
                 if (read.failed()) {
                     bodyFailed(exchange, read.cause());
+                    return;
+                }
+                GatewayCredentials.Signed signed = exchange.signed();
+                OpenAiError refusal = signed == null ? null : signed.verify(read.result());
+                if (refusal != null) {
+                    refuse(exchange, refusal);
                     return;
                 }
                 open(exchange, key, meta, engineModel, read.result());

@@ -28,8 +28,8 @@ import java.util.Map;
  * @param maxBodyBytes      the largest encrypted request body accepted (default 16 MiB)
  * @param allowRemoteEngine whether the engine may be on another host; off by default, since plaintext must not leave
  *                          the TEE
- * @param gatewayToken      when set, the secret a caller must send as {@code Authorization: Bearer} on every path but
- *                          {@code /health} (the gateway's {@code api_key_env} for this node); otherwise anyone who
+ * @param gatewayToken      when set, the secret a caller must sign every request with on every path but
+ *                          {@code /health} ({@code dev.veil.protocol.gatewayauth.GatewaySignature}) (the gateway's {@code api_key_env} for this node); otherwise anyone who
  *                          can reach the node may use it
  * @param declaration       what the node declares about itself, signed into its attestation answer and checked against
  *                          every e2ee request's own policy (default {@link #DEFAULT_DECLARATION}: no name, never

@@ -160,6 +160,7 @@ public final class MessagesRelay {
                 options.putHeader(name, value);
             }
         }
+        Attempting.signForNode(upstream, options, body);
         long started = System.nanoTime();
         clients.get(upstream.name()).request(options).onComplete(created -> {
             if (created.failed()) {

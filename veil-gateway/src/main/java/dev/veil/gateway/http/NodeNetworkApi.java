@@ -13,6 +13,7 @@ import dev.veil.gateway.routing.Upstream;
 import dev.veil.protocol.OpenAiError;
 import dev.veil.protocol.attestation.AttestationVerifier.VerifiedNode;
 import dev.veil.protocol.attestation.VerifiedGpu;
+import dev.veil.protocol.gatewayauth.GatewaySignature;
 import dev.veil.store.JoinTokenRecord;
 import dev.veil.store.NodeRegistrationRecord;
 import io.vertx.core.Future;
@@ -68,8 +69,10 @@ public final class NodeNetworkApi {
                     : notAllowed("POST");
         }
         if (path.startsWith(NODES + "/")) {
-            return method == HttpMethod.DELETE ? leave(path.substring(NODES.length() + 1), bearer(request))
-                    : notAllowed("DELETE");
+            // Signed over the canonical path: a node resolves it against the gateway's origin, whatever prefix a proxy
+            // in front adds or strips.
+            return method == HttpMethod.DELETE ? leave(path.substring(NODES.length() + 1),
+                    request.getHeader(GatewaySignature.HEADER), path) : notAllowed("DELETE");
         }
         // The admin token, or an operator's dashboard session (with its CSRF token on changes).
         request.pause();
@@ -146,8 +149,8 @@ public final class NodeNetworkApi {
                 })));
     }
 
-    private Future<AdminApi.Reply> leave(String id, String credential) {
-        return network.leave(id, credential).compose(left -> left
+    private Future<AdminApi.Reply> leave(String id, String signature, String path) {
+        return network.leave(id, signature, "DELETE", path).compose(left -> left
                 ? Future.succeededFuture(new AdminApi.Reply(200, json.write(g -> {
                     g.writeStartObject();
                     g.writeStringField("registration_id", id);

@@ -1,17 +1,17 @@
 package dev.veil.gateway.nodes;
 
 import dev.veil.protocol.PrivateFile;
+import dev.veil.protocol.gatewayauth.GatewaySignature;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
-import java.security.MessageDigest;
 import java.util.HexFormat;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * The credential a gateway sends a joined node on every call (attestation and inference), bound to that node's
+ * The secret a gateway signs every call to a joined node with (attestation and inference), bound to that node's
  * registration: {@code HMAC-SHA256(key, "veil node credential v1" || 0x00 || registration id)}. Derived, not stored,
  * so the store never holds it; gateways sharing a store share the key file ({@value #FILE} in the data directory)
  * and so derive the same credential for the same registration.
@@ -47,12 +47,18 @@ public final class NodeCredentials {
         }
     }
 
-    /** Whether {@code presented} is registration {@code registrationId}'s credential (constant time). */
-    public boolean matches(String registrationId, String presented) {
-        if (presented == null) {
+    /**
+     * Whether {@code signatureHeader} ({@link GatewaySignature}) signs this body-less request with registration
+     * {@code registrationId}'s credential, at a time within the allowed skew of {@code nowMillis}. Used for the node's
+     * leave, which is idempotent, so no nonce is remembered: a replay within the skew only leaves again.
+     */
+    public boolean signed(String registrationId, String signatureHeader, String method, String uri, long nowMillis) {
+        GatewaySignature.Presented presented = GatewaySignature.parse(signatureHeader);
+        if (presented == null || !presented.fresh(nowMillis)) {
             return false;
         }
-        return MessageDigest.isEqual(credential(registrationId).getBytes(StandardCharsets.UTF_8),
-                presented.getBytes(StandardCharsets.UTF_8));
+        byte[] secret = credential(registrationId).getBytes(StandardCharsets.UTF_8);
+        return presented.keyId().equals(GatewaySignature.keyId(secret))
+                && presented.verifies(secret, method, uri, GatewaySignature.bodyDigest(null));
     }
 }

@@ -10,6 +10,7 @@ import dev.veil.gateway.routing.Upstream;
 import dev.veil.protocol.OpenAiError;
 import dev.veil.protocol.attestation.AttestationVerifier.VerifiedNode;
 import dev.veil.protocol.attestation.NodeDeclaration;
+import dev.veil.protocol.gatewayauth.GatewaySignature;
 import dev.veil.protocol.policy.ForwardRules;
 import dev.veil.store.JoinTokenRecord;
 import dev.veil.store.NodeNetworkRepository;
@@ -179,11 +180,12 @@ public final class NodeNetwork implements AutoCloseable {
     }
 
     /** The node deregisters itself (graceful shutdown), proving it holds its registration's credential. */
-    public Future<Boolean> leave(String registrationId, String credential) {
-        if (!credentials.matches(registrationId, credential)) {
-            return Future.failedFuture(new InvalidRequestException(new OpenAiError(401, "Wrong credential for this "
-                    + "registration; a node leaves with the credential it received when it joined.",
-                    OpenAiError.AUTHENTICATION, null, "invalid_node_credential")));
+    public Future<Boolean> leave(String registrationId, String signature, String method, String uri) {
+        if (!credentials.signed(registrationId, signature, method, uri, clock.millis())) {
+            return Future.failedFuture(new InvalidRequestException(new OpenAiError(401, "No valid signature for this "
+                    + "registration; a node leaves with a request signed (" + GatewaySignature.HEADER + ") with the "
+                    + "credential it received when it joined, within " + GatewaySignature.MAX_SKEW_MS / 1000
+                    + " s of the gateway's clock.", OpenAiError.AUTHENTICATION, null, "invalid_node_credential")));
         }
         return end(registrationId, NodeRegistrationRecord.LEFT);
     }

@@ -1,5 +1,6 @@
 package dev.veil.gateway.nodes;
 
+import dev.veil.gateway.relay.Attempting;
 import dev.veil.gateway.relay.UpstreamClients;
 import dev.veil.gateway.routing.Route;
 import dev.veil.gateway.routing.Upstream;
@@ -178,8 +179,8 @@ public final class NodeRegistry implements NodeAdmission, AutoCloseable {
                 .setHost(node.baseUrl().getHost()).setPort(node.port()).setSsl(node.ssl())
                 .setURI(node.basePath() + "/attestation?nonce=" + E2ee.hex(nonce))
                 .setConnectTimeout(node.connectTimeoutMs()).setIdleTimeout(Math.min(node.idleTimeoutMs(), 30_000));
-        // A node that serves only its gateway wants the same credential here as on inference calls.
-        node.bearerToken().ifPresent(token -> options.putHeader("authorization", "Bearer " + token));
+        // A node that serves only its gateways wants a signed request here as on inference calls.
+        Attempting.signForNode(node, options, null);
         return clients.get(node.name()).request(options)
                 .compose(request -> request.send())
                 .compose(response -> response.statusCode() == 200 ? response.body()

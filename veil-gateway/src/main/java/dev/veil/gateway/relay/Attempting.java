@@ -5,6 +5,7 @@ import dev.veil.gateway.http.GatewayBusy;
 import dev.veil.gateway.http.HeaderNames;
 import dev.veil.gateway.routing.Upstream;
 import dev.veil.protocol.OpenAiError;
+import dev.veil.protocol.gatewayauth.GatewaySignature;
 import io.vertx.core.http.ConnectionPoolTooBusyException;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
@@ -48,7 +49,24 @@ public final class Attempting {
                 .addHeader(HeaderNames.CONTENT_TYPE, HeaderNames.APPLICATION_JSON)
                 .addHeader(HeaderNames.ACCEPT, accept);
         upstream.staticHeaders().forEach(options::putHeader);
-        upstream.bearerToken().ifPresent(token -> options.addHeader(HeaderNames.AUTHORIZATION, "Bearer " + token));
+        if (!upstream.node()) {
+            // A node is never sent its secret: the request is signed once its body is known (signForNode).
+            upstream.bearerToken().ifPresent(token -> options.addHeader(HeaderNames.AUTHORIZATION, "Bearer " + token));
+        }
+        return options;
+    }
+
+    /**
+     * Signs a request to a node with the node's secret ({@link GatewaySignature}): over the method, the URI and
+     * {@code body}, the exact bytes about to be sent. Does nothing for a provider, or a node with no secret (an open
+     * development node). Call it last, after the URI is final.
+     */
+    public static RequestOptions signForNode(Upstream upstream, RequestOptions options, byte[] body) {
+        if (upstream.node() && upstream.bearerToken().isPresent()) {
+            options.putHeader(GatewaySignature.HEADER, GatewaySignature.sign(
+                    upstream.bearerToken().get().getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                    options.getMethod().name(), options.getURI(), body, System.currentTimeMillis()));
+        }
         return options;
     }
 

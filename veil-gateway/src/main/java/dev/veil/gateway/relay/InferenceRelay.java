@@ -186,6 +186,7 @@ public final class InferenceRelay {
                     .putHeader(E2ee.HEADER_NODE_KEY, node.nodeKeyId())
                     .putHeader(E2ee.HEADER_STREAM, Boolean.toString(a.request.stream()));
         }
+        Attempting.signForNode(route.upstream(), options, body);
         long started = System.nanoTime();
         clients.get(route.upstream().name()).request(options).onComplete(created -> {
             if (created.failed()) {

@@ -93,7 +93,8 @@ final class UpstreamCaller {
             return;
         }
         Upstream upstream = route.upstream();
-        RequestOptions options = Attempting.post(upstream, a.request.endpoint().upstreamPath(), HeaderNames.APPLICATION_JSON);
+        RequestOptions options = Attempting.signForNode(upstream,
+                Attempting.post(upstream, a.request.endpoint().upstreamPath(), HeaderNames.APPLICATION_JSON), body);
         long started = System.nanoTime();
         clients.get(upstream.name()).request(options).onComplete(created -> {
             if (created.failed()) {
