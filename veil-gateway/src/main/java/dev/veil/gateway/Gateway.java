@@ -491,14 +491,18 @@ public final class Gateway implements AutoCloseable {
 
     /**
      * TCP options for Redis. {@code rediss://} turns TLS on (the client wants both the scheme and the option), with the
-     * server's certificate checked against the JVM's trusted authorities and its host name.
+     * server's certificate checked against the JVM's trusted authorities (or {@code redis.tls_ca_file}'s) and its host
+     * name.
      */
     private static NetClientOptions redisNetOptions(RedisConfig redis) {
         NetClientOptions options = new NetClientOptions()
                 .setConnectTimeout((int) Math.max(100, redis.timeoutMs()))
                 .setTcpNoDelay(true);
-        if (redis.url().startsWith("rediss://")) {
+        if (redis.tls()) {
             options.setSsl(true).setHostnameVerificationAlgorithm("HTTPS");
+            if (redis.tlsCaFile() != null) {
+                options.setTrustOptions(new io.vertx.core.net.PemTrustOptions().addCertPath(redis.tlsCaFile()));
+            }
         }
         return options;
     }

@@ -22,23 +22,42 @@ final class RedisServer implements AutoCloseable {
 
     private final Path dir;
     private final int port;
+    /** With TLS: the server's self-signed certificate (PEM), which is also the only authority to trust; else null. */
+    private final Path certificate;
     private Process process;
 
-    private RedisServer(Path dir, int port) {
+    private RedisServer(Path dir, int port, Path certificate) {
         this.dir = dir;
         this.port = port;
+        this.certificate = certificate;
     }
 
     /** Starts a server in {@code dir} and waits until it answers PING. */
     static RedisServer start(Path dir) throws Exception {
-        RedisServer server = new RedisServer(Files.createDirectories(dir), CompatProcess.freePort());
+        RedisServer server = new RedisServer(Files.createDirectories(dir), CompatProcess.freePort(), null);
         server.launch();
         return server;
     }
 
-    /** {@code redis://127.0.0.1:<port>} */
+    /**
+     * Starts a server that speaks only TLS, with a self-signed certificate for {@code 127.0.0.1} and {@code localhost}
+     * made by the JDK's keytool ({@link #certificate()}), and waits until it answers PING over TLS.
+     */
+    static RedisServer startTls(Path dir) throws Exception {
+        Path created = Files.createDirectories(dir);
+        RedisServer server = new RedisServer(created, CompatProcess.freePort(), SelfSignedPem.create(created));
+        server.launch();
+        return server;
+    }
+
+    /** {@code redis://127.0.0.1:<port>}, or {@code rediss://} with TLS */
     String url() {
-        return "redis://127.0.0.1:" + port;
+        return (certificate == null ? "redis://" : "rediss://") + "127.0.0.1:" + port;
+    }
+
+    /** The TLS server's certificate (PEM), to trust as its authority. */
+    Path certificate() {
+        return certificate;
     }
 
     int port() {
@@ -60,9 +79,16 @@ final class RedisServer implements AutoCloseable {
     }
 
     private void launch() throws Exception {
-        List<String> command = new ArrayList<>(List.of(binary(), "--port", Integer.toString(port), "--bind", "127.0.0.1",
+        List<String> command = new ArrayList<>(List.of(binary(), "--bind", "127.0.0.1",
                 "--dir", dir.toString(), "--save", "", "--appendonly", "no", "--protected-mode", "yes",
                 "--daemonize", "no", "--logfile", dir.resolve("redis.log").toString()));
+        if (certificate == null) {
+            command.addAll(List.of("--port", Integer.toString(port)));
+        } else {
+            command.addAll(List.of("--port", "0", "--tls-port", Integer.toString(port),
+                    "--tls-cert-file", certificate.toString(), "--tls-key-file", dir.resolve("key.pem").toString(),
+                    "--tls-ca-cert-file", certificate.toString(), "--tls-auth-clients", "no"));
+        }
         process = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(dir.resolve("redis.out").toFile()).start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
@@ -90,9 +116,7 @@ final class RedisServer implements AutoCloseable {
      * {@code :12}, {@code $-1}, {@code *3} ... Bulk replies are returned as their content.
      */
     String command(String... args) throws IOException {
-        try (Socket socket = new Socket()) {
-            socket.connect(new InetSocketAddress("127.0.0.1", port), 1_000);
-            socket.setSoTimeout(5_000);
+        try (Socket socket = connect()) {
             OutputStream out = socket.getOutputStream();
             StringBuilder request = new StringBuilder("*" + args.length + "\r\n");
             for (String arg : args) {
@@ -112,9 +136,7 @@ final class RedisServer implements AutoCloseable {
 
     /** Every key in the server, read with KEYS (tests only). */
     List<String> keys() throws IOException {
-        try (Socket socket = new Socket()) {
-            socket.connect(new InetSocketAddress("127.0.0.1", port), 1_000);
-            socket.setSoTimeout(5_000);
+        try (Socket socket = connect()) {
             socket.getOutputStream().write("*2\r\n$4\r\nKEYS\r\n$1\r\n*\r\n".getBytes(StandardCharsets.US_ASCII));
             InputStream in = socket.getInputStream();
             int count = Integer.parseInt(readLine(in).substring(1));
@@ -125,6 +147,20 @@ final class RedisServer implements AutoCloseable {
             }
             return keys;
         }
+    }
+
+    /** A connection to the server, over TLS (trusting only its certificate) when it speaks TLS. */
+    private Socket connect() throws IOException {
+        Socket socket = new Socket();
+        socket.connect(new InetSocketAddress("127.0.0.1", port), 1_000);
+        socket.setSoTimeout(5_000);
+        if (certificate == null) {
+            return socket;
+        }
+        javax.net.ssl.SSLSocket tls = (javax.net.ssl.SSLSocket) SelfSignedPem.trusting(certificate).getSocketFactory()
+                .createSocket(socket, "127.0.0.1", port, true);
+        tls.startHandshake();
+        return tls;
     }
 
     private static String readLine(InputStream in) throws IOException {

@@ -16,9 +16,12 @@ import java.util.Optional;
  * @param failMode    {@code fail_closed} (default: a key with limits is refused 503 with {@code Retry-After} while
  *                    Redis cannot be reached) or {@code fail_open} (each instance counts in its own memory meanwhile)
  * @param poolSize    Redis connections per instance; default {@value #DEFAULT_POOL_SIZE}
+ * @param tlsCaFile   with {@code rediss://}: a PEM file of the certificate authorities to trust for the server's
+ *                    certificate instead of the JVM's (a private CA, as managed Valkey services often use); the host
+ *                    name is checked either way
  */
 public record RedisConfig(String url, String passwordEnv, String usernameEnv, long timeoutMs, String failMode,
-                          int poolSize) {
+                          int poolSize, String tlsCaFile) {
 
     public static final long DEFAULT_TIMEOUT_MS = 250;
     public static final String FAIL_CLOSED = "fail_closed";
@@ -31,7 +34,12 @@ public record RedisConfig(String url, String passwordEnv, String usernameEnv, lo
 
     /** No Redis: limits are counted in each instance's memory. */
     public static RedisConfig defaults() {
-        return new RedisConfig(null, null, null, DEFAULT_TIMEOUT_MS, FAIL_CLOSED, DEFAULT_POOL_SIZE);
+        return new RedisConfig(null, null, null, DEFAULT_TIMEOUT_MS, FAIL_CLOSED, DEFAULT_POOL_SIZE, null);
+    }
+
+    /** Whether the connection uses TLS ({@code rediss://}). */
+    public boolean tls() {
+        return url != null && url.startsWith("rediss://");
     }
 
     /** Whether a Redis server is configured. */

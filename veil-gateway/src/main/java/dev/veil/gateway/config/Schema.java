@@ -185,7 +185,8 @@ final class Schema {
             f("username_env", Type.STRING),
             f("timeout_ms", Type.LONG, F.numberNode(RedisConfig.DEFAULT_TIMEOUT_MS)),
             f("fail_mode", Type.STRING, F.textNode(RedisConfig.FAIL_CLOSED)),
-            f("pool_size", Type.INT, F.numberNode(RedisConfig.DEFAULT_POOL_SIZE)));
+            f("pool_size", Type.INT, F.numberNode(RedisConfig.DEFAULT_POOL_SIZE)),
+            f("tls_ca_file", Type.STRING));
 
     static final Obj SERVER = obj("server", "admin_token_env: NAME", Set.of(),
             f("host", Type.STRING, F.textNode(ServerConfig.DEFAULT_HOST)),

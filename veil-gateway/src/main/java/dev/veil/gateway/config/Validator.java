@@ -289,6 +289,23 @@ final class Validator {
         if (redis.poolSize() < 1 || redis.poolSize() > 256) {
             problems.add(Problems.field(path, "pool_size"), "must be between 1 and 256");
         }
+        if (redis.tlsCaFile() != null) {
+            String caPath = Problems.field(path, "tls_ca_file");
+            if (!redis.tls()) {
+                problems.add(caPath, "applies only to a rediss:// url (TLS); use rediss:// or leave it out");
+            } else if (!readableFile(redis.tlsCaFile())) {
+                problems.add(caPath, "cannot be read: give the path of a PEM file of CA certificates");
+            }
+        }
+    }
+
+    private static boolean readableFile(String path) {
+        try {
+            return java.nio.file.Files.isRegularFile(java.nio.file.Path.of(path))
+                    && java.nio.file.Files.isReadable(java.nio.file.Path.of(path));
+        } catch (java.nio.file.InvalidPathException e) {
+            return false;
+        }
     }
 
     private void upstream(UpstreamConfig upstream, String path, Map<String, Integer> seen, int index) {
