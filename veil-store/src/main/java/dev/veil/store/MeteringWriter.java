@@ -19,8 +19,8 @@ import org.slf4j.LoggerFactory;
  * {@code maxBatch} records per transaction: the request_log rows plus the matching usage_ledger increments, so the
  * ledger always agrees with the rows written.
  *
- * <p>When a write fails the batch is kept and retried on the next tick; after {@value #MAX_ATTEMPTS} consecutive
- * failures it is dropped and counted in {@link #droppedCount()}. A failure to reach the database at all (a connection
+ * <p>When a write fails the batch is kept and retried after the next tick, at least {@value #MIN_RETRY_MILLIS} ms
+ * later; after {@value #MAX_ATTEMPTS} consecutive failures it is dropped and counted in {@link #droppedCount()}. A failure to reach the database at all (a connection
  * error: the database restarting, failing over or briefly unreachable) is different: the batch is retried with a
  * backoff up to {@value #MAX_BACKOFF_MILLIS} ms for as long as {@link #OUTAGE_WINDOW}, while new records wait in the
  * bounded queue, so requests completed during a short outage are still metered (docs/deployment.md). Only once
@@ -36,6 +36,11 @@ public final class MeteringWriter implements AutoCloseable {
     static final Duration OUTAGE_WINDOW = Duration.ofMinutes(2);
     /** The longest wait between two attempts while the database cannot be reached. */
     static final long MAX_BACKOFF_MILLIS = 5_000;
+    /**
+     * The least wait before a batch the database refused is tried again (a lock held by another process, say): the
+     * flush interval can be far shorter, and five attempts within it would give up too soon.
+     */
+    static final long MIN_RETRY_MILLIS = 200;
 
     private static final Logger log = LoggerFactory.getLogger(MeteringWriter.class);
 
@@ -68,7 +73,9 @@ public final class MeteringWriter implements AutoCloseable {
      * @param store         where to write
      * @param queueCapacity how many records may wait; beyond this {@link #record} drops
      * @param maxBatch      the most records per transaction, and the backlog that triggers an early write
-     * @param flushInterval the longest a record waits before being written; also the delay between retries
+     * @param flushInterval the longest a record waits before being written (and so what a process killed outright
+     *                      loses: the records of the last interval); also the delay between retries, at least
+     *                      {@value #MIN_RETRY_MILLIS} ms
      */
     public MeteringWriter(Store store, int queueCapacity, int maxBatch, Duration flushInterval) {
         this.store = Objects.requireNonNull(store, "store");
@@ -225,6 +232,9 @@ public final class MeteringWriter implements AutoCloseable {
                     resolve(batch.size());
                     batch.clear();
                     failures = 0;
+                }
+                if (failures > 0) {
+                    nextTick = System.nanoTime() + Math.max(intervalNanos, MIN_RETRY_MILLIS * 1_000_000);
                 }
             }
         } catch (InterruptedException e) {
