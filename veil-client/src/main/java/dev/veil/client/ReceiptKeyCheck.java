@@ -2,15 +2,14 @@ package dev.veil.client;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.veil.client.transparency.LogHead;
 import dev.veil.protocol.e2ee.E2eeException;
 import dev.veil.protocol.transparency.InvalidProof;
 import dev.veil.protocol.transparency.MerkleHash;
 import dev.veil.protocol.transparency.ProofVerifier;
-import dev.veil.protocol.transparency.SignedTreeHead;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
@@ -29,12 +28,19 @@ final class ReceiptKeyCheck {
     }
 
     /**
+     * A receipt key that verified, and the tree head its inclusion proof leads to: the caller checks that head against
+     * the heads it keeps (a gateway must not show one log for nodes and another for its receipt key).
+     */
+    record Checked(byte[] key, LogHead head) {
+    }
+
+    /**
      * The raw receipt key the answer publishes, once its log entry, inclusion proof and tree head verified.
      *
      * @param pinnedLogKey the transparency log key the client pins, or {@code null}
      * @throws E2eeException.BadReceipt any check failed; the message names it
      */
-    static byte[] check(byte[] answer, byte[] pinnedLogKey) throws E2eeException.BadReceipt {
+    static Checked check(byte[] answer, byte[] pinnedLogKey) throws E2eeException.BadReceipt {
         try {
             JsonNode root = JSON.readTree(answer);
             byte[] key = bytes(root, "public_key");
@@ -54,20 +60,15 @@ final class ReceiptKeyCheck {
                 throw refused("the key is not in the gateway's transparency log");
             }
             JsonNode headJson = root.path("tree_head");
-            byte[] sentLogKey = bytes(headJson, "log_key");
-            if (pinnedLogKey != null && !Arrays.equals(pinnedLogKey, sentLogKey)) {
-                throw refused("the tree head names a log key other than the pinned one");
-            }
-            SignedTreeHead head = new SignedTreeHead(headJson.path("tree_size").asLong(-1),
-                    headJson.path("timestamp").asLong(-1), bytes(headJson, "root_hash"), bytes(headJson, "signature"));
-            head.verify(pinnedLogKey != null ? pinnedLogKey : sentLogKey);
+            LogHead head = LogHead.fromJson(headJson);
+            head.verify(pinnedLogKey);
             List<byte[]> proof = new ArrayList<>();
             for (JsonNode h : root.path("proof")) {
                 proof.add(Base64.getDecoder().decode(h.asText()));
             }
             ProofVerifier.verifyInclusion(root.path("leaf_index").asLong(), head.treeSize(),
                     MerkleHash.leaf(entry.getBytes(StandardCharsets.UTF_8)), proof, head.rootHash());
-            return key;
+            return new Checked(key, head);
         } catch (InvalidProof e) {
             throw refused(e.getMessage());
         } catch (IOException | IllegalArgumentException e) {

@@ -336,8 +336,10 @@ public final class VeilClient implements AutoCloseable {
      * (the pinned {@link Builder#transparencyLogKey} when set). Fetched once and kept; blocking.
      *
      * @throws E2eeException.BadReceipt the published key is not in the log, or its proof or tree head fails
+     * @throws TransparencyException.SplitView the tree head the key's proof leads to is not consistent with the head
+     *                                         this client kept (the gateway shows it a fork of its log)
      */
-    public byte[] gatewayReceiptKey() throws E2eeException, GatewayException, IOException {
+    public byte[] gatewayReceiptKey() throws E2eeException, GatewayException, IOException, TransparencyException {
         byte[] key = receiptKey;
         if (key != null) {
             return key.clone();
@@ -351,7 +353,10 @@ public final class VeilClient implements AutoCloseable {
         if (response.statusCode() != 200) {
             throw GatewayException.fromResponse(response.statusCode(), body);
         }
-        key = ReceiptKeyCheck.check(body, transparencyLogKey);
+        ReceiptKeyCheck.Checked checked = ReceiptKeyCheck.check(body, transparencyLogKey);
+        // The same kept heads as the nodes' answers: a gateway that logs its receipt key in a fork is a split view.
+        heads.accept(checked.head(), log::consistencyProof);
+        key = checked.key();
         receiptKey = key;
         return key.clone();
     }
@@ -402,7 +407,7 @@ public final class VeilClient implements AutoCloseable {
 
     /** The answer's gateway receipt, verified (fetching the receipt key first if need be, again after a rotation). */
     private VerifiedGatewayReceipt checkGatewayReceipt(HttpResponse<?> response, byte[] sentBody)
-            throws E2eeException, GatewayException, IOException {
+            throws E2eeException, GatewayException, IOException, TransparencyException {
         String receipt = response.headers().firstValue(GatewayReceipt.HEADER).orElse(null);
         String signature = response.headers().firstValue(GatewayReceipt.SIGNATURE_HEADER).orElse(null);
         String requestId = response.headers().firstValue("x-request-id").orElse(null);
@@ -494,7 +499,9 @@ public final class VeilClient implements AutoCloseable {
     }
 
     private HttpRequest.Builder request(URI uri) {
-        HttpRequest.Builder builder = HttpRequest.newBuilder(uri).timeout(requestTimeout);
+        // This client verifies every gateway receipt, so it asks for them signed (the gateway signs only on request).
+        HttpRequest.Builder builder = HttpRequest.newBuilder(uri).timeout(requestTimeout)
+                .header(dev.veil.protocol.receipt.GatewayReceipt.SIGN_REQUEST_HEADER, "true");
         if (apiKey != null) {
             builder.header("Authorization", "Bearer " + apiKey);
         }

@@ -124,6 +124,30 @@ class GatewayReceiptClientTest {
     }
 
     @Test
+    void aReceiptKeyLoggedInAForkOfTheKeptLogIsASplitView(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        // This client has already accepted a head of the same size whose root differs: the log it was shown for nodes.
+        byte[] otherRoot = new byte[32];
+        otherRoot[0] = 1;
+        java.nio.file.Path file = dir.resolve("heads.json");
+        new dev.veil.client.transparency.HeadFile(file).write(List.of(new dev.veil.client.transparency.LogHead(
+                dev.veil.protocol.transparency.SignedTreeHead.sign(node.logKey, 2, System.currentTimeMillis(), otherRoot),
+                node.logKey.publicKey())));
+        try (VeilClient veil = VeilClient.builder().baseUrl(node.url()).apiKey(FakeNode.API_KEY).policy(FakeNode.DEV)
+                .treeHeadFile(file).build()) {
+            assertThatThrownBy(veil::gatewayReceiptKey).isInstanceOf(TransparencyException.SplitView.class);
+            assertThatThrownBy(() -> veil.send(CHAT, FakeNode.MODEL, WHOLE))
+                    .isInstanceOf(TransparencyException.SplitView.class);
+        }
+        // The control: with nothing kept, the same answer is accepted and its head kept.
+        try (VeilClient veil = VeilClient.builder().baseUrl(node.url()).apiKey(FakeNode.API_KEY).policy(FakeNode.DEV)
+                .treeHeadFile(dir.resolve("fresh.json")).build()) {
+            assertThat(veil.gatewayReceiptKey()).isEqualTo(node.receiptKey.publicKey());
+        }
+        assertThat(new dev.veil.client.transparency.HeadFile(dir.resolve("fresh.json")).read()).hasSize(1);
+    }
+
+    @Test
     void aPinnedLogKeyMustSignTheReceiptKeysTreeHead() throws Exception {
         try (VeilClient veil = VeilClient.builder().baseUrl(node.url()).apiKey(FakeNode.API_KEY).policy(FakeNode.DEV)
                 .transparencyLogKey(SigningKey.generate().publicKey()).build()) {

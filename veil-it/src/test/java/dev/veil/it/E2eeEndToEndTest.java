@@ -137,6 +137,7 @@ class E2eeEndToEndTest {
                 // tee mode: the client sends plaintext to the gateway, which encrypts to the node itself.
                 HttpResponse<String> tee = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(origin + "/v1/chat/completions"))
                         .header("authorization", "Bearer " + key).header("content-type", "application/json")
+                        .header(dev.veil.protocol.receipt.GatewayReceipt.SIGN_REQUEST_HEADER, "true")
                         .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"" + MODEL
                                 + "\",\"messages\":[{\"role\":\"user\",\"content\":\"tee " + canary + "\"}]}")).build(),
                         HttpResponse.BodyHandlers.ofString());

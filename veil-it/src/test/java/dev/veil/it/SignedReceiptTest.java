@@ -30,7 +30,8 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Every answer's privacy receipt is signed with the gateway's receipt key (docs/privacy.md, "Signed receipts"): the
+ * Every answer's privacy receipt is signed with the gateway's receipt key when the request asks for it with
+ * {@code x-veil-sign-receipt: true}, as the SDK and veil proxy do (docs/privacy.md, "Signed receipts"): the
  * key is logged and published with its inclusion proof; a receipt verifies with that key alone, on the chat,
  * Responses and Messages endpoints, whole and streamed (header without counts, closing comment with them); it names
  * the request id and the SHA-256 of the body as sent, so another body fails; and a one-bit change of the receipt or
@@ -108,7 +109,9 @@ class SignedReceiptTest {
 
     @Test
     void aWholeChatAnswerFromTheOpenAiClientCarriesAReceiptThatVerifies() throws Exception {
-        OpenAIClient client = fixture.openAiClient(fixture.apiKey);
+        // Any OpenAI client can ask for the signature with one extra header.
+        OpenAIClient client = com.openai.client.okhttp.OpenAIOkHttpClient.builder().baseUrl(fixture.baseUrl())
+                .apiKey(fixture.apiKey).maxRetries(0).putHeader(GatewayReceipt.SIGN_REQUEST_HEADER, "true").build();
         try (var raw = client.chat().completions().withRawResponse().create(ChatCompletionCreateParams.builder()
                 .model("test-chat").addUserMessage("sign me").build())) {
             GatewayReceipt receipt = GatewayReceipt.fromHeaders(raw.headers().values(GatewayReceipt.HEADER).get(0),
@@ -127,8 +130,32 @@ class SignedReceiptTest {
     }
 
     @Test
+    void withoutTheRequestHeaderTheReceiptComesUnsignedWholeAndStreamed() throws Exception {
+        // Signing costs about 40 µs of CPU per answer, so it is done for callers that ask (the SDK and proxy do).
+        for (String askedFor : new String[] {null, "false", "yes"}) {
+            HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(fixture.origin() + "/v1/chat/completions"))
+                    .header("authorization", "Bearer " + fixture.apiKey).header("content-type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(CHAT_STREAM));
+            if (askedFor != null) {
+                request.header(GatewayReceipt.SIGN_REQUEST_HEADER, askedFor);
+            }
+            HttpResponse<String> response = fixture.send(request);
+            assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+            assertThat(response.headers().firstValue(GatewayReceipt.HEADER)).as(askedFor).isPresent();
+            assertThat(response.headers().firstValue(GatewayReceipt.SIGNATURE_HEADER)).as(askedFor).isEmpty();
+            assertThat(response.body()).as(askedFor).containsPattern("data: \\[DONE\\]\n\n: veil-receipt \\{[^\n]*"
+                    + "\"tokens\":[^\n]*\\}\n\n$").doesNotContain("veil-receipt-signature");
+        }
+        HttpResponse<String> whole = fixture.post("/v1/chat/completions", CHAT);
+        assertThat(whole.headers().firstValue(GatewayReceipt.SIGNATURE_HEADER)).isEmpty();
+        assertThatThrownBy(() -> fromHeaders(whole)).isInstanceOf(InvalidReceipt.class).hasMessageContaining("unsigned");
+        assertThat(JSON.readTree(whole.headers().firstValue(GatewayReceipt.HEADER).orElseThrow())
+                .path("request_id").asText()).isEqualTo(requestId(whole));
+    }
+
+    @Test
     void aWholeChatReceiptBindsTheBodyAsSentAndKeepsItsFields() throws Exception {
-        HttpResponse<String> response = fixture.post("/v1/chat/completions", CHAT);
+        HttpResponse<String> response = signed("/v1/chat/completions", CHAT);
         assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
         GatewayReceipt receipt = fromHeaders(response);
         GatewayReceipt.Claims claims = receipt.verify(receiptKey, CHAT.getBytes(StandardCharsets.UTF_8), requestId(response));
@@ -148,7 +175,7 @@ class SignedReceiptTest {
                 .isInstanceOf(InvalidReceipt.class).hasMessageContaining("request id");
         // A second request with another body gets its own hash.
         String other = CHAT.replace("sign me", "and me");
-        HttpResponse<String> second = fixture.post("/v1/chat/completions", other);
+        HttpResponse<String> second = signed("/v1/chat/completions", other);
         GatewayReceipt.Claims secondClaims = fromHeaders(second).verify(receiptKey,
                 other.getBytes(StandardCharsets.UTF_8), requestId(second));
         assertThat(secondClaims.bodySha256()).isNotEqualTo(claims.bodySha256());
@@ -156,7 +183,7 @@ class SignedReceiptTest {
 
     @Test
     void aOneBitChangeOfTheReceiptOrItsSignatureFails() throws Exception {
-        HttpResponse<String> response = fixture.post("/v1/chat/completions", CHAT);
+        HttpResponse<String> response = signed("/v1/chat/completions", CHAT);
         GatewayReceipt receipt = fromHeaders(response);
         assertThat(receipt.verifies(receiptKey)).isTrue();
         byte[] json = receipt.json();
@@ -177,7 +204,7 @@ class SignedReceiptTest {
 
     @Test
     void aStreamsHeaderReceiptHasNoCountsAndItsClosingReceiptHasThemBothSigned() throws Exception {
-        HttpResponse<String> response = fixture.post("/v1/chat/completions", CHAT_STREAM);
+        HttpResponse<String> response = signed("/v1/chat/completions", CHAT_STREAM);
         assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
         byte[] sent = CHAT_STREAM.getBytes(StandardCharsets.UTF_8);
         GatewayReceipt.Claims header = fromHeaders(response).verify(receiptKey, sent, requestId(response));
@@ -194,13 +221,13 @@ class SignedReceiptTest {
     @Test
     void responsesAnswersAreSignedWholeAndStreamed() throws Exception {
         String whole = "{\"model\":\"test-chat\",\"input\":\"sign me\"}";
-        HttpResponse<String> response = fixture.post("/v1/responses", whole);
+        HttpResponse<String> response = signed("/v1/responses", whole);
         assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
         assertThat(fromHeaders(response).verify(receiptKey, whole.getBytes(StandardCharsets.UTF_8), requestId(response))
                 .hasTokens()).isTrue();
 
         String stream = "{\"model\":\"test-chat\",\"input\":\"sign me\",\"stream\":true}";
-        HttpResponse<String> streamed = fixture.post("/v1/responses", stream);
+        HttpResponse<String> streamed = signed("/v1/responses", stream);
         assertThat(streamed.statusCode()).as(streamed.body()).isEqualTo(200);
         byte[] sent = stream.getBytes(StandardCharsets.UTF_8);
         fromHeaders(streamed).verify(receiptKey, sent, requestId(streamed));
@@ -228,7 +255,15 @@ class SignedReceiptTest {
     private static HttpResponse<String> messages(String body) {
         return fixture.send(HttpRequest.newBuilder(URI.create(fixture.origin() + "/v1/messages"))
                 .header("x-api-key", fixture.apiKey).header("anthropic-version", "2023-06-01")
+                .header(GatewayReceipt.SIGN_REQUEST_HEADER, "true")
                 .header("content-type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)));
+    }
+
+    /** POSTs JSON with the fixture's key, asking for a signed receipt as the SDK and veil proxy do. */
+    private static HttpResponse<String> signed(String path, String json) {
+        return fixture.send(HttpRequest.newBuilder(URI.create(fixture.origin() + path))
+                .header("authorization", "Bearer " + fixture.apiKey).header("content-type", "application/json")
+                .header(GatewayReceipt.SIGN_REQUEST_HEADER, "true").POST(HttpRequest.BodyPublishers.ofString(json)));
     }
 
     private static GatewayReceipt fromHeaders(HttpResponse<?> response) throws InvalidReceipt {

@@ -222,7 +222,9 @@ final class ProxyHandler implements Handler<HttpServerRequest> {
                 .setURI(target.basePath() + uri)
                 .setConnectTimeout(10_000)
                 .setIdleTimeout(IDLE_TIMEOUT_SECONDS * 1_000L)
-                .putHeader("authorization", "Bearer " + apiKey);
+                .putHeader("authorization", "Bearer " + apiKey)
+                // The proxy verifies every gateway receipt, so it asks for them signed (signed only on request).
+                .putHeader(dev.veil.protocol.receipt.GatewayReceipt.SIGN_REQUEST_HEADER, "true");
     }
 
     /** Collects a response body up to {@code limit} bytes; {@code null} when it fails or is larger. */

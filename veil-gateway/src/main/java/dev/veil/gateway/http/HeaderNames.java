@@ -17,6 +17,9 @@ public final class HeaderNames {
     public static final CharSequence VEIL_MODE = HttpHeaders.createOptimized("x-veil-privacy-mode");
     public static final CharSequence VEIL_RECEIPT = HttpHeaders.createOptimized("x-veil-receipt");
     public static final CharSequence VEIL_RECEIPT_SIGNATURE = HttpHeaders.createOptimized("x-veil-receipt-signature");
+    /** The request header asking for a signed receipt ({@code true}). */
+    public static final CharSequence VEIL_SIGN_RECEIPT = HttpHeaders.createOptimized(
+            dev.veil.protocol.receipt.GatewayReceipt.SIGN_REQUEST_HEADER);
     /** {@code false} on every answer of an endpoint with a {@code store} field: the provider was told not to keep it. */
     public static final CharSequence VEIL_STORE = HttpHeaders.createOptimized("x-veil-store");
     public static final CharSequence APPLICATION_JSON = HttpHeaders.createOptimized("application/json");

@@ -26,8 +26,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * minute or hour, or daily totals only), the request id, the SHA-256 of the request body as Veil received it, and, once
  * known, the token counts. Never content.
  *
- * <p>Sent as the {@value GatewayReceipt#HEADER} header (compact ASCII JSON) with its Ed25519 signature by the gateway's
- * receipt key in {@value GatewayReceipt#SIGNATURE_HEADER}; a stream, whose headers leave before its usage is known,
+ * <p>Sent as the {@value GatewayReceipt#HEADER} header (compact ASCII JSON) with, when the request asked for it
+ * ({@link #signatureRequested}), its Ed25519 signature by the gateway's receipt key in
+ * {@value GatewayReceipt#SIGNATURE_HEADER}; a stream, whose headers leave before its usage is known,
  * ends with a second receipt with the counts, as two SSE comment lines {@code : veil-receipt {...}} and
  * {@code : veil-receipt-signature ...}. docs/privacy.md ("Signed receipts") defines the bytes.
  */
@@ -77,12 +78,26 @@ public final class PrivacyReceipt {
      * @param node         the node's verified identity on a node route, else {@code null}
      */
     public Issued issue(Exchange exchange, Route route, byte[] receivedBody, boolean e2ee, VerifiedNode node) {
-        return issue(exchange.requestId(), exchange.key(), route, receivedBody, e2ee, node);
+        return issue(exchange.requestId(), exchange.key(), route, receivedBody, e2ee, node,
+                signatureRequested(exchange.request().getHeader(HeaderNames.VEIL_SIGN_RECEIPT)));
     }
 
-    /** As {@link #issue(Exchange, Route, byte[], boolean, VerifiedNode)}, for request {@code requestId} of {@code apiKey}. */
+    /**
+     * Whether a request asked for a signed receipt ({@value GatewayReceipt#SIGN_REQUEST_HEADER}{@code : true}; the SDK and
+     * {@code veil proxy} always do). Signing costs about 40 µs of CPU per answer (twice for a stream), half of what a
+     * whole request costs the gateway otherwise, so an answer is signed only for a caller that verifies it.
+     */
+    public static boolean signatureRequested(String headerValue) {
+        return headerValue != null && headerValue.trim().equalsIgnoreCase("true");
+    }
+
+    /**
+     * As {@link #issue(Exchange, Route, byte[], boolean, VerifiedNode)}, for request {@code requestId} of {@code apiKey}.
+     *
+     * @param signed whether the receipt is signed (else it is sent without {@value GatewayReceipt#SIGNATURE_HEADER})
+     */
     public Issued issue(String requestId, ApiKeyRecord apiKey, Route route, byte[] receivedBody, boolean e2ee,
-                        VerifiedNode node) {
+                        VerifiedNode node, boolean signed) {
         RequestLogMode logMode = minimisation.mode(apiKey);
         int retentionDays = minimisation.retentionDays(apiKey);
         String mode = e2ee ? "e2ee" : route.mode().wireName();
@@ -101,7 +116,7 @@ public final class PrivacyReceipt {
             }
             parts = rendered.computeIfAbsent(k, x -> split(render(route, mode, node, logMode, retentionDays)));
         }
-        return new Issued(parts, requestId, GatewayReceipt.bodySha256(receivedBody), key);
+        return new Issued(parts, requestId, GatewayReceipt.bodySha256(receivedBody), signed ? key : null);
     }
 
     /** The rendered receipt around the placeholder, its closing brace dropped so that counts can follow. */
@@ -178,6 +193,7 @@ public final class PrivacyReceipt {
         private final String[] parts;
         private final String requestId;
         private final String bodySha256;
+        /** The receipt key, or null for a caller that did not ask for a signature. */
         private final SigningKey key;
 
         Issued(String[] parts, String requestId, String bodySha256, SigningKey key) {
@@ -187,8 +203,13 @@ public final class PrivacyReceipt {
             this.key = key;
         }
 
-        /** The signed receipt, with {@code usage}'s counts unless it is {@code null}. */
-        public GatewayReceipt sign(Usage usage) {
+        /** Whether this receipt is signed (the caller asked for it). */
+        public boolean signed() {
+            return key != null;
+        }
+
+        /** The receipt's exact bytes, with {@code usage}'s counts unless it is {@code null}. */
+        private byte[] bytes(Usage usage) {
             StringBuilder s = new StringBuilder(parts[0].length() + parts[1].length() + 192).append(parts[0])
                     .append(requestId).append("\",\"body_sha256\":\"").append(bodySha256).append(parts[1]);
             if (usage != null) {
@@ -200,11 +221,27 @@ public final class PrivacyReceipt {
                 }
             }
             s.append('}');
-            return GatewayReceipt.sign(s.toString().getBytes(StandardCharsets.US_ASCII), key);
+            return s.toString().getBytes(StandardCharsets.US_ASCII);
         }
 
-        /** Adds the signed receipt headers to a response's {@code headers} (where they are not set yet). */
+        /**
+         * The signed receipt, with {@code usage}'s counts unless it is {@code null}.
+         *
+         * @throws IllegalStateException the receipt is not to be signed ({@link #signed()} is false)
+         */
+        public GatewayReceipt sign(Usage usage) {
+            if (key == null) {
+                throw new IllegalStateException("this receipt's request did not ask for a signature");
+            }
+            return GatewayReceipt.sign(bytes(usage), key);
+        }
+
+        /** Adds the receipt headers to a response's {@code headers} (where they are not set yet): signed when asked. */
         public void addHeaders(MultiMap headers, Usage usage) {
+            if (key == null) {
+                headers.add(HeaderNames.VEIL_RECEIPT, new String(bytes(usage), StandardCharsets.US_ASCII));
+                return;
+            }
             GatewayReceipt receipt = sign(usage);
             headers.add(HeaderNames.VEIL_RECEIPT, receipt.text())
                     .add(HeaderNames.VEIL_RECEIPT_SIGNATURE, receipt.signatureText());
@@ -216,8 +253,14 @@ public final class PrivacyReceipt {
             addHeaders(headers, usage);
         }
 
-        /** A stream's closing SSE comment lines: the receipt with {@code usage}'s counts and its signature. */
+        /**
+         * A stream's closing SSE comment lines: the receipt with {@code usage}'s counts, and its signature when the
+         * caller asked for one.
+         */
         public String closingComment(Usage usage) {
+            if (key == null) {
+                return GatewayReceipt.COMMENT + new String(bytes(usage), StandardCharsets.US_ASCII) + "\n\n";
+            }
             GatewayReceipt receipt = sign(usage);
             return GatewayReceipt.COMMENT + receipt.text() + "\n" + GatewayReceipt.SIGNATURE_COMMENT
                     + receipt.signatureText() + "\n\n";

@@ -44,7 +44,7 @@ class PrivacyReceiptTest {
 
     @Test
     void theReceiptIsAsciiEvenForANonAsciiJurisdictionAndVerifiesAsSent() throws Exception {
-        GatewayReceipt signed = receipts().issue("req_1", null, route("route-1", "Zürich"), BODY, false, null)
+        GatewayReceipt signed = receipts().issue("req_1", null, route("route-1", "Zürich"), BODY, false, null, true)
                 .sign(new Usage(5, 6, 11, true));
         String text = signed.text();
         assertThat(text.chars().allMatch(c -> c < 0x80)).as(text).isTrue();
@@ -64,9 +64,9 @@ class PrivacyReceiptTest {
     void eachRequestGetsItsOwnIdAndHashFromTheSameCachedRendering() throws Exception {
         PrivacyReceipt receipts = receipts();
         Route route = route("route-1", "EU");
-        GatewayReceipt a = receipts.issue("req_a", null, route, BODY, false, null).sign(null);
+        GatewayReceipt a = receipts.issue("req_a", null, route, BODY, false, null, true).sign(null);
         byte[] other = "{\"model\":\"n\"}".getBytes(StandardCharsets.UTF_8);
-        GatewayReceipt b = receipts.issue("req_b", null, route, other, true, null).sign(null);
+        GatewayReceipt b = receipts.issue("req_b", null, route, other, true, null, true).sign(null);
         assertThat(a.claims().requestId()).isEqualTo("req_a");
         assertThat(a.claims().mode()).isEqualTo("private");
         assertThat(a.claims().hasTokens()).isFalse();
@@ -77,12 +77,32 @@ class PrivacyReceiptTest {
 
     @Test
     void aStreamsClosingCommentCarriesTheSignedReceiptWithItsCounts() throws Exception {
-        PrivacyReceipt.Issued issued = receipts().issue("req_s", null, route("route-1", "EU"), BODY, false, null);
+        PrivacyReceipt.Issued issued = receipts().issue("req_s", null, route("route-1", "EU"), BODY, false, null, true);
         String closing = issued.closingComment(new Usage(1, 2, 3));
         assertThat(closing).startsWith(": veil-receipt {").endsWith("\n\n");
         GatewayReceipt.Claims claims = GatewayReceipt.fromStreamTail("data: [DONE]\n\n" + closing)
                 .verify(KEY.publicKey(), BODY, "req_s");
         assertThat(claims.completionTokens()).isEqualTo(2);
         assertThat(claims.usageEstimated()).isFalse();
+    }
+
+    @Test
+    void anUnaskedReceiptIsTheSameTextWithoutASignature() throws Exception {
+        PrivacyReceipt receipts = receipts();
+        PrivacyReceipt.Issued unsigned = receipts.issue("req_u", null, route("route-1", "EU"), BODY, false, null, false);
+        PrivacyReceipt.Issued signed = receipts.issue("req_u", null, route("route-1", "EU"), BODY, false, null, true);
+        io.vertx.core.MultiMap headers = io.vertx.core.MultiMap.caseInsensitiveMultiMap();
+        unsigned.addHeaders(headers, new Usage(1, 2, 3));
+        assertThat(unsigned.signed()).isFalse();
+        assertThat(headers.get(GatewayReceipt.HEADER)).isEqualTo(signed.sign(new Usage(1, 2, 3)).text());
+        assertThat(headers.get(GatewayReceipt.SIGNATURE_HEADER)).isNull();
+        assertThat(unsigned.closingComment(new Usage(1, 2, 3))).startsWith(": veil-receipt {").endsWith("}\n\n")
+                .doesNotContain("veil-receipt-signature");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> unsigned.sign(null))
+                .isInstanceOf(IllegalStateException.class);
+        assertThat(PrivacyReceipt.signatureRequested("true")).isTrue();
+        assertThat(PrivacyReceipt.signatureRequested(" TRUE ")).isTrue();
+        assertThat(PrivacyReceipt.signatureRequested(null)).isFalse();
+        assertThat(PrivacyReceipt.signatureRequested("1")).isFalse();
     }
 }

@@ -29,6 +29,11 @@ public record GatewayReceipt(byte[] json, byte[] signature) {
     public static final String HEADER = "x-veil-receipt";
     /** The response header with the receipt's signature. */
     public static final String SIGNATURE_HEADER = "x-veil-receipt-signature";
+    /**
+     * The request header asking the gateway to sign the answer's receipt ({@code true}); without it the receipt comes
+     * unsigned, since signing costs the gateway about 40 µs of CPU per answer.
+     */
+    public static final String SIGN_REQUEST_HEADER = "x-veil-sign-receipt";
     /** How the SSE comment line that carries a stream's closing receipt begins. */
     public static final String COMMENT = ": veil-receipt ";
     /** How the SSE comment line that carries the closing receipt's signature begins. */
