@@ -65,7 +65,7 @@ public class ReceiptSignBench {
         publicKey = key.publicKey();
         receipts = new PrivacyReceipt(new JsonWriter(new JsonFactory()), new MetadataMinimisation(RequestLogMode.HOUR, 30),
                 key);
-        signed = receipts.issue("req_0123456789abcdef", null, route, body, false, null).sign(usage);
+        signed = receipts.issue("req_0123456789abcdef", null, route, body, false, null, true).sign(usage);
     }
 
     private String requestId() {
@@ -75,7 +75,7 @@ public class ReceiptSignBench {
     /** The cached receipt with this request's id and body hash spliced in, unsigned (hash included). */
     @Benchmark
     public Object issueOnly() {
-        return receipts.issue(requestId(), null, route, body, false, null);
+        return receipts.issue(requestId(), null, route, body, false, null, true);
     }
 
     /** SHA-256 of a typical chat body (about 500 bytes). */
@@ -93,13 +93,13 @@ public class ReceiptSignBench {
     /** **Per whole answer**: issue (splice + hash) and one signature, as the header receipt with the counts. */
     @Benchmark
     public GatewayReceipt issueAndSignWhole() {
-        return receipts.issue(requestId(), null, route, body, false, null).sign(usage);
+        return receipts.issue(requestId(), null, route, body, false, null, true).sign(usage);
     }
 
     /** **Per stream**: issue and two signatures (header without counts, closing comment with them). */
     @Benchmark
     public String issueAndSignStream() {
-        PrivacyReceipt.Issued issued = receipts.issue(requestId(), null, route, body, false, null);
+        PrivacyReceipt.Issued issued = receipts.issue(requestId(), null, route, body, false, null, true);
         return issued.sign(null).signatureText() + issued.closingComment(usage);
     }
 
