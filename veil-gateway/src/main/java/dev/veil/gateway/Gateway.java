@@ -108,8 +108,6 @@ public final class Gateway implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Gateway.class);
     private static final Duration KEY_CACHE_TTL = Duration.ofSeconds(30);
-    /** How often queued metering rows are written: also what an instance killed outright loses (docs/deployment.md). */
-    public static final Duration METERING_FLUSH = Duration.ofMillis(10);
     private static final Duration PURGE_INTERVAL = Duration.ofHours(1);
     /** How often a gateway takes in the transparency log entries other gateways on the same store appended. */
     private static final long TRANSPARENCY_SYNC_MS = 5_000;
@@ -158,9 +156,10 @@ public final class Gateway implements AutoCloseable {
             // against about 5.9 µs with 500-row transactions (docs/benchmarks.md). On SQLite a full batch holds the one
             // pooled connection for roughly 2,000 × 5 µs = 10 ms (estimated, not measured), which an API-key cache miss
             // may wait for.
-            // Flushed every 10 ms: an instance killed outright (kill -9, OOM) loses only the rows of requests completed
-            // in the last 10 ms or so, at the cost of at most 100 small transactions a second off the event loops.
-            MeteringWriter metering = new MeteringWriter(store, 100_000, 2_000, METERING_FLUSH);
+            // The interval is also what an instance killed outright (kill -9, OOM) loses: the rows of requests
+            // completed in about the last interval. Shorter costs more, smaller transactions (docs/deployment.md).
+            MeteringWriter metering = new MeteringWriter(store, 100_000, 2_000,
+                    Duration.ofMillis(config.store().meteringFlushMs()));
             ServerConfig server = config.server();
             // The transport puts the request-header and request-body timeouts on each client connection it accepts.
             // Uploads to /v1/files stream to disk and may be large: for them the body timeout bounds each pause.

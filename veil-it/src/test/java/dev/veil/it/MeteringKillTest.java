@@ -21,9 +21,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * An instance killed outright ({@code kill -9}: no shutdown hook, nothing flushed) keeps the metering rows of the
- * requests it completed more than a flush interval (10 ms) before: they are already in the store. With the former
- * 200 ms interval this test lost rows about half the time, as the kill lands 100 ms after the last answer (with a
- * 1 s interval it found none of the 40 rows).
+ * requests it completed more than a flush interval before: they are already in the store. Run with
+ * {@code store.metering_flush_ms: 10}; with the default 200 ms this test loses rows about half the time, as the kill
+ * lands 100 ms after the last answer (with a 1 s interval it found none of the 40 rows).
  */
 @Timeout(120)
 class MeteringKillTest {
@@ -43,7 +43,7 @@ class MeteringKillTest {
         int port = GatewayProcess.freePort();
         try (FakeUpstream upstream = FakeUpstream.start()) {
             Path config = Files.writeString(work.resolve("veil.yaml"), GatewayFixture.yaml(upstream.baseUrl(), dataDir,
-                    5_000).replace("port: 0", "port: " + port));
+                    5_000).replace("port: 0", "port: " + port).replace("store:\n", "store:\n  metering_flush_ms: 10\n"));
             String origin = "http://127.0.0.1:" + port;
             try (GatewayProcess gateway = GatewayProcess.start(List.of(), List.of("serve", "--config", config.toString()),
                     Map.of("FAKE_UPSTREAM_KEY", GatewayFixture.UPSTREAM_SECRET, "VEIL_ADMIN_TOKEN",

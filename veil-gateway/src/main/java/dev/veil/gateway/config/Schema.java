@@ -177,7 +177,8 @@ final class Schema {
             f("pool_size", Type.INT, F.numberNode(StoreConfig.DEFAULT_POOL_SIZE)),
             f("retention_days", Type.INT, F.numberNode(StoreConfig.DEFAULT_RETENTION_DAYS)),
             f("request_log", Type.STRING, F.textNode(StoreConfig.DEFAULT_REQUEST_LOG)),
-            f("audit_retention_days", Type.INT, F.numberNode(StoreConfig.DEFAULT_AUDIT_RETENTION_DAYS)));
+            f("audit_retention_days", Type.INT, F.numberNode(StoreConfig.DEFAULT_AUDIT_RETENTION_DAYS)),
+            f("metering_flush_ms", Type.LONG, F.numberNode(StoreConfig.DEFAULT_METERING_FLUSH_MS)));
 
     static final Obj REDIS = obj("redis", "password_env: NAME / username_env: NAME", Set.of("username", "user"),
             f("url", Type.STRING),

@@ -20,9 +20,12 @@ import java.util.Optional;
  *                      {@code hour} or {@code daily_totals}; default {@value #DEFAULT_REQUEST_LOG}
  * @param auditRetentionDays how many days the audit log of admin actions keeps an entry; 0 keeps every entry;
  *                      default {@value #DEFAULT_AUDIT_RETENTION_DAYS}
+ * @param meteringFlushMs how often queued metering rows are written, 1 to 1000 ms; default
+ *                      {@value #DEFAULT_METERING_FLUSH_MS}. An instance killed outright loses the rows of about the
+ *                      last interval; a shorter interval shrinks that at the cost of more, smaller transactions
  */
 public record StoreConfig(String dataDir, String jdbcUrl, String usernameEnv, String passwordEnv, int poolSize,
-                          int retentionDays, String requestLog, int auditRetentionDays) {
+                          int retentionDays, String requestLog, int auditRetentionDays, long meteringFlushMs) {
 
     /** Default data directory, relative to the working directory. */
     public static final String DEFAULT_DATA_DIR = "./veil-data";
@@ -37,10 +40,20 @@ public record StoreConfig(String dataDir, String jdbcUrl, String usernameEnv, St
     /** The SQLite file name used inside {@code dataDir} when no {@code jdbcUrl} is given. */
     public static final String SQLITE_FILE = "veil.db";
 
+    /** Default interval between metering writes, in milliseconds. */
+    public static final long DEFAULT_METERING_FLUSH_MS = 200;
+
     /** Applies the default data directory when it is left {@code null}. */
     public StoreConfig {
         dataDir = dataDir == null ? DEFAULT_DATA_DIR : dataDir;
         requestLog = requestLog == null ? DEFAULT_REQUEST_LOG : requestLog;
+    }
+
+    /** A store with the default metering interval. */
+    public StoreConfig(String dataDir, String jdbcUrl, String usernameEnv, String passwordEnv, int poolSize,
+                       int retentionDays, String requestLog, int auditRetentionDays) {
+        this(dataDir, jdbcUrl, usernameEnv, passwordEnv, poolSize, retentionDays, requestLog, auditRetentionDays,
+                DEFAULT_METERING_FLUSH_MS);
     }
 
     /** A store with the default audit log retention. */

@@ -249,6 +249,9 @@ final class Validator {
         }
         envName(store.usernameEnv(), Problems.field(path, "username_env"), false);
         envName(store.passwordEnv(), Problems.field(path, "password_env"), false);
+        if (store.meteringFlushMs() < 1 || store.meteringFlushMs() > 1_000) {
+            problems.add(Problems.field(path, "metering_flush_ms"), "must be between 1 and 1000 (milliseconds)");
+        }
         if (store.poolSize() < 1) {
             problems.add(Problems.field(path, "pool_size"), "must be at least 1");
         }

@@ -104,7 +104,7 @@ class ConfigValidationTest {
                         + "forward_headers, request_header_timeout_ms, request_body_timeout_ms, idle_timeout_ms, "
                         + "max_request_line_bytes, max_header_bytes, send_timeout_ms, body_memory_bytes, shutdown_grace_ms",
                 "store.retention: unknown field; known fields are data_dir, jdbc_url, username_env, password_env, "
-                        + "pool_size, retention_days, request_log, audit_retention_days",
+                        + "pool_size, retention_days, request_log, audit_retention_days, metering_flush_ms",
                 "upstreams[0].timeout: unknown field; known fields are name, base_url, api_key_env, headers, "
                         + "connect_timeout_ms, idle_timeout_ms, max_connections, node, pool_wait_timeout_ms, max_wait_queue, "
                         + "max_response_bytes, max_error_bytes, max_event_bytes, apis, attestation",
@@ -171,6 +171,8 @@ class ConfigValidationTest {
         "store: {retention_days: 0}          | store.retention_days: must be at least 1",
         "store: {audit_retention_days: -1}   | store.audit_retention_days: must be at least 0 (0 keeps every entry)",
         "store: {pool_size: 0}               | store.pool_size: must be at least 1",
+        "store: {metering_flush_ms: 0}       | store.metering_flush_ms: must be between 1 and 1000 (milliseconds)",
+        "store: {metering_flush_ms: 1001}    | store.metering_flush_ms: must be between 1 and 1000 (milliseconds)",
         "store: {request_log: seconds}       | store.request_log: must be one of full, minute, hour, daily_totals",
         "store: {jdbc_url: 'postgres://x'}   | store.jdbc_url: must be a JDBC URL starting with 'jdbc:' (e.g. "
                 + "jdbc:postgresql://db:5432/veil), or be left out for SQLite in data_dir",
