@@ -93,6 +93,32 @@ class NodeGatewayTokenTest {
                 assertThat(refused.body()).as(why).contains(why);
             });
 
+            // A head that is fresh when it arrives but whose body comes after the signature went stale is refused: a
+            // captured request cannot wait out the nonce memory by holding its body back.
+            byte[] late = "{}".getBytes(StandardCharsets.UTF_8);
+            HttpResponse<String> stale = HTTP.send(HttpRequest.newBuilder(URI.create(origin + "/v1/chat/completions"))
+                    .header(GatewaySignature.HEADER, sign(TOKEN, "POST", "/v1/chat/completions", late,
+                            System.currentTimeMillis() - GatewaySignature.MAX_SKEW_MS + 1_000))
+                    .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(late) {
+                        private boolean waited;
+
+                        @Override
+                        public synchronized int read(byte[] b, int off, int len) {
+                            if (!waited) {
+                                waited = true;
+                                try {
+                                    Thread.sleep(2_000);
+                                } catch (InterruptedException e) {
+                                    Thread.currentThread().interrupt();
+                                }
+                            }
+                            return super.read(b, off, len);
+                        }
+                    })).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(stale.statusCode()).isEqualTo(401);
+            assertThat(stale.body()).contains("more than 60 s");
+            assertThat(engine.requests()).isEmpty();
+
             // An inference request whose body is not the one signed does no work; the one signed is served.
             AttestationVerifier.VerifiedNode verified = new AttestationVerifier().verify(Evidence.parse(
                     evidence.body().getBytes(StandardCharsets.UTF_8)), E2ee.unhex("ab".repeat(32)),

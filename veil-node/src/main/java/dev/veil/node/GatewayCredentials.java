@@ -76,7 +76,14 @@ final class GatewayCredentials {
             if (!presented.verifies(secret, method, uri, GatewaySignature.bodyDigest(body))) {
                 return refused("its signature does not match the request");
             }
-            return switch (nonces.firstUse(presented.keyId() + ":" + presented.nonce(), System.currentTimeMillis())) {
+            // Fresh again now, not only when the head came: a body held back until the nonce was forgotten would
+            // otherwise replay. A nonce is kept for twice the skew, the longest a signature stays fresh after it.
+            long now = System.currentTimeMillis();
+            if (!presented.fresh(now)) {
+                return refused("its time is more than " + GatewaySignature.MAX_SKEW_MS / 1000 + " s from the node's "
+                        + "clock by the time its body arrived");
+            }
+            return switch (nonces.firstUse(presented.keyId() + ":" + presented.nonce(), now)) {
                 case FRESH -> null;
                 case REPLAYED -> refused("it is a replay of a request already served");
                 case FULL -> new OpenAiError(503, "The node is remembering " + NONCE_CAPACITY + " recent gateway "

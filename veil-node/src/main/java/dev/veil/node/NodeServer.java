@@ -158,6 +158,36 @@ final class NodeServer implements Handler<HttpServerRequest> {
     }
 
     private void inference(NodeExchange exchange) {
+        GatewayCredentials.Signed signed = exchange.signed();
+        if (signed == null) {
+            checkAndOpen(exchange, null);
+            return;
+        }
+        // Signed by a gateway: the body is read and the signature verified before anything else, so a caller whose
+        // signature does not hold learns nothing but 401 and causes no work (no key lookup, rotation or decryption).
+        BoundedBody.read(exchange.request(), maxBodyBytes).onComplete(read -> {
+            try {
+                if (read.failed()) {
+                    bodyFailed(exchange, read.cause());
+                    return;
+                }
+                OpenAiError refusal = signed.verify(read.result());
+                if (refusal != null) {
+                    refuse(exchange, refusal);
+                    return;
+                }
+                checkAndOpen(exchange, read.result());
+            } catch (RuntimeException e) {
+                fail(exchange, e);
+            }
+        });
+    }
+
+    /**
+     * The clear headers' checks, then the body (read here unless {@code body}, already read and verified, is given),
+     * then {@link #open}.
+     */
+    private void checkAndOpen(NodeExchange exchange, byte[] body) {
         HttpServerRequest request = exchange.request();
         String version = request.getHeader(E2ee.HEADER_VERSION);
         if (version == null) {
@@ -209,16 +239,14 @@ final class NodeServer implements Handler<HttpServerRequest> {
             return;
         }
         RequestMeta meta = new RequestMeta(exchange.path(), model, stream);
+        if (body != null) {
+            open(exchange, key, meta, engineModel, body);
+            return;
+        }
         BoundedBody.read(request, maxBodyBytes).onComplete(read -> {
             try {
                 if (read.failed()) {
                     bodyFailed(exchange, read.cause());
-                    return;
-                }
-                GatewayCredentials.Signed signed = exchange.signed();
-                OpenAiError refusal = signed == null ? null : signed.verify(read.result());
-                if (refusal != null) {
-                    refuse(exchange, refusal);
                     return;
                 }
                 open(exchange, key, meta, engineModel, read.result());

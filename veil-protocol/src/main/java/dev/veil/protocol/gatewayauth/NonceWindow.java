@@ -31,7 +31,9 @@ public final class NonceWindow {
     /** Records {@code nonce} at {@code nowMillis}. */
     public synchronized Use firstUse(String nonce, long nowMillis) {
         Iterator<Map.Entry<String, Long>> oldest = expiries.entrySet().iterator();
-        while (oldest.hasNext() && oldest.next().getValue() <= nowMillis) {
+        // Kept up to and including its expiry: a signature fresh at most skew before and after its time is refused
+        // again at the very last millisecond too.
+        while (oldest.hasNext() && oldest.next().getValue() < nowMillis) {
             oldest.remove();
         }
         if (expiries.containsKey(nonce)) {

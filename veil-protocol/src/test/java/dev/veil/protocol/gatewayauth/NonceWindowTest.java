@@ -12,8 +12,9 @@ class NonceWindowTest {
         assertThat(window.firstUse("a", 0)).isEqualTo(NonceWindow.Use.FRESH);
         assertThat(window.firstUse("a", 999)).isEqualTo(NonceWindow.Use.REPLAYED);
         assertThat(window.firstUse("b", 999)).isEqualTo(NonceWindow.Use.FRESH);
-        // After its time it is forgotten (by then its signature's time is stale anyway).
-        assertThat(window.firstUse("a", 1_000)).isEqualTo(NonceWindow.Use.FRESH);
+        // Up to and including its expiry it is remembered; after it, forgotten (its signature is stale by then).
+        assertThat(window.firstUse("a", 1_000)).isEqualTo(NonceWindow.Use.REPLAYED);
+        assertThat(window.firstUse("a", 1_001)).isEqualTo(NonceWindow.Use.FRESH);
         assertThat(window.size()).isEqualTo(2);
     }
 
@@ -25,7 +26,7 @@ class NonceWindowTest {
         }
         assertThat(window.firstUse("n3", 500)).isEqualTo(NonceWindow.Use.FULL);
         assertThat(window.firstUse("n0", 500)).isEqualTo(NonceWindow.Use.REPLAYED);
-        assertThat(window.firstUse("n3", 1_000)).isEqualTo(NonceWindow.Use.FRESH);
+        assertThat(window.firstUse("n3", 1_001)).isEqualTo(NonceWindow.Use.FRESH);
         assertThat(window.size()).isEqualTo(3);
     }
 }
