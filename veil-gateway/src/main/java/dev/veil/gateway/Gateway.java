@@ -194,9 +194,10 @@ public final class Gateway implements AutoCloseable {
             // On the calling thread, before any event loop serves: start-up may block.
             audit.configLoaded(config, store.vendor(), config.server().adminToken(env).isPresent());
             TransparencyLog transparency = openTransparencyLog(store, Path.of(config.store().dataDir()));
-            // Every receipt is signed with the receipt key, published in the log before the first request is served.
+            // Receipts are signed with the receipt key (on request, or every one), published in the log before the
+            // first request is served.
             PrivacyReceipt receipts = new PrivacyReceipt(jsonWriter, minimisation,
-                    receiptKey(Path.of(config.store().dataDir())));
+                    receiptKey(Path.of(config.store().dataDir())), config.server().signsEveryReceipt());
             transparency.append(LogEntries.receiptKey(receipts.publicKey()));
             // Gateways sharing a store share its log: take in the others' entries every few seconds.
             vertx.setPeriodic(TRANSPARENCY_SYNC_MS, id -> jdbc.executeBlocking(() -> {

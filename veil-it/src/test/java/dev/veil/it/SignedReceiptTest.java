@@ -154,6 +154,21 @@ class SignedReceiptTest {
     }
 
     @Test
+    void anOperatorCanHaveEveryReceiptSigned(@TempDir Path otherDir) throws Exception {
+        GatewayFixture always = GatewayFixture.withServer(otherDir, 5_000, "  sign_receipts: always\n");
+        try {
+            HttpResponse<String> unasked = always.post("/v1/chat/completions", CHAT);
+            assertThat(unasked.statusCode()).as(unasked.body()).isEqualTo(200);
+            byte[] key = Base64.getDecoder().decode(JSON.readTree(always.get("/v1/transparency/receipt-key").body())
+                    .path("public_key").asText());
+            assertThat(fromHeaders(unasked).verify(key, CHAT.getBytes(StandardCharsets.UTF_8), requestId(unasked))
+                    .hasTokens()).isTrue();
+        } finally {
+            always.close();
+        }
+    }
+
+    @Test
     void aWholeChatReceiptBindsTheBodyAsSentAndKeepsItsFields() throws Exception {
         HttpResponse<String> response = signed("/v1/chat/completions", CHAT);
         assertThat(response.statusCode()).as(response.body()).isEqualTo(200);

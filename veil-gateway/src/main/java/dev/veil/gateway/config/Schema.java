@@ -202,7 +202,8 @@ final class Schema {
             f("max_header_bytes", Type.INT, F.numberNode(ServerConfig.DEFAULT_MAX_HEADER_BYTES)),
             f("send_timeout_ms", Type.LONG, F.numberNode(ServerConfig.DEFAULT_SEND_TIMEOUT_MS)),
             f("body_memory_bytes", Type.LONG, F.numberNode(ServerConfig.DEFAULT_BODY_MEMORY_BYTES)),
-            f("shutdown_grace_ms", Type.LONG, F.numberNode(ServerConfig.DEFAULT_SHUTDOWN_GRACE_MS)));
+            f("shutdown_grace_ms", Type.LONG, F.numberNode(ServerConfig.DEFAULT_SHUTDOWN_GRACE_MS)),
+            f("sign_receipts", Type.STRING, F.textNode(ServerConfig.SIGN_ON_REQUEST)));
 
     static final Obj ROUTING = obj("routing", GENERIC_SECRET_HINT, Set.of(),
             f("max_attempts", Type.INT, F.numberNode(RoutingConfig.DEFAULT_MAX_ATTEMPTS)),

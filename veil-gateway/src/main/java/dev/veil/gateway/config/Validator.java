@@ -92,6 +92,11 @@ final class Validator {
         if (server.shutdownGraceMs() < 0 || server.shutdownGraceMs() > 3_600_000) {
             problems.add(Problems.field(path, "shutdown_grace_ms"), "must be between 0 and 3600000 (one hour)");
         }
+        if (!ServerConfig.SIGN_ON_REQUEST.equals(server.signReceipts())
+                && !ServerConfig.SIGN_ALWAYS.equals(server.signReceipts())) {
+            problems.add(Problems.field(path, "sign_receipts"), "must be on_request (a receipt is signed when the request "
+                    + "sends x-veil-sign-receipt: true) or always (every receipt, about 40 µs of CPU each)");
+        }
     }
 
     private void batch(BatchConfig batch, String path) {

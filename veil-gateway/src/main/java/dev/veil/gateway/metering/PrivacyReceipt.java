@@ -44,6 +44,7 @@ public final class PrivacyReceipt {
     private final MetadataMinimisation minimisation;
     private final SigningKey key;
     private final String keyId;
+    private final boolean signEvery;
     /**
      * Per route, mode, node identity and request log setting, the receipt split around the request id (and without
      * its closing brace): everything else is the same for every request. Bounded by {@link #MAX_RENDERED}.
@@ -54,10 +55,20 @@ public final class PrivacyReceipt {
      * @param receiptKey the gateway's receipt key ({@link ReceiptKeyFile}), published in the transparency log
      */
     public PrivacyReceipt(JsonWriter json, MetadataMinimisation minimisation, SigningKey receiptKey) {
+        this(json, minimisation, receiptKey, false);
+    }
+
+    /**
+     * @param receiptKey the gateway's receipt key ({@link ReceiptKeyFile}), published in the transparency log
+     * @param signEvery  whether every receipt is signed ({@code server.sign_receipts: always}), not only those asked
+     *                   for
+     */
+    public PrivacyReceipt(JsonWriter json, MetadataMinimisation minimisation, SigningKey receiptKey, boolean signEvery) {
         this.json = json;
         this.minimisation = minimisation;
         this.key = receiptKey;
         this.keyId = GatewayReceipt.keyId(receiptKey.publicKey());
+        this.signEvery = signEvery;
     }
 
     /** The receipt key's raw Ed25519 public key. */
@@ -79,7 +90,7 @@ public final class PrivacyReceipt {
      */
     public Issued issue(Exchange exchange, Route route, byte[] receivedBody, boolean e2ee, VerifiedNode node) {
         return issue(exchange.requestId(), exchange.key(), route, receivedBody, e2ee, node,
-                signatureRequested(exchange.request().getHeader(HeaderNames.VEIL_SIGN_RECEIPT)));
+                signEvery || signatureRequested(exchange.request().getHeader(HeaderNames.VEIL_SIGN_RECEIPT)));
     }
 
     /**

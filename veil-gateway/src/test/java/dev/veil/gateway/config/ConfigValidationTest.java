@@ -102,7 +102,8 @@ class ConfigValidationTest {
                 "servr: unknown field; known fields are server, store, upstreams, models, routing, attestation, batch, redis",
                 "server.prot: unknown field; known fields are host, port, max_body_bytes, admin_token_env, "
                         + "forward_headers, request_header_timeout_ms, request_body_timeout_ms, idle_timeout_ms, "
-                        + "max_request_line_bytes, max_header_bytes, send_timeout_ms, body_memory_bytes, shutdown_grace_ms",
+                        + "max_request_line_bytes, max_header_bytes, send_timeout_ms, body_memory_bytes, shutdown_grace_ms, "
+                        + "sign_receipts",
                 "store.retention: unknown field; known fields are data_dir, jdbc_url, username_env, password_env, "
                         + "pool_size, retention_days, request_log, audit_retention_days, metering_flush_ms",
                 "upstreams[0].timeout: unknown field; known fields are name, base_url, api_key_env, headers, "
@@ -172,6 +173,8 @@ class ConfigValidationTest {
         "store: {audit_retention_days: -1}   | store.audit_retention_days: must be at least 0 (0 keeps every entry)",
         "store: {pool_size: 0}               | store.pool_size: must be at least 1",
         "store: {metering_flush_ms: 0}       | store.metering_flush_ms: must be between 1 and 1000 (milliseconds)",
+        "server: {sign_receipts: sometimes}  | server.sign_receipts: must be on_request (a receipt is signed when the "
+                + "request sends x-veil-sign-receipt: true) or always (every receipt, about 40 µs of CPU each)",
         "store: {metering_flush_ms: 1001}    | store.metering_flush_ms: must be between 1 and 1000 (milliseconds)",
         "store: {request_log: seconds}       | store.request_log: must be one of full, minute, hour, daily_totals",
         "store: {jdbc_url: 'postgres://x'}   | store.jdbc_url: must be a JDBC URL starting with 'jdbc:' (e.g. "

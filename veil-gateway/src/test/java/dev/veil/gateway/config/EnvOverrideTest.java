@@ -131,7 +131,8 @@ class EnvOverrideTest {
         assertThat(problems(BASE, Map.of("VEIL_SERVER__PROT", "9000"))).containsExactly(
                 "VEIL_SERVER__PROT: no setting 'prot' in server; known fields are host, port, max_body_bytes, "
                         + "admin_token_env, forward_headers, request_header_timeout_ms, request_body_timeout_ms, "
-                        + "idle_timeout_ms, max_request_line_bytes, max_header_bytes, send_timeout_ms, body_memory_bytes, shutdown_grace_ms");
+                        + "idle_timeout_ms, max_request_line_bytes, max_header_bytes, send_timeout_ms, body_memory_bytes, shutdown_grace_ms, "
+                        + "sign_receipts");
         assertThat(problems(BASE, Map.of("VEIL_NOPE__X", "1"))).containsExactly(
                 "VEIL_NOPE__X: no setting 'nope' in (top level); known fields are server, store, upstreams, models, routing, attestation, batch, redis");
         assertThat(problems(BASE, Map.of("VEIL_SERVER__PORT__X", "1"))).containsExactly(
