@@ -233,24 +233,8 @@ final class SharedVeil implements AutoCloseable {
             for (int port : instancePorts) {
                 servers.append("server 127.0.0.1:").append(port).append("; ");
             }
-            return block("veil_shared", servers.toString(), sharedPort)
-                    + block("veil_one", "server 127.0.0.1:" + singleVeilPort + "; ", singlePort);
-        }
-
-        private static String block(String name, String servers, int listen) {
-            return """
-                      upstream %1$s { %2$skeepalive 256; keepalive_requests 1000000; }
-                      server {
-                        listen 127.0.0.1:%3$d backlog=8192;
-                        location / {
-                          proxy_pass http://%1$s;
-                          proxy_http_version 1.1;
-                          proxy_set_header Connection "";
-                          proxy_buffering off;
-                          proxy_read_timeout 120s;
-                        }
-                      }
-                    """.formatted(name, servers, listen);
+            return Target.nginxProxy("veil_shared", servers.toString(), sharedPort)
+                    + Target.nginxProxy("veil_one", "server 127.0.0.1:" + singleVeilPort + "; ", singlePort);
         }
 
         @Override

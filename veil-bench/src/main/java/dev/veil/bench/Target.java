@@ -232,6 +232,26 @@ public abstract class Target implements AutoCloseable {
                 confFile.toString());
     }
 
+    /**
+     * An nginx {@code http} block that listens on {@code listen} and proxies every request, unbuffered over kept-alive
+     * HTTP/1.1 connections, to the upstream {@code name} made of {@code servers} ({@code server host:port; ...}).
+     */
+    static String nginxProxy(String name, String servers, int listen) {
+        return """
+                  upstream %1$s { %2$skeepalive 256; keepalive_requests 1000000; }
+                  server {
+                    listen 127.0.0.1:%3$d backlog=8192;
+                    location / {
+                      proxy_pass http://%1$s;
+                      proxy_http_version 1.1;
+                      proxy_set_header Connection "";
+                      proxy_buffering off;
+                      proxy_read_timeout 120s;
+                    }
+                  }
+                """.formatted(name, servers, listen);
+    }
+
     static int freePort() {
         try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
@@ -314,19 +334,7 @@ public abstract class Target implements AutoCloseable {
             for (Up up : Up.values()) {
                 int port = freePort();
                 ports.put(up, port);
-                servers.append("""
-                          upstream %1$s { server 127.0.0.1:%2$d; keepalive 256; keepalive_requests 1000000; }
-                          server {
-                            listen 127.0.0.1:%3$d backlog=8192;
-                            location / {
-                              proxy_pass http://%1$s;
-                              proxy_http_version 1.1;
-                              proxy_set_header Connection "";
-                              proxy_buffering off;
-                              proxy_read_timeout 120s;
-                            }
-                          }
-                        """.formatted(up.prefix, env.ports().get(up), port));
+                servers.append(nginxProxy(up.prefix, "server 127.0.0.1:" + env.ports().get(up) + "; ", port));
             }
             launch(pinned(env, nginxCommand(binary, dir, servers.toString())), Map.of(), dir.resolve("stdout.log"));
             for (int port : ports.values()) {
