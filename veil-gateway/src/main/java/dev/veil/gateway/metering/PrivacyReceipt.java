@@ -219,8 +219,8 @@ public final class PrivacyReceipt {
             return key != null;
         }
 
-        /** The receipt's exact bytes, with {@code usage}'s counts unless it is {@code null}. */
-        private byte[] bytes(Usage usage) {
+        /** The receipt's exact text (ASCII), with {@code usage}'s counts unless it is {@code null}. */
+        private String text(Usage usage) {
             StringBuilder s = new StringBuilder(parts[0].length() + parts[1].length() + 192).append(parts[0])
                     .append(requestId).append("\",\"body_sha256\":\"").append(bodySha256).append(parts[1]);
             if (usage != null) {
@@ -232,7 +232,7 @@ public final class PrivacyReceipt {
                 }
             }
             s.append('}');
-            return s.toString().getBytes(StandardCharsets.US_ASCII);
+            return s.toString();
         }
 
         /**
@@ -244,13 +244,13 @@ public final class PrivacyReceipt {
             if (key == null) {
                 throw new IllegalStateException("this receipt's request did not ask for a signature");
             }
-            return GatewayReceipt.sign(bytes(usage), key);
+            return GatewayReceipt.sign(text(usage).getBytes(StandardCharsets.US_ASCII), key);
         }
 
         /** Adds the receipt headers to a response's {@code headers} (where they are not set yet): signed when asked. */
         public void addHeaders(MultiMap headers, Usage usage) {
             if (key == null) {
-                headers.add(HeaderNames.VEIL_RECEIPT, new String(bytes(usage), StandardCharsets.US_ASCII));
+                headers.add(HeaderNames.VEIL_RECEIPT, text(usage));
                 return;
             }
             GatewayReceipt receipt = sign(usage);
@@ -270,7 +270,7 @@ public final class PrivacyReceipt {
          */
         public String closingComment(Usage usage) {
             if (key == null) {
-                return GatewayReceipt.COMMENT + new String(bytes(usage), StandardCharsets.US_ASCII) + "\n\n";
+                return GatewayReceipt.COMMENT + text(usage) + "\n\n";
             }
             GatewayReceipt receipt = sign(usage);
             return GatewayReceipt.COMMENT + receipt.text() + "\n" + GatewayReceipt.SIGNATURE_COMMENT

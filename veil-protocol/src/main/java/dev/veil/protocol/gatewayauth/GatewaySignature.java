@@ -62,7 +62,7 @@ public final class GatewaySignature {
         RANDOM.nextBytes(nonceBytes);
         String kid = keyId(secret);
         String nonce = B64.encodeToString(nonceBytes);
-        byte[] mac = mac(secret, kid, nowMillis, nonce, method, uri, body == null ? EMPTY_DIGEST : sha256(body));
+        byte[] mac = mac(secret, kid, nowMillis, nonce, method, uri, bodyDigest(body));
         return "v1; kid=" + kid + "; t=" + nowMillis + "; n=" + nonce + "; sig=" + B64.encodeToString(mac);
     }
 
